@@ -1,0 +1,61 @@
+//! The whole ruleset read from one or more sources, with the warnings met on the way.
+
+use serde::{Deserialize, Serialize};
+
+use super::backend::Backend;
+use super::family::Family;
+use super::table::Table;
+
+/// Everything read from one or more sources. Equality compares tables only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Ruleset {
+    /// Tables in listing order.
+    pub tables: Vec<Table>,
+    /// Notes that do not stop reading: skipped preambles, tool warnings, tolerated quirks.
+    pub warnings: Vec<Warning>,
+}
+
+impl PartialEq for Ruleset {
+    fn eq(&self, other: &Self) -> bool {
+        self.tables == other.tables
+    }
+}
+
+impl Eq for Ruleset {}
+
+impl Ruleset {
+    /// The table with this backend, family and name.
+    pub fn table(&self, backend: Backend, family: Family, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|t| t.backend == backend && t.family == family && t.name == name)
+    }
+
+    /// Appends the tables and warnings of another ruleset (reading several sources).
+    pub fn extend(&mut self, other: Ruleset) {
+        self.tables.extend(other.tables);
+        self.warnings.extend(other.warnings);
+    }
+
+    /// Number of rules in all tables.
+    pub fn rule_count(&self) -> usize {
+        self.tables
+            .iter()
+            .flat_map(|t| &t.chains)
+            .map(|c| c.rules.len())
+            .sum()
+    }
+}
+
+/// A note about the input that did not stop reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Stable identifier (`legacy-tables-present`, `skipped-preamble`, `crlf`, ...).
+    pub kind: String,
+    /// Source name.
+    pub source: String,
+    /// 1-based line, when the note is about one.
+    pub line: Option<u32>,
+    /// What was seen, in words.
+    pub message: String,
+}

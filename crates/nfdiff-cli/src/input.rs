@@ -1,0 +1,59 @@
+//! Reads command-line sources (files, stdin, live) into one ruleset.
+
+use std::io::Read;
+
+use anyhow::{bail, Context, Result};
+use netfilter_model::model::Ruleset;
+use netfilter_model::parse::{parse_text, ParseOptions, SourceSpec};
+
+/// Reads every source and merges them into one ruleset, in order.
+pub fn load_sources(sources: &[SourceSpec]) -> Result<Ruleset> {
+    let mut all = Ruleset::default();
+    let mut stdin_used = false;
+    for spec in sources {
+        let rs = match spec {
+            SourceSpec::File { path, backend } => {
+                let text = if path == "-" {
+                    if stdin_used {
+                        bail!("standard input (`-`) can be read only once");
+                    }
+                    stdin_used = true;
+                    let mut s = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .context("cannot read standard input")?;
+                    s
+                } else {
+                    read_file(path)?
+                };
+                let name = display_name(path, *backend);
+                let opts = ParseOptions::new(name).with_backend(*backend);
+                parse_text(&text, &opts)?
+            }
+            SourceSpec::Live { .. } => {
+                bail!("reading the live kernel ruleset is not available in this build yet")
+            }
+            _ => bail!("unsupported source {spec:?}"),
+        };
+        all.extend(rs);
+    }
+    Ok(all)
+}
+
+fn display_name(path: &str, backend: Option<netfilter_model::model::Backend>) -> String {
+    let p = if path == "-" { "<stdin>" } else { path };
+    match backend {
+        Some(b) => format!("{b}:{p}"),
+        None => p.to_string(),
+    }
+}
+
+/// Reads a file as text; invalid UTF-8 is replaced rather than refused, so a dump
+/// with one stray byte in a comment still parses (the parser reports what it cannot read).
+fn read_file(path: &str) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}

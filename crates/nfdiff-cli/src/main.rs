@@ -1,0 +1,31 @@
+//! `nfdiff`: read netfilter rulesets from both backends, diff them, trace packets.
+
+mod args;
+mod exit;
+mod input;
+mod mode;
+mod render;
+mod run;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run::run() {
+        Ok(code) => code.into(),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return exit::SUCCESS.into();
+            }
+            eprintln!("nfdiff: {err:#}");
+            exit::ERROR.into()
+        }
+    }
+}
+
+/// Whether the error chain ends in a closed output pipe (`nfdiff show | head`), which is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

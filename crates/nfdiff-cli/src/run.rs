@@ -1,0 +1,43 @@
+//! Runs a validated mode: library calls, then a renderer.
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::args::{Args, OutputFormat};
+use crate::exit::{self, Status};
+use crate::input::load_sources;
+use crate::mode::Mode;
+use crate::render;
+
+/// Parses arguments, runs the mode, returns the exit status.
+pub fn run() -> Result<Status> {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::SUCCESS
+            };
+            e.print()?;
+            return Ok(code);
+        }
+    };
+    let mode = Mode::from_args(args)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let status = match mode {
+        Mode::Show { sources, format } => {
+            let rs = load_sources(&sources)?;
+            match format {
+                OutputFormat::Text => render::show_text::write(&mut out, &rs)?,
+                OutputFormat::Json => render::show_json::write(&mut out, &rs)?,
+            }
+            exit::SUCCESS
+        }
+    };
+    out.flush()?;
+    Ok(status)
+}
