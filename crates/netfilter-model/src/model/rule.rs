@@ -75,6 +75,21 @@ impl std::hash::Hash for Rule {
 }
 
 impl Rule {
+    /// How many matches and statements are kept verbatim (not modelled by nfdiff).
+    pub fn verbatim_parts(&self) -> usize {
+        use super::matches::MatchKind;
+        self.matches
+            .iter()
+            .filter(|m| matches!(m.kind, MatchKind::Other { .. }))
+            .count()
+            + self
+                .statements
+                .iter()
+                .filter(|s| matches!(s, Statement::Other { .. }))
+                .count()
+            + usize::from(matches!(self.verdict, Some(Verdict::Other(_))))
+    }
+
     /// Whether the rule is equal to `other` when comments are ignored.
     pub fn eq_ignoring_comment(&self, other: &Rule) -> bool {
         self.matches == other.matches

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the system packages nfdiff builds and tests with (Debian/Ubuntu).
+# Safe to run again; does nothing to the host's netfilter ruleset.
+set -euo pipefail
+
+packages=(
+  pkg-config libmnl-dev libnftnl-dev   # live nf_tables reader (feature "netlink")
+  iptables nftables ipset iproute2     # stock tools the kernel tests compare against
+  util-linux                           # unshare, setpriv
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "setup: need root to install: ${missing[*]}" >&2; exit 1
+    fi
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found; install Rust (rustup) first" >&2; exit 1; }
