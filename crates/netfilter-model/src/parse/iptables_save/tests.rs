@@ -1,0 +1,1 @@
+//! Unit tests of the iptables-save parser over whole dumps.

@@ -1,0 +1,1 @@
+//! Kernel round trip (placeholder).
