@@ -55,6 +55,24 @@ fn generic_value<'t, 'a>(
     }
 }
 
+/// `-c PACKETS BYTES` at `toks[i]`.
+fn dash_c(toks: &[Token<'_>], i: usize) -> Result<Counters, LineError> {
+    let t = &toks[i];
+    let (p, b) = match (toks.get(i + 1), toks.get(i + 2)) {
+        (Some(p), Some(b)) => (p, b),
+        _ => return Err(LineError::at(t, "`-c` expects PACKETS BYTES")),
+    };
+    let packets = p
+        .as_str()
+        .parse()
+        .map_err(|_| LineError::at(p, "invalid packet counter"))?;
+    let bytes = b
+        .as_str()
+        .parse()
+        .map_err(|_| LineError::at(b, "invalid byte counter"))?;
+    Ok(Counters { packets, bytes })
+}
+
 /// Whether a target name looks like an extension target (`TTL`, `CHECKSUM`) rather than
 /// a user chain.
 fn looks_like_extension(name: &str) -> bool {
@@ -77,6 +95,9 @@ pub(crate) fn parse_rule<'t, 'a>(
                     LineError::at(t, "invalid counters: expected `[PACKETS:BYTES]`")
                 })?);
             i = 1;
+        } else if t.is("-c") || t.is("--set-counters") {
+            rule.counters = Some(dash_c(toks, 0)?);
+            i = 3;
         }
     }
     let Some(cmd) = toks.get(i) else {
@@ -200,19 +221,7 @@ pub(crate) fn parse_rule<'t, 'a>(
                 i += 1;
             }
             "-c" | "--set-counters" => {
-                let (p, b) = match (toks.get(i + 1), toks.get(i + 2)) {
-                    (Some(p), Some(b)) => (p, b),
-                    _ => return Err(LineError::at(t, "`-c` expects PACKETS BYTES")),
-                };
-                let packets = p
-                    .as_str()
-                    .parse()
-                    .map_err(|_| LineError::at(p, "invalid packet counter"))?;
-                let bytes = b
-                    .as_str()
-                    .parse()
-                    .map_err(|_| LineError::at(b, "invalid byte counter"))?;
-                rule.counters = Some(Counters { packets, bytes });
+                rule.counters = Some(dash_c(toks, i)?);
                 i += 3;
             }
             "-m" | "--match" => {
