@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use nom::branch::alt;
-use nom::bytes::complete::{is_not, take};
+use nom::bytes::complete::{take, take_till1};
 use nom::character::complete::char;
 use nom::combinator::{map, recognize};
 use nom::sequence::preceded;
@@ -47,7 +47,10 @@ enum Piece<'a> {
 }
 
 fn plain(i: &str) -> IResult<&str, Piece<'_>> {
-    map(is_not(" \t\"\\"), Piece::Plain)(i)
+    map(
+        take_till1(|c: char| matches!(c, ' ' | '\t' | '"' | '\\')),
+        Piece::Plain,
+    )(i)
 }
 
 fn escaped(i: &str) -> IResult<&str, Piece<'_>> {
