@@ -404,35 +404,35 @@ impl<'o> State<'o> {
         let cname = parsed.chain.as_str();
         let idx = match o.index.get(cname) {
             Some(&i) => i,
-            None if iptables_builtin(&o.table.name, cname).is_some() => {
+            None => match iptables_builtin(&o.table.name, cname) {
                 // iptables-restore accepts rules for built-in chains without a `:` line.
-                let (hook, priority, chain_type) =
-                    iptables_builtin(&o.table.name, cname).unwrap_or_else(|| unreachable!());
-                let mut c = Chain::new(
-                    cname,
-                    Some(BaseChain {
-                        chain_type,
-                        hook,
-                        priority,
-                        policy: Policy::Accept,
-                        devices: Vec::new(),
-                    }),
-                );
-                c.origin = origin.clone();
-                o.index.insert(cname.to_string(), o.table.chains.len());
-                o.table.chains.push(c);
-                o.table.chains.len() - 1
-            }
-            None => {
-                let off = parsed.chain.offset;
-                let ctx = format!("table {}", o.table.name);
-                return Err(self.err(
-                    n,
-                    column(line, off),
-                    format!("chain `{cname}` is not declared (expected a `:{cname} - [0:0]` line before its rules)"),
-                    Some(ctx),
-                ));
-            }
+                Some((hook, priority, chain_type)) => {
+                    let mut c = Chain::new(
+                        cname,
+                        Some(BaseChain {
+                            chain_type,
+                            hook,
+                            priority,
+                            policy: Policy::Accept,
+                            devices: Vec::new(),
+                        }),
+                    );
+                    c.origin = origin.clone();
+                    o.index.insert(cname.to_string(), o.table.chains.len());
+                    o.table.chains.push(c);
+                    o.table.chains.len() - 1
+                }
+                None => {
+                    let off = parsed.chain.offset;
+                    let ctx = format!("table {}", o.table.name);
+                    return Err(self.err(
+                        n,
+                        column(line, off),
+                        format!("chain `{cname}` is not declared (expected a `:{cname} - [0:0]` line before its rules)"),
+                        Some(ctx),
+                    ));
+                }
+            },
         };
         let seg = o.segment;
         let chain = &mut o.table.chains[idx];

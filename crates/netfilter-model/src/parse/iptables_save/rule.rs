@@ -284,7 +284,7 @@ pub(crate) fn parse_rule<'t, 'a>(
             }
             _ if !t.quoted && (name.starts_with("--") || t.is("!")) => {
                 // Options of the protocol's match written without `-m` (`-p tcp --dport 22`).
-                let start = if negated { i - 1 } else { i };
+                let start = if negated { i.saturating_sub(1) } else { i };
                 let module = acc
                     .proto
                     .and_then(implicit_module)

@@ -892,3 +892,44 @@ fn extension_targets_versus_chains() {
         Some(Verdict::Jump("TCP".into()))
     );
 }
+
+#[test]
+fn never_panics_on_mangled_input() {
+    let sample = include_str!("../../../../../testdata/basic/basic.rules");
+    // Every truncation.
+    for (i, _) in sample.char_indices().step_by(7) {
+        let _ = parse_iptables_save(&sample[..i], &ParseOptions::new("cut"));
+    }
+    // Each word of each line dropped, doubled, or replaced by awkward tokens.
+    let awkward = [
+        "!", "\"", "-m", "-j", "--dport", "[1:2]", "-A", "0x", "/", ":", "é", "--", "-",
+    ];
+    let lines: Vec<&str> = sample.lines().collect();
+    for (li, line) in lines.iter().enumerate() {
+        let words: Vec<&str> = line.split(' ').collect();
+        for wi in 0..words.len() {
+            let mut variants: Vec<Vec<&str>> = Vec::new();
+            let mut dropped = words.clone();
+            dropped.remove(wi);
+            variants.push(dropped);
+            let mut doubled = words.clone();
+            doubled.insert(wi, words[wi]);
+            variants.push(doubled);
+            for a in awkward {
+                let mut v = words.clone();
+                v[wi] = a;
+                variants.push(v);
+            }
+            for v in variants {
+                let mut text = lines[..li].join("\n");
+                text.push('\n');
+                text.push_str(&v.join(" "));
+                text.push('\n');
+                text.push_str(&lines[li + 1..].join("\n"));
+                if let Err(Error::Parse(e)) = parse_iptables_save(&text, &ParseOptions::new("m")) {
+                    assert!(e.position.line >= 1 && e.position.column >= 1);
+                }
+            }
+        }
+    }
+}
