@@ -151,6 +151,9 @@ impl<'o> State<'o> {
             });
         } else if body.starts_with("Warning: iptables-legacy tables present") {
             self.warn("legacy-tables-present", n, body.to_string());
+        } else if body.contains("is incompatible, use 'nft' tool") {
+            // iptables-nft-save cannot show a table that native nft rules changed.
+            self.warn("nft-incompatible-table", n, body.to_string());
         }
     }
 

@@ -190,6 +190,35 @@ fn decides_family_and_backend() {
         "# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n",
     );
     assert_eq!(warn.warnings[0].kind, "legacy-tables-present");
+    let incompatible = parse("# Table `filter' is incompatible, use 'nft' tool.\n");
+    assert_eq!(incompatible.warnings[0].kind, "nft-incompatible-table");
+    assert!(incompatible.tables.is_empty());
+}
+
+#[test]
+fn restore_commands_and_implicit_protocol_options() {
+    let rs =
+        parse("*filter\n:INPUT ACCEPT [0:0]\n-N mine\n-A INPUT -p tcp ! --syn -j mine\nCOMMIT\n");
+    let t = &rs.tables[0];
+    assert!(t.chain("mine").unwrap().base.is_none());
+    let r = &t.chain("INPUT").unwrap().rules[0];
+    assert_eq!(
+        r.matches[1],
+        m(
+            true,
+            MatchKind::TcpFlags {
+                mask: TcpFlags(0x17),
+                set: TcpFlags(0x02)
+            }
+        )
+    );
+    assert_eq!(r.verdict, Some(Verdict::Jump("mine".into())));
+    let (l, c, msg, _) = err("*filter\n:INPUT ACCEPT [0:0]\n-I INPUT -j ACCEPT\nCOMMIT\n");
+    assert_eq!((l, c), (3, 1));
+    assert!(msg.contains("expected `-A CHAIN`"), "{msg}");
+    let (_, c, msg) = rule_err("--dport 22 -j ACCEPT");
+    assert_eq!(c, 10);
+    assert!(msg.contains("unknown option `--dport`"), "{msg}");
 }
 
 #[test]
