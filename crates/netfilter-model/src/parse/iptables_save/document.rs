@@ -119,8 +119,8 @@ impl<'o> State<'o> {
         });
     }
 
-    fn segment(&mut self) -> usize {
-        self.segments.len() - 1
+    fn segment(&self) -> usize {
+        self.segments.len().saturating_sub(1)
     }
 
     fn comment(&mut self, n: u32, body: &str) {
