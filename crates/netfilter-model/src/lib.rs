@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod export;
 pub mod model;
 pub mod parse;
 

@@ -1,6 +1,7 @@
 //! Parsers for every way of listing a ruleset, and the sniffer that tells them apart.
 
 mod iptables_save;
+pub(crate) use iptables_save::support as iptables_save_support;
 mod options;
 mod sniff;
 mod source;

@@ -1,0 +1,5 @@
+//! Rendering a model back to the text formats of the netfilter tools.
+
+mod iptables_save;
+
+pub use iptables_save::{to_iptables_save, write_iptables_table};
