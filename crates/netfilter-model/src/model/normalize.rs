@@ -172,6 +172,46 @@ fn normalize_match(m: &mut Match) {
             *value &= *mask;
         }
         MatchKind::Mac { addr } => *addr = addr.to_ascii_lowercase(),
+        MatchKind::Statistic {
+            probability: Some(p),
+            ..
+        } => {
+            if let Some(canon) = kernel_probability(p) {
+                *p = canon;
+            }
+        }
         _ => {}
+    }
+}
+
+/// The probability as the kernel stores it (`xt_statistic`: `lround(p * 2^31)` out of 2^31,
+/// which nft shows as `meta random & 2147483647 < N`), printed the way iptables-save prints it
+/// (`%.11f`), so `0.5`, `0.5000000000` and `0.50000000000` are one value.
+fn kernel_probability(p: &str) -> Option<String> {
+    let v: f64 = p.trim().parse().ok()?;
+    if !(0.0..=1.0).contains(&v) {
+        return None;
+    }
+    let n = (v * 2_147_483_648.0).round();
+    Some(format!("{:.11}", n / 2_147_483_648.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel_probability;
+
+    #[test]
+    fn probabilities_compare_as_the_kernel_stores_them() {
+        assert_eq!(kernel_probability("0.5").as_deref(), Some("0.50000000000"));
+        assert_eq!(
+            kernel_probability("0.5000000000"),
+            kernel_probability("0.50000000000")
+        );
+        assert_eq!(
+            kernel_probability("0.3333333333").as_deref(),
+            Some("0.33333333349")
+        );
+        assert_eq!(kernel_probability("2"), None);
+        assert_eq!(kernel_probability("x"), None);
     }
 }

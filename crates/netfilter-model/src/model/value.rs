@@ -345,7 +345,8 @@ impl TcpFlags {
         for part in s.split(',') {
             let lower = part.trim().to_ascii_lowercase();
             match lower.as_str() {
-                "all" => bits = 0xff,
+                // iptables' ALL is the six classic flags (libxt_tcp), not ECN and CWR.
+                "all" => bits = 0x3f,
                 "none" => {}
                 _ => {
                     bits |= TcpFlags::NAMES

@@ -596,7 +596,7 @@ fn statistic_limit_owner_length_pkttype_ttl_dscp_tos() {
             false,
             MatchKind::Statistic {
                 mode: "random".into(),
-                probability: Some("0.25".into()),
+                probability: Some("0.25000000000".into()),
                 every: None,
                 packet: None
             }
