@@ -6,6 +6,7 @@ use crate::model::{
 };
 
 use super::lexer::{join, unquote, TokKind, Token};
+use super::stmt::strip_counter_values;
 use super::values::{
     parse_addr, parse_dscp, parse_icmp_type, parse_port_range, parse_proto, parse_u32,
 };
@@ -203,7 +204,7 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 }
             }
             let result = word(toks, j)?;
-            if !matches!(result, "type" | "oif" | "oifname") {
+            if !matches!(result, "type" | "oif" | "oifname" | "check") {
                 return None;
             }
             let dir = match keys[0] {
@@ -257,6 +258,22 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 && word(toks, i + 4).is_some();
             ok.then_some((Field::Generic, 5))
         }
+        "ipsec" => {
+            next.filter(|d| *d == "in" || *d == "out")?;
+            let mut j = i + 2;
+            if word(toks, j) == Some("spnum") {
+                word(toks, j + 1)?;
+                j += 2;
+            }
+            word(toks, j).filter(|k| is_ident(k))?;
+            Some((Field::Generic, j + 1 - i))
+        }
+        "vxlan" | "geneve" | "gretap" | "gre"
+            if next.is_some_and(|n| PAYLOAD_HEADS.contains(&n)) =>
+        {
+            let (_, n) = parse_field(toks, i + 1)?;
+            Some((Field::Generic, n + 1))
+        }
         h if PAYLOAD_HEADS.contains(&h) => {
             let k = next.filter(|k| is_ident(k))?;
             if STMT_HEADS.contains(&k) || PAYLOAD_HEADS.contains(&k) || k == "to" {
@@ -266,25 +283,14 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 let name = word(toks, i + 2).filter(|k| is_ident(k))?;
                 let _ = name;
                 let extra = word(toks, i + 3).is_some_and(|f| {
-                    matches!(
-                        f,
-                        "kind"
-                            | "length"
-                            | "size"
-                            | "value"
-                            | "count"
-                            | "left"
-                            | "right"
-                            | "tsval"
-                            | "tsecr"
-                            | "type"
-                            | "addr"
-                            | "ptr"
-                            | "flags"
-                            | "subtype"
-                            | "tsn"
-                            | "cum-tsn-ack"
-                    )
+                    is_ident(f)
+                        && !STMT_HEADS.contains(&f)
+                        && !PAYLOAD_HEADS.contains(&f)
+                        && !BARE_META.contains(&f)
+                        && !matches!(
+                            f,
+                            "set" | "map" | "vmap" | "meta" | "ct" | "exists" | "missing"
+                        )
                 });
                 return Some((Field::Generic, if extra { 4 } else { 3 }));
             }
@@ -415,10 +421,46 @@ pub(crate) fn skip_value(toks: &[Token<'_>], i: usize) -> Option<usize> {
                 Some(n) if matches!(n.kind, TokKind::Word | TokKind::Str) => j += 2,
                 _ => break,
             }
-        } else if t.is_word("|") {
+        } else if t.is_word("|") && parse_field(toks, j + 1).is_none() {
             j = atom(j + 1).unwrap_or(j + 1);
         } else {
             break;
+        }
+    }
+    Some(j)
+}
+
+/// Index after an expression used as a value: a field or a constant, combined with
+/// binary operators, concatenations and `map` lookups (`meta mark >> 8 & 0xf map @m`).
+pub(crate) fn skip_expr(toks: &[Token<'_>], i: usize) -> Option<usize> {
+    let operand = |j: usize| {
+        if let Some((_, n)) = parse_field(toks, j) {
+            return Some(j + n);
+        }
+        // `jhash EXPR mod N [seed S] [offset O]`, `symhash mod N [offset O]`.
+        if matches!(word(toks, j), Some("jhash" | "symhash")) {
+            let mut k = j + 1;
+            while word(toks, k) != Some("mod") {
+                match parse_field(toks, k) {
+                    Some((_, n)) => k += n,
+                    None if word(toks, k) == Some(".") => k += 1,
+                    None => return None,
+                }
+            }
+            k += 2;
+            while matches!(word(toks, k), Some("seed" | "offset")) {
+                k += 2;
+            }
+            return Some(k.min(toks.len()));
+        }
+        skip_value(toks, j)
+    };
+    let mut j = operand(i)?;
+    while let Some(op) = word(toks, j) {
+        match op {
+            "&" | "|" | "^" | ">>" | "<<" | "and" | "or" | "xor" | "." => j = operand(j + 1)?,
+            "map" => j = skip_value(toks, j + 1)?,
+            _ => break,
         }
     }
     Some(j)
@@ -492,16 +534,19 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     }
     // Binary operation on the field: `meta mark & 0xff`, `tcp flags & (syn | ack)`.
     let mut mask: Option<(usize, usize)> = None;
-    if let Some(op) = word(toks, j) {
-        if matches!(op, "&" | "|" | "^" | ">>" | "<<") {
-            let end = skip_value(toks, j + 1)?;
-            if op == "&" {
-                mask = Some((j + 1, end));
-            } else {
-                mask = Some((j, j)); // untyped
-            }
-            j = end;
+    let mut binops = 0;
+    while let Some(op) = word(toks, j) {
+        if !matches!(op, "&" | "|" | "^" | ">>" | "<<") {
+            break;
         }
+        let end = skip_value(toks, j + 1)?;
+        mask = if op == "&" && binops == 0 {
+            Some((j + 1, end))
+        } else {
+            Some((j, j)) // not a plain mask: left untyped
+        };
+        binops += 1;
+        j = end;
     }
     if word(toks, j) == Some("vmap") {
         let end = skip_value(toks, j + 1)?;
@@ -561,7 +606,7 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     let other = || {
         Match::new(MatchKind::Other {
             module: "nft".into(),
-            args: join(&toks[i..end]),
+            args: join(&strip_counter_values(&toks[i..end])),
             lossy: false,
         })
     };
@@ -667,7 +712,16 @@ fn typed_match(
         }
         Field::CtState if eqne => {
             let mut bits = 0u8;
-            for s in els()? {
+            let words: Vec<&str> = if value.iter().any(|t| t.is_word("|")) {
+                value
+                    .iter()
+                    .filter(|t| !t.is_word("|"))
+                    .map(|t| t.text)
+                    .collect()
+            } else {
+                els()?
+            };
+            for s in words {
                 bits |= CtStateSet::bit(s)?;
             }
             MatchKind::CtState {
@@ -900,6 +954,10 @@ mod tests {
             "ct state established,related"
         );
         assert_eq!(m("ct direction reply").to_string(), "ct direction reply");
+        assert_eq!(
+            m("ct state != established | related").to_string(),
+            "ct state != established,related"
+        );
         assert_eq!(m("ct status dnat").to_string(), "ct status dnat");
         assert_eq!(m("meta mark 0x1").to_string(), "meta mark 0x00000001");
         assert_eq!(
@@ -957,6 +1015,18 @@ mod tests {
             "nft ip saddr & 255.255.0.0 == 10.1.0.0"
         );
         assert!(matches!(one("meta mark set 0x1").0, Parsed::Set { .. }));
+        assert!(matches!(
+            one("meta mark >> 8 & 0xf vmap @m").0,
+            Parsed::Vmap(ref s) if s == "meta mark >> 8 & 0xf vmap @m"
+        ));
+        assert_eq!(
+            m("vxlan ip saddr 1.1.1.1").to_string(),
+            "nft vxlan ip saddr 1.1.1.1"
+        );
+        assert_eq!(
+            m("sctp chunk init num-inbound-streams 3").to_string(),
+            "nft sctp chunk init num-inbound-streams 3"
+        );
         let (_, end, _) = one("ct state new accept");
         assert_eq!(end, 3);
     }

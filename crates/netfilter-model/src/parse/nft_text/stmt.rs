@@ -2,7 +2,7 @@
 
 use crate::model::{Counters, Family, Match, MatchKind, NatKind, Rule, Statement, Verdict};
 
-use super::expr::{is_boundary, parse_field, skip_group, skip_value, Field};
+use super::expr::{is_boundary, parse_field, skip_expr, skip_group, skip_value, Field};
 use super::lexer::{join, unquote, TokKind, Token};
 use super::values::{parse_u32, reject_with};
 
@@ -85,6 +85,18 @@ pub(crate) fn parse_statement(
             set_verdict(rule, v)?;
             i + 2
         }
+        "counter" | "limit" | "quota" | "tunnel" | "synproxy"
+            if word(toks, i + 1) == Some("name") && parse_field(toks, i + 2).is_some() =>
+        {
+            // `counter name ip saddr map { ... }`: the object is chosen per packet.
+            let end = skip_expr(toks, i + 2).ok_or("expected an expression after `name`")?;
+            rule.statements.push(Statement::Other {
+                target: head.to_string(),
+                args: join(&toks[i + 1..end]),
+                lossy: false,
+            });
+            end
+        }
         "counter" => match word(toks, i + 1) {
             Some("name") => {
                 let n = word(toks, i + 2).ok_or("expected a counter name after `counter name`")?;
@@ -153,8 +165,7 @@ pub(crate) fn parse_statement(
             loop {
                 match word(toks, j) {
                     Some("flags" | "num" | "to") => {
-                        j = skip_value(toks, j + 1)
-                            .ok_or("expected a value after a queue option")?
+                        j = skip_expr(toks, j + 1).ok_or("expected a value after a queue option")?
                     }
                     Some("bypass" | "fanout") => j += 1,
                     _ => break,
@@ -223,6 +234,14 @@ pub(crate) fn parse_statement(
                 lossy: false,
             }));
             end
+        }
+        "tunnel" | "synproxy" if word(toks, i + 1) == Some("name") => {
+            let n = word(toks, i + 2).ok_or("expected an object name after `name`")?;
+            rule.statements.push(Statement::ObjectRef {
+                kind: head.to_string(),
+                name: unquote(n),
+            });
+            i + 3
         }
         "add" | "update" | "delete" | "flow" | "tproxy" | "dup" | "fwd" | "synproxy" | "meter"
         | "last" | "nat" | "reset" => {
@@ -297,7 +316,28 @@ fn parse_log(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
                 group = word(toks, j + 1).and_then(|g| g.parse().ok());
                 j += 2;
             }
-            Some(k @ ("snaplen" | "queue-threshold" | "flags")) => {
+            Some("flags") => {
+                let mut end = j + 1;
+                while let Some(t) = toks.get(end) {
+                    let flag = t.kind == TokKind::Comma
+                        || (t.kind == TokKind::Word
+                            && matches!(
+                                t.text,
+                                "ip" | "options" | "tcp" | "sequence" | "skuid" | "ether" | "all"
+                            ));
+                    if !flag {
+                        break;
+                    }
+                    end += 1;
+                }
+                extra.push(
+                    format!("flags {}", join(&toks[j + 1..end]))
+                        .trim()
+                        .to_string(),
+                );
+                j = end;
+            }
+            Some(k @ ("snaplen" | "queue-threshold")) => {
                 let end = skip_value(toks, j + 1).unwrap_or(j + 1);
                 extra.push(
                     format!("{k} {}", join(&toks[j + 1..end]))
@@ -388,7 +428,14 @@ fn parse_nat(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
         _ => NatKind::Redirect,
     };
     let mut j = i + 1;
-    if matches!(word(toks, j), Some("ip" | "ip6")) && word(toks, j + 1) == Some("to") {
+    if matches!(word(toks, j), Some("ip" | "ip6"))
+        && matches!(word(toks, j + 1), Some("to" | "prefix"))
+    {
+        j += 1;
+    }
+    let mut flags = Vec::new();
+    if word(toks, j) == Some("prefix") && word(toks, j + 1) == Some("to") {
+        flags.push("prefix".to_string());
         j += 1;
     }
     let (mut addr, mut port) = (None, None);
@@ -396,25 +443,37 @@ fn parse_nat(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
     if word(toks, j) == Some("to") {
         j += 1;
         match toks.get(j) {
+            // `redirect to :tcp dport map { 83 : 8083 }`: the port comes from a map.
+            Some(t)
+                if t.kind == TokKind::Word
+                    && t.text.len() > 1
+                    && t.text.starts_with(':')
+                    && t.text[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+                    && word(toks, j + 1).is_some() =>
+            {
+                let mut end = j + 2;
+                if word(toks, end) == Some("map") {
+                    end = skip_value(toks, end + 1).unwrap_or(end + 1);
+                }
+                port = Some(format!("{} {}", &t.text[1..], join(&toks[j + 1..end])));
+                j = end;
+            }
             Some(t) if t.kind == TokKind::Word && parse_field(toks, j).is_none() => {
                 let (a, p) = split_addr_port(t.text);
                 addr = a;
                 port = p;
                 j += 1;
             }
-            Some(_) => {
-                let end = until_boundary_nat(toks, j);
-                if end == j {
-                    ok = false;
-                } else {
+            Some(_) => match skip_expr(toks, j) {
+                Some(end) => {
                     addr = Some(join(&toks[j..end]));
                     j = end;
                 }
-            }
+                None => ok = false,
+            },
             None => ok = false,
         }
     }
-    let mut flags = Vec::new();
     loop {
         match word(toks, j) {
             Some(f @ ("random" | "fully-random" | "random-fully" | "persistent")) => {
@@ -451,39 +510,6 @@ fn parse_nat(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
     }
 }
 
-/// The end of a nat target expression such as `ip daddr map { ... }`.
-fn until_boundary_nat(toks: &[Token<'_>], i: usize) -> usize {
-    let mut j = i;
-    if let Some((_, n)) = parse_field(toks, j) {
-        j += n;
-    }
-    while j < toks.len() {
-        let t = &toks[j];
-        if t.kind == TokKind::Word
-            && (matches!(
-                t.text,
-                "random" | "fully-random" | "random-fully" | "persistent"
-            ) || (is_boundary(toks, j) && parse_field(toks, j).is_none()))
-        {
-            break;
-        }
-        if t.kind == TokKind::Comment {
-            break;
-        }
-        j = match t.kind {
-            TokKind::LBrace | TokKind::LParen => skip_group(toks, j),
-            _ => {
-                if let Some((_, n)) = parse_field(toks, j) {
-                    j + n
-                } else {
-                    j + 1
-                }
-            }
-        };
-    }
-    j
-}
-
 /// Turns `FIELD set VALUE` into a statement. `lhs` is the field's token range and
 /// `v` where the value starts. Returns the statement and the index after it.
 pub(crate) fn set_statement(
@@ -507,12 +533,8 @@ pub(crate) fn set_statement(
         }
     }
     // The value: an expression (`ip dscp map { ... }`) or a constant, up to the next element.
-    let mut end = if let Some((_, n)) = parse_field(toks, v) {
-        v + n
-    } else {
-        skip_value(toks, v).ok_or_else(|| format!("expected a value after `{lhs_text} set`"))?
-    };
-    end = until_boundary(toks, end);
+    let end =
+        skip_expr(toks, v).ok_or_else(|| format!("expected a value after `{lhs_text} set`"))?;
     let value = join(&toks[v..end]);
     let head = toks[lhs.0].text;
     let rest = join(&toks[lhs.0 + 1..lhs.1]);
@@ -558,6 +580,13 @@ fn mark_set(toks: &[Token<'_>], ct: bool, v: usize) -> Option<(Statement, usize)
         let val = parse_u32(word(toks, j + 1)?)?;
         ops.push((op, val));
         j += 2;
+    }
+    // A longer expression (`meta mark . tcp dport map @m`, `>> 8`) is not mark arithmetic.
+    if matches!(
+        word(toks, j),
+        Some("." | "map" | ">>" | "<<" | "&" | "|" | "^")
+    ) {
+        return None;
     }
     if src_ct != ct {
         if !ops.is_empty() {
@@ -734,6 +763,49 @@ mod tests {
                 burst: Some(10)
             }
         );
+        let r = run(
+            "log prefix \"x\" flags ip options flags ether limit rate 5/second",
+            Family::Ip,
+        );
+        assert_eq!(
+            r.to_string(),
+            "limit rate 5/second log prefix \"x\" flags ip options flags ether"
+        );
+        let r = run(
+            "counter name ip saddr map { 1.1.1.1 : \"a\" } accept",
+            Family::Ip,
+        );
+        assert_eq!(
+            r.to_string(),
+            "counter name ip saddr map { 1.1.1.1 : \"a\" } accept"
+        );
+        let r = run("dnat ip to numgen inc mod 2 map @t1 accept", Family::Ip);
+        assert_eq!(r.to_string(), "dnat to numgen inc mod 2 map @t1 accept");
+        let r = run("redirect to :tcp dport map { 83 : 8083 }", Family::Ip);
+        assert_eq!(r.to_string(), "redirect to :tcp dport map { 83 : 8083 }");
+        let r = run(
+            "snat ip prefix to ip saddr map { 10.0.0.0/24 : 192.168.2.0/24 }",
+            Family::Inet,
+        );
+        assert_eq!(
+            r.to_string(),
+            "snat to ip saddr map { 10.0.0.0/24 : 192.168.2.0/24 } prefix"
+        );
+        let r = run("tunnel name \"t\" quota name ip saddr map @q", Family::Ip);
+        assert_eq!(
+            r.to_string(),
+            "tunnel name \"t\" quota name ip saddr map @q"
+        );
+        let r = run(
+            "queue flags bypass to jhash tcp dport . tcp sport mod 4",
+            Family::Ip,
+        );
+        assert_eq!(
+            r.verdict,
+            Some(Verdict::Queue(
+                "flags bypass to jhash tcp dport . tcp sport mod 4".into()
+            ))
+        );
         let r = run("limit rate over 1 mbytes/second", Family::Ip);
         assert!(matches!(r.matches[0].kind, MatchKind::Other { .. }));
         let r = run("queue flags bypass num 3", Family::Ip);
@@ -784,6 +856,17 @@ mod tests {
         let t = tokenize("tcp option maxseg size set rt mtu", "t").unwrap();
         let (s, _) = set_statement(&t, &Field::Generic, (0, 4), 5).unwrap();
         assert_eq!(s, Statement::TcpMss { mss: None });
+        let t = tokenize("ct mark set ct mark & 0xffff0000 | meta mark & 0xffff", "t").unwrap();
+        let (s, e) = set_statement(&t, &Field::CtMark, (0, 2), 3).unwrap();
+        assert_eq!(
+            s.to_string(),
+            "ct mark set ct mark & 0xffff0000 | meta mark & 0xffff"
+        );
+        assert_eq!(e, t.len());
+        let t = tokenize("meta mark set meta mark . tcp dport map @m", "t").unwrap();
+        let (s, e) = set_statement(&t, &Field::Mark, (0, 2), 3).unwrap();
+        assert_eq!(s.to_string(), "meta mark set meta mark . tcp dport map @m");
+        assert_eq!(e, t.len());
         let t = tokenize("ct zone set 3 accept", "t").unwrap();
         let (s, e) = set_statement(&t, &Field::Generic, (0, 2), 3).unwrap();
         assert_eq!(s.to_string(), "ct zone set 3");
