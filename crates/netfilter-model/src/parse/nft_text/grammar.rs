@@ -382,10 +382,19 @@ impl<'a> Parser<'a> {
         let t = &self.rs.tables[ti];
         let (family, tname, cname) = (t.family, t.name.clone(), t.chains[ci].name.clone());
         let ctx = Some(format!("table {family} {tname}, chain {cname}"));
+        // nft prints its `# Warning: table ... managed by iptables-nft` on stderr, so a
+        // captured listing often lacks it: iptables' own table names count as well.
         let managed = self
             .managed
             .iter()
-            .any(|(f, n)| f == family.as_str() && *n == tname);
+            .any(|(f, n)| f == family.as_str() && *n == tname)
+            || (matches!(
+                family,
+                Family::Ip | Family::Ip6 | Family::Arp | Family::Bridge
+            ) && matches!(
+                tname.as_str(),
+                "filter" | "nat" | "mangle" | "raw" | "security" | "broute"
+            ));
         loop {
             self.skip_blank();
             let Some(t) = self.peek().copied() else {
