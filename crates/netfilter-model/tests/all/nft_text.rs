@@ -426,3 +426,40 @@ fn snapshot_calico_nftables_dump() {
     let rs = parse(&text, "cali-nftables-dump.txt").unwrap_or_else(|e| panic!("{e}"));
     insta::assert_snapshot!("nft_text_calico_dump", render(&rs));
 }
+
+#[test]
+fn damaged_input_gives_errors_not_panics() {
+    // Deep nesting is refused with a message, never recursed into.
+    let deep = format!(
+        "table ip t {{\n chain c {{\n ip saddr {}\n }}\n}}\n",
+        "{ ".repeat(100_000)
+    );
+    let e = parse(&deep, "deep").expect_err("too deep");
+    assert!(e.to_string().contains("nesting"), "{e}");
+    let Some(c) = corpus() else { return };
+    let mut files = Vec::new();
+    nft_files(&c.join("nftables-dumps"), &mut files);
+    let mut runs = 0;
+    let mut errors = 0;
+    for f in files.iter().step_by(5) {
+        let text = std::fs::read_to_string(f).expect("read");
+        let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(23).collect();
+        for &cut in &cuts {
+            // Truncated, and with one character replaced by a brace or a quote.
+            let truncated = &text[..cut];
+            let mut mutated = text.clone();
+            let ch = text[cut..].chars().next().map_or(1, char::len_utf8);
+            mutated.replace_range(cut..cut + ch, ["{", "}", "\"", "(", ";", "@"][cut % 6]);
+            for input in [truncated, mutated.as_str()] {
+                runs += 1;
+                if let Err(e) = parse(input, "damaged") {
+                    errors += 1;
+                    let s = e.to_string();
+                    assert!(s.starts_with("damaged:"), "error without source: {s}");
+                }
+            }
+        }
+    }
+    println!("damaged inputs: {runs} parsed, {errors} rejected with an error, no panic");
+    assert!(errors > 0);
+}
