@@ -262,6 +262,94 @@ fn kernel_iptables_nft_listing() {
     assert_eq!(prio, [-100, 100, -100, 100]);
 }
 
+const IPTABLES_EXTENSIONS: &str = r#"*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m limit --limit 5/min -j ACCEPT
+-A INPUT -m limit --limit 5/min --limit-burst 10 -j ACCEPT
+-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT
+-A INPUT -m statistic --mode random --probability 0.5 -j ACCEPT
+-A INPUT -m statistic --mode nth --every 3 --packet 1 -j ACCEPT
+-A INPUT -m state --state NEW -j ACCEPT
+-A INPUT -m pkttype --pkt-type broadcast -j DROP
+-A INPUT -m mac --mac-source 00:11:22:33:44:55 -j DROP
+-A INPUT -p icmp --icmp-type 3/4 -j ACCEPT
+-A INPUT -p tcp --syn -j ACCEPT
+-A INPUT -m iprange --src-range 10.0.0.1-10.0.0.9 -j DROP
+-A INPUT -m length --length 100:200 -j ACCEPT
+-A INPUT -m ttl --ttl-lt 5 -j DROP
+-A INPUT -m dscp --dscp 0x2e -j ACCEPT
+-A INPUT -m connmark --mark 0x1/0xff -j ACCEPT
+-A INPUT -j CONNMARK --restore-mark
+-A INPUT -j CONNMARK --save-mark
+-A INPUT -j CONNMARK --set-xmark 0x1/0xff
+-A INPUT -j NFLOG --nflog-group 5 --nflog-prefix "x"
+-A INPUT -j NFQUEUE --queue-num 3 --queue-bypass
+-A INPUT -p tcp -j REJECT --reject-with tcp-reset
+-A INPUT -j REJECT --reject-with icmp-host-prohibited
+-A INPUT -m recent --name foo --rcheck -j DROP
+-A OUTPUT -p tcp -j TCPMSS --clamp-mss-to-pmtu
+-A OUTPUT -f -j DROP
+COMMIT
+"#;
+
+/// How nft 1.0.x prints iptables-nft's extensions, and what the model makes of them.
+#[test]
+fn kernel_iptables_nft_extensions() {
+    if let Some(why) = kernel_unavailable(&["nft", "iptables-nft-restore"]) {
+        println!("skipping kernel check: {why}");
+        return;
+    }
+    let listing = in_netns(
+        "iptext",
+        &[("rules", IPTABLES_EXTENSIONS)],
+        "iptables-nft-restore < rules; nft list ruleset 2>/dev/null",
+    );
+    let rs = parse(&listing, "live-ns").unwrap_or_else(|e| panic!("{e}\n{listing}"));
+    assert_eq!(
+        chain_texts(&rs, "filter", "INPUT"),
+        [
+            "limit rate 5/minute accept",
+            "limit rate 5/minute burst 10 packets accept",
+            "fib daddr type local accept",
+            "statistic mode random probability 0.50000000000 accept",
+            "statistic mode nth every 3 packet 1 accept",
+            "ct state new accept",
+            "meta pkttype broadcast drop",
+            "ether saddr 00:11:22:33:44:55 drop",
+            "meta l4proto icmp xt:icmp [lossy] accept",
+            "tcp flags & (fin|syn|rst|ack) == syn accept",
+            "ip saddr 10.0.0.1-10.0.0.9 drop",
+            "meta length 100-200 accept",
+            "ip ttl < 5 drop",
+            "ip dscp 0x2e accept",
+            "ct mark & 0x000000ff == 0x00000001 accept",
+            "meta mark set ct mark (nfmask 0xffffffff ctmask 0xffffffff)",
+            "ct mark set meta mark (nfmask 0xffffffff ctmask 0xffffffff)",
+            "ct mark set ct mark and 0xffffff00 xor 0x00000001",
+            r#"log group 5 prefix "x""#,
+            "queue num 3 bypass",
+            "meta l4proto tcp reject with tcp-reset",
+            "reject with icmp-host-prohibited",
+            "xt:recent [lossy] drop",
+        ]
+    );
+    assert_eq!(
+        chain_texts(&rs, "filter", "OUTPUT"),
+        [
+            "meta l4proto tcp tcp option maxseg size set rt mtu",
+            "ip frag-off & 0x1fff != 0 drop",
+        ]
+    );
+    let input = &rs.tables[0].chains[0];
+    assert_eq!(
+        input.rules[8].lossy.len(),
+        1,
+        "xt match icmp hides its options"
+    );
+}
+
 const NATIVE: &str = r#"table inet web {
 	comment "nfdiff test"
 	set blocked {

@@ -53,6 +53,10 @@ pub(crate) enum Field {
     EtherSaddr,
     /// `meta skuid`.
     Skuid,
+    /// `ip frag-off`.
+    FragOff,
+    /// `meta random`.
+    Random,
     /// `meta skgid`.
     Skgid,
     /// `fib saddr|daddr [. iif|oif] type`.
@@ -147,6 +151,7 @@ fn meta_field(key: &str) -> Field {
         "length" => Field::Length,
         "skuid" => Field::Skuid,
         "skgid" => Field::Skgid,
+        "random" => Field::Random,
         _ => Field::Generic,
     }
 }
@@ -323,6 +328,7 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 ("ip", "ttl") => Field::Ttl { v6: false },
                 ("ip6", "hoplimit") => Field::Ttl { v6: true },
                 ("ip", "dscp") => Field::Dscp,
+                ("ip", "frag-off") => Field::FragOff,
                 ("tcp" | "udp" | "udplite" | "sctp" | "dccp" | "th", "sport") => Field::Port {
                     proto,
                     dir: Direction::Src,
@@ -536,11 +542,11 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     let mut mask: Option<(usize, usize)> = None;
     let mut binops = 0;
     while let Some(op) = word(toks, j) {
-        if !matches!(op, "&" | "|" | "^" | ">>" | "<<") {
+        if !matches!(op, "&" | "|" | "^" | ">>" | "<<" | "and" | "or" | "xor") {
             break;
         }
         let end = skip_value(toks, j + 1)?;
-        mask = if op == "&" && binops == 0 {
+        mask = if (op == "&" || op == "and") && binops == 0 {
             Some((j + 1, end))
         } else {
             Some((j, j)) // not a plain mask: left untyped
@@ -559,7 +565,7 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     if let Some(w) = word(toks, j) {
         if matches!(
             w,
-            "==" | "!=" | "<" | ">" | "<=" | ">=" | "eq" | "ne" | "lt" | "gt" | "le" | "ge"
+            "==" | "!=" | "<" | ">" | "<=" | ">=" | "eq" | "ne" | "lt" | "gt" | "le" | "ge" | "!"
         ) {
             op = match w {
                 "eq" => "==",
@@ -625,6 +631,13 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     Some((Parsed::Match(typed.unwrap_or_else(other)), end))
 }
 
+fn single_u32(t: &[Token<'_>]) -> Option<u32> {
+    match t {
+        [t] if t.kind == TokKind::Word => parse_u32(t.text),
+        _ => None,
+    }
+}
+
 fn typed_match(
     field: &Field,
     op: &str,
@@ -663,6 +676,11 @@ fn typed_match(
                     mask: flags(m)?,
                     set: flags(value)?,
                 },
+                // `tcp flags ! fin,syn`: none of these flags is set.
+                (None, None) if op == "!" => MatchKind::TcpFlags {
+                    mask: flags(value)?,
+                    set: TcpFlags(0),
+                },
                 (None, None) if op == "==" && value.len() == 1 => {
                     // `tcp flags syn`: syn among the flags set... nft treats a lone flag
                     // as `flags & syn == syn`.
@@ -670,6 +688,31 @@ fn typed_match(
                     MatchKind::TcpFlags { mask: f, set: f }
                 }
                 _ => return None,
+            }
+        }
+        // `ip frag-off & 0x1fff != 0`: a non-first fragment (iptables `-f`).
+        Field::FragOff if eqne => {
+            let m = single_u32(mask?)?;
+            if m != 0x1fff || els()? != ["0"] {
+                return None;
+            }
+            return Some(Match::with_negation(MatchKind::Fragment, !neg));
+        }
+        // `meta random & 2147483647 < N`: iptables-nft's `-m statistic --mode random`.
+        Field::Random if op == "<" => {
+            if single_u32(mask?)? != 0x7fff_ffff {
+                return None;
+            }
+            let e = els()?;
+            let n = parse_u32(e.first()?)?;
+            if e.len() != 1 {
+                return None;
+            }
+            MatchKind::Statistic {
+                mode: "random".into(),
+                probability: Some(format!("{:.11}", f64::from(n) / 2_147_483_648.0)),
+                every: None,
+                packet: None,
             }
         }
         _ if mask.is_some() && !matches!(field, Field::Mark | Field::CtMark) => return None,
@@ -965,6 +1008,20 @@ mod tests {
             "meta mark & 0x00010000 == 0x00010000"
         );
         assert_eq!(m("ct mark != 0x5").to_string(), "ct mark != 0x00000005");
+        assert_eq!(
+            m("ct mark and 0xff == 0x1").to_string(),
+            "ct mark & 0x000000ff == 0x00000001"
+        );
+        assert_eq!(
+            m("tcp flags ! fin,syn,rst,psh,ack,urg").to_string(),
+            "tcp flags & (fin|syn|rst|psh|ack|urg) == 0x0"
+        );
+        assert_eq!(m("ip frag-off & 8191 != 0").kind, MatchKind::Fragment);
+        assert!(m("ip frag-off & 0x1fff == 0").negated);
+        assert_eq!(
+            m("meta random & 2147483647 < 1073741824").to_string(),
+            "statistic mode random probability 0.50000000000"
+        );
     }
 
     #[test]

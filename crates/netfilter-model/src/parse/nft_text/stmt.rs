@@ -380,6 +380,8 @@ fn parse_limit(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
         w = &w[1..];
         let burst = match w {
             [] => None,
+            // 5 is the default of both nft and iptables, which then leave it out.
+            ["burst", "5", "packets"] => None,
             ["burst", b, "packets"] => Some(b.parse::<u32>().ok()?),
             _ => return None,
         };
