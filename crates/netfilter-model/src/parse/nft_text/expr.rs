@@ -720,7 +720,18 @@ fn typed_match(
             dir: *dir,
             names: els()?
                 .into_iter()
-                .map(|s| IfacePattern::from_nft(&unquote(s)))
+                .map(|s| {
+                    // Keep `\*` escaped: it is a literal star, not a wildcard.
+                    let inner = s
+                        .strip_prefix('"')
+                        .and_then(|x| x.strip_suffix('"'))
+                        .unwrap_or(s);
+                    if inner.ends_with("\\*") {
+                        IfacePattern::from_nft(inner)
+                    } else {
+                        IfacePattern::from_nft(&unquote(s))
+                    }
+                })
                 .collect(),
         },
         Field::Addr { dir, v6 } if eqne => {
@@ -943,6 +954,14 @@ mod tests {
     fn interfaces() {
         let x = m(r#"iifname { "cali*", "eth0" }"#);
         assert_eq!(x.to_string(), r#"iifname { "cali*", "eth0" }"#);
+        let x = m(r#"iifname "eth\*""#);
+        assert_eq!(
+            x.kind,
+            MatchKind::Interface {
+                dir: Direction::Src,
+                names: vec![IfacePattern::Exact("eth*".into())]
+            }
+        );
         let x = m(r#"meta oifname != "lo""#);
         assert!(x.negated);
         assert_eq!(x.to_string(), r#"oifname != "lo""#);
