@@ -747,6 +747,17 @@ impl<'a> Parser<'a> {
                 let ti = self.table_index(family, &tname, verb_at);
                 let cname = self.name_at(self.pos, "a chain name", &ctx)?;
                 self.pos += 1;
+                if self.rs.tables[ti].chain(&cname).is_none() {
+                    let line = self.toks.get(verb_at).map(|t| t.pos.line);
+                    self.rs.warnings.push(Warning {
+                        kind: "implicit-chain".into(),
+                        source: self.opts.source_name.to_string(),
+                        line,
+                        message: format!(
+                            "chain {family} {tname} {cname} is not declared here; read as a chain without a hook"
+                        ),
+                    });
+                }
                 let ci = self.chain_index(ti, &cname, verb_at);
                 let (a, b) = self.segment();
                 let n = self.rs.tables[ti].chains[ci].rules.len() + 1;
@@ -1009,6 +1020,10 @@ mod tests {
         assert_eq!(t.set("s").unwrap().elements, ["1.1.1.1", "2.2.2.2"]);
         let ip = rs.table(Backend::Nft, Family::Ip, "t").unwrap();
         assert_eq!(ip.chain("u").unwrap().rules.len(), 1);
+        assert!(rs.warnings.is_empty());
+        let rs = parse("add rule ip filter INPUT accept\n").unwrap();
+        assert_eq!(rs.warnings[0].kind, "implicit-chain");
+        assert_eq!(rs.warnings[0].line, Some(1));
     }
 
     #[test]
