@@ -1,6 +1,7 @@
-//! Integration tests of `netfilter_model`, one binary with a submodule per area.
+//! The single integration-test binary of `netfilter_model`; each submodule covers one area.
 
 mod all {
     mod iptables_save;
     mod kernel_roundtrip;
+    mod nft_text;
 }

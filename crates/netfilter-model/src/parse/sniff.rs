@@ -45,6 +45,8 @@ pub fn sniff_format(text: &str) -> Option<Format> {
             || l.starts_with("flush ruleset")
             || l.starts_with("define ")
             || l.starts_with("add table ")
+            || l.starts_with("add chain ")
+            || l.starts_with("add rule ")
             || l.starts_with("include ")
         {
             return Some(Format::NftText);

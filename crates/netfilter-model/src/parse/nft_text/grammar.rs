@@ -1,0 +1,1073 @@
+//! The block structure of `nft list ruleset`: tables, chains, sets/maps, objects, and
+//! the simple `add ...` command forms.
+
+use crate::error::{Error, ParseError, Result};
+use crate::model::{
+    Backend, BaseChain, Chain, ChainType, Family, Hook, NamedObject, NamedSet, Origin, Policy,
+    Ruleset, Table, Warning,
+};
+use crate::parse::ParseOptions;
+
+use super::lexer::{join, tokenize, unquote, TokKind, Token};
+use super::rule::{handle_of, parse_rule};
+use super::stmt::{strip_counter_values, strip_used};
+use super::values::parse_priority;
+
+const OBJECT_KINDS: &[&str] = &[
+    "flowtable",
+    "counter",
+    "quota",
+    "limit",
+    "synproxy",
+    "secmark",
+    "tunnel",
+];
+
+/// Parses `nft list ruleset` text into a normalized ruleset.
+pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
+    let toks = tokenize(text, &opts.source_name)?;
+    let mut p = Parser {
+        src: text,
+        toks,
+        pos: 0,
+        opts,
+        rs: Ruleset::default(),
+        managed: Vec::new(),
+    };
+    p.run()?;
+    let mut rs = p.rs;
+    rs.normalize();
+    Ok(rs)
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: Vec<Token<'a>>,
+    pos: usize,
+    opts: &'a ParseOptions,
+    rs: Ruleset,
+    /// Tables announced as managed by iptables-nft (family, name).
+    managed: Vec<(String, String)>,
+}
+
+type Seg = (usize, usize);
+
+impl<'a> Parser<'a> {
+    fn err_at(&self, idx: usize, message: impl Into<String>, context: Option<String>) -> Error {
+        let position = self
+            .toks
+            .get(idx)
+            .or(self.toks.last())
+            .map(|t| t.pos)
+            .unwrap_or_default();
+        Error::Parse(ParseError {
+            source_name: self.opts.source_name.to_string(),
+            position,
+            message: message.into(),
+            context,
+        })
+    }
+
+    fn peek(&self) -> Option<&Token<'a>> {
+        self.toks.get(self.pos)
+    }
+
+    fn word_at(&self, i: usize) -> Option<&'a str> {
+        self.toks
+            .get(i)
+            .filter(|t| matches!(t.kind, TokKind::Word | TokKind::Str))
+            .map(|t| t.text)
+    }
+
+    fn origin(&self, idx: usize) -> Origin {
+        Origin {
+            source: self.opts.source_name.clone(),
+            line: self.toks.get(idx).map(|t| t.pos.line),
+            handle: None,
+        }
+    }
+
+    fn skip_blank(&mut self) {
+        while self
+            .peek()
+            .is_some_and(|t| matches!(t.kind, TokKind::Newline | TokKind::Semi))
+        {
+            self.pos += 1;
+        }
+    }
+
+    /// Tokens up to the end of the line or `;` at depth 0, or up to a closing `}` of the
+    /// enclosing block (not consumed). Consumes the terminator.
+    fn segment(&mut self) -> Seg {
+        let start = self.pos;
+        let mut depth = 0usize;
+        while let Some(t) = self.toks.get(self.pos) {
+            match t.kind {
+                TokKind::LBrace | TokKind::LParen => depth += 1,
+                TokKind::RBrace | TokKind::RParen => {
+                    if depth == 0 {
+                        return (start, self.pos);
+                    }
+                    depth -= 1;
+                }
+                TokKind::Newline | TokKind::Semi if depth == 0 => {
+                    self.pos += 1;
+                    return (start, self.pos - 1);
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        (start, self.pos)
+    }
+
+    /// A segment was empty: fine after a line break, an error before a stray token.
+    fn no_progress(&self, at: usize, ctx: &Option<String>) -> Result<()> {
+        match self.toks.get(at) {
+            Some(t) if !matches!(t.kind, TokKind::RBrace | TokKind::Newline | TokKind::Semi) => {
+                Err(self.err_at(at, format!("unexpected `{}`", t.text), ctx.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// After a block's `{`: an optional `# handle N` comment.
+    fn block_handle(&mut self) -> Option<u64> {
+        if let Some(t) = self.peek() {
+            if t.kind == TokKind::Comment {
+                let h = handle_of(t.text);
+                self.pos += 1;
+                return h;
+            }
+        }
+        None
+    }
+
+    fn expect_lbrace(&mut self, what: &str, ctx: &Option<String>) -> Result<()> {
+        match self.peek() {
+            Some(t) if t.kind == TokKind::LBrace => {
+                self.pos += 1;
+                Ok(())
+            }
+            _ => Err(self.err_at(self.pos, format!("expected `{{` after {what}"), ctx.clone())),
+        }
+    }
+
+    fn name_at(&self, i: usize, what: &str, ctx: &Option<String>) -> Result<String> {
+        self.word_at(i)
+            .map(unquote)
+            .ok_or_else(|| self.err_at(i, format!("expected {what}"), ctx.clone()))
+    }
+
+    fn run(&mut self) -> Result<()> {
+        loop {
+            self.skip_blank();
+            let Some(t) = self.peek().copied() else {
+                return Ok(());
+            };
+            match t.kind {
+                TokKind::Comment => {
+                    self.note_comment(&t);
+                    self.pos += 1;
+                }
+                TokKind::Word => match t.text {
+                    "table" => {
+                        self.pos += 1;
+                        self.table_block()?;
+                    }
+                    "flush" => {
+                        let (a, b) = self.segment();
+                        if join(&self.toks[a..b]) != "flush ruleset" {
+                            return Err(self.err_at(
+                                a,
+                                "only `flush ruleset` is accepted here; other `flush` commands are not `nft list ruleset` output",
+                                None,
+                            ));
+                        }
+                    }
+                    "add" | "create" | "insert" => self.command()?,
+                    "define" | "include" => {
+                        return Err(self.err_at(
+                            self.pos,
+                            format!(
+                                "`{}` is nft script syntax, not `nft list ruleset` output; load the script with `nft -f` and list the ruleset instead",
+                                t.text
+                            ),
+                            None,
+                        ))
+                    }
+                    other => {
+                        return Err(self.err_at(
+                            self.pos,
+                            format!("expected `table`, found `{other}`"),
+                            None,
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(self.err_at(
+                        self.pos,
+                        format!("expected `table`, found `{}`", t.text),
+                        None,
+                    ))
+                }
+            }
+        }
+    }
+
+    fn note_comment(&mut self, t: &Token<'a>) {
+        let text = t.text.trim_start_matches('#').trim();
+        let Some(msg) = text.strip_prefix("Warning:") else {
+            return;
+        };
+        let msg = msg.trim();
+        let kind = if msg.contains("managed by iptables-nft") {
+            let w: Vec<&str> = msg.split_whitespace().collect();
+            if w.len() > 2 && w[0] == "table" {
+                self.managed.push((w[1].to_string(), w[2].to_string()));
+            }
+            "managed-by-iptables-nft"
+        } else if msg.contains("legacy tables present") || msg.contains("iptables-legacy tables") {
+            "legacy-tables-present"
+        } else {
+            "nft-warning"
+        };
+        self.rs.warnings.push(Warning {
+            kind: kind.into(),
+            source: self.opts.source_name.to_string(),
+            line: Some(t.pos.line),
+            message: msg.to_string(),
+        });
+    }
+
+    /// Reads `[FAMILY] NAME` at `self.pos` with `rest` more names required after it.
+    fn family_and_name(&mut self, rest: usize, ctx: &Option<String>) -> Result<(Family, String)> {
+        let first = self.word_at(self.pos);
+        let fam = first.and_then(|f| f.parse::<Family>().ok());
+        let has_more = (0..=rest).all(|k| self.word_at(self.pos + 1 + k).is_some());
+        let family = match fam {
+            Some(f) if has_more => {
+                self.pos += 1;
+                f
+            }
+            _ => Family::Ip,
+        };
+        let name = self.name_at(self.pos, "a table name", ctx)?;
+        self.pos += 1;
+        Ok((family, name))
+    }
+
+    fn table_index(&mut self, family: Family, name: &str, at: usize) -> usize {
+        let backend = self.opts.backend.unwrap_or(Backend::Nft);
+        if let Some(i) = self
+            .rs
+            .tables
+            .iter()
+            .position(|t| t.backend == backend && t.family == family && t.name == name)
+        {
+            return i;
+        }
+        let mut t = Table::new(backend, family, name);
+        t.origin = self.origin(at);
+        self.rs.tables.push(t);
+        self.rs.tables.len() - 1
+    }
+
+    fn table_block(&mut self) -> Result<()> {
+        let at = self.pos - 1;
+        let (family, name) = self.family_and_name(0, &None)?;
+        let ti = self.table_index(family, &name, at);
+        let ctx = Some(format!("table {family} {name}"));
+        self.expect_lbrace("the table name", &ctx)?;
+        if let Some(h) = self.block_handle() {
+            self.rs.tables[ti].origin.handle = Some(h);
+        }
+        self.table_body(ti)
+    }
+
+    fn table_body(&mut self, ti: usize) -> Result<()> {
+        let (family, tname) = (self.rs.tables[ti].family, self.rs.tables[ti].name.clone());
+        let ctx = Some(format!("table {family} {tname}"));
+        loop {
+            self.skip_blank();
+            let Some(t) = self.peek().copied() else {
+                return Err(self.err_at(self.pos, "expected `}` closing the table", ctx));
+            };
+            match t.kind {
+                TokKind::RBrace => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                TokKind::Comment => {
+                    self.note_comment(&t);
+                    self.pos += 1;
+                }
+                TokKind::Word => match t.text {
+                    "chain" => {
+                        let at = self.pos;
+                        let name = self.name_at(self.pos + 1, "a chain name", &ctx)?;
+                        self.pos += 2;
+                        let cctx = Some(format!("table {family} {tname}, chain {name}"));
+                        self.expect_lbrace("the chain name", &cctx)?;
+                        let ci = self.chain_index(ti, &name, at);
+                        if let Some(h) = self.block_handle() {
+                            self.rs.tables[ti].chains[ci].origin.handle = Some(h);
+                        }
+                        self.chain_body(ti, ci)?;
+                    }
+                    "set" | "map" => {
+                        let at = self.pos;
+                        let name = self.name_at(self.pos + 1, "a set name", &ctx)?;
+                        self.pos += 2;
+                        let sctx = Some(format!("table {family} {tname}, set {name}"));
+                        self.expect_lbrace("the set name", &sctx)?;
+                        let mut set = NamedSet {
+                            name,
+                            key_type: String::new(),
+                            data_type: None,
+                            flags: Vec::new(),
+                            elements: Vec::new(),
+                            extra: Vec::new(),
+                            comment: None,
+                            origin: self.origin(at),
+                        };
+                        set.origin.handle = self.block_handle();
+                        self.set_body(&mut set, &sctx)?;
+                        self.rs.tables[ti].sets.push(set);
+                    }
+                    "ct" => {
+                        let kind = self.name_at(self.pos + 1, "`helper`, `timeout` or `expectation`", &ctx)?;
+                        self.pos += 1;
+                        self.object(ti, &format!("ct {kind}"), &ctx)?;
+                    }
+                    k if OBJECT_KINDS.contains(&k) => self.object(ti, k, &ctx)?,
+                    "flags" => {
+                        let (a, b) = self.segment();
+                        for w in self.toks[a + 1..b].iter().filter(|t| t.kind == TokKind::Word) {
+                            self.rs.tables[ti].flags.push(w.text.to_string());
+                        }
+                    }
+                    "comment" => {
+                        let (a, b) = self.segment();
+                        let c = self.toks[a + 1..b]
+                            .iter()
+                            .find(|t| t.kind == TokKind::Str)
+                            .ok_or_else(|| self.err_at(a + 1, "expected a quoted comment", ctx.clone()))?;
+                        self.rs.tables[ti].comment = Some(unquote(c.text));
+                    }
+                    other => {
+                        return Err(self.err_at(
+                            self.pos,
+                            format!("expected `chain`, `set`, `map`, `flowtable`, a named object or `}}`, found `{other}`"),
+                            ctx,
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(self.err_at(
+                        self.pos,
+                        format!("expected `chain`, `set`, `map` or `}}`, found `{}`", t.text),
+                        ctx,
+                    ))
+                }
+            }
+        }
+    }
+
+    fn chain_index(&mut self, ti: usize, name: &str, at: usize) -> usize {
+        if let Some(i) = self.rs.tables[ti]
+            .chains
+            .iter()
+            .position(|c| c.name == name)
+        {
+            return i;
+        }
+        let mut c = Chain::new(name, None);
+        c.origin = self.origin(at);
+        self.rs.tables[ti].chains.push(c);
+        self.rs.tables[ti].chains.len() - 1
+    }
+
+    fn chain_body(&mut self, ti: usize, ci: usize) -> Result<()> {
+        let t = &self.rs.tables[ti];
+        let (family, tname, cname) = (t.family, t.name.clone(), t.chains[ci].name.clone());
+        let ctx = Some(format!("table {family} {tname}, chain {cname}"));
+        // nft prints its `# Warning: table ... managed by iptables-nft` on stderr, so a
+        // captured listing often lacks it: iptables' own table names count as well.
+        let managed = self
+            .managed
+            .iter()
+            .any(|(f, n)| f == family.as_str() && *n == tname)
+            || (matches!(
+                family,
+                Family::Ip | Family::Ip6 | Family::Arp | Family::Bridge
+            ) && matches!(
+                tname.as_str(),
+                "filter" | "nat" | "mangle" | "raw" | "security" | "broute"
+            ));
+        loop {
+            self.skip_blank();
+            let Some(t) = self.peek().copied() else {
+                return Err(self.err_at(self.pos, "expected `}` closing the chain", ctx));
+            };
+            if t.kind == TokKind::RBrace {
+                self.pos += 1;
+                return Ok(());
+            }
+            let (a, b) = self.segment();
+            if a == b {
+                self.no_progress(a, &ctx)?;
+                continue;
+            }
+            let first = self.toks[a];
+            match first.text {
+                "type" if first.kind == TokKind::Word => {
+                    let base = self.base_chain(family, a, b, &ctx)?;
+                    self.rs.tables[ti].chains[ci].base = Some(base);
+                }
+                "policy" if first.kind == TokKind::Word => {
+                    let p = match self.word_at(a + 1) {
+                        Some("accept") => Policy::Accept,
+                        Some("drop") => Policy::Drop,
+                        _ => {
+                            return Err(self.err_at(
+                                a + 1,
+                                "expected `accept` or `drop` after `policy`",
+                                ctx,
+                            ))
+                        }
+                    };
+                    match self.rs.tables[ti].chains[ci].base.as_mut() {
+                        Some(base) => base.policy = p,
+                        None => {
+                            return Err(self.err_at(
+                                a,
+                                "`policy` on a chain without `type ... hook ...`",
+                                ctx,
+                            ))
+                        }
+                    }
+                }
+                "comment"
+                    if b == a + 2 || (b == a + 3 && self.toks[a + 2].kind == TokKind::Comment) =>
+                {
+                    self.rs.tables[ti].chains[ci].comment = Some(unquote(self.toks[a + 1].text));
+                }
+                "devices" if first.kind == TokKind::Word => {
+                    let devs = self.devices(a + 1, b);
+                    if let Some(base) = self.rs.tables[ti].chains[ci].base.as_mut() {
+                        base.devices = devs;
+                    }
+                }
+                _ if first.kind == TokKind::Comment && b == a + 1 => {
+                    self.note_comment(&first);
+                }
+                _ => {
+                    let n = self.rs.tables[ti].chains[ci].rules.len() + 1;
+                    let rctx = Some(format!("table {family} {tname}, chain {cname}, rule {n}"));
+                    let mut rule = parse_rule(&self.toks[a..b], family)
+                        .map_err(|(k, msg)| self.err_at(a + k, msg, rctx))?;
+                    let handle = rule.origin.handle;
+                    rule.origin = self.origin(a);
+                    rule.origin.handle = handle;
+                    if managed && self.dropped_match_gap(a, b) {
+                        rule.lossy
+                            .push("comment dropped by nft text listing".into());
+                    }
+                    self.rs.tables[ti].chains[ci].rules.push(rule);
+                }
+            }
+        }
+    }
+
+    /// Whether a rule line shows the gap nft 1.0.x leaves where it dropped an
+    /// iptables-nft `-m comment` match: a double space, or a space before the first word.
+    fn dropped_match_gap(&self, a: usize, b: usize) -> bool {
+        let first = &self.toks[a];
+        let line_start = self.src[..first.start].rfind('\n').map_or(0, |i| i + 1);
+        if self.src[line_start..first.start].contains(' ') {
+            return true;
+        }
+        let last = self.toks[a..b]
+            .iter()
+            .rev()
+            .find(|t| t.kind != TokKind::Comment)
+            .unwrap_or(first);
+        let mut in_str = false;
+        let mut prev_space = false;
+        let mut escaped = false;
+        for c in self.src[first.start..last.end].chars() {
+            if in_str {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_str = false;
+                }
+                continue;
+            }
+            if c == '"' {
+                in_str = true;
+            }
+            if c == ' ' && prev_space {
+                return true;
+            }
+            prev_space = c == ' ';
+        }
+        false
+    }
+
+    fn devices(&self, a: usize, b: usize) -> Vec<String> {
+        self.toks[a..b]
+            .iter()
+            .filter(|t| matches!(t.kind, TokKind::Word | TokKind::Str) && t.text != "=")
+            .map(|t| unquote(t.text))
+            .collect()
+    }
+
+    fn base_chain(
+        &self,
+        family: Family,
+        a: usize,
+        b: usize,
+        ctx: &Option<String>,
+    ) -> Result<BaseChain> {
+        let ty = self
+            .word_at(a + 1)
+            .ok_or_else(|| self.err_at(a + 1, "expected a chain type after `type`", ctx.clone()))?;
+        if self.word_at(a + 2) != Some("hook") {
+            return Err(self.err_at(a + 2, "expected `hook` after the chain type", ctx.clone()));
+        }
+        let hook = Hook::from_nft(
+            self.word_at(a + 3)
+                .ok_or_else(|| self.err_at(a + 3, "expected a hook name", ctx.clone()))?,
+        );
+        let mut i = a + 4;
+        let mut devices = Vec::new();
+        let mut priority = None;
+        while i < b {
+            match self.word_at(i) {
+                Some("device") => {
+                    let d = self.name_at(i + 1, "a device name", ctx)?;
+                    devices.push(d);
+                    i += 2;
+                }
+                Some("devices") => {
+                    let mut j = i + 1;
+                    while j < b
+                        && self.toks[j].kind != TokKind::RBrace
+                        && !self.toks[j].is_word("priority")
+                    {
+                        j += 1;
+                    }
+                    devices = self.devices(i + 1, j.min(b));
+                    i = if j < b && self.toks[j].kind == TokKind::RBrace {
+                        j + 1
+                    } else {
+                        j
+                    };
+                }
+                Some("priority") => {
+                    let words: Vec<&str> = self.toks[i + 1..b]
+                        .iter()
+                        .filter(|t| t.kind == TokKind::Word)
+                        .map(|t| t.text)
+                        .collect();
+                    priority = Some(parse_priority(family, &hook, &words).ok_or_else(|| {
+                        self.err_at(
+                            i + 1,
+                            format!(
+                                "expected a priority (a number, or a name such as `filter`, `dstnat`, `srcnat + 10`), found `{}`",
+                                words.join(" ")
+                            ),
+                            ctx.clone(),
+                        )
+                    })?);
+                    i = b;
+                }
+                _ => {
+                    return Err(self.err_at(
+                        i,
+                        "expected `device`, `devices` or `priority`",
+                        ctx.clone(),
+                    ))
+                }
+            }
+        }
+        let priority = priority.ok_or_else(|| {
+            self.err_at(
+                b.saturating_sub(1),
+                "expected `priority` in the base chain declaration",
+                ctx.clone(),
+            )
+        })?;
+        Ok(BaseChain {
+            chain_type: ChainType::from_nft(ty),
+            hook,
+            priority,
+            policy: Policy::Accept,
+            devices,
+        })
+    }
+
+    fn set_body(&mut self, set: &mut NamedSet, ctx: &Option<String>) -> Result<()> {
+        loop {
+            self.skip_blank();
+            let Some(t) = self.peek().copied() else {
+                return Err(self.err_at(self.pos, "expected `}` closing the set", ctx.clone()));
+            };
+            if t.kind == TokKind::RBrace {
+                self.pos += 1;
+                return Ok(());
+            }
+            let (a, b) = self.segment();
+            if a == b {
+                self.no_progress(a, ctx)?;
+                continue;
+            }
+            if b == a + 1 && self.toks[a].kind == TokKind::Comment {
+                continue;
+            }
+            match self.toks[a].text {
+                "type" | "typeof" => {
+                    let text = join(&self.toks[a + 1..b]);
+                    match text.split_once(" : ") {
+                        Some((k, d)) => {
+                            set.key_type = k.to_string();
+                            set.data_type = Some(d.to_string());
+                        }
+                        None => set.key_type = text,
+                    }
+                }
+                "flags" => {
+                    set.flags.extend(
+                        self.toks[a + 1..b]
+                            .iter()
+                            .filter(|t| t.kind == TokKind::Word)
+                            .map(|t| t.text.to_string()),
+                    );
+                }
+                "elements" => {
+                    let open = (a..b).find(|&k| self.toks[k].kind == TokKind::LBrace);
+                    let Some(open) = open else {
+                        return Err(self.err_at(a, "expected `elements = { ... }`", ctx.clone()));
+                    };
+                    set.elements.extend(elements_of(
+                        &self.toks[open + 1..b.saturating_sub(1).max(open + 1)],
+                    ));
+                }
+                "comment" if self.toks.get(a + 1).is_some_and(|t| t.kind == TokKind::Str) => {
+                    set.comment = Some(unquote(self.toks[a + 1].text));
+                }
+                _ => set.extra.push(join(&self.toks[a..b])),
+            }
+        }
+    }
+
+    fn object(&mut self, ti: usize, kind: &str, ctx: &Option<String>) -> Result<()> {
+        let at = self.pos;
+        let name = self.name_at(self.pos + 1, &format!("a {kind} name"), ctx)?;
+        self.pos += 2;
+        self.expect_lbrace(&format!("the {kind} name"), ctx)?;
+        let handle = self.block_handle();
+        let mut parts = Vec::new();
+        loop {
+            self.skip_blank();
+            let Some(t) = self.peek().copied() else {
+                return Err(self.err_at(
+                    self.pos,
+                    format!("expected `}}` closing the {kind}"),
+                    ctx.clone(),
+                ));
+            };
+            if t.kind == TokKind::RBrace {
+                self.pos += 1;
+                break;
+            }
+            let (a, b) = self.segment();
+            if a == b {
+                self.no_progress(a, ctx)?;
+            }
+            let mut seg: Vec<Token<'a>> = self.toks[a..b].to_vec();
+            if kind == "counter" {
+                seg = strip_object_counter(&seg);
+            } else if kind == "quota" {
+                seg = strip_used(&seg);
+            }
+            let text = join(&seg);
+            if !text.is_empty() {
+                parts.push(text);
+            }
+        }
+        let mut origin = self.origin(at);
+        origin.handle = handle;
+        self.rs.tables[ti].objects.push(NamedObject {
+            kind: kind.to_string(),
+            name,
+            body: parts.join("; "),
+            origin,
+        });
+        Ok(())
+    }
+
+    /// `add|create|insert table|chain|rule|set|map|element ...`.
+    fn command(&mut self) -> Result<()> {
+        let verb_at = self.pos;
+        let verb = self.toks[verb_at].text;
+        let what = self.word_at(verb_at + 1).unwrap_or("");
+        self.pos += 2;
+        let ctx = Some(format!("`{verb} {what}` command"));
+        match what {
+            "table" => {
+                let (family, name) = self.family_and_name(0, &ctx)?;
+                let ti = self.table_index(family, &name, verb_at);
+                if self.peek().is_some_and(|t| t.kind == TokKind::LBrace) {
+                    self.pos += 1;
+                    self.block_handle();
+                    self.table_body(ti)?;
+                }
+                Ok(())
+            }
+            "chain" => {
+                let (family, tname) = self.family_and_name(1, &ctx)?;
+                let ti = self.table_index(family, &tname, verb_at);
+                let cname = self.name_at(self.pos, "a chain name", &ctx)?;
+                self.pos += 1;
+                let ci = self.chain_index(ti, &cname, verb_at);
+                if self.peek().is_some_and(|t| t.kind == TokKind::LBrace) {
+                    self.pos += 1;
+                    self.block_handle();
+                    self.chain_body(ti, ci)?;
+                }
+                Ok(())
+            }
+            "rule" => {
+                let (family, tname) = self.family_and_name(1, &ctx)?;
+                let ti = self.table_index(family, &tname, verb_at);
+                let cname = self.name_at(self.pos, "a chain name", &ctx)?;
+                self.pos += 1;
+                if self.rs.tables[ti].chain(&cname).is_none() {
+                    let line = self.toks.get(verb_at).map(|t| t.pos.line);
+                    self.rs.warnings.push(Warning {
+                        kind: "implicit-chain".into(),
+                        source: self.opts.source_name.to_string(),
+                        line,
+                        message: format!(
+                            "chain {family} {tname} {cname} is not declared here; read as a chain without a hook"
+                        ),
+                    });
+                }
+                let ci = self.chain_index(ti, &cname, verb_at);
+                let (a, b) = self.segment();
+                let n = self.rs.tables[ti].chains[ci].rules.len() + 1;
+                let rctx = Some(format!("table {family} {tname}, chain {cname}, rule {n}"));
+                let mut rule = parse_rule(&self.toks[a..b], family)
+                    .map_err(|(k, msg)| self.err_at(a + k, msg, rctx))?;
+                rule.origin = self.origin(a);
+                let rules = &mut self.rs.tables[ti].chains[ci].rules;
+                if verb == "insert" {
+                    rules.insert(0, rule);
+                } else {
+                    rules.push(rule);
+                }
+                Ok(())
+            }
+            "set" | "map" => {
+                let (family, tname) = self.family_and_name(1, &ctx)?;
+                let ti = self.table_index(family, &tname, verb_at);
+                let name = self.name_at(self.pos, "a set name", &ctx)?;
+                self.pos += 1;
+                self.expect_lbrace("the set name", &ctx)?;
+                let mut set = NamedSet {
+                    name,
+                    key_type: String::new(),
+                    data_type: None,
+                    flags: Vec::new(),
+                    elements: Vec::new(),
+                    extra: Vec::new(),
+                    comment: None,
+                    origin: self.origin(verb_at),
+                };
+                self.set_body(&mut set, &ctx)?;
+                self.rs.tables[ti].sets.push(set);
+                Ok(())
+            }
+            "element" => {
+                let (family, tname) = self.family_and_name(1, &ctx)?;
+                let ti = self.table_index(family, &tname, verb_at);
+                let name = self.name_at(self.pos, "a set name", &ctx)?;
+                self.pos += 1;
+                let (a, b) = self.segment();
+                if self.toks.get(a).map(|t| t.kind) != Some(TokKind::LBrace) {
+                    return Err(self.err_at(a, "expected `{ elements }`", ctx));
+                }
+                let els = elements_of(&self.toks[a + 1..b.saturating_sub(1).max(a + 1)]);
+                let Some(set) = self.rs.tables[ti].sets.iter_mut().find(|s| s.name == name) else {
+                    return Err(self.err_at(verb_at, format!("set `{name}` is not declared"), ctx));
+                };
+                set.elements.extend(els);
+                Ok(())
+            }
+            _ => Err(self.err_at(
+                verb_at + 1,
+                format!("`{verb} {what}` is not supported: expected `table`, `chain`, `rule`, `set`, `map` or `element` (this reads `nft list ruleset` output)"),
+                None,
+            )),
+        }
+    }
+}
+
+/// Drops `packets N` and `bytes M` of a named counter's body.
+fn strip_object_counter<'a>(toks: &[Token<'a>]) -> Vec<Token<'a>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < toks.len() {
+        if (toks[k].is_word("packets") || toks[k].is_word("bytes")) && k + 1 < toks.len() {
+            k += 2;
+            continue;
+        }
+        out.push(toks[k]);
+        k += 1;
+    }
+    out
+}
+
+/// Splits the inside of `elements = { ... }` into one normalized string per element,
+/// without volatile parts (`expires`, counter values, quota usage).
+fn elements_of(inner: &[Token<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut cur: Vec<Token<'_>> = Vec::new();
+    let mut flush = |cur: &mut Vec<Token<'_>>| {
+        let mut kept = Vec::new();
+        let mut k = 0;
+        while k < cur.len() {
+            let t = cur[k];
+            if t.is_word("expires") {
+                k += 2;
+                continue;
+            }
+            kept.push(t);
+            k += 1;
+        }
+        let kept = strip_used(&strip_counter_values(&kept));
+        let s = join(&kept);
+        if !s.is_empty() {
+            out.push(s);
+        }
+        cur.clear();
+    };
+    for t in inner {
+        match t.kind {
+            TokKind::LBrace | TokKind::LParen => depth += 1,
+            TokKind::RBrace | TokKind::RParen => depth = depth.saturating_sub(1),
+            TokKind::Comma if depth == 0 => {
+                flush(&mut cur);
+                continue;
+            }
+            TokKind::Newline | TokKind::Comment => continue,
+            _ => {}
+        }
+        cur.push(*t);
+    }
+    flush(&mut cur);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Statement, Verdict};
+
+    fn parse(s: &str) -> Result<Ruleset> {
+        parse_nft_text(s, &ParseOptions::new("src"))
+    }
+
+    fn perr(s: &str) -> ParseError {
+        match parse(s) {
+            Err(Error::Parse(e)) => e,
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tables_chains_and_handles() {
+        let rs = parse(
+            "table ip filter { # handle 4\n\tflags dormant\n\tcomment \"t\"\n\tchain INPUT { # handle 1\n\t\ttype filter hook input priority filter + 10; policy drop;\n\t\tcomment \"c\"\n\t\ttcp dport 22 accept # handle 9\n\t}\n}\n",
+        )
+        .unwrap();
+        let t = &rs.tables[0];
+        assert_eq!(
+            (t.family, t.name.as_str(), t.backend),
+            (Family::Ip, "filter", Backend::Nft)
+        );
+        assert_eq!(t.origin.handle, Some(4));
+        assert_eq!(t.flags, ["dormant"]);
+        assert_eq!(t.comment.as_deref(), Some("t"));
+        let c = &t.chains[0];
+        assert_eq!(c.origin.handle, Some(1));
+        assert_eq!(c.comment.as_deref(), Some("c"));
+        let b = c.base.as_ref().unwrap();
+        assert_eq!((b.priority, b.policy), (10, Policy::Drop));
+        assert_eq!(c.rules[0].origin.handle, Some(9));
+        assert_eq!(c.rules[0].origin.line, Some(7));
+        assert_eq!(c.rules[0].to_string(), "tcp dport 22 accept");
+    }
+
+    #[test]
+    fn backend_override_and_families() {
+        let opts = ParseOptions::new("x").with_backend(Some(Backend::Legacy));
+        let rs = parse_nft_text("table bridge b {\n chain f {\n type filter hook forward priority out; policy accept;\n }\n}\ntable netdev n {\n chain i {\n type filter hook ingress devices = { \"eth0\", \"eth1\" } priority -5; policy accept;\n }\n chain j {\n type filter hook ingress device \"lo\" priority filter; policy accept;\n }\n}\ntable arp a {\n}\n", &opts).unwrap();
+        assert!(rs.tables.iter().all(|t| t.backend == Backend::Legacy));
+        assert_eq!(rs.tables[0].chains[0].base.as_ref().unwrap().priority, 100);
+        let i = rs.tables[1].chains[0].base.as_ref().unwrap();
+        assert_eq!(
+            (i.priority, i.devices.clone()),
+            (-5, vec!["eth0".to_string(), "eth1".to_string()])
+        );
+        assert_eq!(
+            rs.tables[1].chains[1].base.as_ref().unwrap().devices,
+            ["lo"]
+        );
+        assert_eq!(rs.tables[2].family, Family::Arp);
+    }
+
+    #[test]
+    fn sets_maps_objects() {
+        let rs = parse(
+            "table inet t {\n\tset s {\n\t\ttype ipv4_addr . inet_service\n\t\tsize 65535\n\t\tflags timeout,interval\n\t\tcounter\n\t\ttimeout 1h\n\t\telements = { 1.1.1.1 . 80 timeout 1h expires 59m counter packets 3 bytes 9,\n\t\t\t     2.2.2.2 . 443 }\n\t}\n\tmap m {\n\t\ttypeof iifname : verdict\n\t\telements = { \"lo\" : accept }\n\t}\n\tcounter c {\n\t\tpackets 5 bytes 10\n\t}\n\tquota q {\n\t\tover 10 mbytes used 3 mbytes\n\t}\n\tct helper h {\n\t\ttype \"ftp\" protocol tcp\n\t\tl3proto ip\n\t}\n\tflowtable f {\n\t\thook ingress priority filter\n\t\tdevices = { lo }\n\t}\n}\n",
+        )
+        .unwrap();
+        let t = &rs.tables[0];
+        let s = t.set("s").unwrap();
+        assert_eq!(s.key_type, "ipv4_addr . inet_service");
+        assert_eq!(s.flags, ["interval", "timeout"]);
+        assert_eq!(s.extra, ["counter", "size 65535", "timeout 1h"]);
+        assert_eq!(
+            s.elements,
+            ["1.1.1.1 . 80 timeout 1h counter", "2.2.2.2 . 443"]
+        );
+        let m = t.set("m").unwrap();
+        assert_eq!(
+            (m.key_type.as_str(), m.data_type.as_deref()),
+            ("iifname", Some("verdict"))
+        );
+        assert_eq!(m.elements, ["\"lo\" : accept"]);
+        let bodies: Vec<(String, String, String)> = t
+            .objects
+            .iter()
+            .map(|o| (o.kind.clone(), o.name.clone(), o.body.clone()))
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                ("counter".into(), "c".into(), "".into()),
+                ("quota".into(), "q".into(), "over 10 mbytes".into()),
+                (
+                    "ct helper".into(),
+                    "h".into(),
+                    "type \"ftp\" protocol tcp; l3proto ip".into()
+                ),
+                (
+                    "flowtable".into(),
+                    "f".into(),
+                    "hook ingress priority filter; devices = { lo }".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn stateless_and_handles_compare_equal() {
+        let full = "table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 counter packets 7 bytes 99 drop # handle 3\n\t}\n}\n";
+        let stateless = "table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 counter drop\n\t}\n}\n";
+        assert_eq!(parse(full).unwrap(), parse(stateless).unwrap());
+    }
+
+    #[test]
+    fn warnings_and_comment_gap() {
+        let rs = parse(
+            "# Warning: table ip filter is managed by iptables-nft, do not touch!\ntable ip filter {\n\tchain INPUT {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tmeta l4proto tcp  tcp dport 80 counter packets 0 bytes 0 accept\n\t\t counter packets 0 bytes 0 drop\n\t\tcomment \"a  b\" drop\n\t\txt match \"recent\" counter packets 0 bytes 0 drop\n\t}\n}\n# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n",
+        )
+        .unwrap();
+        let kinds: Vec<&str> = rs.warnings.iter().map(|w| w.kind.as_str()).collect();
+        assert_eq!(kinds, ["managed-by-iptables-nft", "legacy-tables-present"]);
+        let rules = &rs.tables[0].chains[0].rules;
+        assert_eq!(rules[0].lossy, ["comment dropped by nft text listing"]);
+        assert_eq!(rules[0].to_string(), "tcp dport 80 accept");
+        assert_eq!(rules[1].lossy, ["comment dropped by nft text listing"]);
+        assert!(
+            rules[2].lossy.is_empty(),
+            "double space inside a string is not a gap"
+        );
+        assert_eq!(rules[3].lossy.len(), 1);
+        // A native table never gets the note.
+        let rs = parse("table inet x {\n\tchain c {\n\t\ttcp dport 80  accept\n\t}\n}\n").unwrap();
+        assert!(rs.tables[0].chains[0].rules[0].lossy.is_empty());
+    }
+
+    #[test]
+    fn command_forms() {
+        let rs = parse(
+            "flush ruleset\nadd table inet t\nadd chain inet t c { type filter hook input priority 0; policy accept; }\nadd chain t u\nadd rule inet t c tcp dport 1 accept\ninsert rule inet t c udp dport 2 drop\nadd set inet t s { type ipv4_addr; }\nadd element inet t s { 1.1.1.1, 2.2.2.2 }\nadd rule t u jump x\n",
+        )
+        .unwrap();
+        let t = rs.table(Backend::Nft, Family::Inet, "t").unwrap();
+        let c = t.chain("c").unwrap();
+        assert!(c.base.is_some());
+        assert_eq!(c.rules[0].verdict, Some(Verdict::Drop));
+        assert_eq!(t.set("s").unwrap().elements, ["1.1.1.1", "2.2.2.2"]);
+        let ip = rs.table(Backend::Nft, Family::Ip, "t").unwrap();
+        assert_eq!(ip.chain("u").unwrap().rules.len(), 1);
+        assert!(rs.warnings.is_empty());
+        let rs = parse("add rule ip filter INPUT accept\n").unwrap();
+        assert_eq!(rs.warnings[0].kind, "implicit-chain");
+        assert_eq!(rs.warnings[0].line, Some(1));
+    }
+
+    #[test]
+    fn errors_have_position_and_context() {
+        let e = perr("table ip f {\n\tchain c {\n\t\ttcp dport 1 accept\n\t\tjump\n\t}\n}\n");
+        assert_eq!((e.position.line, e.position.column), (4, 3));
+        assert_eq!(e.context.as_deref(), Some("table ip f, chain c, rule 2"));
+        assert!(e.message.contains("chain name"), "{}", e.message);
+        let e = perr("table ip f {\n\tchain c {\n\t\taccept\n}\n");
+        assert_eq!((e.position.line, e.position.column), (1, 12));
+        let e = perr("define x = 1\n");
+        assert!(e.message.contains("nft script"));
+        let e = perr("include \"x\"\n");
+        assert!(e.message.contains("include"));
+        let e = perr("table ip f {\n\tchain c {\n\t\ttype filter hook input priority bogus; policy accept;\n\t}\n}\n");
+        assert!(e.message.contains("priority"));
+        assert_eq!(e.position.line, 3);
+        let e = perr("table ip f {\n\tfoo bar\n}\n");
+        assert_eq!(e.context.as_deref(), Some("table ip f"));
+        let e = perr("flush table ip f\n");
+        assert_eq!(e.position.line, 1);
+        let e = perr("add counter ip f c\n");
+        assert!(e.message.contains("not supported"));
+        let e = perr("hello\n");
+        assert!(e.message.contains("expected `table`"));
+        assert_eq!(e.source_name, "src");
+    }
+
+    #[test]
+    fn statements_in_context() {
+        let rs = parse("table ip nat {\n\tchain p {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tiifname \"eth0\" tcp dport 80 dnat to 10.0.0.1:8080\n\t\tct mark set 0x1 meta mark set ct mark\n\t}\n}\n").unwrap();
+        let r = &rs.tables[0].chains[0].rules;
+        assert_eq!(
+            r[0].to_string(),
+            "iifname \"eth0\" tcp dport 80 dnat to 10.0.0.1:8080"
+        );
+        assert_eq!(r[1].statements[0], Statement::SetCtMark { and: 0, xor: 1 });
+        assert_eq!(
+            r[1].statements[1],
+            Statement::RestoreMark {
+                nfmask: u32::MAX,
+                ctmask: u32::MAX
+            }
+        );
+        assert_eq!(rs.tables[0].chains[0].base.as_ref().unwrap().priority, -100);
+    }
+}

@@ -1,0 +1,10 @@
+//! Parser for `nft list ruleset` text (with or without `-a` handles and `-s`).
+
+mod expr;
+mod grammar;
+mod lexer;
+mod rule;
+mod stmt;
+mod values;
+
+pub use grammar::parse_nft_text;
