@@ -1,11 +1,13 @@
 //! Parsers for every way of listing a ruleset, and the sniffer that tells them apart.
 
 mod iptables_save;
+mod nft_json;
 mod options;
 mod sniff;
 mod source;
 
 pub use iptables_save::parse_iptables_save;
+pub use nft_json::parse_nft_json;
 pub use options::ParseOptions;
 pub use sniff::{sniff_format, Format};
 pub use source::{parse_text, SourceSpec};

@@ -1,0 +1,111 @@
+//! `nft -j list ruleset` dumps of the nftables test suite (shared corpus) through the JSON parser.
+
+use std::path::{Path, PathBuf};
+
+use netfilter_model::parse::{parse_nft_json, parse_text, ParseOptions};
+
+/// The shared corpus next to the repository (`NFDIFF_CORPUS` overrides, for worktrees
+/// that do not sit next to `shared/`).
+fn corpus_dir() -> PathBuf {
+    let base = std::env::var_os("NFDIFF_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+            .to_path_buf()
+        });
+    base.join("nftables-dumps")
+}
+
+fn json_dumps(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(groups) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for g in groups.flatten() {
+        let Ok(files) = std::fs::read_dir(g.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "json-nft") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn corpus_json_dumps_parse() {
+    let dir = corpus_dir();
+    let files = json_dumps(&dir);
+    if files.is_empty() {
+        println!("corpus not found at {}; skipping", dir.display());
+        return;
+    }
+    let (mut ok, mut failed, mut rules, mut lossy, mut other_matches) = (0, 0, 0, 0, 0);
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable corpus file");
+        let name = f.strip_prefix(&dir).unwrap_or(f).display().to_string();
+        match parse_nft_json(&text, &ParseOptions::new(name.clone())) {
+            Ok(rs) => {
+                ok += 1;
+                rules += rs.rule_count();
+                for t in &rs.tables {
+                    for c in &t.chains {
+                        for r in &c.rules {
+                            lossy += usize::from(!r.lossy.is_empty());
+                            other_matches += r
+                                .matches
+                                .iter()
+                                .filter(|m| {
+                                    matches!(
+                                        m.kind,
+                                        netfilter_model::model::MatchKind::Other { .. }
+                                    )
+                                })
+                                .count();
+                            // The canonical text renders without panicking.
+                            assert!(!r.canonical().contains('\n'), "{name}: {r}");
+                        }
+                    }
+                }
+                // The sniffer routes the same text to this parser.
+                assert!(parse_text(&text, &ParseOptions::new(name.clone())).is_ok());
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAIL {name}: {e}");
+            }
+        }
+    }
+    let total = ok + failed;
+    println!(
+        "nft JSON corpus: {ok}/{total} parsed, {failed} failed; {rules} rules, \
+         {lossy} lossy rules, {other_matches} untyped (Other) matches"
+    );
+    assert!(total >= 400, "expected the 414 corpus files, found {total}");
+    assert!(ok * 100 >= total * 95, "only {ok}/{total} parsed");
+}
+
+#[test]
+fn corpus_parse_is_deterministic() {
+    let dir = corpus_dir();
+    let files = json_dumps(&dir);
+    if files.is_empty() {
+        println!("corpus not found at {}; skipping", dir.display());
+        return;
+    }
+    for f in files.iter().take(60) {
+        let text = std::fs::read_to_string(f).expect("readable corpus file");
+        let a = parse_nft_json(&text, &ParseOptions::new("a"));
+        let b = parse_nft_json(&text, &ParseOptions::new("b"));
+        if let (Ok(a), Ok(b)) = (a, b) {
+            assert_eq!(a, b, "{}", f.display());
+        }
+    }
+}
