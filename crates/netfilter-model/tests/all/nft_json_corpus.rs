@@ -109,3 +109,66 @@ fn corpus_parse_is_deterministic() {
         }
     }
 }
+
+/// The model as text, for snapshots: tables, sets, objects, chains and canonical rules,
+/// with lossy notes.
+fn render(rs: &netfilter_model::model::Ruleset) -> String {
+    use netfilter_model::model::priority_name;
+    let mut out = String::new();
+    for t in &rs.tables {
+        out.push_str(&format!(
+            "table {} {} {} flags={:?}\n",
+            t.backend, t.family, t.name, t.flags
+        ));
+        for s in &t.sets {
+            out.push_str(&format!(
+                "  set {} type {}{} flags={:?} extra={:?}\n",
+                s.name,
+                s.key_type,
+                s.data_type
+                    .as_deref()
+                    .map(|d| format!(" : {d}"))
+                    .unwrap_or_default(),
+                s.flags,
+                s.extra
+            ));
+            for e in &s.elements {
+                out.push_str(&format!("    element {e}\n"));
+            }
+        }
+        for o in &t.objects {
+            out.push_str(&format!("  {} {} {{ {} }}\n", o.kind, o.name, o.body));
+        }
+        for c in &t.chains {
+            out.push_str(&format!("  chain {}\n", c.name));
+            if let Some(b) = &c.base {
+                out.push_str(&format!(
+                    "    type {} hook {} priority {}; policy {};\n",
+                    b.chain_type,
+                    b.hook,
+                    priority_name(b.priority, &b.hook),
+                    b.policy.as_str()
+                ));
+            }
+            for r in &c.rules {
+                out.push_str(&format!("    {r}\n"));
+                for l in &r.lossy {
+                    out.push_str(&format!("      lossy: {l}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn snapshot_of_a_vmap_dump() {
+    let path = corpus_dir().join("maps/vmap_timeout.json-nft");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("corpus not found at {}; skipping", path.display());
+        return;
+    };
+    let rs = parse_nft_json(&text, &ParseOptions::new("maps/vmap_timeout.json-nft"))
+        .expect("the dump parses");
+    insta::assert_snapshot!(render(&rs));
+}
