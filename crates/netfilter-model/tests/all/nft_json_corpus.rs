@@ -172,3 +172,70 @@ fn snapshot_of_a_vmap_dump() {
         .expect("the dump parses");
     insta::assert_snapshot!(render(&rs));
 }
+
+/// Rewrites every value of one JSON type into another, everywhere in the document
+/// except the top-level `nftables` list, to reach the parser's error paths.
+fn mutate(v: &mut serde_json::Value, how: usize, depth: usize) {
+    use serde_json::Value;
+    let replace = match (how, &*v) {
+        (0, Value::String(_)) => Some(Value::from(1)),
+        (1, Value::Number(_)) => Some(Value::from("x")),
+        (2, Value::Object(_)) if depth > 2 => Some(Value::Null),
+        (3, Value::Array(_)) if depth > 2 => Some(Value::Object(Default::default())),
+        (4, Value::Number(_)) => Some(Value::from(-1)),
+        (5, Value::String(s)) => Some(Value::from(format!("@{s}*"))),
+        _ => None,
+    };
+    if let Some(r) = replace {
+        *v = r;
+        return;
+    }
+    match v {
+        Value::Object(o) => o.values_mut().for_each(|x| mutate(x, how, depth + 1)),
+        Value::Array(a) => a.iter_mut().for_each(|x| mutate(x, how, depth + 1)),
+        _ => {}
+    }
+}
+
+#[test]
+fn mutated_and_truncated_dumps_never_panic() {
+    let dir = corpus_dir();
+    let files = json_dumps(&dir);
+    if files.is_empty() {
+        println!("corpus not found at {}; skipping", dir.display());
+        return;
+    }
+    let (mut ok, mut err) = (0, 0);
+    for f in files.iter().step_by(3) {
+        let text = std::fs::read_to_string(f).expect("readable corpus file");
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let mut inputs: Vec<String> = (0..6)
+            .map(|how| {
+                let mut v = value.clone();
+                mutate(&mut v, how, 0);
+                v.to_string()
+            })
+            .collect();
+        for cut in [1, 3, 7] {
+            let at = text.len() * cut / 8;
+            if text.is_char_boundary(at) {
+                inputs.push(text[..at].to_string());
+            }
+        }
+        for input in inputs {
+            match parse_nft_json(&input, &ParseOptions::new("mutated")) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    err += 1;
+                    // Errors name the source and a 1-based position.
+                    let s = e.to_string();
+                    assert!(s.starts_with("mutated:"), "{s}");
+                }
+            }
+        }
+    }
+    println!("mutated corpus: {ok} parsed, {err} rejected with an error, no panic");
+    assert!(err > 0);
+}

@@ -92,12 +92,16 @@ impl<'t> Parser<'_, 't> {
         error(&self.opts.source_name, position, message, context)
     }
 
-    fn origin(&self, position: Position, handle: Option<u64>) -> Origin {
+    fn origin(&self, at: &str, handle: Option<u64>) -> Origin {
         Origin {
             source: self.opts.source_name.clone(),
-            line: Some(position.line),
+            line: Some(self.idx.line_of(at)),
             handle,
         }
+    }
+
+    fn pos(&self, at: &str) -> Position {
+        self.idx.position_of(at)
     }
 
     /// Deserializes a raw value, with errors positioned in the whole text.
@@ -112,10 +116,10 @@ impl<'t> Parser<'_, 't> {
         })
     }
 
-    fn family(&self, s: &str, pos: Position, context: &str) -> Result<Family> {
+    fn family(&self, s: &str, at: &str, context: &str) -> Result<Family> {
         Family::from_str(s).map_err(|m| {
             self.err(
-                pos,
+                self.pos(at),
                 format!("{m}; expected ip, ip6, inet, arp, bridge or netdev"),
                 Some(context.to_string()),
             )
@@ -123,17 +127,17 @@ impl<'t> Parser<'_, 't> {
         })
     }
 
-    fn warn(&mut self, kind: &str, pos: Position, message: String) {
+    fn warn(&mut self, kind: &str, at: &str, message: String) {
         self.ruleset.warnings.push(Warning {
             kind: kind.to_string(),
             source: self.opts.source_name.to_string(),
-            line: Some(pos.line),
+            line: Some(self.idx.line_of(at)),
             message,
         });
     }
 
     /// Index of the table, created (with a warning) when not declared before.
-    fn table_index(&mut self, family: Family, name: &str, pos: Position) -> usize {
+    fn table_index(&mut self, family: Family, name: &str, at: &str) -> usize {
         if let Some(i) = self
             .ruleset
             .tables
@@ -144,22 +148,22 @@ impl<'t> Parser<'_, 't> {
         }
         self.warn(
             "implicit-table",
-            pos,
+            at,
             format!("table {family} {name} is used before it is listed"),
         );
         let mut t = Table::new(self.backend, family, name);
-        t.origin = self.origin(pos, None);
+        t.origin = self.origin(at, None);
         self.ruleset.tables.push(t);
         self.ruleset.tables.len() - 1
     }
 
     fn object(&mut self, i: usize, raw: &'t RawValue) -> Result<()> {
-        let pos = self.idx.position_of_raw(raw);
+        let at = raw.get();
         let here = format!("nftables[{i}]");
         let map: BTreeMap<String, &'t RawValue> =
             serde_json::from_str(raw.get()).map_err(|_| {
                 self.err(
-                    pos,
+                    self.pos(at),
                     "expected an object with one key naming it, such as {\"table\": {...}}".into(),
                     Some(here.clone()),
                 )
@@ -170,7 +174,7 @@ impl<'t> Parser<'_, 't> {
             _ => {
                 return Err(self
                     .err(
-                        pos,
+                        self.pos(at),
                         "expected an object with exactly one key naming it, such as \
                          {\"table\": {...}}"
                             .into(),
@@ -180,28 +184,32 @@ impl<'t> Parser<'_, 't> {
             }
         };
         let context = format!("{here}.{kind}");
-        let bpos = self.idx.position_of_raw(body);
+        let bat = body.get();
         match kind.as_str() {
             "metainfo" => {
                 if !body.get().trim_start().starts_with('{') {
                     return Err(self
-                        .err(bpos, "`metainfo` must be an object".into(), Some(context))
+                        .err(
+                            self.pos(bat),
+                            "`metainfo` must be an object".into(),
+                            Some(context),
+                        )
                         .into());
                 }
             }
-            "table" => self.table(self.de(body, &context)?, bpos, &context)?,
-            "chain" => self.chain(self.de(body, &context)?, bpos, &context)?,
-            "rule" => self.rule(self.de(body, &context)?, bpos, &context)?,
+            "table" => self.table(self.de(body, &context)?, bat, &context)?,
+            "chain" => self.chain(self.de(body, &context)?, bat, &context)?,
+            "rule" => self.rule(self.de(body, &context)?, bat, &context)?,
             "set" | "map" | "meter" => {
                 let s: SetObj = self.de(body, &context)?;
-                self.set(&kind, s, bpos, &context)?;
+                self.set(&kind, s, bat, &context)?;
             }
-            "element" => self.element(self.de(body, &context)?, bpos, &context)?,
-            k if OBJECTS.contains(&k) => self.named(k, self.de(body, &context)?, bpos, &context)?,
+            "element" => self.element(self.de(body, &context)?, bat, &context)?,
+            k if OBJECTS.contains(&k) => self.named(k, self.de(body, &context)?, bat, &context)?,
             k if COMMANDS.contains(&k) => {
                 return Err(self
                     .err(
-                        pos,
+                        self.pos(at),
                         format!(
                             "`{k}` is a command of nft's JSON input; expected the output of \
                              `nft -j list ruleset`"
@@ -214,10 +222,10 @@ impl<'t> Parser<'_, 't> {
                 // An object kind newer than this parser: keep it if it names its table.
                 let named: std::result::Result<NamedObj, _> = serde_json::from_str(body.get());
                 match named {
-                    Ok(n) => self.named(k, n, bpos, &context)?,
+                    Ok(n) => self.named(k, n, bat, &context)?,
                     Err(_) => {
                         return Err(self
-                            .err(pos, format!("unknown object `{k}`"), Some(here))
+                            .err(self.pos(at), format!("unknown object `{k}`"), Some(here))
                             .into())
                     }
                 }
@@ -226,8 +234,8 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    fn table(&mut self, t: TableObj, pos: Position, context: &str) -> Result<()> {
-        let family = self.family(&t.family, pos, context)?;
+    fn table(&mut self, t: TableObj, at: &'t str, context: &str) -> Result<()> {
+        let family = self.family(&t.family, at, context)?;
         let exists = self
             .ruleset
             .tables
@@ -242,7 +250,7 @@ impl<'t> Parser<'_, 't> {
                 self.ruleset.tables.len() - 1
             }
         };
-        let origin = self.origin(pos, t.handle);
+        let origin = self.origin(at, t.handle);
         let table = &mut self.ruleset.tables[i];
         let mut flags = t.flags.map(|f| f.into_vec()).unwrap_or_default();
         flags.sort();
@@ -253,8 +261,8 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    fn chain(&mut self, c: ChainObj, pos: Position, context: &str) -> Result<()> {
-        let family = self.family(&c.family, pos, context)?;
+    fn chain(&mut self, c: ChainObj, at: &'t str, context: &str) -> Result<()> {
+        let family = self.family(&c.family, at, context)?;
         let ctx = || format!("{context} (table {family} {}, chain {})", c.table, c.name);
         let base = match &c.hook {
             None => None,
@@ -263,7 +271,7 @@ impl<'t> Parser<'_, 't> {
                     None => 0,
                     Some(v) => priority(v, family).ok_or_else(|| {
                         self.err(
-                            pos,
+                            self.pos(at),
                             format!("chain priority must be a 32-bit number, found {v}"),
                             Some(ctx()),
                         )
@@ -275,7 +283,7 @@ impl<'t> Parser<'_, 't> {
                     Some(other) => {
                         return Err(self
                             .err(
-                                pos,
+                                self.pos(at),
                                 format!("chain policy `{other}`; expected accept or drop"),
                                 Some(ctx()),
                             )
@@ -293,8 +301,8 @@ impl<'t> Parser<'_, 't> {
                 })
             }
         };
-        let origin = self.origin(pos, c.handle);
-        let ti = self.table_index(family, &c.table, pos);
+        let origin = self.origin(at, c.handle);
+        let ti = self.table_index(family, &c.table, at);
         let table = &mut self.ruleset.tables[ti];
         let chain = match table.chains.iter_mut().position(|x| x.name == c.name) {
             Some(i) => &mut table.chains[i],
@@ -310,19 +318,19 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    fn rule(&mut self, r: RuleObj<'t>, pos: Position, context: &str) -> Result<()> {
-        let family = self.family(&r.family, pos, context)?;
+    fn rule(&mut self, r: RuleObj<'t>, at: &'t str, context: &str) -> Result<()> {
+        let family = self.family(&r.family, at, context)?;
         let mut where_ = format!("table {family} {}, chain {}", r.table, r.chain);
         if let Some(h) = r.handle {
             where_.push_str(&format!(", handle {h}"));
         }
         let mut rule = Rule {
             comment: r.comment,
-            origin: self.origin(pos, r.handle),
+            origin: self.origin(at, r.handle),
             ..Rule::default()
         };
         for (j, sraw) in r.expr.unwrap_or_default().iter().enumerate() {
-            let spos = self.idx.position_of_raw(sraw);
+            let sat = sraw.get();
             let sctx = || format!("{context}.expr[{j}] ({where_})");
             let v: Value = serde_json::from_str(sraw.get()).map_err(|e| {
                 self.err(
@@ -331,10 +339,11 @@ impl<'t> Parser<'_, 't> {
                     Some(sctx()),
                 )
             })?;
-            let item = statement(&v, family).map_err(|m| self.err(spos, m, Some(sctx())))?;
+            let item =
+                statement(&v, family).map_err(|m| self.err(self.pos(sat), m, Some(sctx())))?;
             add_item(&mut rule, item);
         }
-        let ti = self.table_index(family, &r.table, pos);
+        let ti = self.table_index(family, &r.table, at);
         let exists = self.ruleset.tables[ti]
             .chains
             .iter()
@@ -344,7 +353,7 @@ impl<'t> Parser<'_, 't> {
             None => {
                 self.warn(
                     "implicit-chain",
-                    pos,
+                    at,
                     format!(
                         "chain {} of table {family} {} is used before it is listed",
                         r.chain, r.table
@@ -359,13 +368,13 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    fn set(&mut self, kind: &str, s: SetObj, pos: Position, context: &str) -> Result<()> {
-        let family = self.family(&s.family, pos, context)?;
+    fn set(&mut self, kind: &str, s: SetObj, at: &'t str, context: &str) -> Result<()> {
+        let family = self.family(&s.family, at, context)?;
         let ctx = format!("{context} (table {family} {}, {kind} {})", s.table, s.name);
         let table = s.table.clone();
-        let origin = self.origin(pos, s.handle);
-        let set = named_set(kind, s, origin).map_err(|m| self.err(pos, m, Some(ctx)))?;
-        let ti = self.table_index(family, &table, pos);
+        let origin = self.origin(at, s.handle);
+        let set = named_set(kind, s, origin).map_err(|m| self.err(self.pos(at), m, Some(ctx)))?;
+        let ti = self.table_index(family, &table, at);
         let sets = &mut self.ruleset.tables[ti].sets;
         match sets.iter().position(|x| x.name == set.name) {
             Some(i) => sets[i] = set,
@@ -374,9 +383,9 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    fn element(&mut self, e: ElementObj, pos: Position, context: &str) -> Result<()> {
-        let family = self.family(&e.family, pos, context)?;
-        let ti = self.table_index(family, &e.table, pos);
+    fn element(&mut self, e: ElementObj, at: &'t str, context: &str) -> Result<()> {
+        let family = self.family(&e.family, at, context)?;
+        let ti = self.table_index(family, &e.table, at);
         let Some(si) = self.ruleset.tables[ti]
             .sets
             .iter()
@@ -384,7 +393,7 @@ impl<'t> Parser<'_, 't> {
         else {
             return Err(self
                 .err(
-                    pos,
+                    self.pos(at),
                     format!("elements for set `{}`, which is not listed before", e.name),
                     Some(format!("{context} (table {family} {})", e.table)),
                 )
@@ -406,11 +415,11 @@ impl<'t> Parser<'_, 't> {
         Ok(())
     }
 
-    fn named(&mut self, kind: &str, o: NamedObj, pos: Position, context: &str) -> Result<()> {
-        let family = self.family(&o.family, pos, context)?;
-        let origin = self.origin(pos, o.handle);
+    fn named(&mut self, kind: &str, o: NamedObj, at: &'t str, context: &str) -> Result<()> {
+        let family = self.family(&o.family, at, context)?;
+        let origin = self.origin(at, o.handle);
         let obj = named_object(kind, o.name, &o.rest, origin);
-        let ti = self.table_index(family, &o.table, pos);
+        let ti = self.table_index(family, &o.table, at);
         let objects = &mut self.ruleset.tables[ti].objects;
         match objects
             .iter()

@@ -1,7 +1,5 @@
 //! Positions in the JSON text: byte offsets of borrowed sub-slices turned into line and column.
 
-use serde_json::value::RawValue;
-
 use crate::error::{ParseError, Position};
 
 /// Line starts of the whole input, to turn byte offsets into 1-based line/column.
@@ -42,20 +40,32 @@ impl<'a> LineIndex<'a> {
         }
     }
 
-    /// Position of a slice borrowed from the indexed text (line 1, column 1 if it is not one).
-    pub(super) fn position_of(&self, slice: &str) -> Position {
+    /// Byte offset of a slice borrowed from the indexed text.
+    fn offset_of(&self, slice: &str) -> Option<usize> {
         let base = self.text.as_ptr() as usize;
         let at = slice.as_ptr() as usize;
-        if at >= base && at <= base + self.text.len() {
-            self.position(at - base)
-        } else {
-            Position { line: 1, column: 1 }
-        }
+        (at >= base && at <= base + self.text.len()).then(|| at - base)
     }
 
-    /// Position of a raw JSON value borrowed from the indexed text.
-    pub(super) fn position_of_raw(&self, raw: &RawValue) -> Position {
-        self.position_of(raw.get())
+    /// 1-based line of a slice borrowed from the indexed text; cheap (no column count), for
+    /// origins of every object of a dump that may be one long line.
+    pub(super) fn line_of(&self, slice: &str) -> u32 {
+        let Some(offset) = self.offset_of(slice) else {
+            return 1;
+        };
+        let idx = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        u32::try_from(idx + 1).unwrap_or(u32::MAX)
+    }
+
+    /// Position of a slice borrowed from the indexed text (line 1, column 1 if it is not one).
+    pub(super) fn position_of(&self, slice: &str) -> Position {
+        match self.offset_of(slice) {
+            Some(o) => self.position(o),
+            None => Position { line: 1, column: 1 },
+        }
     }
 
     /// Position of a serde_json error met while reading `slice` (a part of the text).
