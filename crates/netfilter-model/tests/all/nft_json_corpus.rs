@@ -6,8 +6,8 @@ use netfilter_model::parse::{parse_nft_json, parse_text, ParseOptions};
 
 /// The shared corpus next to the repository (`NFDIFF_CORPUS` overrides, for worktrees
 /// that do not sit next to `shared/`).
-fn corpus_dir() -> PathBuf {
-    let base = std::env::var_os("NFDIFF_CORPUS")
+pub(super) fn corpus_base() -> PathBuf {
+    std::env::var_os("NFDIFF_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             Path::new(concat!(
@@ -15,8 +15,11 @@ fn corpus_dir() -> PathBuf {
                 "/../../../shared/corpus"
             ))
             .to_path_buf()
-        });
-    base.join("nftables-dumps")
+        })
+}
+
+fn corpus_dir() -> PathBuf {
+    corpus_base().join("nftables-dumps")
 }
 
 fn json_dumps(dir: &Path) -> Vec<PathBuf> {
