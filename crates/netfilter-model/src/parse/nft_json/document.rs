@@ -534,6 +534,35 @@ mod tests {
     }
 
     #[test]
+    fn implicit_dependency_is_merged() {
+        let rule = |deps: &str| {
+            let text = format!(
+                r#"{{"nftables": [{{"rule": {{"family": "ip", "table": "t", "chain": "c", "expr": [{deps}
+                   {{"match": {{"op": "==", "left": {{"payload": {{"protocol": "tcp", "field": "dport"}}}}, "right": 80}}}},
+                   {{"accept": null}}]}}}}]}}"#
+            );
+            let rs = parse(&text).unwrap();
+            rs.tables[0].chains[0].rules[0].clone()
+        };
+        let explicit = rule(
+            r#"{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "tcp"}},"#,
+        );
+        let via_ip = rule(
+            r#"{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "protocol"}}, "right": "tcp"}},"#,
+        );
+        let implicit = rule("");
+        assert_eq!(explicit, implicit);
+        assert_eq!(via_ip, implicit);
+        assert_eq!(implicit.to_string(), "tcp dport 80 accept");
+    }
+
+    #[test]
+    fn sniffed_json_is_routed_here() {
+        let rs = crate::parse::parse_text(SMALL, &ParseOptions::new("x")).unwrap();
+        assert_eq!(rs.rule_count(), 1);
+    }
+
+    #[test]
     fn backend_override() {
         let opts = ParseOptions::new("x").with_backend(Some(Backend::Legacy));
         let rs = parse_nft_json(SMALL, &opts).unwrap();

@@ -107,6 +107,12 @@ pub(super) fn match_stmt(body: &Value) -> Result<MatchOut, String> {
 /// A typed match kind and its negation, when the relation has one.
 fn typed(op: Op, left: &Value, right: &Value) -> Option<(MatchKind, bool)> {
     let neg = op == Op::Ne;
+    // A lookup in an anonymous set is "any of" whether printed with `==` or `in`.
+    let op = if op == Op::In && right.get("set").is_some() {
+        Op::Eq
+    } else {
+        op
+    };
     if let Some(set) = set_ref(right) {
         if !op.is_equality() {
             return None;
@@ -724,6 +730,10 @@ mod tests {
                 ]
             }
         );
+        let w = m(
+            json!({"op": "in", "left": {"meta": {"key": "iifname"}}, "right": {"set": ["a", "b"]}}),
+        );
+        assert!(matches!(w.kind, MatchKind::Interface { .. }));
         let z = m(json!({"op": "==", "left": {"meta": {"key": "iif"}}, "right": "lo"}));
         assert_eq!(z.kind, other("iif \"lo\""));
     }
