@@ -413,6 +413,21 @@ fn log(body: &Value) -> Result<Statement, String> {
 }
 
 fn xt(body: &Value) -> Result<Item, String> {
+    if body.is_null() {
+        // nft before 1.0.1 prints every xt expression as `{"xt": null}`: not even whether
+        // it is a match or a target. Kept as an unknown (lossy) match, which the tracer
+        // treats as undecidable.
+        return Ok(Item::Lossy {
+            item: Some(Box::new(Item::Match(MatchOut::Match(Match::new(
+                MatchKind::Other {
+                    module: "xt".into(),
+                    args: String::new(),
+                    lossy: true,
+                },
+            ))))),
+            note: "xt expression: nft JSON shows neither its kind, name nor options".into(),
+        });
+    }
     let ty = body
         .get("type")
         .and_then(Value::as_str)
@@ -806,6 +821,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        match st(json!({"xt": null})) {
+            Item::Lossy {
+                item: Some(i),
+                note,
+            } => {
+                assert!(note.contains("neither"));
+                assert!(matches!(
+                    *i,
+                    Item::Match(MatchOut::Match(Match {
+                        kind: MatchKind::Other { lossy: true, .. },
+                        ..
+                    }))
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(statement(&json!({"xt": {"name": "x"}}), Family::Ip).is_err());
         assert!(matches!(
             st(json!({"xt": {"type": "match", "name": "comment"}})),
             Item::Lossy { item: None, .. }
