@@ -242,3 +242,62 @@ fn mutated_and_truncated_dumps_never_panic() {
     println!("mutated corpus: {ok} parsed, {err} rejected with an error, no panic");
     assert!(err > 0);
 }
+
+/// `(family table, chain) -> rule count` of an `nft list ruleset` text.
+fn nft_text_rule_counts(text: &str) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut table = String::new();
+    let mut chain: Option<(String, String)> = None;
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["table", family, name, "{"] => table = format!("{family} {name}"),
+            ["chain", name, "{"] => {
+                let key = (table.clone(), (*name).to_string());
+                out.insert(key.clone(), 0);
+                chain = Some(key);
+            }
+            ["}"] => chain = None,
+            [first, ..] if !matches!(*first, "type" | "comment" | "devices" | "policy") => {
+                if let Some(k) = &chain {
+                    *out.entry(k.clone()).or_insert(0) += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn json_and_text_twins_have_the_same_rules_per_chain() {
+    let dir = corpus_dir();
+    let files = json_dumps(&dir);
+    if files.is_empty() {
+        println!("corpus not found at {}; skipping", dir.display());
+        return;
+    }
+    let mut pairs = 0;
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f.with_extension("nft")) else {
+            continue;
+        };
+        let json = std::fs::read_to_string(f).expect("readable corpus file");
+        let Ok(rs) = parse_nft_json(&json, &ParseOptions::new("twin")) else {
+            continue;
+        };
+        let mut got = std::collections::BTreeMap::new();
+        for t in &rs.tables {
+            for c in &t.chains {
+                got.insert(
+                    (format!("{} {}", t.family, t.name), c.name.clone()),
+                    c.rules.len(),
+                );
+            }
+        }
+        assert_eq!(got, nft_text_rule_counts(&text), "{}", f.display());
+        pairs += 1;
+    }
+    println!("{pairs} JSON/text twins agree on chains and rules per chain");
+    assert!(pairs >= 400);
+}
