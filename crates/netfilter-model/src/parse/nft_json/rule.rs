@@ -7,6 +7,9 @@ use super::stmt::Item;
 
 /// Adds one statement's item to the rule being built.
 pub(super) fn add_item(rule: &mut Rule, item: Item) {
+    if let Item::Match(_) = &item {
+        note_match_after_effect(rule, &item);
+    }
     match item {
         Item::Match(MatchOut::Match(m)) => rule.matches.push(m),
         Item::Match(MatchOut::IcmpCode {
@@ -45,6 +48,24 @@ pub(super) fn add_item(rule: &mut Rule, item: Item) {
                 add_item(rule, *i);
             }
         }
+    }
+}
+
+/// The model evaluates all matches before any statement; a match listed after a side
+/// effect (`log ... limit rate 5/second drop`) is noted on the rule rather than silently
+/// reordered.
+fn note_match_after_effect(rule: &mut Rule, item: &Item) {
+    let effect = rule
+        .statements
+        .iter()
+        .find(|s| !matches!(s, Statement::ObjectRef { kind, .. } if kind == "counter"));
+    if let (Some(effect), Item::Match(m)) = (effect, item) {
+        let what = match m {
+            MatchOut::Match(m) => m.to_string(),
+            MatchOut::IcmpCode { text, .. } => text.clone(),
+        };
+        let note = format!("match `{what}` comes after statement `{effect}` in the source");
+        rule.lossy.push(note);
     }
 }
 
@@ -142,5 +163,34 @@ mod tests {
         assert_eq!(r.lossy, vec!["lost"]);
         assert_eq!(r.verdict, Some(Verdict::Accept));
         assert_eq!(r.statements.len(), 1);
+    }
+
+    #[test]
+    fn matches_after_side_effects_are_noted() {
+        let mut r = Rule::default();
+        add_item(
+            &mut r,
+            Item::Statement(Statement::ObjectRef {
+                kind: "counter".into(),
+                name: "c".into(),
+            }),
+        );
+        add_item(
+            &mut r,
+            Item::Match(MatchOut::Match(Match::new(MatchKind::Fragment))),
+        );
+        assert!(r.lossy.is_empty());
+        add_item(&mut r, Item::Statement(Statement::Notrack));
+        add_item(
+            &mut r,
+            Item::Match(MatchOut::Match(Match::new(MatchKind::Limit {
+                rate: "5/second".into(),
+                burst: None,
+            }))),
+        );
+        assert_eq!(
+            r.lossy,
+            vec!["match `limit rate 5/second` comes after statement `notrack` in the source"]
+        );
     }
 }
