@@ -3,5 +3,7 @@
 mod all {
     mod iptables_save;
     mod kernel_roundtrip;
+    mod nft_json_corpus;
+    mod nft_json_kernel;
     mod nft_text;
 }

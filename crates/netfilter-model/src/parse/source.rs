@@ -75,6 +75,7 @@ pub fn parse_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
     match sniff_format(text) {
         Some(Format::IptablesSave) => super::parse_iptables_save(text, opts),
         Some(Format::NftText) => super::parse_nft_text(text, opts),
+        Some(Format::NftJson) => super::parse_nft_json(text, opts),
         Some(other) => Err(Error::Unsupported {
             what: format!("{}: {other:?} input", opts.source_name),
             reason: "this format is not supported yet".to_string(),
