@@ -172,6 +172,8 @@ fn normalize_match(m: &mut Match) {
             *value &= *mask;
         }
         MatchKind::Mac { addr } => *addr = addr.to_ascii_lowercase(),
+        // 5 is the kernel's default burst; iptables-save and nft omit it, nft JSON prints it.
+        MatchKind::Limit { burst, .. } if *burst == Some(5) => *burst = None,
         MatchKind::Statistic {
             probability: Some(p),
             ..

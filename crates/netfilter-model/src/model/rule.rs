@@ -31,8 +31,9 @@ pub struct Origin {
 
 /// One rule of a chain.
 ///
-/// Equality compares matches, statements, verdict and comment, and whether the
-/// source was lossy; counters and origin are ignored, as DESIGN.md requires.
+/// Equality compares matches, statements, verdict and comment. Counters and origin are
+/// ignored, as DESIGN.md requires, and so are the `lossy` notes: they describe the source
+/// (two listings lose a comment in different words), not the rule.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Rule {
     /// Conditions, all of which must hold. Kept in canonical order (see `normalize`).
@@ -58,7 +59,6 @@ impl PartialEq for Rule {
             && self.statements == other.statements
             && self.verdict == other.verdict
             && self.comment == other.comment
-            && self.lossy == other.lossy
     }
 }
 
@@ -70,7 +70,6 @@ impl std::hash::Hash for Rule {
         self.statements.hash(state);
         self.verdict.hash(state);
         self.comment.hash(state);
-        self.lossy.hash(state);
     }
 }
 

@@ -2,15 +2,15 @@
 
 mod iptables_save;
 pub(crate) use iptables_save::support as iptables_save_support;
-mod nft_text;
 mod nft_json;
+mod nft_text;
 mod options;
 mod sniff;
 mod source;
 
 pub use iptables_save::parse_iptables_save;
-pub use nft_text::parse_nft_text;
 pub use nft_json::parse_nft_json;
+pub use nft_text::parse_nft_text;
 pub use options::ParseOptions;
 pub use sniff::{sniff_format, Format};
 pub use source::{parse_text, SourceSpec};
