@@ -9,6 +9,7 @@ use super::rule::Rule;
 use super::ruleset::Ruleset;
 use super::statement::Statement;
 use super::value::Protocol;
+use super::verdict::Verdict;
 
 impl Ruleset {
     /// Normalizes every rule of every table.
@@ -124,6 +125,16 @@ impl Rule {
                     flags.dedup();
                 }
                 _ => {}
+            }
+        }
+        // The default reject type is spelled three ways (iptables-save omits nothing, nft omits
+        // the default, nft JSON names it); they are one verdict.
+        if let Some(Verdict::Reject { with }) = &mut self.verdict {
+            if matches!(
+                with.as_deref(),
+                Some("icmp-port-unreachable" | "icmp6-port-unreachable" | "icmpx-port-unreachable")
+            ) {
+                *with = None;
             }
         }
         self.lossy.sort();

@@ -134,7 +134,7 @@ fn expected_iptables() -> Vec<(&'static str, &'static str, Vec<Case>)> {
                 ),
                 c("meta mark & 0x00010000 == 0x00010000 accept", None, None),
                 c(
-                    "udp dport 53 reject with icmp-port-unreachable",
+                    "udp dport 53 reject",
                     None,
                     Some("udp dport 53 xt:REJECT [lossy]"),
                 ),
@@ -321,7 +321,7 @@ fn native_nft_rules_read_back_as_json() {
             "saddr . dport @allowed accept",
             "iifname \"cali*\" tcp dport { 80, 443 } meta mark set mark or 0x00080000 accept",
             "meta mark & 0x00010000 == 0x00010000 counter name \"hits\" drop",
-            "udp dport 53 reject with icmpx-port-unreachable",
+            "udp dport 53 reject",
             "tcp dport 22 iifname vmap { \"eth0\" : accept, \"eth1\" : drop }",
             "ip daddr != 192.168.0.0/16 log prefix \"x: \" level info drop",
             "icmp type echo-request icmp code 0 accept comment \"ping\"",

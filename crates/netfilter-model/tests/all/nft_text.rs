@@ -205,7 +205,7 @@ fn kernel_iptables_nft_listing() {
             "tcp dport { 80, 443 } accept",
             "ct state established,related accept",
             "ip saddr 10.0.0.0/8 ip daddr != 192.168.0.0/16 tcp dport 8080-8090 accept",
-            "meta l4proto udp reject with icmp-port-unreachable",
+            "meta l4proto udp reject",
         ]
     );
     assert_eq!(

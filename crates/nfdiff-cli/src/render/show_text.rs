@@ -14,6 +14,33 @@ pub fn write(out: &mut impl Write, rs: &Ruleset) -> io::Result<()> {
     }
     for t in &rs.tables {
         writeln!(out, "table {} {} {{  # {}", t.family, t.name, t.backend)?;
+        if !t.flags.is_empty() {
+            writeln!(out, "\tflags {}", t.flags.join(","))?;
+        }
+        for s in &t.sets {
+            let kind = if s.data_type.is_some() { "map" } else { "set" };
+            writeln!(out, "\t{kind} {} {{", s.name)?;
+            match &s.data_type {
+                Some(d) => writeln!(out, "\t\ttype {} : {d}", s.key_type)?,
+                None => writeln!(out, "\t\ttype {}", s.key_type)?,
+            }
+            if !s.flags.is_empty() {
+                writeln!(out, "\t\tflags {}", s.flags.join(","))?;
+            }
+            for e in &s.extra {
+                writeln!(out, "\t\t{e}")?;
+            }
+            if !s.elements.is_empty() {
+                writeln!(out, "\t\telements = {{ {} }}", s.elements.join(", "))?;
+            }
+            if let Some(c) = &s.comment {
+                writeln!(out, "\t\tcomment {c:?}")?;
+            }
+            writeln!(out, "\t}}")?;
+        }
+        for o in &t.objects {
+            writeln!(out, "\t{} {} {{ {} }}", o.kind, o.name, o.body)?;
+        }
         for c in &t.chains {
             writeln!(out, "\tchain {} {{", c.name)?;
             if let Some(b) = &c.base {
@@ -27,7 +54,12 @@ pub fn write(out: &mut impl Write, rs: &Ruleset) -> io::Result<()> {
                 )?;
             }
             for r in &c.rules {
-                writeln!(out, "\t\t{r}")?;
+                if r.lossy.is_empty() {
+                    writeln!(out, "\t\t{r}")?;
+                } else {
+                    // Say what the source could not show instead of silently printing less.
+                    writeln!(out, "\t\t{r}  # lossy: {}", r.lossy.join("; "))?;
+                }
             }
             writeln!(out, "\t}}")?;
         }

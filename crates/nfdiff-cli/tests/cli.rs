@@ -1,0 +1,7 @@
+//! The single integration-test binary of the `nfdiff` CLI; each submodule covers one command.
+
+mod cli {
+    mod support;
+
+    mod show;
+}
