@@ -1,0 +1,347 @@
+//! Rule-level hunks of one chain pair: `similar` over interned keys, then move detection.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
+
+use crate::model::Rule;
+
+use super::keys::{chain_pair_keys, Interner, RuleKey};
+use super::options::DiffOptions;
+use super::report::{RuleOp, RuleOpKind};
+
+/// Time one chain pair may spend in Myers before `similar` falls back to an
+/// approximate (still correct, possibly longer) edit script. Only pathological
+/// inputs (two huge, almost entirely different chains) ever reach it.
+const DEADLINE: Duration = Duration::from_secs(5);
+
+/// How many queued deletes a move candidate looks at before giving up.
+const MOVE_SCAN: usize = 8;
+
+/// How two paired rules compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pairing {
+    /// Equal by every comparable part; `comparable` is false if a side is lossy.
+    Same { comparable: bool },
+    /// Different only where a lossy source could not say.
+    NotComparable,
+    /// Really different.
+    Different,
+}
+
+fn pairing(a: &RuleKey, b: &RuleKey) -> Pairing {
+    if a.full == b.full {
+        Pairing::Same {
+            comparable: a.comparable && b.comparable,
+        }
+    } else if a.align == b.align && !(a.comparable && b.comparable) {
+        Pairing::NotComparable
+    } else {
+        Pairing::Different
+    }
+}
+
+fn paired(kind: RuleOpKind, i: usize, j: usize, a: &RuleKey, b: &RuleKey, p: Pairing) -> RuleOp {
+    RuleOp {
+        op: kind,
+        old_index: Some(i + 1),
+        new_index: Some(j + 1),
+        rule: a.text.clone(),
+        new_rule: (a.text != b.text).then(|| b.text.clone()),
+        comparable: matches!(p, Pairing::Same { comparable: true }),
+    }
+}
+
+fn deleted(i: usize, a: &RuleKey) -> RuleOp {
+    RuleOp {
+        op: RuleOpKind::Delete,
+        old_index: Some(i + 1),
+        new_index: None,
+        rule: a.text.clone(),
+        new_rule: None,
+        comparable: a.comparable,
+    }
+}
+
+fn inserted(j: usize, b: &RuleKey) -> RuleOp {
+    RuleOp {
+        op: RuleOpKind::Insert,
+        old_index: None,
+        new_index: Some(j + 1),
+        rule: b.text.clone(),
+        new_rule: None,
+        comparable: b.comparable,
+    }
+}
+
+/// Diffs the rules of two chains with the same key.
+pub(crate) fn diff_rules(
+    old: &[Rule],
+    new: &[Rule],
+    opts: &DiffOptions,
+    interner: &mut Interner,
+) -> Vec<RuleOp> {
+    let (ok, nk) = chain_pair_keys(old, new, opts, interner);
+    let oa: Vec<u32> = ok.iter().map(|k| k.align).collect();
+    let na: Vec<u32> = nk.iter().map(|k| k.align).collect();
+    let script = if oa == na {
+        vec![DiffOp::Equal {
+            old_index: 0,
+            new_index: 0,
+            len: oa.len(),
+        }]
+    } else {
+        let deadline = Instant::now().checked_add(DEADLINE);
+        capture_diff_slices_deadline(Algorithm::Myers, &oa, &na, deadline)
+    };
+    let mut ops = Vec::with_capacity(ok.len().max(nk.len()));
+    for d in script {
+        match d {
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => {
+                for k in 0..len {
+                    let (i, j) = (old_index + k, new_index + k);
+                    let (Some(a), Some(b)) = (ok.get(i), nk.get(j)) else {
+                        continue;
+                    };
+                    match pairing(a, b) {
+                        Pairing::Different => {
+                            ops.push(deleted(i, a));
+                            ops.push(inserted(j, b));
+                        }
+                        p => ops.push(paired(RuleOpKind::Equal, i, j, a, b, p)),
+                    }
+                }
+            }
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => push_deletes(&mut ops, &ok, old_index, old_len),
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => push_inserts(&mut ops, &nk, new_index, new_len),
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                push_deletes(&mut ops, &ok, old_index, old_len);
+                push_inserts(&mut ops, &nk, new_index, new_len);
+            }
+        }
+    }
+    detect_moves(ops, &ok, &nk)
+}
+
+fn push_deletes(ops: &mut Vec<RuleOp>, keys: &[RuleKey], start: usize, len: usize) {
+    for i in start..start + len {
+        if let Some(a) = keys.get(i) {
+            ops.push(deleted(i, a));
+        }
+    }
+}
+
+fn push_inserts(ops: &mut Vec<RuleOp>, keys: &[RuleKey], start: usize, len: usize) {
+    for j in start..start + len {
+        if let Some(b) = keys.get(j) {
+            ops.push(inserted(j, b));
+        }
+    }
+}
+
+/// Pairs a deleted and an inserted rule with equal keys into one move, shown at
+/// the insert's place; the delete disappears. Pairs in order of appearance.
+fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp> {
+    let mut pending: HashMap<u32, VecDeque<usize>> = HashMap::new();
+    for (pos, op) in ops.iter().enumerate() {
+        if op.op == RuleOpKind::Delete {
+            if let Some(k) = op.old_index.and_then(|i| ok.get(i - 1)) {
+                pending.entry(k.align).or_default().push_back(pos);
+            }
+        }
+    }
+    if pending.is_empty() {
+        return ops;
+    }
+    let mut ops = ops;
+    let mut removed = vec![false; ops.len()];
+    for pos in 0..ops.len() {
+        if ops[pos].op != RuleOpKind::Insert {
+            continue;
+        }
+        let Some(j) = ops[pos].new_index.map(|j| j - 1) else {
+            continue;
+        };
+        let Some(b) = nk.get(j) else { continue };
+        let Some(queue) = pending.get_mut(&b.align) else {
+            continue;
+        };
+        let found = queue
+            .iter()
+            .take(MOVE_SCAN)
+            .enumerate()
+            .find_map(|(qi, &dpos)| {
+                let i = ops[dpos].old_index? - 1;
+                let a = ok.get(i)?;
+                match pairing(a, b) {
+                    Pairing::Different => None,
+                    p => Some((qi, dpos, i, p)),
+                }
+            });
+        if let Some((qi, dpos, i, p)) = found {
+            queue.remove(qi);
+            removed[dpos] = true;
+            if let Some(a) = ok.get(i) {
+                ops[pos] = paired(RuleOpKind::Move, i, j, a, b, p);
+            }
+        }
+    }
+    ops.into_iter()
+        .zip(removed)
+        .filter_map(|(op, r)| (!r).then_some(op))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+    use crate::model::{IfacePattern, Match, MatchKind, Verdict};
+
+    fn r(name: &str) -> Rule {
+        Rule {
+            matches: vec![Match::new(MatchKind::Interface {
+                dir: Direction::Src,
+                names: vec![IfacePattern::Exact(name.into())],
+            })],
+            verdict: Some(Verdict::Accept),
+            ..Rule::default()
+        }
+    }
+
+    fn rules(names: &str) -> Vec<Rule> {
+        names.split_whitespace().map(r).collect()
+    }
+
+    fn run(old: &str, new: &str) -> Vec<(RuleOpKind, Option<usize>, Option<usize>)> {
+        let mut i = Interner::default();
+        diff_rules(&rules(old), &rules(new), &DiffOptions::default(), &mut i)
+            .into_iter()
+            .map(|o| (o.op, o.old_index, o.new_index))
+            .collect()
+    }
+
+    use RuleOpKind::*;
+
+    #[test]
+    fn equal_chains_are_all_equal() {
+        assert_eq!(
+            run("a b", "a b"),
+            vec![(Equal, Some(1), Some(1)), (Equal, Some(2), Some(2))]
+        );
+        assert!(run("", "").is_empty());
+    }
+
+    #[test]
+    fn insert_and_delete() {
+        assert_eq!(
+            run("a b c", "a c d"),
+            vec![
+                (Equal, Some(1), Some(1)),
+                (Delete, Some(2), None),
+                (Equal, Some(3), Some(2)),
+                (Insert, None, Some(3)),
+            ]
+        );
+    }
+
+    #[test]
+    fn moved_rule_is_one_move() {
+        let ops = run("a b c d", "b c d a");
+        assert_eq!(
+            ops,
+            vec![
+                (Equal, Some(2), Some(1)),
+                (Equal, Some(3), Some(2)),
+                (Equal, Some(4), Some(3)),
+                (Move, Some(1), Some(4)),
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicates_pair_once() {
+        let ops = run("a x a", "x a a");
+        let moves = ops.iter().filter(|o| o.0 == Move).count();
+        let others = ops
+            .iter()
+            .filter(|o| o.0 == Delete || o.0 == Insert)
+            .count();
+        assert_eq!(others, 0, "{ops:?}");
+        assert!(moves <= 1);
+        assert_eq!(ops.len(), 3);
+    }
+
+    #[test]
+    fn lossy_difference_is_not_comparable_not_changed() {
+        let mut old = r("a");
+        old.comment = Some("Unknown interface".into());
+        let mut new = r("a");
+        new.lossy.push("comment dropped".into());
+        let mut i = Interner::default();
+        let ops = diff_rules(&[old], &[new], &DiffOptions::default(), &mut i);
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].op, Equal);
+        assert!(!ops[0].comparable);
+        assert_eq!(
+            ops[0].rule,
+            "iifname \"a\" accept comment \"Unknown interface\""
+        );
+        assert_eq!(ops[0].new_rule.as_deref(), Some("iifname \"a\" accept"));
+        assert!(ops[0].is_change());
+    }
+
+    #[test]
+    fn comment_change_in_a_lossy_chain_is_still_a_change() {
+        let mut a = r("a");
+        a.comment = Some("x".into());
+        let mut b = r("a");
+        b.comment = Some("y".into());
+        let mut lossy = r("z");
+        lossy.lossy.push("comment dropped".into());
+        let mut i = Interner::default();
+        let ops = diff_rules(
+            &[a, lossy.clone()],
+            &[b, lossy],
+            &DiffOptions::default(),
+            &mut i,
+        );
+        let kinds: Vec<_> = ops.iter().map(|o| o.op).collect();
+        assert_eq!(kinds, vec![Delete, Insert, Equal], "{ops:?}");
+        assert!(!ops[2].comparable);
+    }
+
+    #[test]
+    fn ignored_comment_keeps_both_texts() {
+        let mut a = r("a");
+        a.comment = Some("x".into());
+        let mut b = r("a");
+        b.comment = Some("y".into());
+        let mut i = Interner::default();
+        let opts = DiffOptions {
+            ignore_comments: true,
+        };
+        let ops = diff_rules(&[a], &[b], &opts, &mut i);
+        assert_eq!(ops[0].op, Equal);
+        assert!(ops[0].comparable);
+        assert!(!ops[0].is_change());
+        assert_eq!(
+            ops[0].new_rule.as_deref(),
+            Some("iifname \"a\" accept comment \"y\"")
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! The incident-facing summary: interfaces each side knows, and chains per owning tool.
+
+use std::collections::BTreeSet;
+
+use crate::model::{IfacePattern, MatchKind, Ruleset, Verdict};
+
+use super::report::OwnerCounts;
+
+/// Chain-name prefixes of the tools that own chains on a Kubernetes node, in report order.
+pub const OWNERS: &[&str] = &["cali-", "KUBE-", "DOCKER", "CNI-"];
+
+/// Table-name prefixes Calico's nftables dataplane puts before its chain names
+/// (`filter-cali-FORWARD`).
+const TABLE_PREFIXES: &[&str] = &["filter-", "nat-", "mangle-", "raw-"];
+
+/// Calico chain-name prefixes followed by an interface name (`cali-fw-caliXXXX`).
+const DISPATCH_MARKERS: &[&str] = &["cali-fw-", "cali-tw-", "cali-sm-"];
+
+/// The owner prefix of a chain name (one of [`OWNERS`]), or `other`.
+pub fn owner_of(chain: &str) -> &'static str {
+    let stripped = TABLE_PREFIXES
+        .iter()
+        .find_map(|p| chain.strip_prefix(p))
+        .filter(|rest| OWNERS.iter().any(|o| rest.starts_with(o)))
+        .unwrap_or(chain);
+    OWNERS
+        .iter()
+        .find(|o| stripped.starts_with(*o))
+        .copied()
+        .unwrap_or("other")
+}
+
+/// Whether `s` could be a Linux interface name (at most 15 bytes, no blanks or `/`).
+fn plausible_iface(s: &str) -> bool {
+    let core = s.strip_suffix('*').unwrap_or(s);
+    !core.is_empty()
+        && s.len() <= 15
+        && !s.chars().any(|c| c.is_whitespace() || c == '/' || c == '"')
+}
+
+/// The interface a Calico per-endpoint chain name ends in, if any.
+fn dispatch_iface(target: &str) -> Option<IfacePattern> {
+    DISPATCH_MARKERS.iter().find_map(|m| {
+        let pos = target.find(m)?;
+        let rest = target.get(pos + m.len()..)?;
+        plausible_iface(rest).then(|| IfacePattern::Exact(rest.to_string()))
+    })
+}
+
+/// Quoted strings of `text` and whether each is followed by `:` (a map key).
+fn quoted(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        let mut escaped = false;
+        let mut closed = false;
+        for (_, c) in chars.by_ref() {
+            if escaped {
+                s.push(c);
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                closed = true;
+                break;
+            } else {
+                s.push(c);
+            }
+        }
+        if !closed {
+            break;
+        }
+        while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+            chars.next();
+        }
+        let is_key = chars.peek().is_some_and(|(_, c)| *c == ':');
+        out.push((s, is_key));
+    }
+    out
+}
+
+/// Interface names and prefixes a ruleset refers to: `iifname`/`oifname`
+/// (`-i`/`-o`), physdev ports, interface-name set and map elements, verdict-map
+/// keys, and Calico dispatch targets such as `cali-fw-caliXXXX`.
+pub(crate) fn interfaces(rs: &Ruleset) -> BTreeSet<IfacePattern> {
+    let mut out = BTreeSet::new();
+    for t in &rs.tables {
+        for c in &t.chains {
+            for r in &c.rules {
+                for m in &r.matches {
+                    match &m.kind {
+                        MatchKind::Interface { names, .. } => {
+                            out.extend(names.iter().filter(|n| !n.literal().is_empty()).cloned());
+                        }
+                        MatchKind::PhysDev {
+                            physdev_in,
+                            physdev_out,
+                            ..
+                        } => {
+                            out.extend(physdev_in.iter().chain(physdev_out).cloned());
+                        }
+                        _ => {}
+                    }
+                }
+                match &r.verdict {
+                    Some(Verdict::Jump(t) | Verdict::Goto(t)) => out.extend(dispatch_iface(t)),
+                    Some(Verdict::Vmap(text)) if text.contains("ifname") => {
+                        for (s, is_key) in quoted(text) {
+                            if is_key && plausible_iface(&s) {
+                                out.insert(IfacePattern::from_nft(&s));
+                            }
+                        }
+                        for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
+                        {
+                            out.extend(dispatch_iface(word));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for s in &t.sets {
+            let ifname_set = s.key_type.contains("ifname");
+            for e in &s.elements {
+                let key = e.split(" : ").next().unwrap_or(e);
+                for part in key.split(" . ") {
+                    let part = part.trim();
+                    if let Some(inner) = part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                        if plausible_iface(inner) {
+                            out.insert(IfacePattern::from_nft(inner));
+                        }
+                    } else if ifname_set && s.key_type.trim() == "ifname" && plausible_iface(part) {
+                        out.insert(IfacePattern::from_nft(part));
+                    }
+                }
+                if let Some(data) = e.split(" : ").nth(1) {
+                    for word in data.split_whitespace() {
+                        out.extend(dispatch_iface(word));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn count_owners(rs: &Ruleset, owner: &str) -> (usize, usize) {
+    let mut chains = 0;
+    let mut rules = 0;
+    for c in rs.tables.iter().flat_map(|t| &t.chains) {
+        if owner_of(&c.name) == owner {
+            chains += 1;
+            rules += c.rules.len();
+        }
+    }
+    (chains, rules)
+}
+
+/// Chains and rules per owner prefix on each side; owners absent from both are left out.
+pub(crate) fn owners(old: &Ruleset, new: &Ruleset) -> Vec<OwnerCounts> {
+    OWNERS
+        .iter()
+        .copied()
+        .chain(["other"])
+        .filter_map(|owner| {
+            let (old_chains, old_rules) = count_owners(old, owner);
+            let (new_chains, new_rules) = count_owners(new, owner);
+            (old_chains + new_chains > 0).then(|| OwnerCounts {
+                owner: owner.to_string(),
+                old_chains,
+                old_rules,
+                new_chains,
+                new_rules,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_by_prefix() {
+        assert_eq!(owner_of("cali-fw-caliA1"), "cali-");
+        assert_eq!(owner_of("filter-cali-FORWARD"), "cali-");
+        assert_eq!(owner_of("KUBE-SERVICES"), "KUBE-");
+        assert_eq!(owner_of("DOCKER-USER"), "DOCKER");
+        assert_eq!(owner_of("CNI-abc"), "CNI-");
+        assert_eq!(owner_of("filter-INPUT"), "other");
+        assert_eq!(owner_of("INPUT"), "other");
+    }
+
+    #[test]
+    fn dispatch_targets_name_interfaces() {
+        assert_eq!(
+            dispatch_iface("cali-fw-caliNEW1234"),
+            Some(IfacePattern::Exact("caliNEW1234".into()))
+        );
+        assert_eq!(
+            dispatch_iface("filter-cali-tw-cali12345678901"),
+            Some(IfacePattern::Exact("cali12345678901".into()))
+        );
+        assert_eq!(dispatch_iface("cali-from-wl-dispatch"), None);
+        assert_eq!(dispatch_iface("cali-fw-"), None);
+        assert_eq!(dispatch_iface("cali-fw-this-name-is-far-too-long"), None);
+    }
+
+    #[test]
+    fn vmap_keys_are_found() {
+        let q = quoted(r#"iifname vmap { "caliA1" : goto cali-fw-caliA1, "x\"y" : drop } "z""#);
+        assert_eq!(
+            q,
+            vec![
+                ("caliA1".to_string(), true),
+                ("x\"y".to_string(), true),
+                ("z".to_string(), false)
+            ]
+        );
+        assert!(quoted("\"unterminated").is_empty());
+    }
+}
