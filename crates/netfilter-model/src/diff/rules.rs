@@ -75,6 +75,101 @@ fn inserted(j: usize, b: &RuleKey) -> RuleOp {
     }
 }
 
+/// The edit script of `old` -> `new` over alignment ids. The two directions of a
+/// diff must mirror each other, but Myers breaks ties by direction, so the script
+/// is always computed in one direction (fixed by the rules' texts, not by which
+/// side is OLD) and mirrored when needed.
+fn script(ok: &[RuleKey], nk: &[RuleKey]) -> Vec<DiffOp> {
+    let oa: Vec<u32> = ok.iter().map(|k| k.align).collect();
+    let na: Vec<u32> = nk.iter().map(|k| k.align).collect();
+    if oa == na {
+        return vec![DiffOp::Equal {
+            old_index: 0,
+            new_index: 0,
+            len: oa.len(),
+        }];
+    }
+    let flip = (nk.len(), texts(nk)) < (ok.len(), texts(ok));
+    let deadline = Instant::now().checked_add(DEADLINE);
+    if !flip {
+        return capture_diff_slices_deadline(Algorithm::Myers, &oa, &na, deadline);
+    }
+    capture_diff_slices_deadline(Algorithm::Myers, &na, &oa, deadline)
+        .into_iter()
+        .map(|d| match d {
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => DiffOp::Equal {
+                old_index: new_index,
+                new_index: old_index,
+                len,
+            },
+            DiffOp::Delete {
+                old_index,
+                old_len,
+                new_index,
+            } => DiffOp::Insert {
+                old_index: new_index,
+                new_index: old_index,
+                new_len: old_len,
+            },
+            DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => DiffOp::Delete {
+                old_index: new_index,
+                old_len: new_len,
+                new_index: old_index,
+            },
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => DiffOp::Replace {
+                old_index: new_index,
+                old_len: new_len,
+                new_index: old_index,
+                new_len: old_len,
+            },
+        })
+        .collect()
+}
+
+fn texts(keys: &[RuleKey]) -> Vec<&str> {
+    keys.iter().map(|k| k.text.as_str()).collect()
+}
+
+/// Rule ops in diff order; each run of changes lists its deletes, then its inserts.
+#[derive(Default)]
+struct OpList {
+    ops: Vec<RuleOp>,
+    inserts: Vec<RuleOp>,
+}
+
+impl OpList {
+    fn delete(&mut self, op: RuleOp) {
+        self.ops.push(op);
+    }
+
+    fn insert(&mut self, op: RuleOp) {
+        self.inserts.push(op);
+    }
+
+    fn equal(&mut self, op: RuleOp) {
+        self.ops.append(&mut self.inserts);
+        self.ops.push(op);
+    }
+
+    fn finish(mut self) -> Vec<RuleOp> {
+        self.ops.append(&mut self.inserts);
+        self.ops
+    }
+}
+
 /// Diffs the rules of two chains with the same key.
 pub(crate) fn diff_rules(
     old: &[Rule],
@@ -83,20 +178,8 @@ pub(crate) fn diff_rules(
     interner: &mut Interner,
 ) -> Vec<RuleOp> {
     let (ok, nk) = chain_pair_keys(old, new, opts, interner);
-    let oa: Vec<u32> = ok.iter().map(|k| k.align).collect();
-    let na: Vec<u32> = nk.iter().map(|k| k.align).collect();
-    let script = if oa == na {
-        vec![DiffOp::Equal {
-            old_index: 0,
-            new_index: 0,
-            len: oa.len(),
-        }]
-    } else {
-        let deadline = Instant::now().checked_add(DEADLINE);
-        capture_diff_slices_deadline(Algorithm::Myers, &oa, &na, deadline)
-    };
-    let mut ops = Vec::with_capacity(ok.len().max(nk.len()));
-    for d in script {
+    let mut list = OpList::default();
+    for d in script(&ok, &nk) {
         match d {
             DiffOp::Equal {
                 old_index,
@@ -110,45 +193,45 @@ pub(crate) fn diff_rules(
                     };
                     match pairing(a, b) {
                         Pairing::Different => {
-                            ops.push(deleted(i, a));
-                            ops.push(inserted(j, b));
+                            list.delete(deleted(i, a));
+                            list.insert(inserted(j, b));
                         }
-                        p => ops.push(paired(RuleOpKind::Equal, i, j, a, b, p)),
+                        p => list.equal(paired(RuleOpKind::Equal, i, j, a, b, p)),
                     }
                 }
             }
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => push_deletes(&mut ops, &ok, old_index, old_len),
+            } => push_deletes(&mut list, &ok, old_index, old_len),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => push_inserts(&mut ops, &nk, new_index, new_len),
+            } => push_inserts(&mut list, &nk, new_index, new_len),
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
-                push_deletes(&mut ops, &ok, old_index, old_len);
-                push_inserts(&mut ops, &nk, new_index, new_len);
+                push_deletes(&mut list, &ok, old_index, old_len);
+                push_inserts(&mut list, &nk, new_index, new_len);
             }
         }
     }
-    detect_moves(ops, &ok, &nk)
+    detect_moves(list.finish(), &ok, &nk)
 }
 
-fn push_deletes(ops: &mut Vec<RuleOp>, keys: &[RuleKey], start: usize, len: usize) {
+fn push_deletes(list: &mut OpList, keys: &[RuleKey], start: usize, len: usize) {
     for i in start..start + len {
         if let Some(a) = keys.get(i) {
-            ops.push(deleted(i, a));
+            list.delete(deleted(i, a));
         }
     }
 }
 
-fn push_inserts(ops: &mut Vec<RuleOp>, keys: &[RuleKey], start: usize, len: usize) {
+fn push_inserts(list: &mut OpList, keys: &[RuleKey], start: usize, len: usize) {
     for j in start..start + len {
         if let Some(b) = keys.get(j) {
-            ops.push(inserted(j, b));
+            list.insert(inserted(j, b));
         }
     }
 }
