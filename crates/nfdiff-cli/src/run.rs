@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use netfilter_model::diff::diff_rulesets;
+use netfilter_model::diff::{diff_rulesets, RulesetDiff};
 
 use crate::args::{Args, DiffFormat, OutputFormat};
 use crate::exit::{self, Status};
@@ -69,13 +69,59 @@ pub fn run() -> Result<Status> {
                 DiffFormat::Json => render::diff_json::write(&mut out, &d, &view)?,
                 DiffFormat::Markdown => render::diff_markdown::write(&mut out, &d, &view)?,
             }
-            if d.equal {
-                exit::SUCCESS
-            } else {
-                exit::DIFFERENT
-            }
+            diff_status(&d)
         }
     };
     out.flush()?;
     Ok(status)
+}
+
+/// `diff`'s exit status: 0 when nothing comparable differs, 1 otherwise.
+fn diff_status(d: &RulesetDiff) -> Status {
+    if d.equal {
+        exit::SUCCESS
+    } else {
+        exit::DIFFERENT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use netfilter_model::diff::DiffOptions;
+    use netfilter_model::model::{Backend, Chain, Family, Rule, Ruleset, Table, Verdict};
+
+    use super::*;
+
+    fn rs(backend: Backend, verdict: Verdict, lossy: bool) -> Ruleset {
+        let mut t = Table::new(backend, Family::Ip, "filter");
+        let mut c = Chain::new("c", None);
+        let mut r = Rule {
+            verdict: Some(verdict),
+            ..Rule::default()
+        };
+        if lossy {
+            r.lossy.push("comment dropped".into());
+        } else {
+            r.comment = Some("x".into());
+        }
+        c.rules.push(r);
+        t.chains.push(c);
+        Ruleset {
+            tables: vec![t],
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exit_status_of_diff() {
+        let o = DiffOptions::default();
+        let a = rs(Backend::Legacy, Verdict::Accept, false);
+        let same = rs(Backend::Nft, Verdict::Accept, false);
+        let lossy = rs(Backend::Nft, Verdict::Accept, true);
+        let other = rs(Backend::Nft, Verdict::Drop, false);
+        assert_eq!(diff_status(&diff_rulesets(&a, &same, &o)), exit::SUCCESS);
+        assert_eq!(diff_status(&diff_rulesets(&a, &lossy, &o)), exit::SUCCESS);
+        assert_eq!(diff_status(&diff_rulesets(&a, &other, &o)), exit::DIFFERENT);
+        assert_eq!(exit::ERROR, Status(2));
+    }
 }
