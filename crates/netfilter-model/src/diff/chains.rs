@@ -4,7 +4,6 @@ use std::collections::{HashMap, HashSet};
 
 use crate::model::{Backend, Chain, Family, Ruleset, Table};
 
-use super::keys::Interner;
 use super::options::DiffOptions;
 use super::report::{ChainDiff, ChainField, Change, DiffStatus, RuleOp, RuleOpKind};
 use super::rules::diff_rules;
@@ -197,10 +196,9 @@ pub(crate) fn diff_chain_pair(
     o: &Entry<'_, Chain>,
     n: &Entry<'_, Chain>,
     opts: &DiffOptions,
-    interner: &mut Interner,
 ) -> ChainDiff {
     let changes = chain_changes(o.item, n.item, opts);
-    let rules = diff_rules(&o.item.rules, &n.item.rules, opts, interner);
+    let rules = diff_rules(&o.item.rules, &n.item.rules, opts);
     let status = if changes.is_empty() && rules.iter().all(|r| r.op == RuleOpKind::Equal) {
         DiffStatus::Same
     } else {

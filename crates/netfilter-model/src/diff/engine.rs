@@ -3,11 +3,10 @@
 use crate::model::Ruleset;
 
 use super::chains::{backend_sensitive, diff_chain_pair, entries, one_sided, pair_up};
-use super::keys::Interner;
 use super::options::DiffOptions;
 use super::report::{DiffStatus, DiffSummary, RulesetDiff};
 use super::sets::{diff_object, diff_set};
-use super::summary::{interfaces, owners};
+use super::summary::{interfaces, only_in, owners};
 
 /// Compares OLD with NEW.
 ///
@@ -19,7 +18,6 @@ use super::summary::{interfaces, owners};
 /// count. The work is near-linear in the number of rules for similar rulesets.
 pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> RulesetDiff {
     let sensitive = backend_sensitive(old, new);
-    let mut interner = Interner::default();
     let mut summary = DiffSummary::default();
 
     let oc = entries(old, |t| t.chains.as_slice(), |c| c.name.clone());
@@ -27,7 +25,7 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
     let mut chains = Vec::new();
     for (i, j) in pair_up(&oc, &nc, &sensitive) {
         let d = match (i.and_then(|i| oc.get(i)), j.and_then(|j| nc.get(j))) {
-            (Some(o), Some(n)) => diff_chain_pair(o, n, opts, &mut interner),
+            (Some(o), Some(n)) => diff_chain_pair(o, n, opts),
             (Some(o), None) => one_sided(o, true),
             (None, Some(n)) => one_sided(n, false),
             (None, None) => continue,
@@ -61,8 +59,8 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
     }
 
     let (oi, ni) = (interfaces(old), interfaces(new));
-    summary.interfaces_only_old = oi.difference(&ni).cloned().collect();
-    summary.interfaces_only_new = ni.difference(&oi).cloned().collect();
+    summary.interfaces_only_old = only_in(&oi, &ni);
+    summary.interfaces_only_new = only_in(&ni, &oi);
     summary.owners = owners(old, new);
 
     let equal = chains.iter().all(|c| c.status == DiffStatus::Same)

@@ -1,30 +1,9 @@
 //! Interned comparison keys of rules: canonical texts hashed once, compared as integers.
 
-use std::collections::HashMap;
-
 use crate::model::{MatchKind, Rule, Statement};
 
+use super::fxhash::FxHashMap;
 use super::options::DiffOptions;
-
-/// Maps canonical texts to small integers, so sequences of rules compare cheaply.
-#[derive(Debug, Default)]
-pub(crate) struct Interner {
-    ids: HashMap<Box<str>, u32>,
-}
-
-impl Interner {
-    /// The id of `text`, allocating one on first sight.
-    pub(crate) fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
-        }
-        // More than u32::MAX distinct rules cannot be held in memory anyway;
-        // saturating keeps this total without a panic.
-        let id = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-        self.ids.insert(text.into(), id);
-        id
-    }
-}
 
 /// Whether any part of the rule was lost by its source.
 pub(crate) fn is_lossy(rule: &Rule) -> bool {
@@ -95,47 +74,65 @@ fn loose_text(rule: &Rule, strip_comment: bool) -> String {
     r.canonical()
 }
 
-/// Keys of every rule of a chain pair. When any rule of the pair is lossy, the
-/// alignment keys leave lossy parts out (and comments, when a rule-level loss is
-/// recorded), so a lossy rule still lines up with its complete counterpart.
+/// Gives equal texts equal ids, numbering from 0 in order of first sight.
+fn intern<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u32> {
+    let mut ids: FxHashMap<&'a str, u32> = FxHashMap::default();
+    texts
+        .map(|t| {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            *ids.entry(t).or_insert(next)
+        })
+        .collect()
+}
+
+/// Keys of every rule of a chain pair. Ids are only comparable within the pair.
+/// When any rule of the pair is lossy, the alignment keys reduce every rule to
+/// what a lossy source keeps (see [`loose_text`]), so a lossy rule still lines up
+/// with its complete counterpart.
 pub(crate) fn chain_pair_keys(
     old: &[Rule],
     new: &[Rule],
     opts: &DiffOptions,
-    interner: &mut Interner,
 ) -> (Vec<RuleKey>, Vec<RuleKey>) {
-    let make = |rules: &[Rule], interner: &mut Interner| -> Vec<RuleKey> {
-        rules
+    let texts: Vec<String> = old.iter().chain(new).map(Rule::canonical).collect();
+    let bare: Vec<Option<String>> = old
+        .iter()
+        .chain(new)
+        .map(|r| (opts.ignore_comments && r.comment.is_some()).then(|| without_comment(r)))
+        .collect();
+    let full = intern(
+        texts
             .iter()
-            .map(|r| {
-                let text = r.canonical();
-                let full = if opts.ignore_comments && r.comment.is_some() {
-                    interner.intern(&without_comment(r))
-                } else {
-                    interner.intern(&text)
-                };
-                RuleKey {
-                    text,
-                    full,
-                    align: full,
-                    comparable: !is_lossy(r),
-                }
-            })
-            .collect()
-    };
-    let mut ok = make(old, interner);
-    let mut nk = make(new, interner);
-    let any_lossy = ok.iter().chain(&nk).any(|k| !k.comparable);
-    if any_lossy {
+            .zip(&bare)
+            .map(|(t, b)| b.as_deref().unwrap_or(t)),
+    );
+    let comparable: Vec<bool> = old.iter().chain(new).map(|r| !is_lossy(r)).collect();
+    let align = if comparable.iter().all(|c| *c) {
+        full.clone()
+    } else {
         let strip_comment =
             opts.ignore_comments || old.iter().chain(new).any(|r| !r.lossy.is_empty());
-        for (keys, rules) in [(&mut ok, old), (&mut nk, new)] {
-            for (k, r) in keys.iter_mut().zip(rules) {
-                k.align = interner.intern(&loose_text(r, strip_comment));
-            }
-        }
-    }
-    (ok, nk)
+        let loose: Vec<String> = old
+            .iter()
+            .chain(new)
+            .map(|r| loose_text(r, strip_comment))
+            .collect();
+        intern(loose.iter().map(String::as_str))
+    };
+    let mut keys: Vec<RuleKey> = texts
+        .into_iter()
+        .zip(full)
+        .zip(align)
+        .zip(comparable)
+        .map(|(((text, full), align), comparable)| RuleKey {
+            text,
+            full,
+            align,
+            comparable,
+        })
+        .collect();
+    let new_keys = keys.split_off(old.len().min(keys.len()));
+    (keys, new_keys)
 }
 
 #[cfg(test)]
@@ -152,36 +149,30 @@ mod tests {
     }
 
     #[test]
-    fn interner_reuses_ids() {
-        let mut i = Interner::default();
-        let a = i.intern("drop");
-        let b = i.intern("accept");
-        assert_ne!(a, b);
-        assert_eq!(i.intern("drop"), a);
+    fn intern_reuses_ids() {
+        assert_eq!(intern(["drop", "accept", "drop"].into_iter()), [0, 1, 0]);
     }
 
     #[test]
     fn comments_decide_unless_ignored() {
-        let mut i = Interner::default();
         let old = [rule(Some("x"))];
         let new = [rule(Some("y"))];
-        let (o, n) = chain_pair_keys(&old, &new, &DiffOptions::default(), &mut i);
+        let (o, n) = chain_pair_keys(&old, &new, &DiffOptions::default());
         assert_ne!(o[0].full, n[0].full);
         let opts = DiffOptions {
             ignore_comments: true,
         };
-        let (o, n) = chain_pair_keys(&old, &new, &opts, &mut i);
+        let (o, n) = chain_pair_keys(&old, &new, &opts);
         assert_eq!(o[0].full, n[0].full);
         assert_eq!(o[0].text, "drop comment \"x\"");
     }
 
     #[test]
     fn lossy_rules_align_on_what_is_left() {
-        let mut i = Interner::default();
         let old = [rule(Some("Unknown interface"))];
         let mut lossy = rule(None);
         lossy.lossy.push("comment dropped by nft text".into());
-        let (o, n) = chain_pair_keys(&old, &[lossy], &DiffOptions::default(), &mut i);
+        let (o, n) = chain_pair_keys(&old, &[lossy], &DiffOptions::default());
         assert!(o[0].comparable);
         assert!(!n[0].comparable);
         assert_ne!(o[0].full, n[0].full);
@@ -200,7 +191,7 @@ mod tests {
             args: "--rcheck --seconds 60".into(),
             lossy: false,
         }));
-        let (o, n) = chain_pair_keys(&[full], &[xt], &DiffOptions::default(), &mut i);
+        let (o, n) = chain_pair_keys(&[full], &[xt], &DiffOptions::default());
         assert_eq!(o[0].align, n[0].align);
         assert_ne!(o[0].full, n[0].full);
     }

@@ -2,6 +2,7 @@
 
 mod chains;
 mod engine;
+mod fxhash;
 mod hunks;
 mod keys;
 mod options;

@@ -1,13 +1,15 @@
 //! Rule-level hunks of one chain pair: `similar` over interned keys, then move detection.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
 
+use super::fxhash::FxHashMap;
+
 use crate::model::Rule;
 
-use super::keys::{chain_pair_keys, Interner, RuleKey};
+use super::keys::{chain_pair_keys, RuleKey};
 use super::options::DiffOptions;
 use super::report::{RuleOp, RuleOpKind};
 
@@ -42,34 +44,43 @@ fn pairing(a: &RuleKey, b: &RuleKey) -> Pairing {
     }
 }
 
-fn paired(kind: RuleOpKind, i: usize, j: usize, a: &RuleKey, b: &RuleKey, p: Pairing) -> RuleOp {
+/// An op for two paired rules; `old_text` and `new_text` are moved in.
+fn paired(
+    kind: RuleOpKind,
+    i: usize,
+    j: usize,
+    old_text: String,
+    new_text: String,
+    p: Pairing,
+) -> RuleOp {
     RuleOp {
         op: kind,
         old_index: Some(i + 1),
         new_index: Some(j + 1),
-        rule: a.text.clone(),
-        new_rule: (a.text != b.text).then(|| b.text.clone()),
+        new_rule: (old_text != new_text).then_some(new_text),
+        rule: old_text,
         comparable: matches!(p, Pairing::Same { comparable: true }),
     }
 }
 
-fn deleted(i: usize, a: &RuleKey) -> RuleOp {
+// Each rule appears in exactly one op, so its text is moved out of its key.
+fn deleted(i: usize, a: &mut RuleKey) -> RuleOp {
     RuleOp {
         op: RuleOpKind::Delete,
         old_index: Some(i + 1),
         new_index: None,
-        rule: a.text.clone(),
+        rule: std::mem::take(&mut a.text),
         new_rule: None,
         comparable: a.comparable,
     }
 }
 
-fn inserted(j: usize, b: &RuleKey) -> RuleOp {
+fn inserted(j: usize, b: &mut RuleKey) -> RuleOp {
     RuleOp {
         op: RuleOpKind::Insert,
         old_index: None,
         new_index: Some(j + 1),
-        rule: b.text.clone(),
+        rule: std::mem::take(&mut b.text),
         new_rule: None,
         comparable: b.comparable,
     }
@@ -171,13 +182,8 @@ impl OpList {
 }
 
 /// Diffs the rules of two chains with the same key.
-pub(crate) fn diff_rules(
-    old: &[Rule],
-    new: &[Rule],
-    opts: &DiffOptions,
-    interner: &mut Interner,
-) -> Vec<RuleOp> {
-    let (ok, nk) = chain_pair_keys(old, new, opts, interner);
+pub(crate) fn diff_rules(old: &[Rule], new: &[Rule], opts: &DiffOptions) -> Vec<RuleOp> {
+    let (mut ok, mut nk) = chain_pair_keys(old, new, opts);
     let mut list = OpList::default();
     for d in script(&ok, &nk) {
         match d {
@@ -188,7 +194,7 @@ pub(crate) fn diff_rules(
             } => {
                 for k in 0..len {
                     let (i, j) = (old_index + k, new_index + k);
-                    let (Some(a), Some(b)) = (ok.get(i), nk.get(j)) else {
+                    let (Some(a), Some(b)) = (ok.get_mut(i), nk.get_mut(j)) else {
                         continue;
                     };
                     match pairing(a, b) {
@@ -196,41 +202,44 @@ pub(crate) fn diff_rules(
                             list.delete(deleted(i, a));
                             list.insert(inserted(j, b));
                         }
-                        p => list.equal(paired(RuleOpKind::Equal, i, j, a, b, p)),
+                        p => {
+                            let (x, y) = (std::mem::take(&mut a.text), std::mem::take(&mut b.text));
+                            list.equal(paired(RuleOpKind::Equal, i, j, x, y, p));
+                        }
                     }
                 }
             }
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => push_deletes(&mut list, &ok, old_index, old_len),
+            } => push_deletes(&mut list, &mut ok, old_index, old_len),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => push_inserts(&mut list, &nk, new_index, new_len),
+            } => push_inserts(&mut list, &mut nk, new_index, new_len),
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
-                push_deletes(&mut list, &ok, old_index, old_len);
-                push_inserts(&mut list, &nk, new_index, new_len);
+                push_deletes(&mut list, &mut ok, old_index, old_len);
+                push_inserts(&mut list, &mut nk, new_index, new_len);
             }
         }
     }
     detect_moves(list.finish(), &ok, &nk)
 }
 
-fn push_deletes(list: &mut OpList, keys: &[RuleKey], start: usize, len: usize) {
+fn push_deletes(list: &mut OpList, keys: &mut [RuleKey], start: usize, len: usize) {
     for i in start..start + len {
-        if let Some(a) = keys.get(i) {
+        if let Some(a) = keys.get_mut(i) {
             list.delete(deleted(i, a));
         }
     }
 }
 
-fn push_inserts(list: &mut OpList, keys: &[RuleKey], start: usize, len: usize) {
+fn push_inserts(list: &mut OpList, keys: &mut [RuleKey], start: usize, len: usize) {
     for j in start..start + len {
-        if let Some(b) = keys.get(j) {
+        if let Some(b) = keys.get_mut(j) {
             list.insert(inserted(j, b));
         }
     }
@@ -239,7 +248,7 @@ fn push_inserts(list: &mut OpList, keys: &[RuleKey], start: usize, len: usize) {
 /// Pairs a deleted and an inserted rule with equal keys into one move, shown at
 /// the insert's place; the delete disappears. Pairs in order of appearance.
 fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp> {
-    let mut pending: HashMap<u32, VecDeque<usize>> = HashMap::new();
+    let mut pending: FxHashMap<u32, VecDeque<usize>> = FxHashMap::default();
     for (pos, op) in ops.iter().enumerate() {
         if op.op == RuleOpKind::Delete {
             if let Some(k) = op.old_index.and_then(|i| ok.get(i - 1)) {
@@ -278,9 +287,9 @@ fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp>
         if let Some((qi, dpos, i, p)) = found {
             queue.remove(qi);
             removed[dpos] = true;
-            if let Some(a) = ok.get(i) {
-                ops[pos] = paired(RuleOpKind::Move, i, j, a, b, p);
-            }
+            let old_text = std::mem::take(&mut ops[dpos].rule);
+            let new_text = std::mem::take(&mut ops[pos].rule);
+            ops[pos] = paired(RuleOpKind::Move, i, j, old_text, new_text, p);
         }
     }
     ops.into_iter()
@@ -311,8 +320,7 @@ mod tests {
     }
 
     fn run(old: &str, new: &str) -> Vec<(RuleOpKind, Option<usize>, Option<usize>)> {
-        let mut i = Interner::default();
-        diff_rules(&rules(old), &rules(new), &DiffOptions::default(), &mut i)
+        diff_rules(&rules(old), &rules(new), &DiffOptions::default())
             .into_iter()
             .map(|o| (o.op, o.old_index, o.new_index))
             .collect()
@@ -375,8 +383,7 @@ mod tests {
         old.comment = Some("Unknown interface".into());
         let mut new = r("a");
         new.lossy.push("comment dropped".into());
-        let mut i = Interner::default();
-        let ops = diff_rules(&[old], &[new], &DiffOptions::default(), &mut i);
+        let ops = diff_rules(&[old], &[new], &DiffOptions::default());
         assert_eq!(ops.len(), 1);
         assert_eq!(ops[0].op, Equal);
         assert!(!ops[0].comparable);
@@ -396,13 +403,7 @@ mod tests {
         b.comment = Some("y".into());
         let mut lossy = r("z");
         lossy.lossy.push("comment dropped".into());
-        let mut i = Interner::default();
-        let ops = diff_rules(
-            &[a, lossy.clone()],
-            &[b, lossy],
-            &DiffOptions::default(),
-            &mut i,
-        );
+        let ops = diff_rules(&[a, lossy.clone()], &[b, lossy], &DiffOptions::default());
         let kinds: Vec<_> = ops.iter().map(|o| o.op).collect();
         assert_eq!(kinds, vec![Delete, Insert, Equal], "{ops:?}");
         assert!(!ops[2].comparable);
@@ -414,11 +415,10 @@ mod tests {
         a.comment = Some("x".into());
         let mut b = r("a");
         b.comment = Some("y".into());
-        let mut i = Interner::default();
         let opts = DiffOptions {
             ignore_comments: true,
         };
-        let ops = diff_rules(&[a], &[b], &opts, &mut i);
+        let ops = diff_rules(&[a], &[b], &opts);
         assert_eq!(ops[0].op, Equal);
         assert!(ops[0].comparable);
         assert!(!ops[0].is_change());

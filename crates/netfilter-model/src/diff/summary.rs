@@ -1,10 +1,52 @@
 //! The incident-facing summary: interfaces each side knows, and chains per owning tool.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
 
 use crate::model::{IfacePattern, MatchKind, Ruleset, Verdict};
 
+use super::fxhash::FxHashSet;
 use super::report::OwnerCounts;
+
+/// An interface pattern borrowed from the ruleset where possible: (is a prefix, literal).
+pub(crate) type IfaceRef<'a> = (bool, Cow<'a, str>);
+
+fn borrowed(p: &IfacePattern) -> IfaceRef<'_> {
+    match p {
+        IfacePattern::Exact(s) => (false, Cow::Borrowed(s.as_str())),
+        IfacePattern::Prefix(s) => (true, Cow::Borrowed(s.as_str())),
+    }
+}
+
+/// nft's spelling of a name in a set or map: a trailing `*` makes a prefix
+/// (as [`IfacePattern::from_nft`]), a trailing `\*` is a literal star.
+fn from_nft(s: &str) -> IfaceRef<'_> {
+    if let Some(p) = s.strip_suffix("\\*") {
+        return (false, Cow::Owned(format!("{p}*")));
+    }
+    match s.strip_suffix('*') {
+        Some(p) => (true, Cow::Borrowed(p)),
+        None => (false, Cow::Borrowed(s)),
+    }
+}
+
+/// Turns a sorted set difference into owned patterns.
+pub(crate) fn only_in<'a>(
+    this: &FxHashSet<IfaceRef<'a>>,
+    other: &FxHashSet<IfaceRef<'a>>,
+) -> Vec<IfacePattern> {
+    let mut v: Vec<IfacePattern> = this
+        .difference(other)
+        .map(|(prefix, lit)| {
+            if *prefix {
+                IfacePattern::Prefix(lit.to_string())
+            } else {
+                IfacePattern::Exact(lit.to_string())
+            }
+        })
+        .collect();
+    v.sort();
+    v
+}
 
 /// Chain-name prefixes of the tools that own chains on a Kubernetes node, in report order.
 pub const OWNERS: &[&str] = &["cali-", "KUBE-", "DOCKER", "CNI-"];
@@ -39,11 +81,14 @@ fn plausible_iface(s: &str) -> bool {
 }
 
 /// The interface a Calico per-endpoint chain name ends in, if any.
-fn dispatch_iface(target: &str) -> Option<IfacePattern> {
+fn dispatch_iface(target: &str) -> Option<IfaceRef<'_>> {
+    if !target.contains("cali-") {
+        return None;
+    }
     DISPATCH_MARKERS.iter().find_map(|m| {
         let pos = target.find(m)?;
         let rest = target.get(pos + m.len()..)?;
-        plausible_iface(rest).then(|| IfacePattern::Exact(rest.to_string()))
+        plausible_iface(rest).then_some((false, Cow::Borrowed(rest)))
     })
 }
 
@@ -86,22 +131,27 @@ fn quoted(text: &str) -> Vec<(String, bool)> {
 /// Interface names and prefixes a ruleset refers to: `iifname`/`oifname`
 /// (`-i`/`-o`), physdev ports, interface-name set and map elements, verdict-map
 /// keys, and Calico dispatch targets such as `cali-fw-caliXXXX`.
-pub(crate) fn interfaces(rs: &Ruleset) -> BTreeSet<IfacePattern> {
-    let mut out = BTreeSet::new();
+pub(crate) fn interfaces(rs: &Ruleset) -> FxHashSet<IfaceRef<'_>> {
+    let mut out = FxHashSet::default();
     for t in &rs.tables {
         for c in &t.chains {
             for r in &c.rules {
                 for m in &r.matches {
                     match &m.kind {
                         MatchKind::Interface { names, .. } => {
-                            out.extend(names.iter().filter(|n| !n.literal().is_empty()).cloned());
+                            out.extend(
+                                names
+                                    .iter()
+                                    .filter(|n| !n.literal().is_empty())
+                                    .map(borrowed),
+                            );
                         }
                         MatchKind::PhysDev {
                             physdev_in,
                             physdev_out,
                             ..
                         } => {
-                            out.extend(physdev_in.iter().chain(physdev_out).cloned());
+                            out.extend(physdev_in.iter().chain(physdev_out).map(borrowed));
                         }
                         _ => {}
                     }
@@ -111,7 +161,8 @@ pub(crate) fn interfaces(rs: &Ruleset) -> BTreeSet<IfacePattern> {
                     Some(Verdict::Vmap(text)) if text.contains("ifname") => {
                         for (s, is_key) in quoted(text) {
                             if is_key && plausible_iface(&s) {
-                                out.insert(IfacePattern::from_nft(&s));
+                                let (prefix, lit) = from_nft(&s);
+                                out.insert((prefix, Cow::Owned(lit.into_owned())));
                             }
                         }
                         for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
@@ -131,10 +182,10 @@ pub(crate) fn interfaces(rs: &Ruleset) -> BTreeSet<IfacePattern> {
                     let part = part.trim();
                     if let Some(inner) = part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
                         if plausible_iface(inner) {
-                            out.insert(IfacePattern::from_nft(inner));
+                            out.insert(from_nft(inner));
                         }
                     } else if ifname_set && s.key_type.trim() == "ifname" && plausible_iface(part) {
-                        out.insert(IfacePattern::from_nft(part));
+                        out.insert(from_nft(part));
                     }
                 }
                 if let Some(data) = e.split(" : ").nth(1) {
@@ -199,11 +250,11 @@ mod tests {
     fn dispatch_targets_name_interfaces() {
         assert_eq!(
             dispatch_iface("cali-fw-caliNEW1234"),
-            Some(IfacePattern::Exact("caliNEW1234".into()))
+            Some((false, Cow::Borrowed("caliNEW1234")))
         );
         assert_eq!(
             dispatch_iface("filter-cali-tw-cali12345678901"),
-            Some(IfacePattern::Exact("cali12345678901".into()))
+            Some((false, Cow::Borrowed("cali12345678901")))
         );
         assert_eq!(dispatch_iface("cali-from-wl-dispatch"), None);
         assert_eq!(dispatch_iface("cali-fw-"), None);
@@ -222,5 +273,24 @@ mod tests {
             ]
         );
         assert!(quoted("\"unterminated").is_empty());
+    }
+
+    #[test]
+    fn nft_names_and_differences() {
+        assert_eq!(from_nft("cali*"), (true, Cow::Borrowed("cali")));
+        assert_eq!(from_nft("eth0"), (false, Cow::Borrowed("eth0")));
+        assert_eq!(from_nft("a\\*"), (false, Cow::Owned("a*".to_string())));
+        let a: FxHashSet<IfaceRef<'_>> = [from_nft("b"), from_nft("a*"), from_nft("c")]
+            .into_iter()
+            .collect();
+        let b: FxHashSet<IfaceRef<'_>> = [from_nft("c")].into_iter().collect();
+        assert_eq!(
+            only_in(&a, &b),
+            [
+                IfacePattern::Exact("b".into()),
+                IfacePattern::Prefix("a".into())
+            ]
+        );
+        assert!(only_in(&b, &a).is_empty());
     }
 }
