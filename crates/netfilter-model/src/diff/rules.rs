@@ -251,7 +251,7 @@ fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp>
     let mut pending: FxHashMap<u32, VecDeque<usize>> = FxHashMap::default();
     for (pos, op) in ops.iter().enumerate() {
         if op.op == RuleOpKind::Delete {
-            if let Some(k) = op.old_index.and_then(|i| ok.get(i - 1)) {
+            if let Some(k) = op.old_index.and_then(|i| ok.get(i.checked_sub(1)?)) {
                 pending.entry(k.align).or_default().push_back(pos);
             }
         }
@@ -265,7 +265,7 @@ fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp>
         if ops[pos].op != RuleOpKind::Insert {
             continue;
         }
-        let Some(j) = ops[pos].new_index.map(|j| j - 1) else {
+        let Some(j) = ops[pos].new_index.and_then(|j| j.checked_sub(1)) else {
             continue;
         };
         let Some(b) = nk.get(j) else { continue };
@@ -277,7 +277,7 @@ fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp>
             .take(MOVE_SCAN)
             .enumerate()
             .find_map(|(qi, &dpos)| {
-                let i = ops[dpos].old_index? - 1;
+                let i = ops[dpos].old_index?.checked_sub(1)?;
                 let a = ok.get(i)?;
                 match pairing(a, b) {
                     Pairing::Different => None,
