@@ -6,7 +6,7 @@ use super::chains::{backend_sensitive, diff_chain_pair, entries, one_sided, pair
 use super::options::DiffOptions;
 use super::report::{DiffStatus, DiffSummary, RulesetDiff};
 use super::sets::{diff_object, diff_set};
-use super::summary::{interfaces, only_in, owners};
+use super::summary::{interfaces_only, owners};
 
 /// Compares OLD with NEW.
 ///
@@ -23,6 +23,8 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
     let oc = entries(old, |t| t.chains.as_slice(), |c| c.name.clone());
     let nc = entries(new, |t| t.chains.as_slice(), |c| c.name.clone());
     let mut chains = Vec::new();
+    let mut old_same = vec![false; oc.len()];
+    let mut new_same = vec![false; nc.len()];
     for (i, j) in pair_up(&oc, &nc, &sensitive) {
         let d = match (i.and_then(|i| oc.get(i)), j.and_then(|j| nc.get(j))) {
             (Some(o), Some(n)) => diff_chain_pair(o, n, opts),
@@ -30,6 +32,12 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
             (None, Some(n)) => one_sided(n, false),
             (None, None) => continue,
         };
+        if d.status == DiffStatus::Same {
+            if let (Some(i), Some(j)) = (i, j) {
+                old_same[i] = true;
+                new_same[j] = true;
+            }
+        }
         summary.chains.add(d.status);
         for op in &d.rules {
             summary.rules.add(op);
@@ -58,9 +66,8 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
         summary.objects.add(o.status);
     }
 
-    let (oi, ni) = (interfaces(old), interfaces(new));
-    summary.interfaces_only_old = only_in(&oi, &ni);
-    summary.interfaces_only_new = only_in(&ni, &oi);
+    (summary.interfaces_only_old, summary.interfaces_only_new) =
+        interfaces_only(old, new, &old_same, &new_same);
     summary.owners = owners(old, new);
 
     let equal = chains.iter().all(|c| c.status == DiffStatus::Same)

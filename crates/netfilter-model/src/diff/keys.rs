@@ -2,7 +2,7 @@
 
 use crate::model::{MatchKind, Rule, Statement};
 
-use super::fxhash::FxHashMap;
+use super::fasthash::FastHashMap;
 use super::options::DiffOptions;
 
 /// Whether any part of the rule was lost by its source.
@@ -76,7 +76,7 @@ fn loose_text(rule: &Rule, strip_comment: bool) -> String {
 
 /// Gives equal texts equal ids, numbering from 0 in order of first sight.
 fn intern<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u32> {
-    let mut ids: FxHashMap<&'a str, u32> = FxHashMap::default();
+    let mut ids: FastHashMap<&'a str, u32> = FastHashMap::default();
     texts
         .map(|t| {
             let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);

@@ -2,7 +2,7 @@
 
 mod chains;
 mod engine;
-mod fxhash;
+mod fasthash;
 mod hunks;
 mod keys;
 mod options;

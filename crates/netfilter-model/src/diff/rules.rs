@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
 
-use super::fxhash::FxHashMap;
+use super::fasthash::FastHashMap;
 
 use crate::model::Rule;
 
@@ -248,7 +248,7 @@ fn push_inserts(list: &mut OpList, keys: &mut [RuleKey], start: usize, len: usiz
 /// Pairs a deleted and an inserted rule with equal keys into one move, shown at
 /// the insert's place; the delete disappears. Pairs in order of appearance.
 fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp> {
-    let mut pending: FxHashMap<u32, VecDeque<usize>> = FxHashMap::default();
+    let mut pending: FastHashMap<u32, VecDeque<usize>> = FastHashMap::default();
     for (pos, op) in ops.iter().enumerate() {
         if op.op == RuleOpKind::Delete {
             if let Some(k) = op.old_index.and_then(|i| ok.get(i.checked_sub(1)?)) {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use crate::model::{IfacePattern, MatchKind, Ruleset, Verdict};
 
-use super::fxhash::FxHashSet;
+use super::fasthash::FastHashSet;
 use super::report::OwnerCounts;
 
 /// An interface pattern borrowed from the ruleset where possible: (is a prefix, literal).
@@ -27,25 +27,6 @@ fn from_nft(s: &str) -> IfaceRef<'_> {
         Some(p) => (true, Cow::Borrowed(p)),
         None => (false, Cow::Borrowed(s)),
     }
-}
-
-/// Turns a sorted set difference into owned patterns.
-pub(crate) fn only_in<'a>(
-    this: &FxHashSet<IfaceRef<'a>>,
-    other: &FxHashSet<IfaceRef<'a>>,
-) -> Vec<IfacePattern> {
-    let mut v: Vec<IfacePattern> = this
-        .difference(other)
-        .map(|(prefix, lit)| {
-            if *prefix {
-                IfacePattern::Prefix(lit.to_string())
-            } else {
-                IfacePattern::Exact(lit.to_string())
-            }
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 /// Chain-name prefixes of the tools that own chains on a Kubernetes node, in report order.
@@ -128,46 +109,64 @@ fn quoted(text: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// Interface names and prefixes a ruleset refers to: `iifname`/`oifname`
-/// (`-i`/`-o`), physdev ports, interface-name set and map elements, verdict-map
-/// keys, and Calico dispatch targets such as `cali-fw-caliXXXX`.
-pub(crate) fn interfaces(rs: &Ruleset) -> FxHashSet<IfaceRef<'_>> {
-    let mut out = FxHashSet::default();
+/// Calls `f` with every interface name and prefix a ruleset refers to:
+/// `iifname`/`oifname` (`-i`/`-o`), physdev ports, interface-name set and map
+/// elements, verdict-map keys, and Calico dispatch targets such as
+/// `cali-fw-caliXXXX`. Only chains for which `chain_wanted` (given the chain's
+/// position in listing order over all tables) holds are visited; sets always are.
+fn visit_refs<'a>(
+    rs: &'a Ruleset,
+    chain_wanted: impl Fn(usize) -> bool,
+    f: &mut impl FnMut(IfaceRef<'a>),
+) {
+    let mut pos = 0;
     for t in &rs.tables {
         for c in &t.chains {
+            let wanted = chain_wanted(pos);
+            pos += 1;
+            if !wanted {
+                continue;
+            }
             for r in &c.rules {
                 for m in &r.matches {
                     match &m.kind {
                         MatchKind::Interface { names, .. } => {
-                            out.extend(
-                                names
-                                    .iter()
-                                    .filter(|n| !n.literal().is_empty())
-                                    .map(borrowed),
-                            );
+                            names
+                                .iter()
+                                .filter(|n| !n.literal().is_empty())
+                                .for_each(|n| f(borrowed(n)));
                         }
                         MatchKind::PhysDev {
                             physdev_in,
                             physdev_out,
                             ..
                         } => {
-                            out.extend(physdev_in.iter().chain(physdev_out).map(borrowed));
+                            physdev_in
+                                .iter()
+                                .chain(physdev_out)
+                                .for_each(|n| f(borrowed(n)));
                         }
                         _ => {}
                     }
                 }
                 match &r.verdict {
-                    Some(Verdict::Jump(t) | Verdict::Goto(t)) => out.extend(dispatch_iface(t)),
+                    Some(Verdict::Jump(t) | Verdict::Goto(t)) => {
+                        if let Some(i) = dispatch_iface(t) {
+                            f(i);
+                        }
+                    }
                     Some(Verdict::Vmap(text)) if text.contains("ifname") => {
                         for (s, is_key) in quoted(text) {
                             if is_key && plausible_iface(&s) {
                                 let (prefix, lit) = from_nft(&s);
-                                out.insert((prefix, Cow::Owned(lit.into_owned())));
+                                f((prefix, Cow::Owned(lit.into_owned())));
                             }
                         }
                         for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
                         {
-                            out.extend(dispatch_iface(word));
+                            if let Some(i) = dispatch_iface(word) {
+                                f(i);
+                            }
                         }
                     }
                     _ => {}
@@ -175,28 +174,79 @@ pub(crate) fn interfaces(rs: &Ruleset) -> FxHashSet<IfaceRef<'_>> {
             }
         }
         for s in &t.sets {
-            let ifname_set = s.key_type.contains("ifname");
+            let ifname_set = s.key_type.trim() == "ifname";
             for e in &s.elements {
                 let key = e.split(" : ").next().unwrap_or(e);
                 for part in key.split(" . ") {
                     let part = part.trim();
                     if let Some(inner) = part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
                         if plausible_iface(inner) {
-                            out.insert(from_nft(inner));
+                            f(from_nft(inner));
                         }
-                    } else if ifname_set && s.key_type.trim() == "ifname" && plausible_iface(part) {
-                        out.insert(from_nft(part));
+                    } else if ifname_set && plausible_iface(part) {
+                        f(from_nft(part));
                     }
                 }
                 if let Some(data) = e.split(" : ").nth(1) {
                     for word in data.split_whitespace() {
-                        out.extend(dispatch_iface(word));
+                        if let Some(i) = dispatch_iface(word) {
+                            f(i);
+                        }
                     }
                 }
             }
         }
     }
-    out
+}
+
+/// Interface names and prefixes that only OLD, and only NEW, refer to, sorted.
+///
+/// `old_same[i]` / `new_same[j]` say that chain `i` of OLD (`j` of NEW, in listing
+/// order) is unchanged. An unchanged chain refers to the same names on both sides,
+/// so candidates come from changed chains and sets only, and are then struck off
+/// by one pass over everything the other side refers to. On rulesets that mostly
+/// agree this hashes every name once and keeps only small sets.
+pub(crate) fn interfaces_only(
+    old: &Ruleset,
+    new: &Ruleset,
+    old_same: &[bool],
+    new_same: &[bool],
+) -> (Vec<IfacePattern>, Vec<IfacePattern>) {
+    let changed = |same: &[bool], i: usize| !same.get(i).copied().unwrap_or(false);
+    let mut only_old: FastHashSet<IfaceRef<'_>> = FastHashSet::default();
+    visit_refs(old, |i| changed(old_same, i), &mut |r| {
+        only_old.insert(r);
+    });
+    let mut only_new: FastHashSet<IfaceRef<'_>> = FastHashSet::default();
+    visit_refs(new, |i| changed(new_same, i), &mut |r| {
+        only_new.insert(r);
+    });
+    if !only_old.is_empty() {
+        visit_refs(new, |_| true, &mut |r| {
+            only_old.remove(&r);
+        });
+    }
+    if !only_new.is_empty() {
+        visit_refs(old, |_| true, &mut |r| {
+            only_new.remove(&r);
+        });
+    }
+    (sorted(only_old), sorted(only_new))
+}
+
+fn sorted(set: FastHashSet<IfaceRef<'_>>) -> Vec<IfacePattern> {
+    let mut v: Vec<IfacePattern> = set
+        .into_iter()
+        .map(|(prefix, lit)| {
+            if prefix {
+                IfacePattern::Prefix(lit.into_owned())
+            } else {
+                IfacePattern::Exact(lit.into_owned())
+            }
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 fn count_owners(rs: &Ruleset, owner: &str) -> (usize, usize) {
@@ -280,17 +330,15 @@ mod tests {
         assert_eq!(from_nft("cali*"), (true, Cow::Borrowed("cali")));
         assert_eq!(from_nft("eth0"), (false, Cow::Borrowed("eth0")));
         assert_eq!(from_nft("a\\*"), (false, Cow::Owned("a*".to_string())));
-        let a: FxHashSet<IfaceRef<'_>> = [from_nft("b"), from_nft("a*"), from_nft("c")]
+        let set: FastHashSet<IfaceRef<'_>> = [from_nft("b"), from_nft("a*"), from_nft("b")]
             .into_iter()
             .collect();
-        let b: FxHashSet<IfaceRef<'_>> = [from_nft("c")].into_iter().collect();
         assert_eq!(
-            only_in(&a, &b),
+            sorted(set),
             [
                 IfacePattern::Exact("b".into()),
                 IfacePattern::Prefix("a".into())
             ]
         );
-        assert!(only_in(&b, &a).is_empty());
     }
 }

@@ -307,6 +307,28 @@ fn lossy_only_differences_keep_rulesets_equal_but_visible() {
 }
 
 #[test]
+fn interfaces_of_unchanged_chains_count_for_both_sides() {
+    // `shared` is in an unchanged chain on both sides and in a rule only OLD has.
+    let old = small(vec![
+        user("same", vec![r().iif("shared").accept()]),
+        user("c", vec![r().iif("shared").drop(), r().oif("gone").drop()]),
+    ]);
+    let new = small(vec![
+        user("same", vec![r().iif("shared").accept()]),
+        user("c", vec![r().iif("cali*").drop()]),
+    ]);
+    let d = diff(&old, &new);
+    assert_eq!(
+        d.summary.interfaces_only_old,
+        [IfacePattern::Exact("gone".into())]
+    );
+    assert_eq!(
+        d.summary.interfaces_only_new,
+        [IfacePattern::Prefix("cali".into())]
+    );
+}
+
+#[test]
 fn same_table_in_both_backends_on_one_side() {
     // OLD holds filter in both backends; NEW only in nft: the legacy copy is OLD-only.
     let mut old = calico_node(Backend::Legacy, &["caliA1"], false);
@@ -648,6 +670,24 @@ fn random_pair(rng: &mut Rng) -> (Ruleset, Ruleset) {
     )
 }
 
+/// Interface names of `-i`/`-o` matches, the only kind the random rules use.
+fn naive_ifaces(rs: &Ruleset) -> std::collections::BTreeSet<IfacePattern> {
+    let mut out = std::collections::BTreeSet::new();
+    for r in rs
+        .tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .flat_map(|c| &c.rules)
+    {
+        for m in &r.matches {
+            if let netfilter_model::model::MatchKind::Interface { names, .. } = &m.kind {
+                out.extend(names.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn random_rulesets_mirror_and_cover() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -655,6 +695,9 @@ fn random_rulesets_mirror_and_cover() {
         let (a, b) = random_pair(&mut rng);
         let (ab, ba) = (diff(&a, &b), diff(&b, &a));
         assert_mirror(&ab, &ba);
+        let (na, nb) = (naive_ifaces(&a), naive_ifaces(&b));
+        let only_a: Vec<IfacePattern> = na.difference(&nb).cloned().collect();
+        assert_eq!(ab.summary.interfaces_only_old, only_a);
         assert_self_diff_empty(&a, "random");
         // With comments ignored the properties hold too.
         let o = DiffOptions {
