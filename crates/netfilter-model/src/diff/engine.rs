@@ -4,9 +4,10 @@ use crate::model::Ruleset;
 
 use super::chains::{backend_sensitive, diff_chain_pair, entries, one_sided, pair_up};
 use super::options::DiffOptions;
+use super::report::RuleOpKind;
 use super::report::{DiffStatus, DiffSummary, RulesetDiff};
 use super::sets::{diff_object, diff_set};
-use super::summary::{interfaces_only, owners};
+use super::summary::{interfaces_only, owners, Pick};
 
 /// Compares OLD with NEW.
 ///
@@ -23,8 +24,9 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
     let oc = entries(old, |t| t.chains.as_slice(), |c| c.name.clone());
     let nc = entries(new, |t| t.chains.as_slice(), |c| c.name.clone());
     let mut chains = Vec::new();
-    let mut old_same = vec![false; oc.len()];
-    let mut new_same = vec![false; nc.len()];
+    // Rules without an equal counterpart, per chain, for the interface summary.
+    let mut old_pick = vec![Pick::default(); oc.len()];
+    let mut new_pick = vec![Pick::default(); nc.len()];
     for (i, j) in pair_up(&oc, &nc, &sensitive) {
         let d = match (i.and_then(|i| oc.get(i)), j.and_then(|j| nc.get(j))) {
             (Some(o), Some(n)) => diff_chain_pair(o, n, opts),
@@ -32,11 +34,35 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
             (None, Some(n)) => one_sided(n, false),
             (None, None) => continue,
         };
-        if d.status == DiffStatus::Same {
-            if let (Some(i), Some(j)) = (i, j) {
-                old_same[i] = true;
-                new_same[j] = true;
+        match (i, j) {
+            (Some(i), None) => {
+                if let Some(p) = old_pick.get_mut(i) {
+                    *p = Pick::All;
+                }
             }
+            (None, Some(j)) => {
+                if let Some(p) = new_pick.get_mut(j) {
+                    *p = Pick::All;
+                }
+            }
+            (Some(i), Some(j)) => {
+                for op in &d.rules {
+                    let (o, n) = (
+                        op.old_index.and_then(|x| x.checked_sub(1)),
+                        op.new_index.and_then(|x| x.checked_sub(1)),
+                    );
+                    let unpaired = matches!(op.op, RuleOpKind::Delete | RuleOpKind::Insert);
+                    if unpaired || op.new_rule.is_some() {
+                        if let (Some(o), Some(p)) = (o, old_pick.get_mut(i)) {
+                            p.push(o);
+                        }
+                        if let (Some(n), Some(p)) = (n, new_pick.get_mut(j)) {
+                            p.push(n);
+                        }
+                    }
+                }
+            }
+            (None, None) => {}
         }
         summary.chains.add(d.status);
         for op in &d.rules {
@@ -67,7 +93,7 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
     }
 
     (summary.interfaces_only_old, summary.interfaces_only_new) =
-        interfaces_only(old, new, &old_same, &new_same);
+        interfaces_only(old, new, &old_pick, &new_pick);
     summary.owners = owners(old, new);
 
     let equal = chains.iter().all(|c| c.status == DiffStatus::Same)

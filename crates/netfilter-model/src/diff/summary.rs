@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{IfacePattern, MatchKind, Ruleset, Verdict};
+use crate::model::{IfacePattern, MatchKind, Rule, Ruleset, Verdict};
 
 use super::fasthash::FastHashSet;
 use super::report::OwnerCounts;
@@ -109,69 +109,94 @@ fn quoted(text: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// Calls `f` with every interface name and prefix a ruleset refers to:
-/// `iifname`/`oifname` (`-i`/`-o`), physdev ports, interface-name set and map
-/// elements, verdict-map keys, and Calico dispatch targets such as
-/// `cali-fw-caliXXXX`. Only chains for which `chain_wanted` (given the chain's
-/// position in listing order over all tables) holds are visited; sets always are.
-fn visit_refs<'a>(
-    rs: &'a Ruleset,
-    chain_wanted: impl Fn(usize) -> bool,
-    f: &mut impl FnMut(IfaceRef<'a>),
-) {
+/// Which rules of one chain to look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// Every rule.
+    All,
+    /// The rules at these 0-based positions.
+    Rules(Vec<usize>),
+}
+
+impl Default for Pick {
+    fn default() -> Self {
+        Pick::Rules(Vec::new())
+    }
+}
+
+impl Pick {
+    /// Adds a rule position (no-op for `All`).
+    pub(crate) fn push(&mut self, i: usize) {
+        if let Pick::Rules(v) = self {
+            v.push(i);
+        }
+    }
+}
+
+/// Calls `f` with every interface name and prefix one rule refers to:
+/// `iifname`/`oifname` (`-i`/`-o`), physdev ports, verdict-map keys, and Calico
+/// dispatch targets such as `cali-fw-caliXXXX`.
+fn visit_rule<'a>(r: &'a Rule, f: &mut impl FnMut(IfaceRef<'a>)) {
+    for m in &r.matches {
+        match &m.kind {
+            MatchKind::Interface { names, .. } => {
+                names
+                    .iter()
+                    .filter(|n| !n.literal().is_empty())
+                    .for_each(|n| f(borrowed(n)));
+            }
+            MatchKind::PhysDev {
+                physdev_in,
+                physdev_out,
+                ..
+            } => {
+                physdev_in
+                    .iter()
+                    .chain(physdev_out)
+                    .for_each(|n| f(borrowed(n)));
+            }
+            _ => {}
+        }
+    }
+    match &r.verdict {
+        Some(Verdict::Jump(t) | Verdict::Goto(t)) => {
+            if let Some(i) = dispatch_iface(t) {
+                f(i);
+            }
+        }
+        Some(Verdict::Vmap(text)) if text.contains("ifname") => {
+            for (s, is_key) in quoted(text) {
+                if is_key && plausible_iface(&s) {
+                    let (prefix, lit) = from_nft(&s);
+                    f((prefix, Cow::Owned(lit.into_owned())));
+                }
+            }
+            for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '}') {
+                if let Some(i) = dispatch_iface(word) {
+                    f(i);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Calls `f` with every interface reference of the picked rules (all rules when
+/// `pick` is `None`; `pick[i]` is for chain `i` in listing order over all
+/// tables) and of every interface-name set and map element.
+fn visit_refs<'a>(rs: &'a Ruleset, pick: Option<&[Pick]>, f: &mut impl FnMut(IfaceRef<'a>)) {
     let mut pos = 0;
     for t in &rs.tables {
         for c in &t.chains {
-            let wanted = chain_wanted(pos);
+            match pick.map(|p| p.get(pos)) {
+                None | Some(Some(Pick::All)) => c.rules.iter().for_each(|r| visit_rule(r, f)),
+                Some(Some(Pick::Rules(ix))) => ix
+                    .iter()
+                    .filter_map(|&i| c.rules.get(i))
+                    .for_each(|r| visit_rule(r, f)),
+                Some(None) => {}
+            }
             pos += 1;
-            if !wanted {
-                continue;
-            }
-            for r in &c.rules {
-                for m in &r.matches {
-                    match &m.kind {
-                        MatchKind::Interface { names, .. } => {
-                            names
-                                .iter()
-                                .filter(|n| !n.literal().is_empty())
-                                .for_each(|n| f(borrowed(n)));
-                        }
-                        MatchKind::PhysDev {
-                            physdev_in,
-                            physdev_out,
-                            ..
-                        } => {
-                            physdev_in
-                                .iter()
-                                .chain(physdev_out)
-                                .for_each(|n| f(borrowed(n)));
-                        }
-                        _ => {}
-                    }
-                }
-                match &r.verdict {
-                    Some(Verdict::Jump(t) | Verdict::Goto(t)) => {
-                        if let Some(i) = dispatch_iface(t) {
-                            f(i);
-                        }
-                    }
-                    Some(Verdict::Vmap(text)) if text.contains("ifname") => {
-                        for (s, is_key) in quoted(text) {
-                            if is_key && plausible_iface(&s) {
-                                let (prefix, lit) = from_nft(&s);
-                                f((prefix, Cow::Owned(lit.into_owned())));
-                            }
-                        }
-                        for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '}')
-                        {
-                            if let Some(i) = dispatch_iface(word) {
-                                f(i);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
         }
         for s in &t.sets {
             let ifname_set = s.key_type.trim() == "ifname";
@@ -201,33 +226,33 @@ fn visit_refs<'a>(
 
 /// Interface names and prefixes that only OLD, and only NEW, refer to, sorted.
 ///
-/// `old_same[i]` / `new_same[j]` say that chain `i` of OLD (`j` of NEW, in listing
-/// order) is unchanged. An unchanged chain refers to the same names on both sides,
-/// so candidates come from changed chains and sets only, and are then struck off
-/// by one pass over everything the other side refers to. On rulesets that mostly
-/// agree this hashes every name once and keeps only small sets.
+/// `old_pick` / `new_pick` name the rules of each side that have no equal
+/// counterpart on the other (deleted, inserted, or in a one-sided chain). Rules
+/// that pair up refer to the same names on both sides, so candidates come from the
+/// picked rules and the sets only, and are then struck off by one pass over
+/// everything the other side refers to. On rulesets that mostly agree this hashes
+/// every name once and keeps only small sets.
 pub(crate) fn interfaces_only(
     old: &Ruleset,
     new: &Ruleset,
-    old_same: &[bool],
-    new_same: &[bool],
+    old_pick: &[Pick],
+    new_pick: &[Pick],
 ) -> (Vec<IfacePattern>, Vec<IfacePattern>) {
-    let changed = |same: &[bool], i: usize| !same.get(i).copied().unwrap_or(false);
     let mut only_old: FastHashSet<IfaceRef<'_>> = FastHashSet::default();
-    visit_refs(old, |i| changed(old_same, i), &mut |r| {
+    visit_refs(old, Some(old_pick), &mut |r| {
         only_old.insert(r);
     });
     let mut only_new: FastHashSet<IfaceRef<'_>> = FastHashSet::default();
-    visit_refs(new, |i| changed(new_same, i), &mut |r| {
+    visit_refs(new, Some(new_pick), &mut |r| {
         only_new.insert(r);
     });
     if !only_old.is_empty() {
-        visit_refs(new, |_| true, &mut |r| {
+        visit_refs(new, None, &mut |r| {
             only_old.remove(&r);
         });
     }
     if !only_new.is_empty() {
-        visit_refs(old, |_| true, &mut |r| {
+        visit_refs(old, None, &mut |r| {
             only_new.remove(&r);
         });
     }
