@@ -4,10 +4,42 @@ use crate::model::Ruleset;
 
 use super::chains::{backend_sensitive, diff_chain_pair, entries, one_sided, pair_up};
 use super::options::DiffOptions;
-use super::report::RuleOpKind;
-use super::report::{DiffStatus, DiffSummary, RulesetDiff};
+use super::report::{ChainDiff, DiffStatus, DiffSummary, RuleOpKind, RulesetDiff};
 use super::sets::{diff_object, diff_set};
 use super::summary::{interfaces_only, owners, Pick};
+
+/// Records the rules of a chain pair that have no equal counterpart (all of a
+/// one-sided chain), whose interface references the summary must look at.
+fn note_unpaired(
+    d: &ChainDiff,
+    i: Option<usize>,
+    j: Option<usize>,
+    old_pick: &mut [Pick],
+    new_pick: &mut [Pick],
+) {
+    match (
+        i.and_then(|i| old_pick.get_mut(i)),
+        j.and_then(|j| new_pick.get_mut(j)),
+    ) {
+        (Some(p), None) => *p = Pick::All,
+        (None, Some(p)) => *p = Pick::All,
+        (Some(op_old), Some(op_new)) => {
+            for op in &d.rules {
+                let unpaired = matches!(op.op, RuleOpKind::Delete | RuleOpKind::Insert);
+                if !unpaired && op.new_rule.is_none() {
+                    continue;
+                }
+                if let Some(o) = op.old_index.and_then(|x| x.checked_sub(1)) {
+                    op_old.push(o);
+                }
+                if let Some(n) = op.new_index.and_then(|x| x.checked_sub(1)) {
+                    op_new.push(n);
+                }
+            }
+        }
+        (None, None) => {}
+    }
+}
 
 /// Compares OLD with NEW.
 ///
@@ -34,36 +66,7 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
             (None, Some(n)) => one_sided(n, false),
             (None, None) => continue,
         };
-        match (i, j) {
-            (Some(i), None) => {
-                if let Some(p) = old_pick.get_mut(i) {
-                    *p = Pick::All;
-                }
-            }
-            (None, Some(j)) => {
-                if let Some(p) = new_pick.get_mut(j) {
-                    *p = Pick::All;
-                }
-            }
-            (Some(i), Some(j)) => {
-                for op in &d.rules {
-                    let (o, n) = (
-                        op.old_index.and_then(|x| x.checked_sub(1)),
-                        op.new_index.and_then(|x| x.checked_sub(1)),
-                    );
-                    let unpaired = matches!(op.op, RuleOpKind::Delete | RuleOpKind::Insert);
-                    if unpaired || op.new_rule.is_some() {
-                        if let (Some(o), Some(p)) = (o, old_pick.get_mut(i)) {
-                            p.push(o);
-                        }
-                        if let (Some(n), Some(p)) = (n, new_pick.get_mut(j)) {
-                            p.push(n);
-                        }
-                    }
-                }
-            }
-            (None, None) => {}
-        }
+        note_unpaired(&d, i, j, &mut old_pick, &mut new_pick);
         summary.chains.add(d.status);
         for op in &d.rules {
             summary.rules.add(op);
