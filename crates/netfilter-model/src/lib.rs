@@ -7,6 +7,7 @@
 //! Nothing in this crate prints or exits.
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod error;
 pub mod export;
 pub mod model;

@@ -1,6 +1,8 @@
 //! The single integration-test binary of `netfilter_model`; each submodule covers one area.
 
 mod all {
+    mod diff;
+    mod diff_fixtures;
     mod iptables_save;
     mod kernel_roundtrip;
     mod nft_json_corpus;

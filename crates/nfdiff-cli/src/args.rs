@@ -20,6 +20,28 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A unified-diff-like view for people.
+    Text,
+    /// A stable interface for tools.
+    Json,
+    /// For pasting into a ticket.
+    Markdown,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When standard output is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always, even into a pipe or with `NO_COLOR` set.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -31,5 +53,32 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+    /// Compare two rulesets chain by chain: chains on one side only, changed chains
+    /// rule by rule, and which interfaces each side knows.
+    ///
+    /// Exit status: 0 no differences, 1 differences, 2 error.
+    Diff {
+        /// The OLD ruleset: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
+        #[arg(value_name = "OLD")]
+        old: String,
+        /// The NEW ruleset, same forms as OLD.
+        #[arg(value_name = "NEW")]
+        new: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Ignore rule, chain and set comments.
+        #[arg(long)]
+        ignore_comments: bool,
+        /// Also list unchanged chains, sets and objects.
+        #[arg(long)]
+        all: bool,
+        /// Unchanged rules shown around each change (text and markdown; JSON lists every rule).
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        context: usize,
+        /// Colour the text output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
 }

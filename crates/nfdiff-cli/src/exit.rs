@@ -13,7 +13,6 @@ impl From<Status> for std::process::ExitCode {
 /// Success; for `diff`, no differences; for `doctor`, no findings.
 pub const SUCCESS: Status = Status(0);
 /// `diff`: differences found; `doctor`: findings.
-#[allow(dead_code)]
 pub const DIFFERENT: Status = Status(1);
 /// Bad input, bad arguments, or a failure to read.
 pub const ERROR: Status = Status(2);

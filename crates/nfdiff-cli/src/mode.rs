@@ -1,9 +1,10 @@
 //! The validated mode: what `nfdiff` will do, with every argument checked.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use netfilter_model::diff::DiffOptions;
 use netfilter_model::parse::SourceSpec;
 
-use crate::args::{Args, Command, OutputFormat};
+use crate::args::{Args, ColorChoice, Command, DiffFormat, OutputFormat};
 
 /// A fully validated request.
 #[derive(Debug)]
@@ -14,6 +15,27 @@ pub enum Mode {
         sources: Vec<SourceSpec>,
         /// Output format.
         format: OutputFormat,
+    },
+    /// `nfdiff diff`.
+    Diff {
+        /// The OLD source.
+        old: SourceSpec,
+        /// The NEW source.
+        new: SourceSpec,
+        /// OLD as the user wrote it, for headers.
+        old_label: String,
+        /// NEW as the user wrote it, for headers.
+        new_label: String,
+        /// Output format.
+        format: DiffFormat,
+        /// What counts as a difference.
+        options: DiffOptions,
+        /// Whether to list unchanged items too.
+        all: bool,
+        /// Unchanged rules around each change.
+        context: usize,
+        /// Colour request, resolved against the terminal and `NO_COLOR` when run.
+        color: ColorChoice,
     },
 }
 
@@ -28,6 +50,34 @@ impl Mode {
                     .collect::<Result<_, _>>()?,
                 format,
             }),
+            Command::Diff {
+                old,
+                new,
+                format,
+                ignore_comments,
+                all,
+                context,
+                color,
+            } => {
+                let old_spec = SourceSpec::parse(&old)?;
+                let new_spec = SourceSpec::parse(&new)?;
+                let is_stdin =
+                    |s: &SourceSpec| matches!(s, SourceSpec::File { path, .. } if path == "-");
+                if is_stdin(&old_spec) && is_stdin(&new_spec) {
+                    bail!("OLD and NEW cannot both be standard input (`-`)");
+                }
+                Ok(Mode::Diff {
+                    old: old_spec,
+                    new: new_spec,
+                    old_label: old,
+                    new_label: new,
+                    format,
+                    options: DiffOptions { ignore_comments },
+                    all,
+                    context,
+                    color,
+                })
+            }
         }
     }
 }

@@ -1,15 +1,18 @@
 //! Runs a validated mode: library calls, then a renderer.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
+use netfilter_model::diff::{diff_rulesets, RulesetDiff};
 
-use crate::args::{Args, OutputFormat};
+use crate::args::{Args, DiffFormat, OutputFormat};
 use crate::exit::{self, Status};
 use crate::input::load_sources;
 use crate::mode::Mode;
 use crate::render;
+use crate::render::diff_view::DiffView;
+use crate::render::style::use_color;
 
 /// Parses arguments, runs the mode, returns the exit status.
 pub fn run() -> Result<Status> {
@@ -37,7 +40,88 @@ pub fn run() -> Result<Status> {
             }
             exit::SUCCESS
         }
+        Mode::Diff {
+            old,
+            new,
+            old_label,
+            new_label,
+            format,
+            options,
+            all,
+            context,
+            color,
+        } => {
+            let old_rs = load_sources(std::slice::from_ref(&old))
+                .with_context(|| format!("reading OLD ({old_label})"))?;
+            let new_rs = load_sources(std::slice::from_ref(&new))
+                .with_context(|| format!("reading NEW ({new_label})"))?;
+            let d = diff_rulesets(&old_rs, &new_rs, &options);
+            let no_color = std::env::var_os("NO_COLOR");
+            let view = DiffView {
+                old_label,
+                new_label,
+                all,
+                context,
+                color: use_color(color, io::stdout().is_terminal(), no_color.as_deref()),
+            };
+            match format {
+                DiffFormat::Text => render::diff_text::write(&mut out, &d, &view)?,
+                DiffFormat::Json => render::diff_json::write(&mut out, &d, &view)?,
+                DiffFormat::Markdown => render::diff_markdown::write(&mut out, &d, &view)?,
+            }
+            diff_status(&d)
+        }
     };
     out.flush()?;
     Ok(status)
+}
+
+/// `diff`'s exit status: 0 when nothing comparable differs, 1 otherwise.
+fn diff_status(d: &RulesetDiff) -> Status {
+    if d.equal {
+        exit::SUCCESS
+    } else {
+        exit::DIFFERENT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use netfilter_model::diff::DiffOptions;
+    use netfilter_model::model::{Backend, Chain, Family, Rule, Ruleset, Table, Verdict};
+
+    use super::*;
+
+    fn rs(backend: Backend, verdict: Verdict, lossy: bool) -> Ruleset {
+        let mut t = Table::new(backend, Family::Ip, "filter");
+        let mut c = Chain::new("c", None);
+        let mut r = Rule {
+            verdict: Some(verdict),
+            ..Rule::default()
+        };
+        if lossy {
+            r.lossy.push("comment dropped".into());
+        } else {
+            r.comment = Some("x".into());
+        }
+        c.rules.push(r);
+        t.chains.push(c);
+        Ruleset {
+            tables: vec![t],
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exit_status_of_diff() {
+        let o = DiffOptions::default();
+        let a = rs(Backend::Legacy, Verdict::Accept, false);
+        let same = rs(Backend::Nft, Verdict::Accept, false);
+        let lossy = rs(Backend::Nft, Verdict::Accept, true);
+        let other = rs(Backend::Nft, Verdict::Drop, false);
+        assert_eq!(diff_status(&diff_rulesets(&a, &same, &o)), exit::SUCCESS);
+        assert_eq!(diff_status(&diff_rulesets(&a, &lossy, &o)), exit::SUCCESS);
+        assert_eq!(diff_status(&diff_rulesets(&a, &other, &o)), exit::DIFFERENT);
+        assert_eq!(exit::ERROR, Status(2));
+    }
 }

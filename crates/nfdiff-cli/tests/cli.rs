@@ -3,5 +3,6 @@
 mod cli {
     mod support;
 
+    mod diff;
     mod show;
 }

@@ -1,4 +1,12 @@
-//! Renderers: turn report structs into text or JSON on any `io::Write`. They format, never compute.
+//! Renderers: turn report structs into text, JSON or Markdown on any `io::Write`. They format, never compute.
 
+pub mod diff_json;
+pub mod diff_markdown;
+pub mod diff_text;
+pub mod diff_view;
 pub mod show_json;
 pub mod show_text;
+pub mod style;
+
+#[cfg(test)]
+mod diff_tests;

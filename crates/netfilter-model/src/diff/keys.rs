@@ -1,0 +1,198 @@
+//! Interned comparison keys of rules: canonical texts hashed once, compared as integers.
+
+use crate::model::{MatchKind, Rule, Statement};
+
+use super::fasthash::FastHashMap;
+use super::options::DiffOptions;
+
+/// Whether any part of the rule was lost by its source.
+pub(crate) fn is_lossy(rule: &Rule) -> bool {
+    !rule.lossy.is_empty()
+        || rule
+            .matches
+            .iter()
+            .any(|m| matches!(m.kind, MatchKind::Other { lossy: true, .. }))
+        || rule
+            .statements
+            .iter()
+            .any(|s| matches!(s, Statement::Other { lossy: true, .. }))
+}
+
+/// The keys of one rule.
+#[derive(Debug)]
+pub(crate) struct RuleKey {
+    /// Canonical text, shown in reports.
+    pub(crate) text: String,
+    /// Id of the text that decides equality (without the comment when comments are ignored).
+    pub(crate) full: u32,
+    /// Id used to align the two chains; equal to `full` unless lossy rules are involved.
+    pub(crate) align: u32,
+    /// Whether the rule was read completely.
+    pub(crate) comparable: bool,
+}
+
+/// The text of `rule` with its comment removed.
+fn without_comment(rule: &Rule) -> String {
+    if rule.comment.is_none() {
+        return rule.canonical();
+    }
+    rule.canonical_without_comment()
+}
+
+/// The text of `rule` reduced to what a lossy source keeps: verbatim (`Other`)
+/// matches and statements by their module name only (an nft JSON `xt` match keeps
+/// no options), and no comment when `strip_comment` (nft text may drop it).
+fn loose_text(rule: &Rule, strip_comment: bool) -> String {
+    let mut r = rule.clone();
+    for m in &mut r.matches {
+        if let MatchKind::Other {
+            module,
+            args,
+            lossy,
+        } = &mut m.kind
+        {
+            *module = module.trim_start_matches("xt:").to_string();
+            args.clear();
+            *lossy = false;
+        }
+    }
+    for s in &mut r.statements {
+        if let Statement::Other {
+            target,
+            args,
+            lossy,
+        } = s
+        {
+            *target = target.trim_start_matches("xt:").to_string();
+            args.clear();
+            *lossy = false;
+        }
+    }
+    if strip_comment {
+        r.comment = None;
+    }
+    r.canonical()
+}
+
+/// Gives equal texts equal ids, numbering from 0 in order of first sight.
+fn intern<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u32> {
+    let mut ids: FastHashMap<&'a str, u32> = FastHashMap::default();
+    texts
+        .map(|t| {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            *ids.entry(t).or_insert(next)
+        })
+        .collect()
+}
+
+/// Keys of every rule of a chain pair. Ids are only comparable within the pair.
+/// When any rule of the pair is lossy, the alignment keys reduce every rule to
+/// what a lossy source keeps (see [`loose_text`]), so a lossy rule still lines up
+/// with its complete counterpart.
+pub(crate) fn chain_pair_keys(
+    old: &[Rule],
+    new: &[Rule],
+    opts: &DiffOptions,
+) -> (Vec<RuleKey>, Vec<RuleKey>) {
+    let texts: Vec<String> = old.iter().chain(new).map(Rule::canonical).collect();
+    let bare: Vec<Option<String>> = old
+        .iter()
+        .chain(new)
+        .map(|r| (opts.ignore_comments && r.comment.is_some()).then(|| without_comment(r)))
+        .collect();
+    let full = intern(
+        texts
+            .iter()
+            .zip(&bare)
+            .map(|(t, b)| b.as_deref().unwrap_or(t)),
+    );
+    let comparable: Vec<bool> = old.iter().chain(new).map(|r| !is_lossy(r)).collect();
+    let align = if comparable.iter().all(|c| *c) {
+        full.clone()
+    } else {
+        let strip_comment =
+            opts.ignore_comments || old.iter().chain(new).any(|r| !r.lossy.is_empty());
+        let loose: Vec<String> = old
+            .iter()
+            .chain(new)
+            .map(|r| loose_text(r, strip_comment))
+            .collect();
+        intern(loose.iter().map(String::as_str))
+    };
+    let mut keys: Vec<RuleKey> = texts
+        .into_iter()
+        .zip(full)
+        .zip(align)
+        .zip(comparable)
+        .map(|(((text, full), align), comparable)| RuleKey {
+            text,
+            full,
+            align,
+            comparable,
+        })
+        .collect();
+    let new_keys = keys.split_off(old.len().min(keys.len()));
+    (keys, new_keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Match, Verdict};
+
+    fn rule(comment: Option<&str>) -> Rule {
+        Rule {
+            verdict: Some(Verdict::Drop),
+            comment: comment.map(str::to_string),
+            ..Rule::default()
+        }
+    }
+
+    #[test]
+    fn intern_reuses_ids() {
+        assert_eq!(intern(["drop", "accept", "drop"].into_iter()), [0, 1, 0]);
+    }
+
+    #[test]
+    fn comments_decide_unless_ignored() {
+        let old = [rule(Some("x"))];
+        let new = [rule(Some("y"))];
+        let (o, n) = chain_pair_keys(&old, &new, &DiffOptions::default());
+        assert_ne!(o[0].full, n[0].full);
+        let opts = DiffOptions {
+            ignore_comments: true,
+        };
+        let (o, n) = chain_pair_keys(&old, &new, &opts);
+        assert_eq!(o[0].full, n[0].full);
+        assert_eq!(o[0].text, "drop comment \"x\"");
+    }
+
+    #[test]
+    fn lossy_rules_align_on_what_is_left() {
+        let old = [rule(Some("Unknown interface"))];
+        let mut lossy = rule(None);
+        lossy.lossy.push("comment dropped by nft text".into());
+        let (o, n) = chain_pair_keys(&old, &[lossy], &DiffOptions::default());
+        assert!(o[0].comparable);
+        assert!(!n[0].comparable);
+        assert_ne!(o[0].full, n[0].full);
+        assert_eq!(o[0].align, n[0].align);
+
+        let mut xt = rule(None);
+        xt.matches.push(Match::new(MatchKind::Other {
+            module: "xt:recent".into(),
+            args: String::new(),
+            lossy: true,
+        }));
+        assert!(is_lossy(&xt));
+        let mut full = rule(None);
+        full.matches.push(Match::new(MatchKind::Other {
+            module: "recent".into(),
+            args: "--rcheck --seconds 60".into(),
+            lossy: false,
+        }));
+        let (o, n) = chain_pair_keys(&[full], &[xt], &DiffOptions::default());
+        assert_eq!(o[0].align, n[0].align);
+        assert_ne!(o[0].full, n[0].full);
+    }
+}
