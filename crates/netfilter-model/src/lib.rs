@@ -10,5 +10,6 @@
 pub mod error;
 pub mod model;
 pub mod parse;
+pub mod trace;
 
 pub use error::{Error, ParseError, Position, Result};

@@ -1,0 +1,374 @@
+//! The tracer's index of a ruleset: chains by name, parsed sets and verdict maps, and per
+//! hook and IP version the base chains in priority order, grouped by equal priority.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Backend, Chain, ChainType, Hook, Policy, Ruleset, Statement, Table, Verdict};
+
+use super::report::ChainRef;
+use super::sets::ParsedSet;
+use super::vmap::{parse_verdict, VmapSpec};
+
+/// A chain: (table index, chain index) in the ruleset.
+pub(crate) type ChainId = (usize, usize);
+
+/// Most equal-priority chains whose every order is evaluated; larger groups get a subset.
+pub const MAX_FULL_PERMUTATION: usize = 5;
+
+/// One table, indexed.
+pub(crate) struct TableIndex<'a> {
+    pub(crate) table: &'a Table,
+    pub(crate) chains: HashMap<&'a str, usize>,
+    pub(crate) sets: HashMap<String, ParsedSet>,
+    /// Parsed verdict maps by (chain index, rule index).
+    pub(crate) vmaps: HashMap<(usize, usize), VmapSpec>,
+}
+
+/// Base chains of one priority on one hook, in listing order, with the orders to evaluate.
+pub(crate) struct Group {
+    pub(crate) priority: i32,
+    pub(crate) chains: Vec<ChainId>,
+    /// Orders to evaluate, as permutations of `chains` positions; the first is the listing order.
+    pub(crate) orders: Vec<Vec<usize>>,
+}
+
+/// A ruleset indexed for tracing. Build it once and trace many packets with it.
+pub struct TraceIndex<'a> {
+    pub(crate) tables: Vec<TableIndex<'a>>,
+    pub(crate) hooks: HashMap<(Hook, bool), Vec<Group>>,
+    /// Notes about what the trace never looks at.
+    pub(crate) notes: Vec<String>,
+}
+
+/// What a chain (with the chains it reaches) may do.
+#[derive(Clone, Copy, Default)]
+struct Effects {
+    writes: bool,
+    may_drop: bool,
+}
+
+impl<'a> TraceIndex<'a> {
+    /// Indexes a ruleset: done once per ruleset, not per packet.
+    pub fn new(rs: &'a Ruleset) -> TraceIndex<'a> {
+        let mut tables = Vec::with_capacity(rs.tables.len());
+        let mut ignored = 0usize;
+        for t in &rs.tables {
+            let mut chains = HashMap::with_capacity(t.chains.len());
+            for (i, c) in t.chains.iter().enumerate() {
+                chains.entry(c.name.as_str()).or_insert(i);
+            }
+            let sets = t
+                .sets
+                .iter()
+                .map(|s| {
+                    (
+                        s.name.clone(),
+                        ParsedSet::parse(s.elements.iter().map(String::as_str)),
+                    )
+                })
+                .collect();
+            let mut vmaps = HashMap::new();
+            for (ci, c) in t.chains.iter().enumerate() {
+                for (ri, r) in c.rules.iter().enumerate() {
+                    if let Some(Verdict::Vmap(text)) = &r.verdict {
+                        vmaps.insert((ci, ri), VmapSpec::parse(text));
+                    }
+                }
+            }
+            if !(t.family.sees_ipv4() || t.family.sees_ipv6()) {
+                ignored += t.chains.iter().filter(|c| c.base.is_some()).count();
+            }
+            tables.push(TableIndex {
+                table: t,
+                chains,
+                sets,
+                vmaps,
+            });
+        }
+        let mut notes = Vec::new();
+        if ignored > 0 {
+            notes.push(format!(
+                "{ignored} base chain(s) of arp, bridge or netdev tables are not on the IP path and were not traced"
+            ));
+        }
+        let mut idx = TraceIndex {
+            tables,
+            hooks: HashMap::new(),
+            notes,
+        };
+        idx.build_schedule();
+        idx
+    }
+
+    fn build_schedule(&mut self) {
+        let effects = self.effects();
+        for v6 in [false, true] {
+            for hook in [
+                Hook::Prerouting,
+                Hook::Input,
+                Hook::Forward,
+                Hook::Output,
+                Hook::Postrouting,
+            ] {
+                let mut base: Vec<(i32, ChainId)> = Vec::new();
+                for (ti, t) in self.tables.iter().enumerate() {
+                    let fam = t.table.family;
+                    let sees = if v6 { fam.sees_ipv6() } else { fam.sees_ipv4() };
+                    if !sees {
+                        continue;
+                    }
+                    for (ci, c) in t.table.chains.iter().enumerate() {
+                        if let Some(b) = &c.base {
+                            if b.hook == hook {
+                                base.push((b.priority, (ti, ci)));
+                            }
+                        }
+                    }
+                }
+                // Stable: equal priorities keep listing order.
+                base.sort_by_key(|(p, _)| *p);
+                let mut groups: Vec<Group> = Vec::new();
+                for (p, id) in base {
+                    match groups.last_mut() {
+                        Some(g) if g.priority == p => g.chains.push(id),
+                        _ => groups.push(Group {
+                            priority: p,
+                            chains: vec![id],
+                            orders: Vec::new(),
+                        }),
+                    }
+                }
+                for g in &mut groups {
+                    let eff: Vec<Effects> = g
+                        .chains
+                        .iter()
+                        .map(|id| effects.get(id).copied().unwrap_or_default())
+                        .collect();
+                    g.orders = orders_for(&eff);
+                }
+                self.hooks.insert((hook.clone(), v6), groups);
+            }
+        }
+    }
+
+    /// Effects of every base chain, over the chains it reaches (iterative, with a visited set).
+    fn effects(&self) -> HashMap<ChainId, Effects> {
+        let mut local: HashMap<ChainId, (Effects, Vec<usize>)> = HashMap::new();
+        for (ti, t) in self.tables.iter().enumerate() {
+            for (ci, c) in t.table.chains.iter().enumerate() {
+                local.insert((ti, ci), self.local_effects(ti, ci, c));
+            }
+        }
+        let mut out = HashMap::new();
+        for (ti, t) in self.tables.iter().enumerate() {
+            for (ci, c) in t.table.chains.iter().enumerate() {
+                if c.base.is_none() {
+                    continue;
+                }
+                let mut eff = Effects::default();
+                let mut seen = HashSet::new();
+                let mut stack = vec![ci];
+                while let Some(x) = stack.pop() {
+                    if !seen.insert(x) {
+                        continue;
+                    }
+                    if let Some((e, targets)) = local.get(&(ti, x)) {
+                        eff.writes |= e.writes;
+                        eff.may_drop |= e.may_drop;
+                        stack.extend(targets.iter().copied());
+                    }
+                }
+                out.insert((ti, ci), eff);
+            }
+        }
+        out
+    }
+
+    fn local_effects(&self, ti: usize, _ci: usize, c: &Chain) -> (Effects, Vec<usize>) {
+        let t = &self.tables[ti];
+        let mut e = Effects::default();
+        let mut targets = Vec::new();
+        if let Some(b) = &c.base {
+            e.may_drop |= b.policy == Policy::Drop;
+            e.writes |= b.chain_type == ChainType::Nat;
+        }
+        let verdict = |v: &Verdict, e: &mut Effects, targets: &mut Vec<usize>| match v {
+            Verdict::Drop | Verdict::Reject { .. } | Verdict::Queue(_) | Verdict::Other(_) => {
+                e.may_drop = true
+            }
+            Verdict::Jump(n) | Verdict::Goto(n) => {
+                if let Some(&x) = t.chains.get(n.as_str()) {
+                    targets.push(x);
+                }
+            }
+            _ => {}
+        };
+        for r in &c.rules {
+            for s in &r.statements {
+                if matches!(
+                    s,
+                    Statement::SetMark { .. }
+                        | Statement::SetCtMark { .. }
+                        | Statement::SaveMark { .. }
+                        | Statement::RestoreMark { .. }
+                        | Statement::Nat { .. }
+                ) {
+                    e.writes = true;
+                }
+            }
+            match &r.verdict {
+                Some(Verdict::Vmap(text)) => {
+                    let spec = VmapSpec::parse(text);
+                    let data: Vec<String> = match spec.inline_set() {
+                        Some(s) => s.elements.iter().filter_map(|el| el.data.clone()).collect(),
+                        None => {
+                            // A named map: its elements, or the worst case when absent.
+                            let name = text.rsplit('@').next().unwrap_or("").trim();
+                            match t.table.set(name) {
+                                Some(s) => s
+                                    .elements
+                                    .iter()
+                                    .filter_map(|el| {
+                                        el.split_once(" : ").map(|(_, d)| d.to_string())
+                                    })
+                                    .collect(),
+                                None => {
+                                    e.may_drop = true;
+                                    Vec::new()
+                                }
+                            }
+                        }
+                    };
+                    for d in data {
+                        match parse_verdict(&d) {
+                            Some(v) => verdict(&v, &mut e, &mut targets),
+                            None => e.may_drop = true,
+                        }
+                    }
+                }
+                Some(v) => verdict(v, &mut e, &mut targets),
+                None => {}
+            }
+        }
+        (e, targets)
+    }
+
+    /// A chain's reference for reports.
+    pub(crate) fn chain_ref(&self, id: ChainId) -> ChainRef {
+        let t = self.tables[id.0].table;
+        ChainRef {
+            backend: t.backend,
+            family: t.family,
+            table: t.name.clone(),
+            chain: t.chains[id.1].name.clone(),
+        }
+    }
+
+    /// The chain behind an id.
+    pub(crate) fn chain(&self, id: ChainId) -> &'a Chain {
+        &self.tables[id.0].table.chains[id.1]
+    }
+
+    /// Whether any table of this backend has base chains for packets of this IP version.
+    pub(crate) fn has_backend(&self, backend: Backend, v6: bool) -> bool {
+        self.hooks
+            .iter()
+            .filter(|((_, v), _)| *v == v6)
+            .flat_map(|(_, g)| g)
+            .flat_map(|g| &g.chains)
+            .any(|id| self.tables[id.0].table.backend == backend)
+    }
+}
+
+/// The orders worth evaluating for a group, listing order first.
+///
+/// - one chain, or chains that write no packet state and at most one of which can drop:
+///   only the listing order (no order can change anything);
+/// - no writes but several may drop: each chain moved to the front (the first dropper decides);
+/// - some chain writes state (marks, NAT): every permutation up to
+///   [`MAX_FULL_PERMUTATION`] chains; beyond, the listing order, its reverse, and each chain
+///   moved to the front and to the back.
+fn orders_for(eff: &[Effects]) -> Vec<Vec<usize>> {
+    let k = eff.len();
+    let identity: Vec<usize> = (0..k).collect();
+    let writes = eff.iter().any(|e| e.writes);
+    let drops = eff.iter().filter(|e| e.may_drop).count();
+    if k <= 1 || (!writes && drops <= 1) {
+        return vec![identity];
+    }
+    let mut orders = vec![identity.clone()];
+    let push = |o: Vec<usize>, orders: &mut Vec<Vec<usize>>| {
+        if !orders.contains(&o) {
+            orders.push(o);
+        }
+    };
+    if !writes {
+        for i in 1..k {
+            push(moved_to_front(&identity, i), &mut orders);
+        }
+        return orders;
+    }
+    if k <= MAX_FULL_PERMUTATION {
+        for p in permutations(k) {
+            push(p, &mut orders);
+        }
+        return orders;
+    }
+    push(identity.iter().rev().copied().collect(), &mut orders);
+    for i in 0..k {
+        push(moved_to_front(&identity, i), &mut orders);
+        let mut back: Vec<usize> = identity.iter().copied().filter(|&x| x != i).collect();
+        back.push(i);
+        push(back, &mut orders);
+    }
+    orders
+}
+
+fn moved_to_front(order: &[usize], i: usize) -> Vec<usize> {
+    let mut o = vec![i];
+    o.extend(order.iter().copied().filter(|&x| x != i));
+    o
+}
+
+/// All permutations of `0..k` in lexicographic order (iterative).
+fn permutations(k: usize) -> Vec<Vec<usize>> {
+    let mut cur: Vec<usize> = (0..k).collect();
+    let mut out = vec![cur.clone()];
+    loop {
+        let Some(i) = (1..k).rev().find(|&i| cur[i - 1] < cur[i]) else {
+            return out;
+        };
+        let j = (i..k).rev().find(|&j| cur[j] > cur[i - 1]).unwrap_or(i);
+        cur.swap(i - 1, j);
+        cur[i..].reverse();
+        out.push(cur.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders() {
+        assert_eq!(permutations(3).len(), 6);
+        assert_eq!(permutations(1), vec![vec![0]]);
+        let quiet = Effects::default();
+        let dropper = Effects {
+            writes: false,
+            may_drop: true,
+        };
+        let writer = Effects {
+            writes: true,
+            may_drop: false,
+        };
+        assert_eq!(orders_for(&[quiet, dropper]).len(), 1);
+        assert_eq!(
+            orders_for(&[dropper, dropper, quiet]),
+            vec![vec![0, 1, 2], vec![1, 0, 2], vec![2, 0, 1]]
+        );
+        assert_eq!(orders_for(&[writer, quiet, quiet]).len(), 6);
+        let big = orders_for(&[writer; 7]);
+        assert!(big.len() <= 2 + 2 * 7 && big[0] == (0..7).collect::<Vec<_>>());
+    }
+}
