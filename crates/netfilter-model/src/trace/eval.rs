@@ -123,8 +123,10 @@ impl TraceIndex<'_> {
                 pkt.src, pkt.dst
             )));
         }
-        let (outcomes, mut notes) = self.run(pkt, opts, None)?;
+        let (outcomes, mut notes, truncated) = self.run(pkt, opts, None)?;
         let mut report = build_report(outcomes);
+        // Courses left unexplored could end otherwise.
+        report.uncertain |= truncated;
         notes.extend(self.notes.iter().cloned());
         if report.verdict == FinalVerdict::Drop {
             if let Some(d) = &report.decided_by {
@@ -133,7 +135,7 @@ impl TraceIndex<'_> {
                     Backend::Nft => Backend::Legacy,
                 };
                 if self.has_backend(other, pkt.is_ipv6()) {
-                    let (alone, _) = self.run(pkt, opts, Some(other))?;
+                    let (alone, _, _) = self.run(pkt, opts, Some(other))?;
                     let alone = build_report(alone);
                     if alone.verdict == FinalVerdict::Accept {
                         report.overruled = Some(Overruled {
@@ -155,7 +157,7 @@ impl TraceIndex<'_> {
         pkt: &Packet,
         opts: &TraceOptions,
         only: Option<Backend>,
-    ) -> Result<(Vec<Outcome>, Vec<String>), TraceError> {
+    ) -> Result<(Vec<Outcome>, Vec<String>, bool), TraceError> {
         let v6 = pkt.is_ipv6();
         let mut budget = Budget {
             steps: 0,
@@ -270,7 +272,7 @@ impl TraceIndex<'_> {
                 opts.max_branches
             ));
         }
-        Ok((done, notes))
+        Ok((done, notes, budget.truncated))
     }
 
     /// Runs the chains of one group in one order for one course (and the courses it forks).

@@ -38,7 +38,6 @@ impl Truth {
             _ => Truth::Yes,
         }
     }
-
 }
 
 impl std::ops::Not for Truth {

@@ -259,7 +259,8 @@ pub struct TraceReport {
     pub alternatives: Vec<Alternative>,
     /// Whether another order of equal-priority base chains changes the verdict.
     pub order_dependent: bool,
-    /// Whether an undecidable match changes the verdict or the deciding rule.
+    /// Whether an undecidable match changes the verdict or the deciding rule (or, when the
+    /// branch limit cut the exploration short, might).
     pub uncertain: bool,
     /// The assumptions behind `verdict`.
     pub assumptions: Vec<Assumption>,
