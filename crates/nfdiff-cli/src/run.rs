@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 use clap::Parser;
+use netfilter_model::trace::TraceOptions;
 
 use crate::args::{Args, OutputFormat};
 use crate::exit::{self, Status};
@@ -34,6 +35,36 @@ pub fn run() -> Result<Status> {
             match format {
                 OutputFormat::Text => render::show_text::write(&mut out, &rs)?,
                 OutputFormat::Json => render::show_json::write(&mut out, &rs)?,
+            }
+            exit::SUCCESS
+        }
+        Mode::Trace {
+            sources,
+            packet,
+            format,
+        } => {
+            let rs = load_sources(&sources)?;
+            let rep = netfilter_model::trace::trace(&rs, &packet, &TraceOptions::default())?;
+            match format {
+                OutputFormat::Text => render::trace_text::write_trace(&mut out, &packet, &rep)?,
+                OutputFormat::Json => render::trace_json::write_trace(&mut out, &rep)?,
+            }
+            exit::SUCCESS
+        }
+        Mode::Reach {
+            sources,
+            pattern,
+            packet,
+            format,
+        } => {
+            let rs = load_sources(&sources)?;
+            let rep =
+                netfilter_model::trace::reach(&rs, &pattern, &packet, &TraceOptions::default())?;
+            match format {
+                OutputFormat::Text => {
+                    render::trace_text::write_reach(&mut out, &pattern, &packet, &rep)?
+                }
+                OutputFormat::Json => render::trace_json::write_reach(&mut out, &rep)?,
             }
             exit::SUCCESS
         }

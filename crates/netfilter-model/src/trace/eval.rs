@@ -473,7 +473,7 @@ impl TraceIndex<'_> {
                             top.chain,
                             Some(ri),
                             StepEvent::Mark,
-                            Some(format!("mark 0x{:x} -> 0x{:x}", before.0, after.0)),
+                            Some(format!("0x{:x} -> 0x{:x}", before.0, after.0)),
                         ));
                     }
                     if after.1 != before.1 {
@@ -483,7 +483,7 @@ impl TraceIndex<'_> {
                             top.chain,
                             Some(ri),
                             StepEvent::CtMark,
-                            Some(format!("ct mark 0x{:x} -> 0x{:x}", before.1, after.1)),
+                            Some(format!("0x{:x} -> 0x{:x}", before.1, after.1)),
                         ));
                     }
                 }

@@ -2,3 +2,7 @@
 
 pub mod show_json;
 pub mod show_text;
+pub mod trace_json;
+#[cfg(test)]
+mod trace_snapshots;
+pub mod trace_text;
