@@ -1,6 +1,8 @@
 //! The evaluator: walks hooks, equal-priority groups and chains iteratively, with an explicit
 //! call stack, forking on undecidable matches and on chain orders that matter.
 
+use std::collections::HashSet;
+
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
 
 use super::error::TraceError;
@@ -48,12 +50,47 @@ struct Outcome {
 struct Frame {
     chain: ChainId,
     pos: usize,
+    /// Where this frame's gotos start in `Work::trail`.
+    trail_start: usize,
 }
 
 struct Work {
     br: Branch,
     order_pos: usize,
     stack: Vec<Frame>,
+    /// Chains left by goto, per frame (see `Frame::trail_start`), to find goto loops.
+    trail: Vec<ChainId>,
+    /// The chains of `stack` and `trail`: reaching one of them again is a loop.
+    on_path: HashSet<ChainId>,
+}
+
+impl Work {
+    /// Returns from the top frame, forgetting it and the chains it left by goto.
+    fn pop_frame(&mut self) {
+        if let Some(f) = self.stack.pop() {
+            self.on_path.remove(&f.chain);
+            for c in self.trail.drain(f.trail_start.min(self.trail.len())..) {
+                self.on_path.remove(&c);
+            }
+        }
+    }
+
+    /// The loop `stack` + `trail` + `to`, as chain labels in call order.
+    fn loop_path(&self, idx: &TraceIndex<'_>, to: ChainId) -> Vec<String> {
+        let mut path = Vec::new();
+        for (i, f) in self.stack.iter().enumerate() {
+            let end = self
+                .stack
+                .get(i + 1)
+                .map_or(self.trail.len(), |n| n.trail_start)
+                .min(self.trail.len());
+            let start = f.trail_start.min(end);
+            path.extend(self.trail[start..end].iter().map(|&c| chain_label(idx, c)));
+            path.push(chain_label(idx, f.chain));
+        }
+        path.push(chain_label(idx, to));
+        path
+    }
 }
 
 /// Shared counters of one trace.
@@ -231,6 +268,8 @@ impl TraceIndex<'_> {
                                 br: b,
                                 order_pos: 0,
                                 stack: Vec::new(),
+                                trail: Vec::new(),
+                                on_path: HashSet::new(),
                             },
                             order,
                             hook,
@@ -319,7 +358,15 @@ impl TraceIndex<'_> {
                     }
                     w.br.steps
                         .push(mk_step(self, hook, id, None, StepEvent::Enter, None));
-                    w.stack.push(Frame { chain: id, pos: 0 });
+                    w.stack.clear();
+                    w.trail.clear();
+                    w.on_path.clear();
+                    w.stack.push(Frame {
+                        chain: id,
+                        pos: 0,
+                        trail_start: 0,
+                    });
+                    w.on_path.insert(id);
                     continue;
                 };
                 let base_id = w.stack[0].chain;
@@ -359,7 +406,7 @@ impl TraceIndex<'_> {
                             StepEvent::Return,
                             Some("end of chain".into()),
                         ));
-                        w.stack.pop();
+                        w.pop_frame();
                     }
                     continue;
                 }
@@ -400,6 +447,8 @@ impl TraceIndex<'_> {
                                 br: w.br.clone(),
                                 order_pos: w.order_pos,
                                 stack: w.stack.clone(),
+                                trail: w.trail.clone(),
+                                on_path: w.on_path.clone(),
                             };
                             alt.br.alt_assumption = true;
                             alt.br.steps.push(mk_step(
@@ -554,6 +603,8 @@ impl TraceIndex<'_> {
                                         br: w.br.clone(),
                                         order_pos: w.order_pos,
                                         stack: w.stack.clone(),
+                                        trail: w.trail.clone(),
+                                        on_path: w.on_path.clone(),
                                     };
                                     // Replace the first option's assumption and step.
                                     alt.br.assumptions.pop();
@@ -656,7 +707,7 @@ impl TraceIndex<'_> {
                         f.pos = usize::MAX;
                     }
                 } else {
-                    w.stack.pop();
+                    w.pop_frame();
                 }
             }
             Verdict::Jump(target) | Verdict::Goto(target) => {
@@ -676,11 +727,11 @@ impl TraceIndex<'_> {
                     return Ok(Some(w));
                 };
                 let id = (at.0, ci);
-                if w.stack.iter().any(|f| f.chain == id) {
-                    let mut path: Vec<String> =
-                        w.stack.iter().map(|f| chain_label(self, f.chain)).collect();
-                    path.push(chain_label(self, id));
-                    return Err(TraceError::JumpCycle { path });
+                let trail_start = w.stack.last().map_or(0, |f| f.trail_start);
+                if w.on_path.contains(&id) {
+                    return Err(TraceError::JumpCycle {
+                        path: w.loop_path(self, id),
+                    });
                 }
                 if w.stack.len() >= opts.max_depth {
                     return Err(TraceError::TooDeep {
@@ -701,14 +752,30 @@ impl TraceIndex<'_> {
                     Some(target.clone()),
                 ));
                 if is_goto && w.stack.len() > 1 {
-                    w.stack.pop();
-                } else if is_goto {
-                    // A goto from the base chain: when the target ends, the policy applies.
-                    if let Some(f) = w.stack.last_mut() {
-                        f.pos = usize::MAX;
+                    // The goto replaces the frame; remember the chain left, to find loops.
+                    if let Some(f) = w.stack.pop() {
+                        w.trail.push(f.chain);
                     }
+                    w.stack.push(Frame {
+                        chain: id,
+                        pos: 0,
+                        trail_start,
+                    });
+                    w.on_path.insert(id);
+                } else {
+                    if is_goto {
+                        // A goto from the base chain: when the target ends, the policy applies.
+                        if let Some(f) = w.stack.last_mut() {
+                            f.pos = usize::MAX;
+                        }
+                    }
+                    w.stack.push(Frame {
+                        chain: id,
+                        pos: 0,
+                        trail_start: w.trail.len(),
+                    });
+                    w.on_path.insert(id);
                 }
-                w.stack.push(Frame { chain: id, pos: 0 });
             }
             Verdict::Queue(_) | Verdict::Other(_) => {
                 // User space (or an unknown target) decides: assume it lets the packet go on
@@ -722,6 +789,8 @@ impl TraceIndex<'_> {
                     br: w.br.clone(),
                     order_pos: w.order_pos,
                     stack: Vec::new(),
+                    trail: Vec::new(),
+                    on_path: HashSet::new(),
                 };
                 alt.br.alt_assumption = true;
                 alt.br.assumptions.push(Assumption {

@@ -18,6 +18,10 @@ pub struct IfaceClass {
     pub description: String,
     /// A name in the class.
     pub example: String,
+    /// `None` for the class of one exact name; else the prefix every member starts with.
+    pub prefix: Option<String>,
+    /// For a prefix class: the more specific names and prefixes that are not members.
+    pub excluded: Vec<IfacePattern>,
 }
 
 fn collect_set(set: &ParsedSet, out: &mut BTreeSet<IfacePattern>) {
@@ -81,6 +85,8 @@ pub fn iface_classes(idx: &TraceIndex<'_>, pattern: &IfacePattern) -> Vec<IfaceC
             return vec![IfaceClass {
                 description: format!("`{n}`"),
                 example: n.clone(),
+                prefix: None,
+                excluded: Vec::new(),
             }]
         }
         IfacePattern::Prefix(p) => p.as_str(),
@@ -102,22 +108,31 @@ pub fn iface_classes(idx: &TraceIndex<'_>, pattern: &IfacePattern) -> Vec<IfaceC
         .map(|e| IfaceClass {
             description: format!("`{e}`"),
             example: (*e).to_string(),
+            prefix: None,
+            excluded: Vec::new(),
         })
         .collect();
     let mut all_prefixes = prefixes.clone();
     all_prefixes.push(p);
     for q in all_prefixes {
-        let mut excluded: Vec<String> = exact
+        let mut excluded_pats: Vec<IfacePattern> = exact
             .iter()
             .filter(|e| e.starts_with(q))
-            .map(|e| (*e).to_string())
+            .map(|e| IfacePattern::Exact((*e).to_string()))
             .collect();
-        excluded.extend(
+        excluded_pats.extend(
             prefixes
                 .iter()
                 .filter(|o| o.len() > q.len() && o.starts_with(q))
-                .map(|o| format!("{o}*")),
+                .map(|o| IfacePattern::Prefix((*o).to_string())),
         );
+        let excluded: Vec<String> = excluded_pats
+            .iter()
+            .map(|p| match p {
+                IfacePattern::Exact(e) => e.clone(),
+                IfacePattern::Prefix(o) => format!("{o}*"),
+            })
+            .collect();
         let Some(example) = witness(q, &exact_set, &prefix_set) else {
             continue;
         };
@@ -133,6 +148,8 @@ pub fn iface_classes(idx: &TraceIndex<'_>, pattern: &IfacePattern) -> Vec<IfaceC
         classes.push(IfaceClass {
             description,
             example,
+            prefix: Some(q.to_string()),
+            excluded: excluded_pats,
         });
     }
     classes

@@ -90,7 +90,7 @@ fn deep_chain_graph_is_reported_not_overflowed() {
 }
 
 #[test]
-fn goto_loop_exhausts_the_budget() {
+fn goto_loop_is_reported() {
     let rs = ruleset(vec![table(
         Backend::Nft,
         Family::Ip,
@@ -109,15 +109,42 @@ fn goto_loop_exhausts_the_budget() {
             user("c", vec![r().goto("b")]),
         ],
     )]);
+    let err = trace(&rs, &pkt(), &TraceOptions::default()).unwrap_err();
+    match &err {
+        TraceError::JumpCycle { path } => assert_eq!(
+            path.join(" -> "),
+            "nft ip t fwd -> nft ip t a -> nft ip t b -> nft ip t c -> nft ip t b"
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn step_budget_bounds_the_work() {
+    let rules = (0..1000).map(|_| r().proto("udp").drop()).collect();
+    let rs = ruleset(vec![table(
+        Backend::Nft,
+        Family::Ip,
+        "t",
+        vec![base(
+            "fwd",
+            ChainType::Filter,
+            Hook::Forward,
+            0,
+            Policy::Accept,
+            rules,
+        )],
+    )]);
     let opts = TraceOptions {
-        max_steps: 10_000,
+        max_steps: 100,
         ..TraceOptions::default()
     };
     let err = trace(&rs, &pkt(), &opts).unwrap_err();
     assert!(
-        matches!(err, TraceError::BudgetExceeded { budget: 10_000, .. }),
+        matches!(err, TraceError::BudgetExceeded { budget: 100, .. }),
         "{err}"
     );
+    assert!(trace(&rs, &pkt(), &TraceOptions::default()).is_ok());
 }
 
 #[test]
