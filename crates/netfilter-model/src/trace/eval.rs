@@ -330,7 +330,6 @@ impl TraceIndex<'_> {
         done: &mut Vec<Outcome>,
     ) -> Result<(), TraceError> {
         let mut work = vec![start];
-        let is_new = pkt.ct_state & CtStateSet::NEW != 0;
         while let Some(mut w) = work.pop() {
             'course: loop {
                 let Some(top) = w.stack.last().copied() else {
@@ -344,7 +343,7 @@ impl TraceIndex<'_> {
                         .base
                         .as_ref()
                         .is_some_and(|b| b.chain_type == ChainType::Nat);
-                    if is_nat && !is_new {
+                    if is_nat && w.br.st.ct_bits(pkt) & CtStateSet::NEW == 0 {
                         w.br.steps.push(mk_step(
                             self,
                             hook,
@@ -371,6 +370,15 @@ impl TraceIndex<'_> {
                 };
                 let base_id = w.stack[0].chain;
                 let chain = self.chain(top.chain);
+                let mut top = top;
+                if top.pos < chain.rules.len() {
+                    if let Some(sk) = self.tables[top.chain.0].skips.get(&top.chain.1) {
+                        top.pos = sk.next(top.pos, iif, oif, chain.rules.len());
+                        if let Some(f) = w.stack.last_mut() {
+                            f.pos = top.pos;
+                        }
+                    }
+                }
                 if top.pos >= chain.rules.len() {
                     if w.stack.len() == 1 {
                         let policy = chain.base.as_ref().map_or(Policy::Accept, |b| b.policy);
@@ -496,6 +504,20 @@ impl TraceIndex<'_> {
                         }
                         Statement::RestoreMark { nfmask, ctmask } => {
                             st.mark = (st.mark & !nfmask) | (st.ct_mark & ctmask)
+                        }
+                        Statement::Notrack => {
+                            if !st.untracked {
+                                st.untracked = true;
+                                w.br.steps.push(mk_step(
+                                    self,
+                                    hook,
+                                    top.chain,
+                                    Some(ri),
+                                    StepEvent::Notrack,
+                                    Some("the connection is not tracked from here on".into()),
+                                ));
+                            }
+                            continue;
                         }
                         Statement::Nat { .. } => {
                             if let Some(d) = apply_nat(s, st) {

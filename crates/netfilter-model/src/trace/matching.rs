@@ -64,6 +64,26 @@ pub(crate) struct PktState {
     pub(crate) ct_mark: u32,
     pub(crate) dnat: bool,
     pub(crate) snat: bool,
+    /// Set by `notrack`: later chains see ct state untracked and nat chains are skipped.
+    pub(crate) untracked: bool,
+}
+
+impl PktState {
+    /// The conntrack state bits the packet has now.
+    pub(crate) fn ct_bits(&self, pkt: &Packet) -> u8 {
+        let mut bits = if self.untracked {
+            CtStateSet::UNTRACKED
+        } else {
+            pkt.ct_state
+        };
+        if self.dnat {
+            bits |= CtStateSet::DNAT;
+        }
+        if self.snat {
+            bits |= CtStateSet::SNAT;
+        }
+        bits
+    }
 }
 
 impl PktState {
@@ -77,6 +97,7 @@ impl PktState {
             ct_mark: p.ct_mark,
             dnat: false,
             snat: false,
+            untracked: false,
         }
     }
 }
@@ -214,16 +235,7 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
                 },
             }
         }
-        MatchKind::CtState { states } => {
-            let mut bits = ctx.pkt.ct_state;
-            if st.dnat {
-                bits |= CtStateSet::DNAT;
-            }
-            if st.snat {
-                bits |= CtStateSet::SNAT;
-            }
-            Truth::from(states.0 & bits != 0)
-        }
+        MatchKind::CtState { states } => Truth::from(states.0 & st.ct_bits(ctx.pkt) != 0),
         MatchKind::CtStatus { statuses } => {
             if ctx.pkt.ct_state == CtStateSet::NEW
                 && statuses.iter().all(|s| s == "dnat" || s == "snat")

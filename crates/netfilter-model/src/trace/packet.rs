@@ -6,7 +6,10 @@ use crate::model::{CtStateSet, Protocol};
 
 use super::path::TracePath;
 
-/// A packet query. Fields left `None` are unknown: rules testing them match *maybe*.
+/// A packet query. Protocol fields left `None` are unknown: rules testing them match *maybe*.
+/// Interfaces are different: `None` (or a hook where the kernel knows no such interface,
+/// such as the output interface at prerouting) is the empty name, which only an empty
+/// prefix matches, as iptables compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Packet {
     /// Input interface name (ignored on the output path, which has none).

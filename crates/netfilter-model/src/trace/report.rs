@@ -136,6 +136,8 @@ pub enum StepEvent {
     Queue,
     /// A jump or goto to a chain the ruleset does not hold; treated as a return.
     MissingChain,
+    /// `notrack`: later chains see ct state untracked; nat chains are skipped.
+    Notrack,
 }
 
 impl StepEvent {
@@ -158,6 +160,7 @@ impl StepEvent {
             StepEvent::Assume => "assume",
             StepEvent::Queue => "queue",
             StepEvent::MissingChain => "missing-chain",
+            StepEvent::Notrack => "notrack",
         }
     }
 }

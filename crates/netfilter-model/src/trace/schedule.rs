@@ -3,7 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{Backend, Chain, ChainType, Hook, Policy, Ruleset, Statement, Table, Verdict};
+use crate::model::{
+    Backend, Chain, ChainType, Direction, Hook, IfacePattern, MatchKind, Policy, Ruleset,
+    Statement, Table, Verdict,
+};
 
 use super::report::ChainRef;
 use super::sets::ParsedSet;
@@ -22,6 +25,74 @@ pub(crate) struct TableIndex<'a> {
     pub(crate) sets: HashMap<String, ParsedSet>,
     /// Parsed verdict maps by (chain index, rule index).
     pub(crate) vmaps: HashMap<(usize, usize), VmapSpec>,
+    /// Interface indexes of long chains, by chain index.
+    pub(crate) skips: HashMap<usize, ChainSkip>,
+}
+
+/// Chains shorter than this are scanned rule by rule.
+const SKIP_INDEX_MIN_RULES: usize = 32;
+
+/// An index of a long chain (a Calico dispatch chain) that skips rules which test an exact
+/// interface name other than the packet's.
+#[derive(Debug, Default)]
+pub(crate) struct ChainSkip {
+    /// Rules that need one of their exact input-interface names: name -> rule indexes.
+    by_iif: HashMap<String, Vec<usize>>,
+    /// Likewise for the output interface (rules without an exact input-interface test).
+    by_oif: HashMap<String, Vec<usize>>,
+    /// Every other rule.
+    general: Vec<usize>,
+}
+
+impl ChainSkip {
+    fn new(c: &Chain) -> ChainSkip {
+        let mut sk = ChainSkip::default();
+        for (i, r) in c.rules.iter().enumerate() {
+            let exact = |want: Direction| {
+                r.matches.iter().find_map(|m| match &m.kind {
+                    MatchKind::Interface { dir, names }
+                        if !m.negated
+                            && *dir == want
+                            && names.iter().all(|n| matches!(n, IfacePattern::Exact(_))) =>
+                    {
+                        Some(names)
+                    }
+                    _ => None,
+                })
+            };
+            let (map, names) = match (exact(Direction::Src), exact(Direction::Dst)) {
+                (Some(n), _) => (&mut sk.by_iif, n),
+                (None, Some(n)) => (&mut sk.by_oif, n),
+                (None, None) => {
+                    sk.general.push(i);
+                    continue;
+                }
+            };
+            for n in names {
+                let v = map.entry(n.literal().to_string()).or_default();
+                if v.last() != Some(&i) {
+                    v.push(i);
+                }
+            }
+        }
+        sk
+    }
+
+    /// The first rule at or after `pos` that might match a packet on these interfaces.
+    pub(crate) fn next(&self, pos: usize, iif: &str, oif: &str, len: usize) -> usize {
+        let first = |v: &[usize]| {
+            let k = v.partition_point(|&x| x < pos);
+            v.get(k).copied().unwrap_or(len)
+        };
+        let mut best = first(&self.general);
+        if let Some(v) = self.by_iif.get(iif) {
+            best = best.min(first(v));
+        }
+        if let Some(v) = self.by_oif.get(oif) {
+            best = best.min(first(v));
+        }
+        best
+    }
 }
 
 /// Base chains of one priority on one hook, in listing order, with the orders to evaluate.
@@ -75,6 +146,13 @@ impl<'a> TraceIndex<'a> {
                     }
                 }
             }
+            let skips = t
+                .chains
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.rules.len() >= SKIP_INDEX_MIN_RULES)
+                .map(|(i, c)| (i, ChainSkip::new(c)))
+                .collect();
             if !(t.family.sees_ipv4() || t.family.sees_ipv6()) {
                 ignored += t.chains.iter().filter(|c| c.base.is_some()).count();
             }
@@ -83,6 +161,7 @@ impl<'a> TraceIndex<'a> {
                 chains,
                 sets,
                 vmaps,
+                skips,
             });
         }
         let mut notes = Vec::new();
@@ -348,6 +427,34 @@ fn permutations(k: usize) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Match, Rule};
+
+    #[test]
+    fn skip_index_finds_the_next_candidate() {
+        let iif = |n: &str, neg: bool| Rule {
+            matches: vec![Match::with_negation(
+                MatchKind::Interface {
+                    dir: Direction::Src,
+                    names: vec![IfacePattern::Exact(n.into())],
+                },
+                neg,
+            )],
+            ..Rule::default()
+        };
+        let mut c = Chain::new("d", None);
+        c.rules = vec![
+            iif("a", false),
+            iif("b", false),
+            iif("a", true),
+            iif("b", false),
+        ];
+        let sk = ChainSkip::new(&c);
+        assert_eq!(sk.next(0, "b", "", 4), 1);
+        assert_eq!(sk.next(2, "b", "", 4), 2, "a negated test is general");
+        assert_eq!(sk.next(3, "b", "", 4), 3);
+        assert_eq!(sk.next(3, "zz", "", 4), 4);
+        assert_eq!(sk.next(0, "a", "", 4), 0);
+    }
 
     #[test]
     fn orders() {

@@ -226,6 +226,11 @@ impl R {
         });
         self
     }
+    /// `-j NOTRACK` / `-j CT --notrack`.
+    pub fn notrack(mut self) -> R {
+        self.0.statements.push(Statement::Notrack);
+        self
+    }
     /// `-j MASQUERADE`.
     pub fn masquerade(mut self) -> R {
         self.0.statements.push(Statement::Nat {

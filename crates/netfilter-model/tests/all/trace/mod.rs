@@ -4,6 +4,7 @@ pub mod builder;
 pub mod scenarios;
 
 mod limits;
+mod perf;
 mod randomized;
 mod scenario_tests;
 mod semantics;

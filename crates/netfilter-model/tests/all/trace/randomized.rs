@@ -109,6 +109,31 @@ fn gen_rule(rng: &mut Rng, users: &[String], in_nat: bool, g: &GenOpts) -> Rule 
     }
 }
 
+/// Sometimes makes a chain long (past the tracer's skip-index threshold) with rules that
+/// test exact interface names, Calico-dispatch style, mixed with the random ones.
+fn lengthen(rng: &mut Rng, rules: &mut Vec<Rule>, users: &[String]) {
+    if !rng.chance(30) {
+        return;
+    }
+    for _ in 0..40 {
+        let name = rng.pick(&["cali1", "cali12", "cali7", "eth0", "wg1", "pad0", "pad1"]);
+        let b = if rng.chance(70) {
+            r().iif(name)
+        } else {
+            r().oif(name)
+        };
+        let b = if rng.chance(30) { b.proto("udp") } else { b };
+        let rule = match rng.below(4) {
+            0 => b.accept(),
+            1 => b.drop(),
+            2 if !users.is_empty() => b.goto(rng.pick_ref(users).as_str()),
+            _ => b.set_xmark(0x1, 0x1).done(),
+        };
+        let at = rng.below(rules.len() + 1);
+        rules.insert(at, rule);
+    }
+}
+
 fn gen_ruleset(rng: &mut Rng, g: &GenOpts) -> Ruleset {
     let mut tables = Vec::new();
     // Often put every base chain on the forward hook at priority 0, where orders matter.
@@ -148,6 +173,7 @@ fn gen_ruleset(rng: &mut Rng, g: &GenOpts) -> Ruleset {
             let mut rules: Vec<Rule> = (0..rng.below(5))
                 .map(|_| gen_rule(rng, &user_names, false, g))
                 .collect();
+            lengthen(rng, &mut rules, &user_names);
             // In a crowded hook, make a mark writer and a mark reader meet half of the time.
             if crowded && bi == 0 && rng.chance(50) {
                 let rule = match t {

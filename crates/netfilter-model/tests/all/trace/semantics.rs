@@ -492,3 +492,58 @@ fn interface_classes_split_prefixes() {
     );
     assert!(classes.iter().all(|c| c.example.len() <= 15));
 }
+
+#[test]
+fn notrack_makes_later_chains_see_untracked_and_skips_nat() {
+    let rs = ruleset(vec![
+        table(
+            Backend::Legacy,
+            Family::Ip,
+            "raw",
+            vec![builtin(
+                "raw",
+                "PREROUTING",
+                Policy::Accept,
+                vec![r().dports("tcp", &[80]).notrack().done()],
+            )],
+        ),
+        table(
+            Backend::Legacy,
+            Family::Ip,
+            "nat",
+            vec![builtin(
+                "nat",
+                "PREROUTING",
+                Policy::Accept,
+                vec![r().dnat("10.9.9.9").done()],
+            )],
+        ),
+        table(
+            Backend::Legacy,
+            Family::Ip,
+            "filter",
+            vec![builtin(
+                "filter",
+                "FORWARD",
+                Policy::Drop,
+                vec![r().ct("untracked").comment("untracked ok").accept()],
+            )],
+        ),
+    ]);
+    let rep = trace(&rs, &pkt("10.0.0.1", "10.0.0.2"), &TraceOptions::default()).unwrap();
+    assert_eq!(
+        rep.decided_by.unwrap().comment.as_deref(),
+        Some("untracked ok")
+    );
+    let ev: Vec<StepEvent> = rep.steps.iter().map(|s| s.event).collect();
+    assert!(
+        ev.contains(&StepEvent::Notrack) && ev.contains(&StepEvent::Skip),
+        "{ev:?}"
+    );
+    // Another port is tracked: DNAT happens and the filter policy drops it.
+    let mut p = pkt("10.0.0.1", "10.0.0.2");
+    p.dport = Some(443);
+    let rep = trace(&rs, &p, &TraceOptions::default()).unwrap();
+    assert!(rep.decided_by.unwrap().policy);
+    assert!(rep.steps.iter().any(|s| s.event == StepEvent::Nat));
+}
