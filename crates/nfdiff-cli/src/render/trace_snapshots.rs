@@ -78,6 +78,15 @@ fn kube_proxy() {
 }
 
 #[test]
+fn order_dependent() {
+    check(
+        "order_dependent",
+        &scenarios::order_dependent(),
+        &scenarios::pod_packet(),
+    );
+}
+
+#[test]
 fn reach_incident() {
     let pattern = IfacePattern::Prefix("cali".into());
     let pkt = scenarios::pod_packet();

@@ -302,3 +302,43 @@ pub fn service_packet() -> Packet {
     p.path = TracePath::Forward;
     p
 }
+
+/// Two backends at the same priority: legacy mangle marks the packet, an nft chain at the
+/// same hook and priority drops marked packets. Which runs first decides.
+pub fn order_dependent() -> Ruleset {
+    ruleset(vec![
+        table(
+            Backend::Legacy,
+            Family::Ip,
+            "mangle",
+            vec![base(
+                "FORWARD",
+                ChainType::Filter,
+                Hook::Forward,
+                -150,
+                Policy::Accept,
+                vec![r()
+                    .iif("cali+")
+                    .set_xmark(0x40000, 0x40000)
+                    .comment("mark pod traffic")
+                    .done()],
+            )],
+        ),
+        table(
+            Backend::Nft,
+            Family::Inet,
+            "guard",
+            vec![base(
+                "forward",
+                ChainType::Filter,
+                Hook::Forward,
+                -150,
+                Policy::Accept,
+                vec![r()
+                    .mark(0x40000, 0x40000)
+                    .comment("no marked pod traffic")
+                    .drop()],
+            )],
+        ),
+    ])
+}
