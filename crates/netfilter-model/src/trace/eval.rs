@@ -371,12 +371,31 @@ impl TraceIndex<'_> {
                 let base_id = w.stack[0].chain;
                 let chain = self.chain(top.chain);
                 let mut top = top;
-                if top.pos < chain.rules.len() {
-                    if let Some(sk) = self.tables[top.chain.0].skips.get(&top.chain.1) {
-                        top.pos = sk.next(top.pos, iif, oif, chain.rules.len());
-                        if let Some(f) = w.stack.last_mut() {
-                            f.pos = top.pos;
+                let len = chain.rules.len();
+                if top.pos < len {
+                    // Skip rules that surely do not match, without looking into them.
+                    let ti = &self.tables[top.chain.0];
+                    let skip = ti.skips.get(top.chain.1).and_then(Option::as_ref);
+                    let pf = ti
+                        .prefilters
+                        .get(top.chain.1)
+                        .map_or(&[][..], Vec::as_slice);
+                    let (src, dst) = (w.br.st.src, w.br.st.dst);
+                    loop {
+                        let mut p = top.pos;
+                        if let Some(sk) = skip {
+                            p = sk.next(p, iif, oif, len);
                         }
+                        while p < len && pf.get(p).is_some_and(|f| f.rejects(src, dst, pkt.proto)) {
+                            p += 1;
+                        }
+                        if p == top.pos {
+                            break;
+                        }
+                        top.pos = p;
+                    }
+                    if let Some(f) = w.stack.last_mut() {
+                        f.pos = top.pos;
                     }
                 }
                 if top.pos >= chain.rules.len() {

@@ -12,6 +12,7 @@ mod nat;
 mod options;
 mod packet;
 mod path;
+mod prefilter;
 mod reach;
 mod report;
 mod schedule;

@@ -8,6 +8,7 @@ use crate::model::{
     Statement, Table, Verdict,
 };
 
+use super::prefilter::Prefilter;
 use super::report::ChainRef;
 use super::sets::ParsedSet;
 use super::vmap::{parse_verdict, VmapSpec};
@@ -25,12 +26,14 @@ pub(crate) struct TableIndex<'a> {
     pub(crate) sets: HashMap<String, ParsedSet>,
     /// Parsed verdict maps by (chain index, rule index).
     pub(crate) vmaps: HashMap<(usize, usize), VmapSpec>,
-    /// Interface indexes of long chains, by chain index.
-    pub(crate) skips: HashMap<usize, ChainSkip>,
+    /// Interface indexes of long dispatch-like chains, by chain index.
+    pub(crate) skips: Vec<Option<ChainSkip>>,
+    /// Per chain, per rule: what the rule surely requires.
+    pub(crate) prefilters: Vec<Vec<Prefilter>>,
 }
 
-/// Chains shorter than this are scanned rule by rule.
-const SKIP_INDEX_MIN_RULES: usize = 32;
+/// Chains with fewer rules that test an exact interface name are scanned rule by rule.
+const SKIP_INDEX_MIN_RULES: usize = 16;
 
 /// An index of a long chain (a Calico dispatch chain) that skips rules which test an exact
 /// interface name other than the packet's.
@@ -42,6 +45,8 @@ pub(crate) struct ChainSkip {
     by_oif: HashMap<String, Vec<usize>>,
     /// Every other rule.
     general: Vec<usize>,
+    /// Per rule: whether it is in `general` (then no lookup is needed to reach it).
+    is_general: Vec<bool>,
 }
 
 impl ChainSkip {
@@ -65,9 +70,11 @@ impl ChainSkip {
                 (None, Some(n)) => (&mut sk.by_oif, n),
                 (None, None) => {
                     sk.general.push(i);
+                    sk.is_general.push(true);
                     continue;
                 }
             };
+            sk.is_general.push(false);
             for n in names {
                 let v = map.entry(n.literal().to_string()).or_default();
                 if v.last() != Some(&i) {
@@ -80,6 +87,10 @@ impl ChainSkip {
 
     /// The first rule at or after `pos` that might match a packet on these interfaces.
     pub(crate) fn next(&self, pos: usize, iif: &str, oif: &str, len: usize) -> usize {
+        match self.is_general.get(pos) {
+            Some(true) | None => return pos,
+            Some(false) => {}
+        }
         let first = |v: &[usize]| {
             let k = v.partition_point(|&x| x < pos);
             v.get(k).copied().unwrap_or(len)
@@ -149,9 +160,18 @@ impl<'a> TraceIndex<'a> {
             let skips = t
                 .chains
                 .iter()
-                .enumerate()
-                .filter(|(_, c)| c.rules.len() >= SKIP_INDEX_MIN_RULES)
-                .map(|(i, c)| (i, ChainSkip::new(c)))
+                .map(|c| {
+                    if c.rules.len() < SKIP_INDEX_MIN_RULES {
+                        return None;
+                    }
+                    let sk = ChainSkip::new(c);
+                    (sk.general.len() + SKIP_INDEX_MIN_RULES <= c.rules.len()).then_some(sk)
+                })
+                .collect();
+            let prefilters = t
+                .chains
+                .iter()
+                .map(|c| c.rules.iter().map(Prefilter::of).collect())
                 .collect();
             if !(t.family.sees_ipv4() || t.family.sees_ipv6()) {
                 ignored += t.chains.iter().filter(|c| c.base.is_some()).count();
@@ -162,6 +182,7 @@ impl<'a> TraceIndex<'a> {
                 sets,
                 vmaps,
                 skips,
+                prefilters,
             });
         }
         let mut notes = Vec::new();

@@ -121,7 +121,7 @@ fn goto_loop_is_reported() {
 
 #[test]
 fn step_budget_bounds_the_work() {
-    let rules = (0..1000).map(|_| r().proto("udp").drop()).collect();
+    let rules = (0..1000).map(|_| r().mark(0x5, 0xff).drop()).collect();
     let rs = ruleset(vec![table(
         Backend::Nft,
         Family::Ip,

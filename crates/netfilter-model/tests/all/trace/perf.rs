@@ -52,3 +52,42 @@ fn perf_calico_10k_endpoints() {
         .unwrap();
     eprintln!("reach: {} classes in {:?}", r.classes.len(), t.elapsed());
 }
+
+#[test]
+#[ignore]
+fn perf_100k_address_rules_in_one_chain() {
+    use netfilter_model::model::{ChainType, Family, Hook, Policy};
+
+    use super::builder::{base, r, table};
+    let rules = (0..100_000u32)
+        .map(|i| {
+            let a = std::net::Ipv4Addr::from(0x0b00_0000 + i);
+            r().src(&format!("{a}/32")).dports("tcp", &[22]).drop()
+        })
+        .collect();
+    let rs = ruleset(vec![table(
+        Backend::Nft,
+        Family::Ip,
+        "t",
+        vec![base(
+            "fwd",
+            ChainType::Filter,
+            Hook::Forward,
+            0,
+            Policy::Accept,
+            rules,
+        )],
+    )]);
+    let idx = TraceIndex::new(&rs);
+    let pkt = pod_packet();
+    let n = 50;
+    let t = Instant::now();
+    for _ in 0..n {
+        let rep = idx.trace(&pkt, &TraceOptions::default()).unwrap();
+        assert_eq!(rep.verdict, FinalVerdict::Accept);
+    }
+    eprintln!(
+        "trace over 100k non-matching address rules: {:?} per packet",
+        t.elapsed() / n
+    );
+}
