@@ -108,3 +108,18 @@ fn reach_incident() {
     insta::assert_snapshot!("reach_incident_text", String::from_utf8(text).unwrap());
     insta::assert_snapshot!("reach_incident_json", json);
 }
+
+#[test]
+fn reach_groups_classes_with_one_outcome() {
+    use netfilter_model::model::Backend;
+    let eps: Vec<String> = (0..12).map(|i| format!("cali{i:011x}")).collect();
+    let refs: Vec<&str> = eps.iter().map(String::as_str).collect();
+    let rs = builder::ruleset(vec![scenarios::calico_filter(Backend::Nft, &refs)]);
+    let pattern = IfacePattern::Prefix("cali".into());
+    let pkt = scenarios::pod_packet();
+    let rep = reach(&rs, &pattern, &pkt, &TraceOptions::default()).unwrap();
+    assert_eq!(rep.classes.len(), 13);
+    let mut text = Vec::new();
+    trace_text::write_reach(&mut text, &pattern, &pkt, &rep).unwrap();
+    insta::assert_snapshot!("reach_grouped_text", String::from_utf8(text).unwrap());
+}

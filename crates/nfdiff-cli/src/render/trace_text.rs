@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use netfilter_model::model::{CtStateSet, IfacePattern};
 use netfilter_model::trace::{
-    FinalVerdict, Packet, ReachReport, RuleRef, Step, StepEvent, TracePath, TraceReport,
+    ClassTrace, FinalVerdict, Packet, ReachReport, RuleRef, Step, StepEvent, TracePath, TraceReport,
 };
 
 fn verdict_word(v: FinalVerdict) -> &'static str {
@@ -161,13 +161,24 @@ pub fn write_trace(out: &mut impl Write, pkt: &Packet, rep: &TraceReport) -> io:
     Ok(())
 }
 
-/// Writes a reach report for people: one block per interface class.
+/// A class in words, with its witness unless the class is that one name.
+fn class_label(c: &ClassTrace) -> String {
+    if c.description == format!("`{}`", c.example) {
+        c.description.clone()
+    } else {
+        format!("{} (e.g. {})", c.description, c.example)
+    }
+}
+
+/// Writes a reach report for people: one block per distinct outcome, listing the interface
+/// classes that share it (so ten thousand endpoints that pass read as one block).
 pub fn write_reach(
     out: &mut impl Write,
     pattern: &IfacePattern,
     pkt: &Packet,
     rep: &ReachReport,
 ) -> io::Result<()> {
+    const LISTED: usize = 10;
     let mut base = pkt.clone();
     base.iif = Some(format!("{pattern}").trim_matches('"').to_string());
     writeln!(out, "Packet: {}", describe_packet(&base))?;
@@ -183,10 +194,30 @@ pub fn write_reach(
         rep.classes.len() - dropped,
         dropped
     )?;
-    for c in &rep.classes {
+    // Group classes by their rendered outcome, in order of first appearance.
+    let mut groups: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
+    for (i, c) in rep.classes.iter().enumerate() {
+        let mut summary = Vec::new();
+        write_summary(&mut summary, &c.trace, "  ")?;
+        match groups.iter_mut().find(|(s, _)| *s == summary) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((summary, vec![i])),
+        }
+    }
+    for (summary, members) in &groups {
         writeln!(out)?;
-        writeln!(out, "{} (e.g. {}):", c.description, c.example)?;
-        write_summary(out, &c.trace, "  ")?;
+        if let [only] = members.as_slice() {
+            writeln!(out, "{}:", class_label(&rep.classes[*only]))?;
+        } else {
+            writeln!(out, "{} classes:", members.len())?;
+            for &i in members.iter().take(LISTED) {
+                writeln!(out, "  - {}", class_label(&rep.classes[i]))?;
+            }
+            if members.len() > LISTED {
+                writeln!(out, "  - and {} more", members.len() - LISTED)?;
+            }
+        }
+        out.write_all(summary)?;
     }
     Ok(())
 }
