@@ -226,30 +226,27 @@ impl TraceIndex<'_> {
                 ""
             };
             for g in groups {
-                let chains: Vec<ChainId> = match only {
-                    None => g.chains.clone(),
-                    Some(b) => g
-                        .chains
-                        .iter()
-                        .copied()
-                        .filter(|id| self.tables[id.0].table.backend == b)
-                        .collect(),
-                };
-                if chains.is_empty() {
-                    continue;
-                }
-                let orders: Vec<Vec<ChainId>> = if only.is_some() {
-                    vec![chains]
-                } else {
-                    g.orders
-                        .iter()
-                        .map(|o| o.iter().map(|&i| g.chains[i]).collect())
-                        .collect()
+                let filtered: Vec<Vec<ChainId>>;
+                let orders: &[Vec<ChainId>] = match only {
+                    None => &g.order_ids,
+                    Some(b) => {
+                        let c: Vec<ChainId> = g
+                            .chains
+                            .iter()
+                            .copied()
+                            .filter(|id| self.tables[id.0].table.backend == b)
+                            .collect();
+                        if c.is_empty() {
+                            continue;
+                        }
+                        filtered = vec![c];
+                        &filtered
+                    }
                 };
                 let mut next: Vec<Branch> = Vec::new();
                 for br in frontier {
                     for (oi, order) in orders.iter().enumerate() {
-                        let mut b = if oi == 0 {
+                        let b = if oi == 0 {
                             br.clone()
                         } else {
                             if budget.branches >= opts.max_branches {
@@ -262,7 +259,6 @@ impl TraceIndex<'_> {
                                 .push(order.iter().map(|&id| self.chain_ref(id)).collect());
                             b
                         };
-                        b.steps.reserve(4);
                         self.run_group(
                             Work {
                                 br: b,
@@ -774,7 +770,9 @@ impl TraceIndex<'_> {
                         path: w.loop_path(self, id),
                     });
                 }
-                if w.stack.len() >= opts.max_depth {
+                // A goto below the base chain replaces its frame; everything else pushes one.
+                let grows = !is_goto || w.stack.len() <= 1;
+                if grows && w.stack.len() >= opts.max_depth {
                     return Err(TraceError::TooDeep {
                         limit: opts.max_depth,
                         chain: chain_label(self, id),

@@ -110,8 +110,8 @@ impl ChainSkip {
 pub(crate) struct Group {
     pub(crate) priority: i32,
     pub(crate) chains: Vec<ChainId>,
-    /// Orders to evaluate, as permutations of `chains` positions; the first is the listing order.
-    pub(crate) orders: Vec<Vec<usize>>,
+    /// Orders to evaluate, as permutations of `chains`; the first is the listing order.
+    pub(crate) order_ids: Vec<Vec<ChainId>>,
 }
 
 /// A ruleset indexed for tracing. Build it once and trace many packets with it.
@@ -234,7 +234,7 @@ impl<'a> TraceIndex<'a> {
                         _ => groups.push(Group {
                             priority: p,
                             chains: vec![id],
-                            orders: Vec::new(),
+                            order_ids: Vec::new(),
                         }),
                     }
                 }
@@ -244,7 +244,10 @@ impl<'a> TraceIndex<'a> {
                         .iter()
                         .map(|id| effects.get(id).copied().unwrap_or_default())
                         .collect();
-                    g.orders = orders_for(&eff);
+                    g.order_ids = orders_for(&eff)
+                        .into_iter()
+                        .map(|o| o.into_iter().map(|i| g.chains[i]).collect())
+                        .collect();
                 }
                 self.hooks.insert((hook.clone(), v6), groups);
             }
