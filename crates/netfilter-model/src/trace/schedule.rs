@@ -134,6 +134,7 @@ impl<'a> TraceIndex<'a> {
     pub fn new(rs: &'a Ruleset) -> TraceIndex<'a> {
         let mut tables = Vec::with_capacity(rs.tables.len());
         let mut ignored = 0usize;
+        let mut off_path = 0usize;
         for t in &rs.tables {
             let mut chains = HashMap::with_capacity(t.chains.len());
             for (i, c) in t.chains.iter().enumerate() {
@@ -175,6 +176,22 @@ impl<'a> TraceIndex<'a> {
                 .collect();
             if !(t.family.sees_ipv4() || t.family.sees_ipv6()) {
                 ignored += t.chains.iter().filter(|c| c.base.is_some()).count();
+            } else {
+                off_path += t
+                    .chains
+                    .iter()
+                    .filter_map(|c| c.base.as_ref())
+                    .filter(|b| {
+                        !matches!(
+                            b.hook,
+                            Hook::Prerouting
+                                | Hook::Input
+                                | Hook::Forward
+                                | Hook::Output
+                                | Hook::Postrouting
+                        )
+                    })
+                    .count();
             }
             tables.push(TableIndex {
                 table: t,
@@ -189,6 +206,11 @@ impl<'a> TraceIndex<'a> {
         if ignored > 0 {
             notes.push(format!(
                 "{ignored} base chain(s) of arp, bridge or netdev tables are not on the IP path and were not traced"
+            ));
+        }
+        if off_path > 0 {
+            notes.push(format!(
+                "{off_path} base chain(s) on ingress, egress or unknown hooks were not traced"
             ));
         }
         let mut idx = TraceIndex {

@@ -168,6 +168,19 @@ fn families_and_paths() {
         fwd(Backend::Nft, Family::Ip6, "v6", 0, Policy::Drop, vec![]),
         table(
             Backend::Nft,
+            Family::Inet,
+            "ingress",
+            vec![base(
+                "ing",
+                ChainType::Filter,
+                Hook::Ingress,
+                -500,
+                Policy::Drop,
+                vec![],
+            )],
+        ),
+        table(
+            Backend::Nft,
             Family::Arp,
             "arp",
             vec![base(
@@ -217,6 +230,11 @@ fn families_and_paths() {
     assert_eq!(rep.verdict, FinalVerdict::Accept);
     assert!(rep.decided_by.is_none());
     assert!(rep.notes.iter().any(|n| n.contains("arp")));
+    assert!(
+        rep.notes.iter().any(|n| n.contains("ingress")),
+        "{:?}",
+        rep.notes
+    );
     p.path = TracePath::Input;
     let rep = trace(&rs, &p, &TraceOptions::default()).unwrap();
     assert_eq!(rep.decided_by.unwrap().comment.as_deref(), Some("in"));
