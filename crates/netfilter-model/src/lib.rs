@@ -12,5 +12,6 @@ pub mod error;
 pub mod export;
 pub mod model;
 pub mod parse;
+pub mod trace;
 
 pub use error::{Error, ParseError, Position, Result};

@@ -81,4 +81,72 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Trace one packet through both backends: which rule decides its fate.
+    Trace {
+        /// Sources: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Input interface (forward and input paths).
+        #[arg(long, value_name = "NAME")]
+        iif: Option<String>,
+        /// Packet fields.
+        #[command(flatten)]
+        packet: PacketArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Trace a packet once per class of input-interface names (`--iif 'cali*'`).
+    Reach {
+        /// Sources: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Input-interface pattern: a name, or a prefix written `cali*` or `cali+`.
+        #[arg(long, value_name = "PATTERN")]
+        iif: String,
+        /// Packet fields.
+        #[command(flatten)]
+        packet: PacketArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+/// The packet fields of `trace` and `reach`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PacketArgs {
+    /// Output interface (forward and output paths).
+    #[arg(long, value_name = "NAME")]
+    pub oif: Option<String>,
+    /// Source address.
+    #[arg(long, value_name = "ADDR")]
+    pub src: String,
+    /// Destination address.
+    #[arg(long, value_name = "ADDR")]
+    pub dst: String,
+    /// Layer-4 protocol (`tcp`, `udp`, `icmp`, a number); unknown when absent.
+    #[arg(long, value_name = "PROTO")]
+    pub proto: Option<String>,
+    /// Source port.
+    #[arg(long, value_name = "PORT")]
+    pub sport: Option<String>,
+    /// Destination port.
+    #[arg(long, value_name = "PORT")]
+    pub dport: Option<String>,
+    /// ICMP type (number or name such as `echo-request`).
+    #[arg(long, value_name = "TYPE")]
+    pub icmp_type: Option<String>,
+    /// Conntrack state: new, established, related, invalid, untracked.
+    #[arg(long, value_name = "STATE", default_value = "new")]
+    pub ct_state: String,
+    /// Packet mark on entry (`0x4000` or decimal).
+    #[arg(long, value_name = "MARK")]
+    pub mark: Option<String>,
+    /// Connection mark on entry.
+    #[arg(long, value_name = "MARK")]
+    pub ct_mark: Option<String>,
+    /// Way through the host: forward, input or output.
+    #[arg(long, value_name = "PATH", default_value = "forward")]
+    pub path: String,
 }

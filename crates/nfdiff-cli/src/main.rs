@@ -6,6 +6,7 @@ mod input;
 mod mode;
 mod render;
 mod run;
+mod trace_args;
 
 use std::process::ExitCode;
 

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use anyhow::{Context, Result};
 use clap::Parser;
 use netfilter_model::diff::{diff_rulesets, RulesetDiff};
+use netfilter_model::trace::TraceOptions;
 
 use crate::args::{Args, DiffFormat, OutputFormat};
 use crate::exit::{self, Status};
@@ -70,6 +71,36 @@ pub fn run() -> Result<Status> {
                 DiffFormat::Markdown => render::diff_markdown::write(&mut out, &d, &view)?,
             }
             diff_status(&d)
+        }
+        Mode::Trace {
+            sources,
+            packet,
+            format,
+        } => {
+            let rs = load_sources(&sources)?;
+            let rep = netfilter_model::trace::trace(&rs, &packet, &TraceOptions::default())?;
+            match format {
+                OutputFormat::Text => render::trace_text::write_trace(&mut out, &packet, &rep)?,
+                OutputFormat::Json => render::trace_json::write_trace(&mut out, &rep)?,
+            }
+            exit::SUCCESS
+        }
+        Mode::Reach {
+            sources,
+            pattern,
+            packet,
+            format,
+        } => {
+            let rs = load_sources(&sources)?;
+            let rep =
+                netfilter_model::trace::reach(&rs, &pattern, &packet, &TraceOptions::default())?;
+            match format {
+                OutputFormat::Text => {
+                    render::trace_text::write_reach(&mut out, &pattern, &packet, &rep)?
+                }
+                OutputFormat::Json => render::trace_json::write_reach(&mut out, &rep)?,
+            }
+            exit::SUCCESS
         }
     };
     out.flush()?;

@@ -10,3 +10,7 @@ pub mod style;
 
 #[cfg(test)]
 mod diff_tests;
+pub mod trace_json;
+#[cfg(test)]
+mod trace_snapshots;
+pub mod trace_text;

@@ -1,0 +1,32 @@
+//! Errors of the tracer: bad queries, jump cycles, work limits.
+
+/// Why a trace could not be completed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TraceError {
+    /// The query is not a packet the tracer can follow.
+    #[error("invalid packet: {0}")]
+    InvalidPacket(String),
+    /// A chain jumps (directly or not) to a chain already on the call stack.
+    #[error("jump cycle: {}", path.join(" -> "))]
+    JumpCycle {
+        /// The chains of the cycle, `backend family table chain`, the repeated one last.
+        path: Vec<String>,
+    },
+    /// The call stack grew deeper than the limit.
+    #[error("chain graph deeper than {limit} calls at {chain}")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// Where the limit was hit.
+        chain: String,
+    },
+    /// The trace evaluated more rules than its budget allows (a goto loop, or a huge ruleset).
+    #[error("trace stopped after {budget} rule evaluations (a goto loop?) in {chain}")]
+    BudgetExceeded {
+        /// The budget.
+        budget: u64,
+        /// Where it ran out.
+        chain: String,
+    },
+}

@@ -1,0 +1,49 @@
+//! The packet tracer: which rule, in which backend, decides a packet's fate.
+//!
+//! Semantics follow DESIGN.md ("Tracing semantics"): hooks in kernel order, every base chain
+//! of every table of both backends by priority, equal priorities in every order that matters,
+//! accept ending only the base chain, drop final, three-valued matching, interface classes.
+
+mod error;
+mod eval;
+mod ifclass;
+mod matching;
+mod nat;
+mod options;
+mod packet;
+mod path;
+mod prefilter;
+mod reach;
+mod report;
+mod schedule;
+mod sets;
+mod vmap;
+
+pub use error::TraceError;
+pub use ifclass::{iface_classes, IfaceClass, IFNAME_MAX};
+pub use matching::Truth;
+pub use options::TraceOptions;
+pub use packet::Packet;
+pub use path::TracePath;
+pub use report::{
+    Alternative, Assumption, ChainRef, ClassTrace, FinalVerdict, Overruled, ReachReport, RuleRef,
+    Step, StepEvent, TraceReport,
+};
+pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
+
+use crate::model::{IfacePattern, Ruleset};
+
+/// Traces one packet through a ruleset (indexing it first; use [`TraceIndex`] for many packets).
+pub fn trace(rs: &Ruleset, pkt: &Packet, opts: &TraceOptions) -> Result<TraceReport, TraceError> {
+    TraceIndex::new(rs).trace(pkt, opts)
+}
+
+/// Traces a packet once per interface-name class of the input-interface pattern.
+pub fn reach(
+    rs: &Ruleset,
+    pattern: &IfacePattern,
+    base: &Packet,
+    opts: &TraceOptions,
+) -> Result<ReachReport, TraceError> {
+    TraceIndex::new(rs).reach(pattern, base, opts)
+}

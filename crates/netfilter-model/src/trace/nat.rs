@@ -1,0 +1,123 @@
+//! Address translation: how a NAT statement rewrites what later hooks see.
+
+use std::net::IpAddr;
+
+use crate::model::{NatKind, Statement};
+
+use super::matching::PktState;
+
+/// The first address of `10.0.0.1`, `10.0.0.1-10.0.0.9`, `[fe80::1]`, `10.0.0.1:80`.
+fn first_addr(s: &str) -> Option<(IpAddr, Option<&str>)> {
+    let s = s.trim();
+    let first = s.split('-').next().unwrap_or(s).trim();
+    if let Ok(a) = first.parse::<IpAddr>() {
+        return Some((a, None));
+    }
+    let first = s.split_once('-').map_or(s, |(a, _)| a);
+    if let Some(rest) = first.strip_prefix('[') {
+        let (a, tail) = rest.split_once(']')?;
+        return Some((a.parse().ok()?, tail.strip_prefix(':')));
+    }
+    let (a, p) = first.rsplit_once(':')?;
+    Some((a.parse().ok()?, Some(p)))
+}
+
+fn first_port(s: &str) -> Option<u16> {
+    s.trim().split('-').next()?.trim().parse().ok()
+}
+
+/// Applies a NAT statement to the packet state. Returns a description of what changed,
+/// or `None` when the statement is not a NAT statement.
+pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
+    let Statement::Nat {
+        kind, addr, port, ..
+    } = stmt
+    else {
+        return None;
+    };
+    let parsed = addr.as_deref().and_then(first_addr);
+    let port = port
+        .as_deref()
+        .and_then(first_port)
+        .or_else(|| parsed.and_then(|(_, p)| p).and_then(first_port));
+    let addr = parsed.map(|(a, _)| a);
+    let mut desc = format!("{stmt}");
+    match kind {
+        NatKind::Dnat => {
+            st.dnat = true;
+            if let Some(a) = addr.filter(|a| a.is_ipv6() == st.dst.is_ipv6()) {
+                st.dst = a;
+            }
+            if port.is_some() {
+                st.dport = port;
+            }
+            desc.push_str(&format!(
+                ": destination is now {}",
+                endpoint(st.dst, st.dport)
+            ));
+        }
+        NatKind::Redirect => {
+            st.dnat = true;
+            if port.is_some() {
+                st.dport = port;
+            }
+            desc.push_str(": to the node itself");
+        }
+        NatKind::Snat => {
+            st.snat = true;
+            if let Some(a) = addr.filter(|a| a.is_ipv6() == st.src.is_ipv6()) {
+                st.src = a;
+            }
+            if port.is_some() {
+                st.sport = port;
+            }
+            desc.push_str(&format!(": source is now {}", endpoint(st.src, st.sport)));
+        }
+        NatKind::Masquerade => {
+            st.snat = true;
+            desc.push_str(": source becomes the output interface's address");
+        }
+    }
+    Some(desc)
+}
+
+fn endpoint(a: IpAddr, p: Option<u16>) -> String {
+    match (a, p) {
+        (IpAddr::V6(a), Some(p)) => format!("[{a}]:{p}"),
+        (a, Some(p)) => format!("{a}:{p}"),
+        (a, None) => a.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::packet::Packet;
+
+    #[test]
+    fn dnat_rewrites_destination() {
+        let p = Packet::new("10.0.0.1".parse().unwrap(), "10.96.0.10".parse().unwrap());
+        let mut st = PktState::from_packet(&p);
+        let s = Statement::Nat {
+            kind: NatKind::Dnat,
+            addr: Some("10.244.1.5:8080".into()),
+            port: None,
+            flags: vec![],
+        };
+        let d = apply_nat(&s, &mut st).unwrap();
+        assert_eq!(st.dst, "10.244.1.5".parse::<IpAddr>().unwrap());
+        assert_eq!(st.dport, Some(8080));
+        assert!(st.dnat);
+        assert!(d.contains("10.244.1.5:8080"), "{d}");
+        let s = Statement::Nat {
+            kind: NatKind::Snat,
+            addr: Some("192.168.0.1-192.168.0.9".into()),
+            port: Some("1024-2000".into()),
+            flags: vec![],
+        };
+        apply_nat(&s, &mut st).unwrap();
+        assert_eq!(st.src, "192.168.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(st.sport, Some(1024));
+        assert!(apply_nat(&Statement::Notrack, &mut st).is_none());
+    }
+}

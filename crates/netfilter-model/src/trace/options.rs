@@ -1,0 +1,24 @@
+//! Limits that keep a trace bounded, whatever the ruleset.
+
+/// Work limits of one trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceOptions {
+    /// Rule evaluations allowed for one packet over all branches; beyond, the trace fails
+    /// with [`TraceError::BudgetExceeded`](super::TraceError::BudgetExceeded).
+    pub max_steps: u64,
+    /// Deepest call stack of jumps allowed (the kernel's nf_tables limit is 16 nested jumps).
+    pub max_depth: usize,
+    /// Most branches (undecidable matches, equal-priority orders) followed; beyond, further
+    /// undecidable matches are assumed to hold and a note says so.
+    pub max_branches: usize,
+}
+
+impl Default for TraceOptions {
+    fn default() -> TraceOptions {
+        TraceOptions {
+            max_steps: 2_000_000,
+            max_depth: 64,
+            max_branches: 256,
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Verdict maps: parsing `KEY vmap { ... }` / `KEY vmap @name` and choosing the element.
+
+use std::collections::HashMap;
+
+use crate::model::{Protocol, SetKey, Verdict};
+
+use super::matching::{key_val, Ctx};
+use super::sets::{split_top, KeyVal, Lookup, ParsedSet};
+
+/// One field of a verdict-map key, with the protocol or family it depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VKey {
+    key: SetKey,
+    /// `tcp dport` needs TCP.
+    proto: Option<Protocol>,
+    /// `ip saddr` needs IPv4 (`Some(false)`), `ip6 saddr` IPv6 (`Some(true)`).
+    v6: Option<bool>,
+}
+
+/// Where the elements live.
+#[derive(Debug, Clone)]
+enum Elements {
+    /// An anonymous map `{ ... }`, parsed.
+    Inline(ParsedSet),
+    /// A named map of the table.
+    Named(String),
+}
+
+/// A verdict map parsed from its nft text.
+#[derive(Debug, Clone)]
+pub(crate) struct VmapSpec {
+    keys: Result<Vec<VKey>, String>,
+    elements: Elements,
+}
+
+/// What a verdict-map lookup gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum VmapOutcome {
+    /// This element matched; its verdict and its text.
+    Hit(Verdict, String),
+    /// No element matched: the rule does nothing.
+    Miss,
+    /// Undecidable: the possible outcomes (`None` = no element), and why.
+    Maybe(Vec<(Option<Verdict>, String)>, String),
+}
+
+/// Parses nft's verdict text: `accept`, `drop`, `jump x`, `goto x`, `return`, ...
+pub(crate) fn parse_verdict(s: &str) -> Option<Verdict> {
+    let s = s.trim();
+    let mut it = s.splitn(2, ' ');
+    let head = it.next()?;
+    let arg = it.next().map(|a| a.trim().trim_matches('"').to_string());
+    Some(match (head, arg) {
+        ("accept", None) => Verdict::Accept,
+        ("drop", None) => Verdict::Drop,
+        ("reject", w) => Verdict::Reject { with: w },
+        ("return", None) => Verdict::Return,
+        ("continue", None) => Verdict::Continue,
+        ("jump", Some(c)) => Verdict::Jump(c),
+        ("goto", Some(c)) => Verdict::Goto(c),
+        ("queue", a) => Verdict::Queue(a.unwrap_or_default()),
+        _ => return None,
+    })
+}
+
+fn parse_key(s: &str) -> Result<VKey, String> {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let k = |key, proto, v6| Ok(VKey { key, proto, v6 });
+    match words.as_slice() {
+        ["iifname"] | ["meta", "iifname"] => k(SetKey::IifName, None, None),
+        ["oifname"] | ["meta", "oifname"] => k(SetKey::OifName, None, None),
+        [fam @ ("ip" | "ip6"), dir @ ("saddr" | "daddr")] => k(
+            if *dir == "saddr" {
+                SetKey::Saddr
+            } else {
+                SetKey::Daddr
+            },
+            None,
+            Some(*fam == "ip6"),
+        ),
+        [p @ ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th"), dir @ ("sport" | "dport")] => k(
+            if *dir == "sport" {
+                SetKey::Sport
+            } else {
+                SetKey::Dport
+            },
+            if *p == "th" { None } else { Protocol::parse(p) },
+            None,
+        ),
+        ["meta", "mark"] | ["mark"] => k(SetKey::Mark, None, None),
+        ["meta", "l4proto"] | ["ip", "protocol"] | ["ip6", "nexthdr"] => {
+            k(SetKey::L4Proto, None, None)
+        }
+        _ => Err(format!("verdict-map key `{s}` is not evaluated")),
+    }
+}
+
+impl VmapSpec {
+    /// Parses the whole verdict-map expression, e.g. `iifname vmap { "a" : jump b }`.
+    pub(crate) fn parse(text: &str) -> VmapSpec {
+        let (key_text, rest) = match text.split_once(" vmap ") {
+            Some((k, r)) => (k.trim(), r.trim()),
+            None => {
+                return VmapSpec {
+                    keys: Err(format!("`{text}` is not a verdict map")),
+                    elements: Elements::Inline(ParsedSet::default()),
+                }
+            }
+        };
+        let keys: Result<Vec<VKey>, String> = split_top(key_text, " . ")
+            .into_iter()
+            .map(parse_key)
+            .collect();
+        let elements = if let Some(name) = rest.strip_prefix('@') {
+            Elements::Named(name.trim().to_string())
+        } else {
+            let inner = rest.trim_start_matches('{').trim_end_matches('}').trim();
+            let parts = split_top(inner, ",");
+            Elements::Inline(ParsedSet::parse(
+                parts.into_iter().map(str::trim).filter(|p| !p.is_empty()),
+            ))
+        };
+        VmapSpec { keys, elements }
+    }
+
+    /// The elements' set: inline, or the named map of the table.
+    fn set<'s>(&'s self, sets: &'s HashMap<String, ParsedSet>) -> Option<&'s ParsedSet> {
+        match &self.elements {
+            Elements::Inline(s) => Some(s),
+            Elements::Named(n) => sets.get(n),
+        }
+    }
+
+    /// Every literal element key of the map (for interface classes).
+    pub(crate) fn inline_set(&self) -> Option<&ParsedSet> {
+        match &self.elements {
+            Elements::Inline(s) => Some(s),
+            Elements::Named(_) => None,
+        }
+    }
+
+    /// Looks the packet up.
+    pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> VmapOutcome {
+        let Some(set) = self.set(ctx.sets) else {
+            let name = match &self.elements {
+                Elements::Named(n) => n.as_str(),
+                Elements::Inline(_) => "",
+            };
+            return VmapOutcome::Maybe(
+                vec![(None, String::new())],
+                format!("verdict map `{name}` is not in the dump"),
+            );
+        };
+        let verdict_of = |i: usize| -> Option<Verdict> {
+            set.elements
+                .get(i)
+                .and_then(|e| e.data.as_deref())
+                .and_then(parse_verdict)
+        };
+        let all_options = |reason: String| {
+            let mut opts: Vec<(Option<Verdict>, String)> = Vec::new();
+            for (i, raw) in set.raw.iter().enumerate() {
+                let v = verdict_of(i);
+                if v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
+                    opts.push((v, raw.clone()));
+                }
+            }
+            opts.push((None, String::new()));
+            VmapOutcome::Maybe(opts, reason)
+        };
+        let keys = match &self.keys {
+            Ok(k) => k,
+            Err(r) => return all_options(r.clone()),
+        };
+        let mut vals = Vec::with_capacity(keys.len());
+        for k in keys {
+            if let Some(want) = k.proto {
+                match ctx.pkt.proto {
+                    None => {
+                        vals.push(KeyVal::Unknown(format!(
+                            "the query gives no protocol (map key needs {want})"
+                        )));
+                        continue;
+                    }
+                    Some(p) if p != want => return VmapOutcome::Miss,
+                    _ => {}
+                }
+            }
+            if let Some(v6) = k.v6 {
+                if v6 != ctx.pkt.is_ipv6() {
+                    return VmapOutcome::Miss;
+                }
+            }
+            vals.push(key_val(&k.key, ctx));
+        }
+        match set.lookup(&vals) {
+            Lookup::Found(i) => match verdict_of(i) {
+                Some(v) => VmapOutcome::Hit(v, set.raw[i].clone()),
+                None => VmapOutcome::Maybe(
+                    vec![(None, set.raw[i].clone())],
+                    format!("verdict of element `{}` is not understood", set.raw[i]),
+                ),
+            },
+            Lookup::NotFound => VmapOutcome::Miss,
+            Lookup::Maybe(cands, reason) => {
+                let mut opts: Vec<(Option<Verdict>, String)> = Vec::new();
+                for i in cands {
+                    let v = verdict_of(i);
+                    if v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
+                        opts.push((v, set.raw[i].clone()));
+                    }
+                }
+                opts.push((None, String::new()));
+                VmapOutcome::Maybe(opts, reason)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::matching::PktState;
+    use crate::trace::packet::Packet;
+
+    #[test]
+    fn parses_and_evaluates() {
+        let v = VmapSpec::parse(
+            "iifname vmap { \"cali1\" : jump cali-fw-cali1, \"cali2\" : goto x, \"eth*\" : drop }",
+        );
+        let mut p = Packet::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        p.iif = Some("cali2".into());
+        let st = PktState::from_packet(&p);
+        let sets = HashMap::new();
+        let mk = |iif: &'static str| Ctx {
+            pkt: &p,
+            st: &st,
+            iif,
+            oif: "",
+            sets: &sets,
+        };
+        assert_eq!(
+            v.eval(&mk("cali2")),
+            VmapOutcome::Hit(Verdict::Goto("x".into()), "\"cali2\" : goto x".into())
+        );
+        assert!(matches!(
+            v.eval(&mk("eth7")),
+            VmapOutcome::Hit(Verdict::Drop, _)
+        ));
+        assert_eq!(v.eval(&mk("lo")), VmapOutcome::Miss);
+        let named = VmapSpec::parse("ip saddr . tcp dport vmap @m");
+        assert!(matches!(named.eval(&mk("lo")), VmapOutcome::Maybe(..)));
+        let mut sets2 = HashMap::new();
+        sets2.insert(
+            "m".to_string(),
+            ParsedSet::parse(["10.0.0.0/8 . 22 : accept"]),
+        );
+        p.proto = Some(Protocol::TCP);
+        p.dport = Some(22);
+        let st2 = PktState::from_packet(&p);
+        let c = Ctx {
+            pkt: &p,
+            st: &st2,
+            iif: "",
+            oif: "",
+            sets: &sets2,
+        };
+        assert!(matches!(
+            named.eval(&c),
+            VmapOutcome::Hit(Verdict::Accept, _)
+        ));
+        assert_eq!(parse_verdict("jump foo"), Some(Verdict::Jump("foo".into())));
+        assert_eq!(parse_verdict("bogus"), None);
+    }
+}

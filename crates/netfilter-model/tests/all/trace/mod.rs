@@ -1,0 +1,10 @@
+//! Tracer tests on rulesets built with the model types (the parsers land separately).
+
+pub mod builder;
+pub mod scenarios;
+
+mod limits;
+mod perf;
+mod randomized;
+mod scenario_tests;
+mod semantics;

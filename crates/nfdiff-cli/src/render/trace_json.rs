@@ -1,0 +1,168 @@
+//! JSON rendering of trace and reach reports through dedicated view types (the wire format
+//! of DESIGN.md: `verdict`, `decided_by`, `alternatives`, `order_dependent`, `uncertain`, `steps`).
+
+use std::io::{self, Write};
+
+use netfilter_model::trace::{Alternative, Assumption, ReachReport, RuleRef, Step, TraceReport};
+use serde::Serialize;
+
+/// A deciding rule or policy.
+#[derive(Serialize)]
+struct RuleView<'a> {
+    backend: &'static str,
+    family: &'static str,
+    table: &'a str,
+    chain: &'a str,
+    index: Option<usize>,
+    policy: bool,
+    rule: &'a str,
+    comment: Option<&'a str>,
+}
+
+impl<'a> From<&'a RuleRef> for RuleView<'a> {
+    fn from(r: &'a RuleRef) -> Self {
+        RuleView {
+            backend: r.backend.as_str(),
+            family: r.family.as_str(),
+            table: &r.table,
+            chain: &r.chain,
+            index: r.index,
+            policy: r.policy,
+            rule: &r.rule,
+            comment: r.comment.as_deref(),
+        }
+    }
+}
+
+/// An assumption about an undecidable match.
+#[derive(Serialize)]
+struct AssumptionView<'a> {
+    rule: RuleView<'a>,
+    holds: bool,
+    reason: &'a str,
+}
+
+impl<'a> From<&'a Assumption> for AssumptionView<'a> {
+    fn from(a: &'a Assumption) -> Self {
+        AssumptionView {
+            rule: (&a.rule).into(),
+            holds: a.holds,
+            reason: &a.reason,
+        }
+    }
+}
+
+/// Another outcome and what leads to it.
+#[derive(Serialize)]
+struct AlternativeView<'a> {
+    verdict: &'static str,
+    decided_by: Option<RuleView<'a>>,
+    /// Reordered equal-priority groups: chains as `backend family table chain`, in run order.
+    order: Vec<Vec<String>>,
+    assumptions: Vec<AssumptionView<'a>>,
+}
+
+impl<'a> From<&'a Alternative> for AlternativeView<'a> {
+    fn from(a: &'a Alternative) -> Self {
+        AlternativeView {
+            verdict: a.verdict.as_str(),
+            decided_by: a.decided_by.as_ref().map(Into::into),
+            order: a
+                .order
+                .iter()
+                .map(|g| g.iter().map(|c| c.to_string()).collect())
+                .collect(),
+            assumptions: a.assumptions.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One step.
+#[derive(Serialize)]
+struct StepView<'a> {
+    hook: &'a str,
+    backend: &'static str,
+    family: &'static str,
+    table: &'a str,
+    chain: &'a str,
+    index: Option<usize>,
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+impl<'a> From<&'a Step> for StepView<'a> {
+    fn from(s: &'a Step) -> Self {
+        StepView {
+            hook: s.hook.as_str(),
+            backend: s.backend.as_str(),
+            family: s.family.as_str(),
+            table: &s.table,
+            chain: &s.chain,
+            index: s.index,
+            event: s.event.as_str(),
+            detail: s.detail.as_deref(),
+        }
+    }
+}
+
+/// The trace object.
+#[derive(Serialize)]
+struct TraceView<'a> {
+    verdict: &'static str,
+    decided_by: Option<RuleView<'a>>,
+    alternatives: Vec<AlternativeView<'a>>,
+    order_dependent: bool,
+    uncertain: bool,
+    steps: Vec<StepView<'a>>,
+}
+
+impl<'a> From<&'a TraceReport> for TraceView<'a> {
+    fn from(r: &'a TraceReport) -> Self {
+        TraceView {
+            verdict: r.verdict.as_str(),
+            decided_by: r.decided_by.as_ref().map(Into::into),
+            alternatives: r.alternatives.iter().map(Into::into).collect(),
+            order_dependent: r.order_dependent,
+            uncertain: r.uncertain,
+            steps: r.steps.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One interface class of `reach`.
+#[derive(Serialize)]
+struct ClassView<'a> {
+    iif: &'a str,
+    example: &'a str,
+    #[serde(flatten)]
+    trace: TraceView<'a>,
+}
+
+#[derive(Serialize)]
+struct ReachView<'a> {
+    classes: Vec<ClassView<'a>>,
+}
+
+/// Writes a trace report as one JSON object.
+pub fn write_trace(out: &mut impl Write, rep: &TraceReport) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &TraceView::from(rep))?;
+    writeln!(out)
+}
+
+/// Writes a reach report as `{"classes": [...]}`.
+pub fn write_reach(out: &mut impl Write, rep: &ReachReport) -> io::Result<()> {
+    let view = ReachView {
+        classes: rep
+            .classes
+            .iter()
+            .map(|c| ClassView {
+                iif: &c.description,
+                example: &c.example,
+                trace: (&c.trace).into(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &view)?;
+    writeln!(out)
+}
