@@ -38,6 +38,10 @@ pub struct Packet {
     pub ct_mark: u32,
     /// The way through the host.
     pub path: TracePath,
+    /// Whether the source address passes the reverse-path check on the input interface
+    /// (`-m rpfilter`, nft `fib saddr . iif oif`). Default `true`: the query describes
+    /// legitimate traffic whose source is routed back through the interface it came in on.
+    pub rpf_valid: bool,
 }
 
 impl Packet {
@@ -57,6 +61,7 @@ impl Packet {
             mark: 0,
             ct_mark: 0,
             path: TracePath::Forward,
+            rpf_valid: true,
         }
     }
 
