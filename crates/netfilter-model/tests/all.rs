@@ -8,4 +8,5 @@ mod all {
     mod nft_json_corpus;
     mod nft_json_kernel;
     mod nft_text;
+    mod nft_twins;
 }

@@ -448,8 +448,14 @@ impl fmt::Display for Statement {
                 Some(m) => write!(f, "tcp option maxseg size set {m}"),
                 None => f.write_str("tcp option maxseg size set rt mtu"),
             },
+            // Object assignments as nft prints them: `ct helper set "ftp"`,
+            // `meta secmark set "x"`; references: `counter name "c"`.
             Statement::ObjectRef { kind, name } => {
-                write!(f, "{kind} name ")?;
+                match kind.as_str() {
+                    "ct helper" | "ct timeout" | "ct expectation" => write!(f, "{kind} set ")?,
+                    "secmark" => f.write_str("meta secmark set ")?,
+                    _ => write!(f, "{kind} name ")?,
+                }
                 quote(f, name)
             }
             Statement::Other {

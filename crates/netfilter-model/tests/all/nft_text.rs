@@ -420,7 +420,7 @@ fn kernel_native_listing_round_trip() {
     assert_eq!(
         chain_texts(&listed, "web", "input"),
         [
-            r#"iifname vmap { "lo" : accept, "eth0" : jump from_eth0 }"#,
+            r#"iifname vmap { "eth0" : jump from_eth0, "lo" : accept }"#,
             r#"ct state established,related accept comment "return traffic""#,
         ]
     );

@@ -556,7 +556,8 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     }
     if word(toks, j) == Some("vmap") {
         let end = skip_value(toks, j + 1)?;
-        return Some((Parsed::Vmap(join(&toks[i..end])), end));
+        let kept = strip_counter_values(&toks[i..end]);
+        return Some((Parsed::Vmap(join(&kept)), end));
     }
     if word(toks, j) == Some("map") {
         return None;
