@@ -1,6 +1,7 @@
 //! The single integration-test binary of `netfilter_model`; each submodule covers one area.
 
 mod all {
+    mod cross_format;
     mod diff;
     mod diff_fixtures;
     mod iptables_save;

@@ -330,7 +330,16 @@ fn normalize_match(m: &mut Match) {
             *value &= *mask;
         }
         MatchKind::Mac { addr } => *addr = addr.to_ascii_lowercase(),
-        MatchKind::Other { args, .. } => *args = sort_anonymous_sets(args),
+        MatchKind::Other { module, args, .. } => {
+            if module == "nft" {
+                if let Some(rp) = rpfilter_args(args) {
+                    *module = "rpfilter".to_string();
+                    *args = rp;
+                    return;
+                }
+            }
+            *args = sort_anonymous_sets(args);
+        }
         // 5 is the kernel's default burst; iptables-save and nft omit it, nft JSON prints it.
         MatchKind::Limit { burst, .. } if *burst == Some(5) => *burst = None,
         MatchKind::Statistic {
@@ -343,6 +352,38 @@ fn normalize_match(m: &mut Match) {
         }
         _ => {}
     }
+}
+
+/// iptables-nft translates `-m rpfilter` into nft's `fib saddr [. mark] [. iif] oif 0`
+/// (`oif missing` / `check missing` in newer nft): the options iptables-save prints for it
+/// (`--loose` without `. iif`, `--validmark` with `. mark`, `--invert` for `0`/`missing`).
+fn rpfilter_args(nft: &str) -> Option<String> {
+    let w: Vec<&str> = nft.split(' ').collect();
+    let rest = w.strip_prefix(&["fib", "saddr"])?;
+    let (mark, rest) = match rest.strip_prefix(&[".", "mark"]) {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let (iif, rest) = match rest.strip_prefix(&[".", "iif"]) {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let invert = match rest {
+        ["oif" | "check", "0" | "missing"] => true,
+        ["oif" | "check", "!=", "0"] | ["oif" | "check", "exists"] => false,
+        _ => return None,
+    };
+    let mut args = Vec::new();
+    if !iif {
+        args.push("--loose");
+    }
+    if mark {
+        args.push("--validmark");
+    }
+    if invert {
+        args.push("--invert");
+    }
+    Some(args.join(" "))
 }
 
 /// The probability as the kernel stores it (`xt_statistic`: `lround(p * 2^31)` out of 2^31,
@@ -360,6 +401,25 @@ fn kernel_probability(p: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::kernel_probability;
+
+    #[test]
+    fn nft_fib_reverse_path_checks_are_rpfilter() {
+        use super::rpfilter_args;
+        assert_eq!(
+            rpfilter_args("fib saddr . mark . iif oif 0").as_deref(),
+            Some("--validmark --invert")
+        );
+        assert_eq!(
+            rpfilter_args("fib saddr . iif check missing").as_deref(),
+            Some("--invert")
+        );
+        assert_eq!(
+            rpfilter_args("fib saddr oif != 0").as_deref(),
+            Some("--loose")
+        );
+        assert_eq!(rpfilter_args("fib daddr . iif oif 0"), None);
+        assert_eq!(rpfilter_args("fib saddr . iif oif eth0"), None);
+    }
 
     #[test]
     fn probabilities_compare_as_the_kernel_stores_them() {
