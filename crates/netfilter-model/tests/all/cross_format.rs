@@ -160,3 +160,101 @@ fn captured_fixtures_read_equal_through_every_listing() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The `ipset create`/`add` lines `capture.sh` runs before restoring a fixture (one copy
+/// of them, in the script).
+fn capture_ipsets(var: &str) -> String {
+    let script = std::fs::read_to_string(testdata().join("capture.sh")).expect("capture.sh");
+    let start = format!("{var}='");
+    script
+        .split_once(start.as_str())
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(body, _)| body.to_string())
+        .expect("the ipset block in capture.sh")
+}
+
+/// Live: the fixture restored with iptables-legacy-restore in one fresh namespace and with
+/// iptables-nft-restore in another, read back the four ways and compared.
+#[test]
+fn kernel_fixtures_read_equal_through_every_listing() {
+    use super::nft_text::{in_netns, kernel_unavailable};
+    let tools = [
+        "ipset",
+        "nft",
+        "iptables-legacy-restore",
+        "iptables-legacy-save",
+        "iptables-nft-restore",
+        "iptables-nft-save",
+    ];
+    if let Some(why) = kernel_unavailable(&tools) {
+        println!("skipping kernel check: {why}");
+        return;
+    }
+    const SPLIT: &str = "#==SPLIT==";
+    for (fixture, sets) in [
+        ("calico", capture_ipsets("IPSETS4")),
+        ("kube-proxy", String::new()),
+    ] {
+        let rules =
+            std::fs::read_to_string(testdata().join(fixture).join(format!("{fixture}.rules")))
+                .expect("fixture rules");
+        let files = [("rules", rules.as_str())];
+        let legacy = in_netns(
+            &format!("xf-legacy-{fixture}"),
+            &files,
+            &format!("{sets}\niptables-legacy-restore < rules\niptables-legacy-save"),
+        );
+        let nft = in_netns(
+            &format!("xf-nft-{fixture}"),
+            &files,
+            &format!(
+                "{sets}\niptables-nft-restore < rules\niptables-nft-save\necho '{SPLIT}'\n\
+                 nft list ruleset 2>/dev/null\necho '{SPLIT}'\nnft -j list ruleset 2>/dev/null"
+            ),
+        );
+        let parts: Vec<&str> = nft.split(SPLIT).collect();
+        let [save, text, json] = parts.as_slice() else {
+            panic!("{fixture}: expected three listings, got {}", parts.len());
+        };
+        let parse = |what: &str, t: &str| {
+            parse_text(t, &ParseOptions::new(format!("live {fixture} {what}")))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (legacy, save, text, json) = (
+            parse("legacy", &legacy),
+            parse("nft save", save),
+            parse("nft text", text),
+            parse("nft json", json),
+        );
+        let n = save.rule_count();
+        let o = compare(
+            &format!("live {fixture} legacy vs nft save"),
+            &legacy,
+            &save,
+        );
+        assert!(o.different.is_empty() && o.not_comparable == 0 && o.equal == n);
+        for (what, a, b) in [
+            ("nft save vs nft text", &save, &text),
+            ("nft save vs nft json", &save, &json),
+            ("nft text vs nft json", &text, &json),
+        ] {
+            let o = compare(&format!("live {fixture} {what}"), a, b);
+            let known = what == "nft save vs nft text";
+            let unexpected: Vec<&String> = o
+                .different
+                .iter()
+                .filter(|r| !(known && known_text_loss(r)))
+                .collect();
+            let seen = o.different.len() - unexpected.len();
+            assert!(
+                unexpected.is_empty() && o.other_differences == 0,
+                "live {fixture} {what}: {unexpected:#?}"
+            );
+            assert_eq!(
+                o.equal + o.not_comparable + seen / 2,
+                n,
+                "live {fixture} {what}"
+            );
+        }
+    }
+}

@@ -90,7 +90,7 @@ fn corpus_calico_dumps_parse() {
 // Kernel checks: only as root, only inside a fresh `unshare -n` network namespace.
 
 /// Why the kernel checks cannot run here, if they cannot.
-fn kernel_unavailable(tools: &[&str]) -> Option<String> {
+pub(super) fn kernel_unavailable(tools: &[&str]) -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let root = status
         .lines()
@@ -121,7 +121,7 @@ fn kernel_unavailable(tools: &[&str]) -> Option<String> {
 
 /// Runs `script` with `sh` inside a new network namespace, in a scratch directory
 /// holding `files`; returns standard output.
-fn in_netns(name: &str, files: &[(&str, &str)], script: &str) -> String {
+pub(super) fn in_netns(name: &str, files: &[(&str, &str)], script: &str) -> String {
     let dir = std::env::temp_dir().join(format!("nfdiff-nfttext-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     for (f, body) in files {

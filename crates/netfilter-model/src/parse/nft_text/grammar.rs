@@ -36,6 +36,14 @@ pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
     };
     p.run()?;
     let mut rs = p.rs;
+    if rs.tables.is_empty() && p.toks.iter().all(|t| t.kind != TokKind::Word) {
+        rs.warnings.push(Warning {
+            kind: "empty-input".into(),
+            source: opts.source_name.to_string(),
+            line: None,
+            message: "no tables: the input is empty (what `nft list ruleset` prints for an empty ruleset)".into(),
+        });
+    }
     rs.normalize();
     Ok(rs)
 }
