@@ -108,8 +108,10 @@ pub fn icmp_type_name(v6: bool, t: u8) -> Option<&'static str> {
 impl fmt::Display for SetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            SetKey::Saddr => "saddr",
-            SetKey::Daddr => "daddr",
+            SetKey::Saddr => "ip saddr",
+            SetKey::Daddr => "ip daddr",
+            SetKey::Saddr6 => "ip6 saddr",
+            SetKey::Daddr6 => "ip6 daddr",
             SetKey::Sport => "sport",
             SetKey::Dport => "dport",
             SetKey::IifName => "iifname",

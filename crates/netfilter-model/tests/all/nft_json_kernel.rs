@@ -312,13 +312,13 @@ fn native_nft_rules_read_back_as_json() {
             .map(|r| r.canonical())
             .collect()
     };
-    assert_eq!(rules("cali-fw-cali123"), vec!["saddr @nets accept"]);
+    assert_eq!(rules("cali-fw-cali123"), vec!["ip saddr @nets accept"]);
     assert_eq!(
         rules("input"),
         vec![
             "ct state established,related accept",
             "iifname vmap @dispatch",
-            "saddr . dport @allowed accept",
+            "ip saddr . dport @allowed accept",
             "iifname \"cali*\" tcp dport { 80, 443 } meta mark set mark or 0x00080000 accept",
             "meta mark & 0x00010000 == 0x00010000 counter name \"hits\" drop",
             "udp dport 53 reject",
