@@ -338,7 +338,8 @@ fn normalize_match(m: &mut Match) {
                     return;
                 }
             }
-            *args = sort_anonymous_sets(args);
+            // `x == { a, b }` and `x { a, b }` are one lookup (nft JSON leaves `==` out).
+            *args = sort_anonymous_sets(args).replace(" == {", " {");
         }
         // 5 is the kernel's default burst; iptables-save and nft omit it, nft JSON prints it.
         MatchKind::Limit { burst, .. } if *burst == Some(5) => *burst = None,

@@ -204,8 +204,10 @@ fn text_and_json_twins_read_equal() {
         println!("  UNREADABLE {u}");
     }
     assert!(total >= 400, "expected about 414 twins, found {total}");
+    // The issue asks for 90%; 400 of 413 (96.9%) were equal when this was written, so
+    // anything under 95% is a regression.
     assert!(
-        equal * 100 >= total * 90,
+        equal * 100 >= total * 95,
         "only {equal}/{total} twins read equal"
     );
 }

@@ -219,7 +219,7 @@ fn set_key(e: &Value) -> SetKey {
             ("ip", "daddr") => return SetKey::Daddr,
             ("ip6", "saddr") => return SetKey::Saddr6,
             ("ip6", "daddr") => return SetKey::Daddr6,
-            ("ip", "protocol") => return SetKey::L4Proto,
+            ("ip", "protocol") | ("ip6", "nexthdr") => return SetKey::L4Proto,
             ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "sport") => return SetKey::Sport,
             ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "dport") => return SetKey::Dport,
             _ => {}

@@ -19,6 +19,8 @@ pub(super) enum Kind {
     /// An integer printed in hexadecimal without padding (`0x10`): raw payloads and
     /// the result of a shift.
     HexShort,
+    /// A byte printed `0x%02x` (DSCP values without a name).
+    HexByte,
 }
 
 /// Context of a value: how keys (per concatenation component) and map data print.
@@ -86,6 +88,7 @@ pub(super) fn kind_of_expr(e: &Value) -> Kind {
             Some("mark") => Kind::Hex,
             _ => Kind::Plain,
         },
+        "payload" if body.get("field").and_then(Value::as_str) == Some("dscp") => Kind::HexByte,
         // Raw payloads (`@th,160,32`) print their values in hexadecimal.
         "payload" if body.get("base").is_some() && body.get("protocol").is_none() => Kind::HexShort,
         "&" | "|" | "^" | "<<" | ">>" => body
@@ -191,6 +194,7 @@ pub(super) fn value(v: &Value, ctx: Ctx<'_>) -> String {
         Value::Number(n) => match (ctx.first(), n.as_u64()) {
             (Kind::Hex, Some(u)) => format!("0x{u:08x}"),
             (Kind::HexShort, Some(u)) => format!("0x{u:x}"),
+            (Kind::HexByte, Some(u)) => format!("0x{u:02x}"),
             _ => n.to_string(),
         },
         Value::String(s) => {
@@ -709,6 +713,32 @@ mod tests {
         assert_eq!(
             expr(&json!({"numgen": {"mode": "inc", "mod": 2, "offset": 0}})),
             "numgen inc mod 2"
+        );
+        // Raw payloads and DSCP values print in hexadecimal, as nft text does.
+        assert_eq!(
+            match_text(
+                "==",
+                &json!({"payload": {"base": "th", "offset": 160, "len": 32}}),
+                &json!(41118720)
+            ),
+            "@th,160,32 0x2736c00"
+        );
+        assert_eq!(
+            match_text(
+                "==",
+                &json!({"payload": {"protocol": "ip", "field": "dscp"}}),
+                &json!(2)
+            ),
+            "ip dscp 0x02"
+        );
+        // Parentheses only where precedence needs them; constants after a shift are short hex.
+        assert_eq!(
+            expr(&json!({"&": [{">>": [{"meta": {"key": "mark"}}, 8]}, 15]})),
+            "meta mark >> 8 & 0xf"
+        );
+        assert_eq!(
+            expr(&json!({"<<": [{"|": [{"meta": {"key": "mark"}}, 16]}, 8]})),
+            "(meta mark | 0x00000010) << 8"
         );
         // Unknown expressions are kept as JSON.
         assert_eq!(expr(&json!({"frob": {"x": 1}})), r#"{"frob":{"x":1}}"#);
