@@ -1,6 +1,7 @@
 //! The single integration-test binary of `netfilter_model`; each submodule covers one area.
 
 mod all {
+    mod cross_format;
     mod diff;
     mod diff_fixtures;
     mod iptables_save;
@@ -8,5 +9,6 @@ mod all {
     mod nft_json_corpus;
     mod nft_json_kernel;
     mod nft_text;
+    mod nft_twins;
     mod trace;
 }

@@ -3,6 +3,7 @@
 use crate::model::{MatchKind, Rule, Statement};
 
 use super::fasthash::FastHashMap;
+use super::lossy::{align_text, loses_something};
 use super::options::DiffOptions;
 
 /// Whether any part of the rule was lost by its source.
@@ -39,41 +40,6 @@ fn without_comment(rule: &Rule) -> String {
     rule.canonical_without_comment()
 }
 
-/// The text of `rule` reduced to what a lossy source keeps: verbatim (`Other`)
-/// matches and statements by their module name only (an nft JSON `xt` match keeps
-/// no options), and no comment when `strip_comment` (nft text may drop it).
-fn loose_text(rule: &Rule, strip_comment: bool) -> String {
-    let mut r = rule.clone();
-    for m in &mut r.matches {
-        if let MatchKind::Other {
-            module,
-            args,
-            lossy,
-        } = &mut m.kind
-        {
-            *module = module.trim_start_matches("xt:").to_string();
-            args.clear();
-            *lossy = false;
-        }
-    }
-    for s in &mut r.statements {
-        if let Statement::Other {
-            target,
-            args,
-            lossy,
-        } = s
-        {
-            *target = target.trim_start_matches("xt:").to_string();
-            args.clear();
-            *lossy = false;
-        }
-    }
-    if strip_comment {
-        r.comment = None;
-    }
-    r.canonical()
-}
-
 /// Gives equal texts equal ids, numbering from 0 in order of first sight.
 fn intern<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u32> {
     let mut ids: FastHashMap<&'a str, u32> = FastHashMap::default();
@@ -87,8 +53,8 @@ fn intern<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u32> {
 
 /// Keys of every rule of a chain pair. Ids are only comparable within the pair.
 /// When any rule of the pair is lossy, the alignment keys reduce every rule to
-/// what a lossy source keeps (see [`loose_text`]), so a lossy rule still lines up
-/// with its complete counterpart.
+/// what every listing keeps (see [`align_text`]), so a lossy rule still lines up
+/// with its complete counterpart; the pair is then verified part by part.
 pub(crate) fn chain_pair_keys(
     old: &[Rule],
     new: &[Rule],
@@ -106,17 +72,15 @@ pub(crate) fn chain_pair_keys(
             .zip(&bare)
             .map(|(t, b)| b.as_deref().unwrap_or(t)),
     );
-    let comparable: Vec<bool> = old.iter().chain(new).map(|r| !is_lossy(r)).collect();
+    let comparable: Vec<bool> = old
+        .iter()
+        .chain(new)
+        .map(|r| !loses_something(r, opts))
+        .collect();
     let align = if comparable.iter().all(|c| *c) {
         full.clone()
     } else {
-        let strip_comment =
-            opts.ignore_comments || old.iter().chain(new).any(|r| !r.lossy.is_empty());
-        let loose: Vec<String> = old
-            .iter()
-            .chain(new)
-            .map(|r| loose_text(r, strip_comment))
-            .collect();
+        let loose: Vec<String> = old.iter().chain(new).map(align_text).collect();
         intern(loose.iter().map(String::as_str))
     };
     let mut keys: Vec<RuleKey> = texts

@@ -5,6 +5,7 @@ mod engine;
 mod fasthash;
 mod hunks;
 mod keys;
+mod lossy;
 mod options;
 mod report;
 mod rules;

@@ -10,6 +10,7 @@ use super::fasthash::FastHashMap;
 use crate::model::Rule;
 
 use super::keys::{chain_pair_keys, RuleKey};
+use super::lossy::agree;
 use super::options::DiffOptions;
 use super::report::{RuleOp, RuleOpKind};
 
@@ -32,13 +33,20 @@ enum Pairing {
     Different,
 }
 
-fn pairing(a: &RuleKey, b: &RuleKey) -> Pairing {
+/// How the aligned rules `ra` (key `a`) and `rb` (key `b`) compare. Equal texts are
+/// equal; otherwise, when a side is lossy, the parts both show must agree and each
+/// lossy part must stand where the other side has a part its extension could make.
+fn pairing(a: &RuleKey, b: &RuleKey, ra: &Rule, rb: &Rule, opts: &DiffOptions) -> Pairing {
     if a.full == b.full {
         Pairing::Same {
             comparable: a.comparable && b.comparable,
         }
     } else if a.align == b.align && !(a.comparable && b.comparable) {
-        Pairing::NotComparable
+        match agree(ra, rb, opts) {
+            Some(true) => Pairing::Same { comparable: true },
+            Some(false) => Pairing::NotComparable,
+            None => Pairing::Different,
+        }
     } else {
         Pairing::Different
     }
@@ -197,7 +205,10 @@ pub(crate) fn diff_rules(old: &[Rule], new: &[Rule], opts: &DiffOptions) -> Vec<
                     let (Some(a), Some(b)) = (ok.get_mut(i), nk.get_mut(j)) else {
                         continue;
                     };
-                    match pairing(a, b) {
+                    let (Some(ra), Some(rb)) = (old.get(i), new.get(j)) else {
+                        continue;
+                    };
+                    match pairing(a, b, ra, rb, opts) {
                         Pairing::Different => {
                             list.delete(deleted(i, a));
                             list.insert(inserted(j, b));
@@ -226,7 +237,7 @@ pub(crate) fn diff_rules(old: &[Rule], new: &[Rule], opts: &DiffOptions) -> Vec<
             }
         }
     }
-    detect_moves(list.finish(), &ok, &nk)
+    detect_moves(list.finish(), (&ok, &nk), (old, new), opts)
 }
 
 fn push_deletes(list: &mut OpList, keys: &mut [RuleKey], start: usize, len: usize) {
@@ -247,7 +258,12 @@ fn push_inserts(list: &mut OpList, keys: &mut [RuleKey], start: usize, len: usiz
 
 /// Pairs a deleted and an inserted rule with equal keys into one move, shown at
 /// the insert's place; the delete disappears. Pairs in order of appearance.
-fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp> {
+fn detect_moves(
+    ops: Vec<RuleOp>,
+    (ok, nk): (&[RuleKey], &[RuleKey]),
+    (old, new): (&[Rule], &[Rule]),
+    opts: &DiffOptions,
+) -> Vec<RuleOp> {
     let mut pending: FastHashMap<u32, VecDeque<usize>> = FastHashMap::default();
     for (pos, op) in ops.iter().enumerate() {
         if op.op == RuleOpKind::Delete {
@@ -279,7 +295,7 @@ fn detect_moves(ops: Vec<RuleOp>, ok: &[RuleKey], nk: &[RuleKey]) -> Vec<RuleOp>
             .find_map(|(qi, &dpos)| {
                 let i = ops[dpos].old_index?.checked_sub(1)?;
                 let a = ok.get(i)?;
-                match pairing(a, b) {
+                match pairing(a, b, old.get(i)?, new.get(j)?, opts) {
                     Pairing::Different => None,
                     p => Some((qi, dpos, i, p)),
                 }

@@ -108,8 +108,10 @@ pub fn icmp_type_name(v6: bool, t: u8) -> Option<&'static str> {
 impl fmt::Display for SetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            SetKey::Saddr => "saddr",
-            SetKey::Daddr => "daddr",
+            SetKey::Saddr => "ip saddr",
+            SetKey::Daddr => "ip daddr",
+            SetKey::Saddr6 => "ip6 saddr",
+            SetKey::Daddr6 => "ip6 daddr",
             SetKey::Sport => "sport",
             SetKey::Dport => "dport",
             SetKey::IifName => "iifname",
@@ -448,8 +450,14 @@ impl fmt::Display for Statement {
                 Some(m) => write!(f, "tcp option maxseg size set {m}"),
                 None => f.write_str("tcp option maxseg size set rt mtu"),
             },
+            // Object assignments as nft prints them: `ct helper set "ftp"`,
+            // `meta secmark set "x"`; references: `counter name "c"`.
             Statement::ObjectRef { kind, name } => {
-                write!(f, "{kind} name ")?;
+                match kind.as_str() {
+                    "ct helper" | "ct timeout" | "ct expectation" => write!(f, "{kind} set ")?,
+                    "secmark" => f.write_str("meta secmark set ")?,
+                    _ => write!(f, "{kind} name ")?,
+                }
                 quote(f, name)
             }
             Statement::Other {

@@ -227,9 +227,9 @@ pub enum MatchKind {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SetKey {
-    /// Source address (`ip saddr`, ipset `src` on an address dimension).
+    /// IPv4 source address (`ip saddr`).
     Saddr,
-    /// Destination address.
+    /// IPv4 destination address (`ip daddr`).
     Daddr,
     /// Source port.
     Sport,
@@ -249,4 +249,8 @@ pub enum SetKey {
     IpsetDst,
     /// Any other key expression, verbatim (e.g. `ether saddr`).
     Other(String),
+    /// IPv6 source address (`ip6 saddr`), so it differs from `ip saddr`.
+    Saddr6,
+    /// IPv6 destination address (`ip6 daddr`).
+    Daddr6,
 }

@@ -13,6 +13,7 @@ mod set;
 mod statement;
 mod table;
 mod value;
+mod verbatim;
 mod verdict;
 
 pub use backend::Backend;

@@ -7,9 +7,159 @@ use super::canonical::required_protocol;
 use super::matches::{Match, MatchKind};
 use super::rule::Rule;
 use super::ruleset::Ruleset;
+use super::set::NamedSet;
 use super::statement::Statement;
 use super::value::Protocol;
+use super::verbatim::{sort_anonymous_sets, sort_elements};
 use super::verdict::Verdict;
+
+/// The datatype nft names for the value of a `typeof` expression, where known: nft JSON
+/// gives a `typeof` map's data only by its datatype, nft text by the expression.
+fn typeof_datatype(expr: &str) -> Option<&'static str> {
+    Some(match expr {
+        "meta mark" | "ct mark" | "mark" => "mark",
+        "ip saddr"
+        | "ip daddr"
+        | "ct original ip saddr"
+        | "ct original ip daddr"
+        | "ct reply ip saddr"
+        | "ct reply ip daddr" => "ipv4_addr",
+        "ip6 saddr" | "ip6 daddr" => "ipv6_addr",
+        "tcp dport"
+        | "tcp sport"
+        | "udp dport"
+        | "udp sport"
+        | "th dport"
+        | "th sport"
+        | "ct original proto-dst"
+        | "ct original proto-src"
+        | "ct reply proto-dst"
+        | "ct reply proto-src" => "inet_service",
+        "meta priority" => "classid",
+        "ether saddr" | "ether daddr" => "ether_addr",
+        "iifname" | "oifname" | "meta iifname" | "meta oifname" => "ifname",
+        "meta l4proto" | "ip protocol" | "ip6 nexthdr" => "inet_proto",
+        "ip dscp" | "ip6 dscp" => "dscp",
+        "verdict" => "verdict",
+        _ => return None,
+    })
+}
+
+/// One form for a named set: flags and extras sorted, the `timeout` flag that a set
+/// timeout implies made explicit (nft text leaves it out, nft JSON lists it), elements in
+/// natural order, and a `typeof` map's data named by its datatype.
+fn normalize_set(s: &mut NamedSet) {
+    if s.extra.iter().any(|e| e.starts_with("timeout ")) {
+        s.flags.push("timeout".to_string());
+    }
+    s.flags.sort();
+    s.flags.dedup();
+    s.extra.sort();
+    for e in &mut s.elements {
+        *e = sort_anonymous_sets(e);
+    }
+    sort_elements(&mut s.elements);
+    if s.key_type.starts_with("typeof ") {
+        if let Some(d) = &mut s.data_type {
+            let parts: Option<Vec<&str>> = d.split(" . ").map(typeof_datatype).collect();
+            if let Some(p) = parts {
+                *d = p.join(" . ");
+            }
+        }
+    }
+}
+
+/// One form for a verbatim nft statement: the JSON parser keeps it whole under the
+/// target `nft`, the text parser splits off its first word; `ct ...` statements are
+/// [`Statement::Ct`]. Anonymous sets inside are sorted.
+fn normalize_statement(s: &mut Statement) {
+    if let Statement::Other {
+        target,
+        args,
+        lossy: false,
+    } = s
+    {
+        if target == "nft" {
+            let whole = std::mem::take(args);
+            let (head, rest) = whole.split_once(' ').unwrap_or((whole.as_str(), ""));
+            *target = head.to_string();
+            *args = rest.to_string();
+        }
+        *args = sort_anonymous_sets(args);
+        if target == "ct" {
+            *s = Statement::Ct {
+                args: std::mem::take(args),
+            };
+        }
+    }
+    if let Some(typed) = typed_statement(s) {
+        *s = typed;
+    }
+    match s {
+        Statement::Log { extra, .. } => extra.sort(),
+        Statement::Nat { flags, addr, .. } => {
+            flags.sort();
+            flags.dedup();
+            if let Some(a) = addr {
+                *a = sort_anonymous_sets(a);
+            }
+        }
+        Statement::Ct { args } => *args = sort_anonymous_sets(args),
+        _ => {}
+    }
+}
+
+fn hex_u32(s: &str) -> Option<u32> {
+    u32::from_str_radix(s.strip_prefix("0x")?, 16).ok()
+}
+
+/// The typed form of a statement that nft text prints verbatim: object assignments
+/// (`ct timeout set "x"`, `meta secmark set "x"`, which nft JSON names as object
+/// references) and the mark copies nft prints as bit arithmetic
+/// (`ct mark set ct mark & A | meta mark & B` is a save-mark, the mirror a restore-mark).
+fn typed_statement(s: &Statement) -> Option<Statement> {
+    let (head, args) = match s {
+        Statement::Ct { args } => ("ct", args.as_str()),
+        Statement::Other {
+            target,
+            args,
+            lossy: false,
+        } if target == "meta" => ("meta", args.as_str()),
+        _ => return None,
+    };
+    let words: Vec<&str> = args.split(' ').collect();
+    match (head, words.as_slice()) {
+        ("ct", [kind @ ("helper" | "timeout" | "expectation"), "set", name])
+        | ("meta", [kind @ "secmark", "set", name])
+            if name.len() >= 2 && name.starts_with('"') && name.ends_with('"') =>
+        {
+            let kind = if head == "ct" {
+                format!("ct {kind}")
+            } else {
+                (*kind).to_string()
+            };
+            Some(Statement::ObjectRef {
+                kind,
+                name: name[1..name.len() - 1].to_string(),
+            })
+        }
+        ("ct", ["mark", "set", "ct", "mark", "&", a, "|", "meta", "mark", "&", b]) => {
+            let (a, b) = (hex_u32(a)?, hex_u32(b)?);
+            Some(Statement::SaveMark {
+                nfmask: b,
+                ctmask: !a,
+            })
+        }
+        ("meta", ["mark", "set", "ct", "mark", "&", a, "|", "meta", "mark", "&", b]) => {
+            let (a, b) = (hex_u32(a)?, hex_u32(b)?);
+            Some(Statement::RestoreMark {
+                nfmask: !b,
+                ctmask: a,
+            })
+        }
+        _ => None,
+    }
+}
 
 impl Ruleset {
     /// Normalizes every rule of every table.
@@ -21,9 +171,10 @@ impl Ruleset {
                 }
             }
             for s in &mut t.sets {
-                s.flags.sort();
-                s.flags.dedup();
-                s.extra.sort();
+                normalize_set(s);
+            }
+            for o in &mut t.objects {
+                o.body = sort_anonymous_sets(&o.body);
             }
             t.flags.sort();
         }
@@ -118,14 +269,10 @@ impl Rule {
         });
         self.matches.sort_by_key(|m| rank(&m.kind));
         for s in &mut self.statements {
-            match s {
-                Statement::Log { extra, .. } => extra.sort(),
-                Statement::Nat { flags, .. } => {
-                    flags.sort();
-                    flags.dedup();
-                }
-                _ => {}
-            }
+            normalize_statement(s);
+        }
+        if let Some(Verdict::Vmap(v) | Verdict::Other(v)) = &mut self.verdict {
+            *v = sort_anonymous_sets(v);
         }
         // The default reject type is spelled three ways (iptables-save omits nothing, nft omits
         // the default, nft JSON names it); they are one verdict.
@@ -183,6 +330,17 @@ fn normalize_match(m: &mut Match) {
             *value &= *mask;
         }
         MatchKind::Mac { addr } => *addr = addr.to_ascii_lowercase(),
+        MatchKind::Other { module, args, .. } => {
+            if module == "nft" {
+                if let Some(rp) = rpfilter_args(args) {
+                    *module = "rpfilter".to_string();
+                    *args = rp;
+                    return;
+                }
+            }
+            // `x == { a, b }` and `x { a, b }` are one lookup (nft JSON leaves `==` out).
+            *args = sort_anonymous_sets(args).replace(" == {", " {");
+        }
         // 5 is the kernel's default burst; iptables-save and nft omit it, nft JSON prints it.
         MatchKind::Limit { burst, .. } if *burst == Some(5) => *burst = None,
         MatchKind::Statistic {
@@ -195,6 +353,38 @@ fn normalize_match(m: &mut Match) {
         }
         _ => {}
     }
+}
+
+/// iptables-nft translates `-m rpfilter` into nft's `fib saddr [. mark] [. iif] oif 0`
+/// (`oif missing` / `check missing` in newer nft): the options iptables-save prints for it
+/// (`--loose` without `. iif`, `--validmark` with `. mark`, `--invert` for `0`/`missing`).
+fn rpfilter_args(nft: &str) -> Option<String> {
+    let w: Vec<&str> = nft.split(' ').collect();
+    let rest = w.strip_prefix(&["fib", "saddr"])?;
+    let (mark, rest) = match rest.strip_prefix(&[".", "mark"]) {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let (iif, rest) = match rest.strip_prefix(&[".", "iif"]) {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let invert = match rest {
+        ["oif" | "check", "0" | "missing"] => true,
+        ["oif" | "check", "!=", "0"] | ["oif" | "check", "exists"] => false,
+        _ => return None,
+    };
+    let mut args = Vec::new();
+    if !iif {
+        args.push("--loose");
+    }
+    if mark {
+        args.push("--validmark");
+    }
+    if invert {
+        args.push("--invert");
+    }
+    Some(args.join(" "))
 }
 
 /// The probability as the kernel stores it (`xt_statistic`: `lround(p * 2^31)` out of 2^31,
@@ -212,6 +402,25 @@ fn kernel_probability(p: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::kernel_probability;
+
+    #[test]
+    fn nft_fib_reverse_path_checks_are_rpfilter() {
+        use super::rpfilter_args;
+        assert_eq!(
+            rpfilter_args("fib saddr . mark . iif oif 0").as_deref(),
+            Some("--validmark --invert")
+        );
+        assert_eq!(
+            rpfilter_args("fib saddr . iif check missing").as_deref(),
+            Some("--invert")
+        );
+        assert_eq!(
+            rpfilter_args("fib saddr oif != 0").as_deref(),
+            Some("--loose")
+        );
+        assert_eq!(rpfilter_args("fib daddr . iif oif 0"), None);
+        assert_eq!(rpfilter_args("fib saddr . iif oif eth0"), None);
+    }
 
     #[test]
     fn probabilities_compare_as_the_kernel_stores_them() {

@@ -19,6 +19,11 @@ pub enum Format {
 /// JSON is recognised by its first non-blank character; iptables-save by a `*table`
 /// or `:CHAIN` or `-A` line; nft text by a `table` / `flush ruleset` / `define` line.
 /// Lines before those (shell prompts, `#` comments) are skipped.
+///
+/// Text that is empty or holds only blank lines and `#` comments is nft text: it is what
+/// `nft list ruleset` prints for an empty ruleset (the nft text parser reads it as an
+/// empty ruleset with an `empty-input` warning). `iptables-save` of an empty ruleset
+/// prints nothing either; both readings give the same empty model.
 pub fn sniff_format(text: &str) -> Option<Format> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -27,6 +32,13 @@ pub fn sniff_format(text: &str) -> Option<Format> {
             return Some(Format::Snapshot);
         }
         return Some(Format::NftJson);
+    }
+    if text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim().starts_with('#'))
+    {
+        return Some(Format::NftText);
     }
     for line in text.lines().take(10_000) {
         let l = line.trim();
@@ -79,5 +91,8 @@ mod tests {
             Some(Format::Snapshot)
         );
         assert_eq!(sniff_format("hello world\n"), None);
+        // An empty listing is nft's output for an empty ruleset.
+        assert_eq!(sniff_format(""), Some(Format::NftText));
+        assert_eq!(sniff_format("\n  \n# note\n"), Some(Format::NftText));
     }
 }

@@ -118,4 +118,16 @@ mod tests {
         assert!(SourceSpec::parse("live:foo").is_err());
         assert!(SourceSpec::parse("nft:").is_err());
     }
+
+    #[test]
+    fn empty_input_is_an_empty_ruleset_with_a_warning() {
+        for text in ["", "\n\n", "# nothing here\n"] {
+            let rs = parse_text(text, &ParseOptions::new("empty")).unwrap();
+            assert!(rs.tables.is_empty());
+            assert_eq!(rs.warnings.len(), 1, "{text:?}");
+            assert_eq!(rs.warnings[0].kind, "empty-input");
+        }
+        // Junk is still rejected.
+        assert!(parse_text("hello\n", &ParseOptions::new("junk")).is_err());
+    }
 }

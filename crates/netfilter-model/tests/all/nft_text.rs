@@ -90,7 +90,7 @@ fn corpus_calico_dumps_parse() {
 // Kernel checks: only as root, only inside a fresh `unshare -n` network namespace.
 
 /// Why the kernel checks cannot run here, if they cannot.
-fn kernel_unavailable(tools: &[&str]) -> Option<String> {
+pub(super) fn kernel_unavailable(tools: &[&str]) -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let root = status
         .lines()
@@ -121,7 +121,7 @@ fn kernel_unavailable(tools: &[&str]) -> Option<String> {
 
 /// Runs `script` with `sh` inside a new network namespace, in a scratch directory
 /// holding `files`; returns standard output.
-fn in_netns(name: &str, files: &[(&str, &str)], script: &str) -> String {
+pub(super) fn in_netns(name: &str, files: &[(&str, &str)], script: &str) -> String {
     let dir = std::env::temp_dir().join(format!("nfdiff-nfttext-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     for (f, body) in files {
@@ -420,15 +420,15 @@ fn kernel_native_listing_round_trip() {
     assert_eq!(
         chain_texts(&listed, "web", "input"),
         [
-            r#"iifname vmap { "lo" : accept, "eth0" : jump from_eth0 }"#,
+            r#"iifname vmap { "eth0" : jump from_eth0, "lo" : accept }"#,
             r#"ct state established,related accept comment "return traffic""#,
         ]
     );
     assert_eq!(
         chain_texts(&listed, "web", "from_eth0"),
         [
-            r#"saddr @blocked counter name "hits" drop"#,
-            "saddr . dport @allowed accept",
+            r#"ip saddr @blocked counter name "hits" drop"#,
+            "ip saddr . dport @allowed accept",
             r#"tcp dport { 22, 80, 443 } meta mark set 0x00000001 accept comment "web""#,
             "ip daddr != 10.0.0.0/8 udp dport 53 meta mark set mark or 0x00080000 accept",
             "icmp type echo-request limit rate 5/second burst 10 packets accept",

@@ -649,7 +649,7 @@ mod tests {
         assert_eq!(t.objects[0].body, "");
         assert_eq!(
             t.objects[1].body,
-            "hook ingress priority 0; devices = { eth0 }"
+            "hook ingress priority filter; devices = { \"eth0\" }"
         );
         assert_eq!(t.objects[2].body, "id 5");
     }

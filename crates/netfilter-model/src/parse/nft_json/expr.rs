@@ -215,9 +215,11 @@ fn set_key(e: &Value) -> SetKey {
     }
     if let Some((p, f)) = payload(e) {
         match (p, f) {
-            ("ip" | "ip6", "saddr") => return SetKey::Saddr,
-            ("ip" | "ip6", "daddr") => return SetKey::Daddr,
-            ("ip", "protocol") => return SetKey::L4Proto,
+            ("ip", "saddr") => return SetKey::Saddr,
+            ("ip", "daddr") => return SetKey::Daddr,
+            ("ip6", "saddr") => return SetKey::Saddr6,
+            ("ip6", "daddr") => return SetKey::Daddr6,
+            ("ip", "protocol") | ("ip6", "nexthdr") => return SetKey::L4Proto,
             ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "sport") => return SetKey::Sport,
             ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "dport") => return SetKey::Dport,
             _ => {}

@@ -141,7 +141,9 @@ pub(super) fn object_body(kind: &str, rest: &serde_json::Map<String, Value>) -> 
             used.extend(["rate", "per", "inv", "rate_unit", "burst", "burst_unit"]);
             let body = Value::Object(rest.clone());
             if let Some(t) = text::limit(&body) {
-                parts.push(t.trim_start_matches("limit ").to_string());
+                // nft text leaves the default burst out of a limit object.
+                let t = t.trim_start_matches("limit ");
+                parts.push(t.strip_suffix(" burst 5 packets").unwrap_or(t).to_string());
             }
         }
         "ct helper" => {
@@ -154,22 +156,37 @@ pub(super) fn object_body(kind: &str, rest: &serde_json::Map<String, Value>) -> 
                 parts.push(format!("l3proto {l3}"));
             }
         }
-        "ct timeout" | "ct expectation" => {
+        "ct timeout" => {
+            // In the order and spelling of nft text.
             for k in ["protocol", "l3proto"] {
                 if let Some(v) = rest.get(k) {
                     parts.push(format!("{k} {}", scalar(v)));
                 }
             }
             used.extend(["protocol", "l3proto"]);
-            if kind == "ct expectation" {
-                // The expectation timeout is in milliseconds.
-                if let Some(ms) = get_u64(rest, "timeout") {
-                    used.push("timeout");
-                    parts.push(if ms % 1000 == 0 {
-                        format!("timeout {}", text::duration(ms / 1000))
-                    } else {
-                        format!("timeout {ms}ms")
-                    });
+            if let Some(Value::Object(p)) = rest.get("policy") {
+                used.push("policy");
+                let items: Vec<String> = p
+                    .iter()
+                    .map(|(state, v)| match v.as_u64() {
+                        Some(secs) => format!("{state} : {}", text::duration(secs)),
+                        None => format!("{state} : {}", scalar(v)),
+                    })
+                    .collect();
+                parts.push(format!("policy = {{ {} }}", items.join(", ")));
+            }
+        }
+        "ct expectation" => {
+            // In the order and spelling of nft text; the timeout is in milliseconds.
+            for k in ["protocol", "dport", "timeout", "size", "l3proto"] {
+                let Some(v) = rest.get(k) else { continue };
+                used.push(k);
+                match (k, v.as_u64()) {
+                    ("timeout", Some(ms)) if ms % 1000 == 0 => {
+                        parts.push(format!("timeout {}", text::duration(ms / 1000)))
+                    }
+                    ("timeout", Some(ms)) => parts.push(format!("timeout {ms}ms")),
+                    _ => parts.push(format!("{k} {}", scalar(v))),
                 }
             }
         }
@@ -182,12 +199,16 @@ pub(super) fn object_body(kind: &str, rest: &serde_json::Map<String, Value>) -> 
             if let Some(w) = get_u64(rest, "wscale") {
                 s.push(format!("wscale {w}"));
             }
-            match rest.get("flags") {
-                Some(Value::Array(a)) => s.extend(a.iter().map(scalar)),
-                Some(v) => s.push(scalar(v)),
-                None => {}
+            let flags: Vec<String> = match rest.get("flags") {
+                Some(Value::Array(a)) => a.iter().map(scalar).collect(),
+                Some(v) => vec![scalar(v)],
+                None => Vec::new(),
+            };
+            if !flags.is_empty() {
+                s.push(flags.join(" "));
             }
-            parts.push(s.join(" "));
+            // nft text: `mss 1460; wscale 7; timestamp sack-perm`.
+            parts.extend(s);
         }
         "secmark" => {
             used.push("context");
@@ -198,12 +219,26 @@ pub(super) fn object_body(kind: &str, rest: &serde_json::Map<String, Value>) -> 
         "flowtable" => {
             used.extend(["hook", "prio", "dev"]);
             if let Some(h) = get_str(rest, "hook") {
-                let prio = rest.get("prio").map(scalar).unwrap_or_else(|| "0".into());
+                // As nft text prints it: `priority filter + 10`, devices quoted.
+                let prio = match rest.get("prio").and_then(Value::as_i64) {
+                    Some(p) => match i32::try_from(p) {
+                        Ok(p) => crate::model::priority_name(p, &crate::model::Hook::from_nft(h)),
+                        Err(_) => p.to_string(),
+                    },
+                    None => rest
+                        .get("prio")
+                        .map(scalar)
+                        .unwrap_or_else(|| "filter".into()),
+                };
                 parts.push(format!("hook {h} priority {prio}"));
             }
+            let dev_text = |v: &Value| match v {
+                Value::String(s) => text::quote(s),
+                other => scalar(other),
+            };
             let mut devs: Vec<String> = match rest.get("dev") {
-                Some(Value::Array(a)) => a.iter().map(scalar).collect(),
-                Some(v) => vec![scalar(v)],
+                Some(Value::Array(a)) => a.iter().map(dev_text).collect(),
+                Some(v) => vec![dev_text(v)],
                 None => Vec::new(),
             };
             devs.sort();
@@ -354,7 +389,7 @@ mod tests {
                 "limit",
                 &m(json!({"rate": 10, "per": "second", "burst": 5}))
             ),
-            "rate 10/second burst 5 packets"
+            "rate 10/second"
         );
         assert_eq!(
             object_body(
@@ -369,7 +404,7 @@ mod tests {
                 &m(json!({"protocol": "tcp", "l3proto": "ip",
                                                  "policy": {"established": 100, "close": 4}}))
             ),
-            "protocol tcp; l3proto ip; policy { close: 4, established: 100 }"
+            "protocol tcp; l3proto ip; policy = { close : 4s, established : 1m40s }"
         );
         assert_eq!(
             object_body(
@@ -377,21 +412,21 @@ mod tests {
                 &m(json!({"protocol": "tcp", "l3proto": "ip", "dport": 5432,
                                                      "size": 12, "timeout": 3600000}))
             ),
-            "protocol tcp; l3proto ip; timeout 1h; dport 5432; size 12"
+            "protocol tcp; dport 5432; timeout 1h; size 12; l3proto ip"
         );
         assert_eq!(
             object_body(
                 "synproxy",
                 &m(json!({"mss": 1460, "wscale": 7, "flags": ["timestamp", "sack-perm"]}))
             ),
-            "mss 1460 wscale 7 timestamp sack-perm"
+            "mss 1460; wscale 7; timestamp sack-perm"
         );
         assert_eq!(
             object_body(
                 "flowtable",
                 &m(json!({"hook": "ingress", "prio": 0, "dev": ["eth1", "eth0"]}))
             ),
-            "hook ingress priority 0; devices = { eth0, eth1 }"
+            "hook ingress priority filter; devices = { \"eth0\", \"eth1\" }"
         );
         assert_eq!(
             object_body(

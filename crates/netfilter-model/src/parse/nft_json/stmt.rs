@@ -661,7 +661,7 @@ mod tests {
         );
         assert_eq!(
             mark(json!({"|": [{"<<": [{"payload": {"protocol": "ip", "field": "dscp"}}, 2]}, 16]})),
-            other("meta mark set (ip dscp << 2) | 0x00000010".into())
+            other("meta mark set ip dscp << 2 | 0x10".into())
         );
         assert_eq!(
             mark(json!({">>": [{"ct": {"key": "mark"}}, 8]})),

@@ -16,6 +16,11 @@ pub(super) enum Kind {
     Quoted,
     /// A 32-bit mark, printed `0x%08x`.
     Hex,
+    /// An integer printed in hexadecimal without padding (`0x10`): raw payloads and
+    /// the result of a shift.
+    HexShort,
+    /// A byte printed `0x%02x` (DSCP values without a name).
+    HexByte,
 }
 
 /// Context of a value: how keys (per concatenation component) and map data print.
@@ -83,6 +88,9 @@ pub(super) fn kind_of_expr(e: &Value) -> Kind {
             Some("mark") => Kind::Hex,
             _ => Kind::Plain,
         },
+        "payload" if body.get("field").and_then(Value::as_str) == Some("dscp") => Kind::HexByte,
+        // Raw payloads (`@th,160,32`) print their values in hexadecimal.
+        "payload" if body.get("base").is_some() && body.get("protocol").is_none() => Kind::HexShort,
         "&" | "|" | "^" | "<<" | ">>" => body
             .as_array()
             .and_then(|a| a.first())
@@ -185,6 +193,8 @@ pub(super) fn value(v: &Value, ctx: Ctx<'_>) -> String {
         Value::Bool(false) => "missing".to_string(),
         Value::Number(n) => match (ctx.first(), n.as_u64()) {
             (Kind::Hex, Some(u)) => format!("0x{u:08x}"),
+            (Kind::HexShort, Some(u)) => format!("0x{u:x}"),
+            (Kind::HexByte, Some(u)) => format!("0x{u:02x}"),
             _ => n.to_string(),
         },
         Value::String(s) => {
@@ -305,16 +315,27 @@ fn binop(op: &str, body: &Value, whole: &Value, outer: Ctx<'_>) -> String {
     let Some(first) = items.first() else {
         return json(whole);
     };
-    // Constants take the kind of the left operand, or of what the result is assigned to.
+    // Constants take the kind of the left operand, or of what the result is assigned to;
+    // after a shift nft prints them as short hexadecimal.
+    let shifted = single(first).is_some_and(|(h, _)| matches!(h, "<<" | ">>"));
     let kind = match kind_of_expr(first) {
+        _ if shifted => [Kind::HexShort],
         Kind::Plain => [outer.first()],
         k => [k],
     };
     let ctx = Ctx::keys(&kind);
+    // Parentheses only where C precedence needs them, as nft prints them.
+    let prec = |h: &str| match h {
+        "<<" | ">>" => 4,
+        "&" => 3,
+        "^" => 2,
+        _ => 1,
+    };
     let operand = |v: &Value, c: Ctx<'_>| {
-        let is_binop = single(v).is_some_and(|(h, _)| matches!(h, "&" | "|" | "^" | "<<" | ">>"));
+        let looser = single(v)
+            .is_some_and(|(h, _)| matches!(h, "&" | "|" | "^" | "<<" | ">>") && prec(h) < prec(op));
         let t = value(v, c);
-        if is_binop {
+        if looser {
             format!("({t})")
         } else {
             t
@@ -687,11 +708,37 @@ mod tests {
             expr(
                 &json!({"|": [{"&": [{"ct": {"key": "mark"}}, 4294901760u64]}, {"&": [{"meta": {"key": "mark"}}, 65535]}]})
             ),
-            "(ct mark & 0xffff0000) | (meta mark & 0x0000ffff)"
+            "ct mark & 0xffff0000 | meta mark & 0x0000ffff"
         );
         assert_eq!(
             expr(&json!({"numgen": {"mode": "inc", "mod": 2, "offset": 0}})),
             "numgen inc mod 2"
+        );
+        // Raw payloads and DSCP values print in hexadecimal, as nft text does.
+        assert_eq!(
+            match_text(
+                "==",
+                &json!({"payload": {"base": "th", "offset": 160, "len": 32}}),
+                &json!(41118720)
+            ),
+            "@th,160,32 0x2736c00"
+        );
+        assert_eq!(
+            match_text(
+                "==",
+                &json!({"payload": {"protocol": "ip", "field": "dscp"}}),
+                &json!(2)
+            ),
+            "ip dscp 0x02"
+        );
+        // Parentheses only where precedence needs them; constants after a shift are short hex.
+        assert_eq!(
+            expr(&json!({"&": [{">>": [{"meta": {"key": "mark"}}, 8]}, 15]})),
+            "meta mark >> 8 & 0xf"
+        );
+        assert_eq!(
+            expr(&json!({"<<": [{"|": [{"meta": {"key": "mark"}}, 16]}, 8]})),
+            "(meta mark | 0x00000010) << 8"
         );
         // Unknown expressions are kept as JSON.
         assert_eq!(expr(&json!({"frob": {"x": 1}})), r#"{"frob":{"x":1}}"#);

@@ -356,12 +356,20 @@ fn set_key(field: &Field, text: &str) -> SetKey {
     match field {
         Field::Addr {
             dir: Direction::Src,
-            ..
+            v6: false,
         } => SetKey::Saddr,
         Field::Addr {
             dir: Direction::Dst,
-            ..
+            v6: false,
         } => SetKey::Daddr,
+        Field::Addr {
+            dir: Direction::Src,
+            v6: true,
+        } => SetKey::Saddr6,
+        Field::Addr {
+            dir: Direction::Dst,
+            v6: true,
+        } => SetKey::Daddr6,
         Field::Port {
             dir: Direction::Src,
             ..
@@ -556,7 +564,8 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     }
     if word(toks, j) == Some("vmap") {
         let end = skip_value(toks, j + 1)?;
-        return Some((Parsed::Vmap(join(&toks[i..end])), end));
+        let kept = strip_counter_values(&toks[i..end]);
+        return Some((Parsed::Vmap(join(&kept)), end));
     }
     if word(toks, j) == Some("map") {
         return None;
@@ -1079,7 +1088,10 @@ mod tests {
     #[test]
     fn lookups_vmaps_and_others() {
         let x = m("ip saddr . tcp dport @allowed");
-        assert_eq!(x.to_string(), "saddr . dport @allowed");
+        assert_eq!(x.to_string(), "ip saddr . dport @allowed");
+        // The address family of a key counts.
+        assert_ne!(m("ip6 saddr @s"), m("ip saddr @s"));
+        assert_eq!(m("ip6 saddr @s").to_string(), "ip6 saddr @s");
         assert!(m("ip saddr != @s").negated);
         assert!(matches!(
             one(r#"iifname vmap { "eth0" : jump a, "eth1" : drop }"#).0,

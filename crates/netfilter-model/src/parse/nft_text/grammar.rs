@@ -36,6 +36,14 @@ pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
     };
     p.run()?;
     let mut rs = p.rs;
+    if rs.tables.is_empty() && p.toks.iter().all(|t| t.kind != TokKind::Word) {
+        rs.warnings.push(Warning {
+            kind: "empty-input".into(),
+            source: opts.source_name.to_string(),
+            line: None,
+            message: "no tables: the input is empty (what `nft list ruleset` prints for an empty ruleset)".into(),
+        });
+    }
     rs.normalize();
     Ok(rs)
 }
@@ -631,7 +639,10 @@ impl<'a> Parser<'a> {
             }
             match self.toks[a].text {
                 "type" | "typeof" => {
-                    let text = join(&self.toks[a + 1..b]);
+                    let mut text = join(&self.toks[a + 1..b]);
+                    if self.toks[a].text == "typeof" {
+                        text = format!("typeof {text}");
+                    }
                     match text.split_once(" : ") {
                         Some((k, d)) => {
                             set.key_type = k.to_string();
@@ -659,6 +670,22 @@ impl<'a> Parser<'a> {
                 }
                 "comment" if self.toks.get(a + 1).is_some_and(|t| t.kind == TokKind::Str) => {
                     set.comment = Some(unquote(self.toks[a + 1].text));
+                }
+                // Statements attached to every element (`counter quota 500 bytes`): one
+                // extra per statement, as nft JSON lists them.
+                "counter" | "limit" | "quota" | "last" => {
+                    let mut start = a;
+                    for k in a + 1..=b {
+                        let next = self.toks.get(k).filter(|_| k < b);
+                        if !next.is_some_and(|t| {
+                            !["counter", "limit", "quota", "last"]
+                                .iter()
+                                .any(|w| t.is_word(w))
+                        }) {
+                            set.extra.push(join(&self.toks[start..k]));
+                            start = k;
+                        }
+                    }
                 }
                 _ => set.extra.push(join(&self.toks[a..b])),
             }
@@ -951,7 +978,7 @@ mod tests {
         let m = t.set("m").unwrap();
         assert_eq!(
             (m.key_type.as_str(), m.data_type.as_deref()),
-            ("iifname", Some("verdict"))
+            ("typeof iifname", Some("verdict"))
         );
         assert_eq!(m.elements, ["\"lo\" : accept"]);
         let bodies: Vec<(String, String, String)> = t

@@ -241,21 +241,23 @@ pub(crate) fn tokenize<'a>(src: &'a str, source_name: &str) -> Result<Vec<Token<
 /// Joins tokens into one normalized line: single spaces, none before `,` or `)`, none after `(`.
 pub(crate) fn join(toks: &[Token<'_>]) -> String {
     let mut out = String::new();
-    let mut prev: Option<TokKind> = None;
+    let mut prev: Option<&Token<'_>> = None;
     for t in toks {
         if t.kind == TokKind::Newline || t.kind == TokKind::Comment {
             continue;
         }
-        let space = match prev {
+        let space = match prev.map(|p| p.kind) {
             None => false,
             Some(TokKind::LParen) => false,
+            // nft writes `@th,160,32` and `flags bypass,fanout` without a space.
+            Some(TokKind::Comma) if prev.is_some_and(|p| p.end == t.start) => false,
             Some(_) => !matches!(t.kind, TokKind::Comma | TokKind::RParen | TokKind::Semi),
         };
         if space {
             out.push(' ');
         }
         out.push_str(t.text);
-        prev = Some(t.kind);
+        prev = Some(t);
     }
     out
 }
@@ -301,7 +303,10 @@ mod tests {
 
     #[test]
     fn join_normalizes_spaces() {
-        let t = tokenize("tcp  flags & ( fin | syn ) == syn {1 ,2}", "s").unwrap();
+        let t = tokenize("tcp  flags & ( fin | syn ) == syn {1 , 2}", "s").unwrap();
         assert_eq!(join(&t), "tcp flags & (fin | syn) == syn { 1, 2 }");
+        // A comma written without a space stays so (`@th,160,32`, `bypass,fanout`).
+        let t = tokenize("@th,160,32 queue flags bypass,fanout", "s").unwrap();
+        assert_eq!(join(&t), "@th,160,32 queue flags bypass,fanout");
     }
 }

@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(
             r.verdict,
             Some(Verdict::Vmap(
-                r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#.into()
+                r#"iifname vmap { "eth0" : jump in, "lo" : accept }"#.into()
             ))
         );
         let r = rule("meta nftrace set 1 ct helper set \"ftp\" update @s { ip saddr timeout 1s }");

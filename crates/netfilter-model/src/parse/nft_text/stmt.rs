@@ -245,7 +245,12 @@ pub(crate) fn parse_statement(
         }
         "add" | "update" | "delete" | "flow" | "tproxy" | "dup" | "fwd" | "synproxy" | "meter"
         | "last" | "nat" | "reset" => {
-            let end = until_boundary(toks, i + 1);
+            // `flow add @ft`: `add` would otherwise start a statement of its own.
+            let end = if head == "flow" && word(toks, i + 1).is_some() {
+                until_boundary(toks, i + 2)
+            } else {
+                until_boundary(toks, i + 1)
+            };
             rule.statements.push(Statement::Other {
                 target: head.to_string(),
                 args: join(&toks[i + 1..end]),
@@ -265,15 +270,12 @@ pub(crate) fn strip_counter_values<'a>(toks: &[Token<'a>]) -> Vec<Token<'a>> {
     let mut after_counter = false;
     while k < toks.len() {
         let t = toks[k];
-        if t.is_word("counter") {
-            after_counter = true;
-        } else if after_counter
-            && (t.is_word("packets") || t.is_word("bytes"))
-            && k + 1 < toks.len()
-        {
+        if after_counter && (t.is_word("packets") || t.is_word("bytes")) && k + 1 < toks.len() {
             k += 2;
             continue;
         }
+        // Only the values right after `counter` are its own (`quota 500 bytes` is not).
+        after_counter = t.is_word("counter");
         out.push(t);
         k += 1;
     }
