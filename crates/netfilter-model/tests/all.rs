@@ -3,6 +3,7 @@
 mod all {
     mod diff;
     mod diff_fixtures;
+    mod doctor;
     mod iptables_save;
     mod kernel_roundtrip;
     mod nft_json_corpus;
