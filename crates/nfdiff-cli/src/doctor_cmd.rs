@@ -64,9 +64,13 @@ pub fn load_node(sources: &[SourceSpec]) -> Result<(Ruleset, NodeFacts)> {
     let mut stdin_used = false;
     for spec in sources {
         match spec {
-            SourceSpec::Live { .. } => {
+            SourceSpec::Live { backend } => {
                 let snap = capture_live()?;
-                rs.extend(snapshot_ruleset(&snap, &ParseOptions::new("live"))?);
+                let mut live = snapshot_ruleset(&snap, &ParseOptions::new("live"))?;
+                if let Some(b) = backend {
+                    live.tables.retain(|t| t.backend == *b);
+                }
+                rs.extend(live);
                 merge(&mut facts, facts_from_snapshot(&snap));
             }
             SourceSpec::File { path, backend } => {

@@ -303,7 +303,8 @@ pub fn finding(
         };
         let accepted = match d.accepted_in {
             Some(b) => format!(
-                " {b} alone would accept these packets, but a drop in either backend is final."
+                " The {b} backend alone would accept these packets, but a drop in either \
+                 backend is final."
             ),
             None => String::new(),
         };
