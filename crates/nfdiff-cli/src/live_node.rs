@@ -307,6 +307,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_pids_figures() {
+        let dir = std::env::temp_dir().join(format!("nfdiff-pids-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("pids.current"), "812\n").expect("write");
+        std::fs::write(dir.join("pids.max"), "1024\n").expect("write");
+        let p = pids_of(&dir).expect("figures");
+        assert_eq!((p.current, p.max), (812, Some(1024)));
+        std::fs::write(dir.join("pids.max"), "max\n").expect("write");
+        assert_eq!(pids_of(&dir).map(|p| p.max), Some(None));
+        std::fs::write(dir.join("pids.max"), "junk\n").expect("write");
+        assert!(pids_of(&dir).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn empty_save_output_has_no_table() {
         assert!(!has_table(""));
         assert!(has_table("# x\n*filter\nCOMMIT\n"));

@@ -263,4 +263,51 @@ fn namespace_scenarios_live_and_snapshot() {
     assert_eq!(read("healthy.rc").trim(), "0", "{}", read("healthy.json"));
     let healthy: serde_json::Value = serde_json::from_str(&read("healthy.json")).expect("JSON");
     assert_eq!(healthy["findings"].as_array().map(Vec::len), Some(0));
+
+    // structural findings, live: an orphan chain and a shadowed rule (legacy), and the same
+    // KUBE- chain in both backends on the same hook and priority
+    let rules = dir.join("structural.rules");
+    std::fs::write(
+        &rules,
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+         :orphan - [0:0]\n:used - [0:0]\n-A INPUT -j used\n-A used -j ACCEPT\n\
+         -A used -p tcp --dport 22 -j DROP\n-A orphan -j DROP\nCOMMIT\n\
+         *nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+         :POSTROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n\
+         -A PREROUTING -j KUBE-SERVICES\nCOMMIT\n",
+    )
+    .expect("write rules");
+    let script = format!(
+        "mount -t sysfs sysfs /sys\n\
+         {lr} < \"$D/structural.rules\"\n\
+         {nr} < \"$D/structural.rules\"\n\
+         set +e\n\
+         \"$NFDIFF\" doctor --format json > \"$D/structural.json\"; echo $? > \"$D/structural.rc\"\n",
+        lr = tools[0].display(),
+        nr = tools[1].display(),
+    );
+    let Some(o) = in_namespace(&script, &dir) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read("structural.rc").trim(), "1");
+    let v: serde_json::Value = serde_json::from_str(&read("structural.json")).expect("JSON");
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| (f["id"].to_string(), f["severity"].to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let want: Vec<(String, String)> = [
+        ("mixed-backends", "warning"),
+        ("equal-priority-hooks", "info"),
+        ("unreferenced-chains", "info"),
+        ("shadowed-rules", "info"),
+    ]
+    .iter()
+    .map(|(i, s)| (format!("{i:?}"), format!("{s:?}")))
+    .collect();
+    assert_eq!(found, want, "{}", read("structural.json"));
 }
