@@ -135,11 +135,28 @@ fn alternative() -> (Option<Backend>, Option<String>) {
         };
         chain.push(p.display().to_string());
     }
-    (found, Some(chain.join(" -> ")))
+    let mut detail = chain.join(" -> ");
+    if found.is_none() {
+        // a wrapper or hard link: ask the binary (`iptables v1.8.9 (nf_tables)` / `(legacy)`)
+        if let Ok(v) = run(&chain_start(), &["--version"]) {
+            if v.contains("(nf_tables)") {
+                found = Some(Backend::Nft);
+            } else if v.contains("(legacy)") {
+                found = Some(Backend::Legacy);
+            }
+            detail.push_str(&format!("; --version: {}", v.trim()));
+        }
+    }
+    (found, Some(detail))
+}
+
+/// The `iptables` binary the alternative resolution starts from.
+fn chain_start() -> PathBuf {
+    find_binary("iptables").unwrap_or_else(|| PathBuf::from("/usr/sbin/iptables"))
 }
 
 fn versions() -> Vec<SnapshotVersion> {
-    ["iptables-legacy", "iptables-nft", "nft"]
+    ["iptables", "iptables-legacy", "iptables-nft", "nft"]
         .iter()
         .filter_map(|tool| {
             let p = find_binary(tool)?;

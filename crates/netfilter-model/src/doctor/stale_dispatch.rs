@@ -277,7 +277,12 @@ pub fn finding(
     );
     let summary;
     let explanation;
-    if let Some(d) = stale_drops.first().copied().or(drops.first()) {
+    let headline = if node_drops {
+        stale_drops.first().copied().or(drops.first())
+    } else {
+        stale_drops.first().copied()
+    };
+    if let Some(d) = headline {
         let names: Vec<&str> = stale_drops.iter().map(|d| d.interface.as_str()).collect();
         let who = if names.is_empty() {
             d.interface.clone()
