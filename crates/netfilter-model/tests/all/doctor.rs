@@ -371,3 +371,28 @@ fn namespace_scenarios_from_save_output() {
     let r = run(&rs, &facts);
     assert!(r.findings.is_empty(), "{:?}", ids(&r));
 }
+
+/// IPv6: the new endpoint's line removed from the nf_tables copy of the IPv6 Calico rules.
+#[test]
+fn ipv6_stale_dispatch() {
+    let legacy = load(&["calico6/legacy.save"]);
+    let text = std::fs::read_to_string(testdata("calico6/nft.save")).expect("fixture");
+    let stale: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-A cali-from-wl-dispatch -i cali8e7d6c5b4a3 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(stale.len(), text.len());
+    let mut rs = legacy;
+    rs.extend(parse_text(&stale, &ParseOptions::new("stale6")).expect("parses"));
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with(
+            "`cali8e7d6c5b4a3`: dropped by nft ip6 filter cali-from-wl-dispatch rule 2"
+        )),
+        "{:?}",
+        f.evidence
+    );
+}
