@@ -31,10 +31,12 @@
 #![warn(missing_docs)]
 
 pub mod diff;
+pub mod doctor;
 pub mod error;
 pub mod export;
 pub mod model;
 pub mod parse;
+pub mod snapshot;
 pub mod trace;
 
 pub use error::{Error, ParseError, Position, Result};

@@ -4,6 +4,7 @@ mod all {
     mod cross_format;
     mod diff;
     mod diff_fixtures;
+    mod doctor;
     mod iptables_save;
     mod kernel_roundtrip;
     mod nft_json_corpus;

@@ -31,6 +31,17 @@ pub enum DiffFormat {
     Markdown,
 }
 
+/// Output formats of `doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    /// For people: the worst finding explained first, then every finding.
+    Text,
+    /// `{"findings": [{"id", "severity", "summary", "evidence", "advice"}]}`.
+    Json,
+    /// Prometheus textfile-collector metrics.
+    Prometheus,
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -110,6 +121,28 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+    /// Find what is wrong with a node's netfilter state and say what to do (live node by default).
+    ///
+    /// Exit status: 0 healthy (no finding, or notes only), 1 findings, 2 error.
+    Doctor {
+        /// Sources: none or `live` for this node, a snapshot file, or dumps
+        /// (`[legacy:|nft:]PATH`, `-` is stdin).
+        #[arg(value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
+        format: DoctorFormat,
+    },
+    /// Capture this node (both backends, save outputs, interfaces, versions) into one JSON file
+    /// for later, offline analysis; with SOURCE files, build the snapshot offline from dumps.
+    Snapshot {
+        /// The file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: std::path::PathBuf,
+        /// Dumps to build the snapshot from instead of the live node (`[legacy:|nft:]PATH`).
+        #[arg(value_name = "SOURCE")]
+        sources: Vec<String>,
     },
 }
 

@@ -50,7 +50,7 @@ fn display_name(path: &str, backend: Option<netfilter_model::model::Backend>) ->
 
 /// Reads a file as text; invalid UTF-8 is replaced rather than refused, so a dump
 /// with one stray byte in a comment still parses (the parser reports what it cannot read).
-fn read_file(path: &str) -> Result<String> {
+pub(crate) fn read_file(path: &str) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,

@@ -1,8 +1,10 @@
 //! `nfdiff`: read netfilter rulesets from both backends, diff them, trace packets.
 
 mod args;
+mod doctor_cmd;
 mod exit;
 mod input;
+mod live_node;
 mod mode;
 mod render;
 mod run;

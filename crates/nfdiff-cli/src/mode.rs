@@ -6,7 +6,7 @@ use netfilter_model::model::IfacePattern;
 use netfilter_model::parse::SourceSpec;
 use netfilter_model::trace::Packet;
 
-use crate::args::{Args, ColorChoice, Command, DiffFormat, OutputFormat};
+use crate::args::{Args, ColorChoice, Command, DiffFormat, DoctorFormat, OutputFormat};
 use crate::trace_args::{iface_pattern, packet_from_args};
 
 /// A fully validated request.
@@ -59,6 +59,20 @@ pub enum Mode {
         packet: Packet,
         /// Output format.
         format: OutputFormat,
+    },
+    /// `nfdiff doctor`.
+    Doctor {
+        /// Sources; empty means the live node.
+        sources: Vec<SourceSpec>,
+        /// Output format.
+        format: DoctorFormat,
+    },
+    /// `nfdiff snapshot`.
+    Snapshot {
+        /// The file to write.
+        output: std::path::PathBuf,
+        /// Dumps to build it from; empty means the live node.
+        sources: Vec<SourceSpec>,
     },
 }
 
@@ -128,6 +142,17 @@ impl Mode {
                     pattern,
                     format,
                 })
+            }
+            Command::Doctor { sources, format } => Ok(Mode::Doctor {
+                sources: parse_sources(&sources)?,
+                format,
+            }),
+            Command::Snapshot { output, sources } => {
+                let sources = parse_sources(&sources)?;
+                if sources.iter().any(|s| matches!(s, SourceSpec::Live { .. })) {
+                    bail!("snapshot reads the live node when no SOURCE is given; SOURCEs are dump files");
+                }
+                Ok(Mode::Snapshot { output, sources })
             }
         }
     }

@@ -102,6 +102,8 @@ pub fn run() -> Result<Status> {
             }
             exit::SUCCESS
         }
+        Mode::Doctor { sources, format } => crate::doctor_cmd::doctor(&mut out, &sources, format)?,
+        Mode::Snapshot { output, sources } => crate::doctor_cmd::snapshot(&output, &sources)?,
     };
     out.flush()?;
     Ok(status)

@@ -4,5 +4,6 @@ mod cli {
     mod support;
 
     mod diff;
+    mod doctor;
     mod show;
 }

@@ -76,14 +76,11 @@ pub fn parse_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         Some(Format::IptablesSave) => super::parse_iptables_save(text, opts),
         Some(Format::NftText) => super::parse_nft_text(text, opts),
         Some(Format::NftJson) => super::parse_nft_json(text, opts),
-        Some(other) => Err(Error::Unsupported {
-            what: format!("{}: {other:?} input", opts.source_name),
-            reason: "this format is not supported yet".to_string(),
-        }),
+        Some(Format::Snapshot) => Ok(crate::snapshot::read_snapshot(text, opts)?.0),
         None => Err(Error::UnknownFormat {
             source_name: opts.source_name.to_string(),
             reason: "expected iptables-save output (`*filter` ... `COMMIT`), `nft list ruleset` \
-                     text (`table ip filter {`) or `nft -j list ruleset` JSON"
+                     text (`table ip filter {`), `nft -j list ruleset` JSON or an nfdiff snapshot"
                 .to_string(),
         }),
     }

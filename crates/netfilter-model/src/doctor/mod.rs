@@ -1,0 +1,27 @@
+//! Node findings: mixed backends, stale dispatch chains, Felix backend detection, pids headroom.
+//!
+//! [`diagnose`] takes a merged ruleset of both backends and the node facts a run could gather
+//! ([`NodeFacts`]: save-output line counts, interface names, cgroup pids figures, versions) and
+//! returns a [`DoctorReport`]: findings with an id, a severity, a summary, evidence and advice.
+//! Nothing here reads the system; the CLI (live or snapshot) supplies the facts.
+
+mod diagnose;
+mod equal_priority;
+mod felix;
+mod finding;
+mod mixed_backends;
+mod node;
+mod pids;
+mod report;
+mod shadowed;
+mod stale_dispatch;
+mod unreferenced;
+
+pub use diagnose::{diagnose, DoctorOptions};
+pub use felix::{detect, felix_inputs, Detector, DetectorInputs, FelixDetection};
+pub use finding::{Finding, Severity, FINDING_IDS};
+pub use node::{
+    save_command_name, NodeFacts, PidsFigures, SaveCounts, SaveOutput, SaveResult, ToolVersion,
+    HINT_CHAINS,
+};
+pub use report::{DoctorReport, TableRules};

@@ -1,0 +1,398 @@
+//! The doctor on the bundled captures, on small rulesets for each finding, through snapshots,
+//! and (as root) on save output from rulesets restored with the stock tools in a namespace.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use netfilter_model::doctor::{
+    detect, diagnose, felix_inputs, Detector, DoctorOptions, DoctorReport, NodeFacts, SaveCounts,
+    SaveOutput, SaveResult, Severity,
+};
+use netfilter_model::model::{Backend, Family, Ruleset};
+use netfilter_model::parse::{parse_text, ParseOptions};
+use netfilter_model::snapshot::{read_snapshot, Snapshot, SnapshotRuleset, SNAPSHOT_VERSION};
+
+fn testdata(p: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata")).join(p)
+}
+
+fn load(files: &[&str]) -> Ruleset {
+    let mut rs = Ruleset::default();
+    for f in files {
+        let text = std::fs::read_to_string(testdata(f)).expect("fixture");
+        rs.extend(parse_text(&text, &ParseOptions::new(*f)).expect("parses"));
+    }
+    rs
+}
+
+fn ids(r: &DoctorReport) -> Vec<(&'static str, Severity)> {
+    r.findings.iter().map(|f| (f.id, f.severity)).collect()
+}
+
+fn run(rs: &Ruleset, facts: &NodeFacts) -> DoctorReport {
+    diagnose(rs, facts, &DoctorOptions::default())
+}
+
+#[test]
+fn incident_findings() {
+    let rs = load(&["incident/legacy.save", "incident/nft.save"]);
+    let r = run(&rs, &NodeFacts::default());
+    assert_eq!(
+        ids(&r),
+        vec![
+            ("stale-dispatch", Severity::Critical),
+            ("felix-backend-detection", Severity::Warning),
+            ("mixed-backends", Severity::Warning),
+            ("equal-priority-hooks", Severity::Info),
+        ]
+    );
+    assert!(!r.healthy());
+    let stale = &r.findings[0];
+    assert!(
+        stale.summary.contains("cali9f8e7d6c5b4"),
+        "{}",
+        stale.summary
+    );
+    assert!(stale.evidence.iter().any(|e| e
+        .starts_with("`cali9f8e7d6c5b4`: dropped by nft ip filter cali-from-wl-dispatch rule 3")));
+    // the old pod is not dropped
+    assert!(!stale
+        .evidence
+        .iter()
+        .any(|e| e.starts_with("`cali5c4d3e2f1a0`")));
+    assert!(r.counts_derived);
+}
+
+#[test]
+fn incident_with_node_interfaces_names_only_node_interfaces() {
+    let rs = load(&["incident/legacy.save", "incident/nft.save"]);
+    let facts = NodeFacts {
+        interfaces: Some(vec![
+            "cali5c4d3e2f1a0".into(),
+            "cali9f8e7d6c5b4".into(),
+            "eth1".into(),
+            "lo".into(),
+        ]),
+        ..NodeFacts::default()
+    };
+    let r = run(&rs, &facts);
+    let stale = &r.findings[0];
+    assert_eq!(stale.id, "stale-dispatch");
+    let drops: Vec<&String> = stale
+        .evidence
+        .iter()
+        .filter(|e| e.contains("dropped by"))
+        .collect();
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert!(drops[0]
+        .starts_with("cali9f8e7d6c5b4: dropped by nft ip filter cali-from-wl-dispatch rule 3"));
+}
+
+#[test]
+fn healthy_fixtures_have_no_findings() {
+    for f in ["calico/legacy.save", "calico6/legacy.save"] {
+        let r = run(&load(&[f]), &NodeFacts::default());
+        assert!(r.findings.is_empty(), "{f}: {:?}", ids(&r));
+        assert!(r.healthy());
+    }
+    // Calico in nf_tables only: healthy, but one failed iptables-nft-save would make Felix
+    // choose legacy: a note, not a problem.
+    let r = run(&load(&["calico/nft.save"]), &NodeFacts::default());
+    assert_eq!(ids(&r), vec![("felix-backend-detection", Severity::Info)]);
+    assert!(r.healthy());
+    assert!(
+        r.findings[0]
+            .evidence
+            .iter()
+            .any(|e| e
+                == "if iptables-nft-save failed, Felix v3.12-v3.25 would choose legacy instead")
+    );
+}
+
+/// The incident's start: Calico in nf_tables, legacy empty, and `iptables-nft-save` failing
+/// (fork failures) makes every Felix version choose legacy.
+#[test]
+fn failed_nft_save_makes_felix_choose_legacy() {
+    let rs = load(&["calico/nft.save"]);
+    let mut facts = NodeFacts::default();
+    facts.saves.push(SaveOutput {
+        backend: Backend::Nft,
+        family: Family::Ip,
+        result: SaveResult::Failed("fork: Resource temporarily unavailable".into()),
+        derived: false,
+    });
+    let facts = facts.with_derived_saves(&rs);
+    let i = felix_inputs(&facts, None);
+    assert_eq!(i.nft.rule_lines, 0);
+    assert_eq!(detect(Detector::FelixV312, &i).0, Backend::Legacy);
+    assert_eq!(detect(Detector::FelixV3252, &i).0, Backend::Legacy);
+    let r = run(&rs, &facts);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id == "felix-backend-detection")
+        .expect("finding");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.summary.contains("would choose legacy"), "{}", f.summary);
+    assert!(f.advice.contains("FELIX_IPTABLESBACKEND=NFT"));
+}
+
+#[test]
+fn small_rulesets_for_each_structural_finding() {
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+                :orphan - [0:0]\n:used - [0:0]\n-A INPUT -j used\n-A used -j ACCEPT\n\
+                -A used -p tcp --dport 22 -j DROP\n-A orphan -j DROP\nCOMMIT\n";
+    let rs = parse_text(text, &ParseOptions::new("t")).expect("parses");
+    let r = run(&rs, &NodeFacts::default());
+    assert_eq!(
+        ids(&r),
+        vec![
+            ("unreferenced-chains", Severity::Info),
+            ("shadowed-rules", Severity::Info)
+        ]
+    );
+    assert_eq!(r.findings[0].evidence, vec!["legacy ip filter orphan"]);
+    assert_eq!(
+        r.findings[1].evidence,
+        vec!["legacy ip filter used: rules 2-2 follow the unconditional rule 1"]
+    );
+    // KUBE- chains in both backends
+    let kube = |b: &str| {
+        format!(
+            "# Generated by iptables-save v1.8.9{b}\n*nat\n:PREROUTING ACCEPT [0:0]\n\
+             :KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n"
+        )
+    };
+    let mut rs = parse_text(&kube(""), &ParseOptions::new("l")).expect("parses");
+    rs.extend(parse_text(&kube(" (nf_tables)"), &ParseOptions::new("n")).expect("parses"));
+    let r = run(&rs, &NodeFacts::default());
+    assert_eq!(
+        ids(&r),
+        vec![
+            ("mixed-backends", Severity::Warning),
+            ("equal-priority-hooks", Severity::Info)
+        ]
+    );
+    assert_eq!(
+        r.findings[0].evidence,
+        vec!["KUBE-: legacy 1 chains (0 rules), nft 1 chains (0 rules)"]
+    );
+}
+
+#[test]
+fn snapshot_round_trip_in_the_library() {
+    let mut rulesets = Vec::new();
+    for (f, b) in [
+        ("incident/legacy.save", Backend::Legacy),
+        ("incident/nft.save", Backend::Nft),
+    ] {
+        rulesets.push(SnapshotRuleset {
+            backend: Some(b),
+            source: f.into(),
+            format: "text".into(),
+            text: Some(std::fs::read_to_string(testdata(f)).expect("fixture")),
+            model_schema: None,
+            model: None,
+        });
+    }
+    // and one as the embedded model
+    let model = load(&["calico6/legacy.save"]);
+    rulesets.push(SnapshotRuleset {
+        backend: Some(Backend::Legacy),
+        source: "model".into(),
+        format: "model".into(),
+        text: None,
+        model_schema: Some(netfilter_model::snapshot::MODEL_SCHEMA),
+        model: Some(model),
+    });
+    let snap = Snapshot {
+        nfdiff_snapshot: SNAPSHOT_VERSION,
+        created: "2026-11-30T00:00:00Z".into(),
+        origin: "offline from dumps: test".into(),
+        hostname: None,
+        kernel: None,
+        iptables_alternative: Some(Backend::Nft),
+        iptables_alternative_detail: None,
+        versions: Vec::new(),
+        tables_names: Default::default(),
+        interfaces: Some(vec!["cali9f8e7d6c5b4".into()]),
+        pids: Vec::new(),
+        saves: Vec::new(),
+        rulesets,
+        notes: Vec::new(),
+    };
+    let json = serde_json::to_string(&snap).expect("serializes");
+    let (rs, facts) = read_snapshot(&json, &ParseOptions::new("snap")).expect("reads");
+    let direct = load(&[
+        "incident/legacy.save",
+        "incident/nft.save",
+        "calico6/legacy.save",
+    ]);
+    assert_eq!(rs, direct);
+    assert_eq!(facts.iptables_alternative, Some(Backend::Nft));
+    assert_eq!(run(&rs, &facts), run(&direct, &facts));
+    // the sniffer routes snapshots through parse_text too
+    assert_eq!(
+        parse_text(&json, &ParseOptions::new("snap")).expect("parses"),
+        direct
+    );
+    // a bad version is refused
+    let bad = json.replacen("\"nfdiff_snapshot\":1", "\"nfdiff_snapshot\":2", 1);
+    assert!(read_snapshot(&bad, &ParseOptions::new("snap")).is_err());
+}
+
+fn find_bin(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+/// Restores `legacy` and `nft` with the stock tools in `unshare -n` and returns the four save
+/// outputs (legacy v4, legacy v6, nft v4, nft v6); `None` (skip) when not possible.
+fn saves_in_namespace(legacy: Option<&str>, nft: Option<&str>) -> Option<Vec<String>> {
+    let unshare = find_bin("unshare")?;
+    let tools: Vec<PathBuf> = [
+        "iptables-legacy-restore",
+        "iptables-nft-restore",
+        "iptables-legacy-save",
+        "ip6tables-legacy-save",
+        "iptables-nft-save",
+        "ip6tables-nft-save",
+        "ipset",
+    ]
+    .iter()
+    .map(|t| find_bin(t))
+    .collect::<Option<_>>()?;
+    let mut script = String::new();
+    for set in [
+        "cali40all-ipam-pools hash:net",
+        "cali40masq-ipam-pools hash:net",
+        "cali40all-hosts-net hash:net",
+        "cali40s:y-uVl4bAoAfdydOS8SL9Rv9 hash:ip",
+    ] {
+        script.push_str(&format!(
+            "{} create {set} family inet\n",
+            tools[6].display()
+        ));
+    }
+    if let Some(l) = legacy {
+        script.push_str(&format!(
+            "{} < {}\n",
+            tools[0].display(),
+            testdata(l).display()
+        ));
+    }
+    if let Some(n) = nft {
+        script.push_str(&format!(
+            "{} < {}\n",
+            tools[1].display(),
+            testdata(n).display()
+        ));
+    }
+    for t in &tools[2..6] {
+        script.push_str(&format!("{}\necho '@@@@'\n", t.display()));
+    }
+    let o = Command::new(unshare)
+        .args(["-n", "sh", "-euc", &script])
+        .output()
+        .ok()?;
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        if err.contains("unshare failed") || err.contains("Operation not permitted") {
+            return None;
+        }
+        panic!("namespace script failed: {err}");
+    }
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    Some(out.split("@@@@\n").take(4).map(String::from).collect())
+}
+
+fn facts_from_saves(outputs: &[String]) -> (Ruleset, NodeFacts) {
+    let mut rs = Ruleset::default();
+    let mut facts = NodeFacts::default();
+    let combos = [
+        (Backend::Legacy, Family::Ip),
+        (Backend::Legacy, Family::Ip6),
+        (Backend::Nft, Family::Ip),
+        (Backend::Nft, Family::Ip6),
+    ];
+    for ((backend, family), text) in combos.iter().zip(outputs) {
+        facts.saves.push(SaveOutput {
+            backend: *backend,
+            family: *family,
+            result: SaveResult::Output(SaveCounts::from_text(text)),
+            derived: false,
+        });
+        if text.lines().any(|l| l.starts_with('*')) {
+            let o = ParseOptions::new("ns").with_backend(Some(*backend));
+            rs.extend(parse_text(text, &o).expect("save output parses"));
+        }
+    }
+    (rs, facts)
+}
+
+/// Namespace scenarios: the same findings from real save output as from the captured dumps,
+/// and the counts the model derives equal the measured ones; a healthy node gives none.
+#[test]
+fn namespace_scenarios_from_save_output() {
+    let Some(out) = saves_in_namespace(Some("incident/legacy.save"), Some("incident/nft.save"))
+    else {
+        eprintln!("skipped: needs root, unshare, iptables legacy+nft tools and ipset");
+        return;
+    };
+    let (rs, facts) = facts_from_saves(&out);
+    let measured = run(&rs, &facts);
+    let dumps = run(
+        &load(&["incident/legacy.save", "incident/nft.save"]),
+        &NodeFacts::default(),
+    );
+    assert_eq!(ids(&measured), ids(&dumps));
+    assert_eq!(measured.findings[0].summary, dumps.findings[0].summary);
+    assert!(!measured.counts_derived);
+    // counting the model gives what the command printed (rule lines exactly; all lines too)
+    for s in &facts.saves {
+        let derived = SaveCounts::from_model(&rs, s.backend, s.family);
+        assert_eq!(
+            Some(derived.rule_lines),
+            match &s.result {
+                SaveResult::Output(c) => Some(c.rule_lines),
+                SaveResult::Failed(_) => None,
+            },
+            "{}",
+            s.command()
+        );
+    }
+
+    let Some(out) = saves_in_namespace(Some("calico/legacy.save"), None) else {
+        return;
+    };
+    let (rs, facts) = facts_from_saves(&out);
+    let r = run(&rs, &facts);
+    assert!(r.findings.is_empty(), "{:?}", ids(&r));
+}
+
+/// IPv6: the new endpoint's line removed from the nf_tables copy of the IPv6 Calico rules.
+#[test]
+fn ipv6_stale_dispatch() {
+    let legacy = load(&["calico6/legacy.save"]);
+    let text = std::fs::read_to_string(testdata("calico6/nft.save")).expect("fixture");
+    let stale: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-A cali-from-wl-dispatch -i cali8e7d6c5b4a3 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(stale.len(), text.len());
+    let mut rs = legacy;
+    rs.extend(parse_text(&stale, &ParseOptions::new("stale6")).expect("parses"));
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with(
+            "`cali8e7d6c5b4a3`: dropped by nft ip6 filter cali-from-wl-dispatch rule 2"
+        )),
+        "{:?}",
+        f.evidence
+    );
+}
