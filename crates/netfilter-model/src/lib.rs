@@ -8,7 +8,9 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod legacy;
 pub mod model;
+pub mod netlink;
 pub mod parse;
 
 pub use error::{Error, ParseError, Position, Result};
