@@ -248,6 +248,8 @@ struct State<'a> {
     l4_dep_used: bool,
     /// Whether any expression read the network or transport header.
     l3_dep_used: bool,
+    /// Whether the last match came from a one-sided port bound (`>=`, `<`, ...).
+    last_was_bound: bool,
 }
 
 /// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
@@ -271,6 +273,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         l4_dep: None,
         l4_dep_used: false,
         l3_dep_used: false,
+        last_was_bound: false,
     };
     for e in exprs {
         st.expr(e);
@@ -591,6 +594,7 @@ impl State<'_> {
     }
 
     fn push(&mut self, negated: bool, kind: MatchKind) {
+        self.last_was_bound = false;
         self.rule.matches.push(Match::with_negation(kind, negated));
     }
 
@@ -1380,6 +1384,25 @@ impl State<'_> {
                     }),
                 };
                 if let Some(r) = r {
+                    // `1024-65535` may come as `>= 1024` and `<= 65535`: intersect with the
+                    // bound just read on the same port.
+                    if let Some(Match {
+                        negated: false,
+                        kind:
+                            MatchKind::Port {
+                                dir: d,
+                                proto: p,
+                                ports,
+                            },
+                    }) = self.rule.matches.last_mut()
+                    {
+                        if d == dir && p == proto && ports.len() == 1 && self.last_was_bound {
+                            ports[0].first = ports[0].first.max(r.first);
+                            ports[0].last = ports[0].last.min(r.last);
+                            self.last_was_bound = false;
+                            return;
+                        }
+                    }
                     self.push(
                         false,
                         MatchKind::Port {
@@ -1388,6 +1411,7 @@ impl State<'_> {
                             ports: vec![r],
                         },
                     );
+                    self.last_was_bound = true;
                 }
             }
             (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => self.push(

@@ -201,6 +201,28 @@ fn decode_match(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<Xt
             matches: Vec::new(),
             comment: Some(cstr_at(b, 0, 256)?),
         },
+        ("rpfilter", 0) => {
+            let flags = u8_at(b, 0)?;
+            let mut opts = Vec::new();
+            for (bit, opt) in [
+                (1u8, "--loose"),
+                (2, "--validmark"),
+                (4, "--accept-local"),
+                (8, "--invert"),
+            ] {
+                if flags & bit != 0 {
+                    opts.push(opt);
+                }
+            }
+            one(
+                false,
+                MatchKind::Other {
+                    module: "rpfilter".into(),
+                    args: opts.join(" "),
+                    lossy: false,
+                },
+            )
+        }
         ("state", _) => one(
             false,
             MatchKind::CtState {
