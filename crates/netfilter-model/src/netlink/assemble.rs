@@ -270,12 +270,27 @@ pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, Strin
         table.chains.push(chain);
     }
 
+    // Rules come chain by chain: look the chain up once per run of rules.
+    type Found<'a> = Option<(usize, usize, &'a SetLookupContext)>;
+    let mut last: Option<(u32, &str, &str, Found<'_>)> = None;
     for r in &raw.rules {
-        let Some(&(ti, ci)) = chain_index.get(&(r.family, r.table.clone(), r.chain.clone())) else {
+        let found = match last {
+            Some((f, t, c, found)) if f == r.family && t == r.table && c == r.chain => found,
+            _ => {
+                let found = chain_index
+                    .get(&(r.family, r.table.clone(), r.chain.clone()))
+                    .map(|&(ti, ci)| {
+                        let ctx = contexts.get(&(r.family, r.table.clone())).unwrap_or(&empty);
+                        (ti, ci, ctx)
+                    });
+                last = Some((r.family, &r.table, &r.chain, found));
+                found
+            }
+        };
+        let Some((ti, ci, ctx)) = found else {
             continue;
         };
         let family = rs.tables[ti].family;
-        let ctx = contexts.get(&(r.family, r.table.clone())).unwrap_or(&empty);
         let mut rule = delinearize(family, &r.exprs, ctx);
         if let Some(c) = udata_string(&r.userdata, UDATA_COMMENT) {
             rule.comment = Some(match rule.comment.take() {

@@ -43,8 +43,11 @@ impl From<Error> for Failure {
 type Attempt<T> = std::result::Result<T, Failure>;
 
 /// Reads every table, chain, rule, set (with elements), object and flowtable of every family
-/// at one generation. Retries (with a fresh socket) up to [`MAX_ATTEMPTS`] times while the
-/// ruleset changes, then fails with a clear error.
+/// at one generation. Rules are dumped chain by chain, on one socket by default; environment
+/// variable `NFDIFF_NETLINK_WORKERS` (at most 4) spreads the per-chain dumps over several
+/// sockets and threads (it did not pay off on a loaded 2-core machine, so it is opt-in).
+/// Retries (with a fresh socket) up to [`MAX_ATTEMPTS`] times while the ruleset changes,
+/// then fails with a clear error.
 pub fn dump_ruleset() -> Result<RawRuleset> {
     for _ in 0..MAX_ATTEMPTS {
         let mut d = Dumper::new()?;
@@ -219,6 +222,32 @@ impl Dumper {
         })
     }
 
+    /// The rules of one chain, with one GETRULE dump.
+    fn chain_rules(&mut self, c: &RawChain) -> Attempt<Vec<RawRule>> {
+        let table = cstring(&c.table);
+        let chain = cstring(&c.name);
+        let build = |nlh: *mut nlmsghdr| {
+            // SAFETY: a fresh rule object carries the table/chain filter into the request.
+            unsafe {
+                let r = sys::nftnl_rule_alloc();
+                if r.is_null() {
+                    return;
+                }
+                sys::nftnl_rule_set_str(r, sys::NFTNL_RULE_TABLE as u16, table.as_ptr());
+                sys::nftnl_rule_set_str(r, sys::NFTNL_RULE_CHAIN as u16, chain.as_ptr());
+                sys::nftnl_rule_nlmsg_build_payload(nlh, r);
+                sys::nftnl_rule_free(r);
+            }
+        };
+        let mut rules = Vec::new();
+        self.dump(NFT_MSG_GETRULE, c.family as u16, &build, &mut |nlh| {
+            if let Some(r) = parse_rule(nlh) {
+                rules.push(r);
+            }
+        })?;
+        Ok(rules)
+    }
+
     fn dump_all(&mut self) -> Attempt<RawRuleset> {
         let gen = self.generation()?;
         self.gen = Some(gen);
@@ -242,30 +271,22 @@ impl Dumper {
             }
         })?;
 
-        // One GETRULE dump per chain: much faster than one whole-ruleset dump on big rulesets.
-        let mut rules = Vec::new();
-        for c in &chains {
-            let table = cstring(&c.table);
-            let chain = cstring(&c.name);
-            let build = |nlh: *mut nlmsghdr| {
-                // SAFETY: a fresh rule object carries the table/chain filter into the request.
-                unsafe {
-                    let r = sys::nftnl_rule_alloc();
-                    if r.is_null() {
-                        return;
-                    }
-                    sys::nftnl_rule_set_str(r, sys::NFTNL_RULE_TABLE as u16, table.as_ptr());
-                    sys::nftnl_rule_set_str(r, sys::NFTNL_RULE_CHAIN as u16, chain.as_ptr());
-                    sys::nftnl_rule_nlmsg_build_payload(nlh, r);
-                    sys::nftnl_rule_free(r);
-                }
-            };
-            self.dump(NFT_MSG_GETRULE, c.family as u16, &build, &mut |nlh| {
-                if let Some(r) = parse_rule(nlh) {
-                    rules.push(r);
-                }
-            })?;
-        }
+        // One GETRULE dump per chain: much faster than one whole-ruleset dump on big rulesets;
+        // on big rulesets, spread over a few sockets (one dump runs per socket at a time).
+        let workers = std::env::var("NFDIFF_NETLINK_WORKERS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .clamp(1, MAX_WORKERS);
+        let rules = if workers > 1 && chains.len() >= PARALLEL_MIN_CHAINS {
+            dump_rules_parallel(&chains, gen, workers)?
+        } else {
+            let mut rules = Vec::new();
+            for c in &chains {
+                rules.extend(self.chain_rules(c)?);
+            }
+            rules
+        };
         rs.chains = chains;
         rs.rules = rules;
 
@@ -321,6 +342,54 @@ impl Dumper {
         }
         Ok(rs)
     }
+}
+
+/// Most sockets used for the per-chain rule dumps.
+const MAX_WORKERS: usize = 4;
+/// Fewer chains than this are dumped on one socket.
+const PARALLEL_MIN_CHAINS: usize = 256;
+
+/// Rules of some chains, by chain index.
+type ChainRules = Vec<(usize, Vec<RawRule>)>;
+
+/// Per-chain rule dumps spread over `workers` sockets (threads); every reply is still checked
+/// against generation `gen`, so the result is as consistent as a single-socket dump.
+fn dump_rules_parallel(chains: &[RawChain], gen: u32, workers: usize) -> Attempt<Vec<RawRule>> {
+    let results: Vec<Attempt<ChainRules>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|k| {
+                scope.spawn(move || -> Attempt<ChainRules> {
+                    let mut d = Dumper::new()?;
+                    d.gen = Some(gen);
+                    let mut out = Vec::new();
+                    for (i, c) in chains.iter().enumerate().skip(k).step_by(workers) {
+                        out.push((i, d.chain_rules(c)?));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Failure::Fatal(Error::Netlink {
+                        what: "a rule dump worker failed".into(),
+                        error: io::Error::other("worker thread panicked"),
+                    }))
+                })
+            })
+            .collect()
+    });
+    let mut per_chain: Vec<Vec<RawRule>> = vec![Vec::new(); chains.len()];
+    for r in results {
+        for (i, rules) in r? {
+            if let Some(slot) = per_chain.get_mut(i) {
+                *slot = rules;
+            }
+        }
+    }
+    Ok(per_chain.into_iter().flatten().collect())
 }
 
 fn cstring(s: &str) -> CString {

@@ -411,3 +411,40 @@ fn inner_churn() {
         "the dumps saw too few versions to prove anything"
     );
 }
+
+#[test]
+fn parallel_rule_dumps_equal_the_single_socket_dump() {
+    assert_inner_passes("live::inner_parallel_dump", &[], &[]);
+}
+
+#[test]
+#[ignore = "inner test: runs only inside the namespace parallel_rule_dumps_equal_the_single_socket_dump creates"]
+fn inner_parallel_dump() {
+    if !in_child() {
+        return;
+    }
+    assert_fresh_namespace();
+    let mut text = String::from("table ip p {\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "chain c{i} {{\n ip saddr 10.0.{}.{} tcp dport {} counter jump c{} comment \"r{i}\"\n}}\n",
+            i / 256,
+            i % 256,
+            1000 + i,
+            i + 1
+        ));
+    }
+    text.push_str("chain c300 {\n accept\n}\n}\n");
+    nft_load(&text);
+    let single = read_live_nft().expect("single-socket read");
+    // The inner test runs alone in its process (--test-threads=1), so the variable is ours.
+    std::env::set_var("NFDIFF_NETLINK_WORKERS", "3");
+    let parallel = read_live_nft().expect("parallel read");
+    std::env::remove_var("NFDIFF_NETLINK_WORKERS");
+    assert_eq!(single.rule_count(), 301);
+    assert_eq!(single, parallel);
+    assert_eq!(
+        chain_text(&parallel, Family::Ip, "p", "c299"),
+        "ip saddr 10.0.1.43 tcp dport 1299 jump c300 comment \"r299\""
+    );
+}
