@@ -155,6 +155,54 @@ fn obj_kind(t: u32) -> &'static str {
     }
 }
 
+/// `NFT_CHAIN_BINDING`.
+const CHAIN_BINDING: u32 = 0x4;
+
+/// Anonymous chains of `jump { ... }` / `goto { ... }` (chain bindings) are shown inline, as
+/// nft shows them: the verdict becomes `jump { rule; rule }` and the chain leaves the table.
+fn inline_bindings(rs: &mut Ruleset, raw: &RawRuleset) {
+    use crate::model::Verdict;
+    for t in &mut rs.tables {
+        let is_binding = |name: &str| {
+            raw.chains
+                .iter()
+                .any(|c| c.name == name && c.table == t.name && c.flags & CHAIN_BINDING != 0)
+        };
+        let bound: Vec<usize> = (0..t.chains.len())
+            .filter(|&i| is_binding(&t.chains[i].name))
+            .collect();
+        if bound.is_empty() {
+            continue;
+        }
+        // Innermost bindings were created last: inline from the end, a bounded number of passes.
+        for &i in bound.iter().rev() {
+            let name = t.chains[i].name.clone();
+            let body = t.chains[i]
+                .rules
+                .iter()
+                .map(|r| r.canonical())
+                .collect::<Vec<_>>()
+                .join("; ");
+            for c in &mut t.chains {
+                for r in &mut c.rules {
+                    let kw = match &r.verdict {
+                        Some(Verdict::Jump(n)) if *n == name => "jump",
+                        Some(Verdict::Goto(n)) if *n == name => "goto",
+                        _ => continue,
+                    };
+                    r.verdict = Some(Verdict::Other(format!("{kw} {{ {body} }}")));
+                }
+            }
+        }
+        let mut idx = 0;
+        t.chains.retain(|_| {
+            let keep = !bound.contains(&idx);
+            idx += 1;
+            keep
+        });
+    }
+}
+
 /// Builds the normalized model (backend nft) from a raw dump. `source` names the origin
 /// (`live:nft`); `ipset_names` maps kernel ipset indexes to names for xt `set` matches.
 pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, String>) -> Ruleset {
@@ -301,6 +349,8 @@ pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, Strin
         rule.origin = origin(r.handle);
         rs.tables[ti].chains[ci].rules.push(rule);
     }
+
+    inline_bindings(&mut rs, raw);
 
     for o in &raw.objects {
         let Some(&ti) = index.get(&(o.family, o.table.clone())) else {

@@ -494,6 +494,11 @@ fn parse_chain(nlh: *const nlmsghdr) -> Option<RawChain> {
                 handle: nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE as u16),
                 packets: nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS as u16),
                 bytes: nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES as u16),
+                flags: if is(NFTNL_CHAIN_FLAGS) {
+                    nftnl_chain_get_u32(c, NFTNL_CHAIN_FLAGS as u16)
+                } else {
+                    0
+                },
                 userdata: ud,
             }
         });

@@ -44,6 +44,8 @@ pub struct RawChain {
     pub packets: u64,
     /// Chain counters.
     pub bytes: u64,
+    /// `NFT_CHAIN_*` flags (`NFT_CHAIN_BINDING` = 4: an anonymous `jump { ... }` chain).
+    pub flags: u32,
     /// User data (comment TLV).
     pub userdata: Vec<u8>,
 }

@@ -448,3 +448,105 @@ fn inner_parallel_dump() {
         "ip saddr 10.0.1.43 tcp dport 1299 jump c300 comment \"r299\""
     );
 }
+
+/// The nftables test suite's dumps (`../shared/corpus/nftables-dumps`), or `NFDIFF_CORPUS`.
+fn corpus_dir() -> std::path::PathBuf {
+    match std::env::var_os("NFDIFF_CORPUS") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus"
+        )),
+    }
+}
+
+fn nft_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            nft_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "nft") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn corpus_nft_dumps_read_back() {
+    if !corpus_dir().join("nftables-dumps").is_dir() {
+        eprintln!(
+            "skipping: corpus not found at {} (set NFDIFF_CORPUS)",
+            corpus_dir().display()
+        );
+        return;
+    }
+    assert_inner_passes("live::inner_corpus", &[], &[]);
+}
+
+#[test]
+#[ignore = "inner test: runs only inside the namespace corpus_nft_dumps_read_back creates"]
+fn inner_corpus() {
+    if !in_child() {
+        return;
+    }
+    assert_fresh_namespace();
+    let mut files = Vec::new();
+    nft_files(&corpus_dir().join("nftables-dumps"), &mut files);
+    let (mut loaded, mut refused, mut rules, mut verbatim) = (0, 0, 0, 0);
+    let mut mismatches = Vec::new();
+    for f in &files {
+        sh("nft flush ruleset");
+        let ok = Command::new("nft")
+            .arg("-f")
+            .arg(f)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            refused += 1;
+            continue;
+        }
+        loaded += 1;
+        let rs = match read_live_nft() {
+            Ok(rs) => rs,
+            Err(e) => {
+                mismatches.push(format!("{}: read failed: {e}", f.display()));
+                continue;
+            }
+        };
+        // Rules as `nft -a` lists them: lines with a handle that do not open a block.
+        let listing = Command::new("nft")
+            .args(["-a", "list", "ruleset"])
+            .output()
+            .expect("nft -a list");
+        let listed = String::from_utf8_lossy(&listing.stdout)
+            .lines()
+            .filter(|l| l.contains(" # handle ") && !l.contains("{ # handle"))
+            .count();
+        rules += rs.rule_count();
+        verbatim += rs
+            .tables
+            .iter()
+            .flat_map(|t| &t.chains)
+            .flat_map(|c| &c.rules)
+            .filter(|r| r.verbatim_parts() > 0)
+            .count();
+        if listed != rs.rule_count() {
+            mismatches.push(format!(
+                "{}: nft lists {listed} rules, live read has {}",
+                f.display(),
+                rs.rule_count()
+            ));
+        }
+    }
+    sh("nft flush ruleset");
+    eprintln!(
+        "corpus: {} files, {loaded} loaded ({refused} refused by nft -f on this kernel), \
+         {rules} rules read live, {verbatim} with verbatim (unmodelled) parts",
+        files.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
