@@ -136,6 +136,43 @@ pub fn format_value(id: u32, b: &[u8]) -> String {
                 v.to_string()
             }
         }
+        2 if !b.is_empty() => match b[0] {
+            2 => "ipv4".into(),
+            10 => "ipv6".into(),
+            n => n.to_string(),
+        },
+        26 if b.len() >= 4 => {
+            let v = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let names = crate::model::CtStateSet(v as u8).to_string();
+            if names.is_empty() || v > 0xff {
+                format!("0x{v:08x}")
+            } else {
+                names
+            }
+        }
+        38 if b.len() >= 4 => {
+            let v = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            const N: &[&str] = &[
+                "unspec",
+                "unicast",
+                "local",
+                "broadcast",
+                "anycast",
+                "multicast",
+                "blackhole",
+                "unreachable",
+                "prohibit",
+            ];
+            N.get(v as usize)
+                .map_or_else(|| v.to_string(), |s| (*s).to_string())
+        }
+        10 if b.len() >= 2 => match u16::from_be_bytes([b[0], b[1]]) {
+            0x0800 => "ip".into(),
+            0x86dd => "ip6".into(),
+            0x0806 => "arp".into(),
+            0x8100 => "8021q".into(),
+            n => format!("0x{n:04x}"),
+        },
         41 | 5 => {
             let end = b.iter().position(|x| *x == 0);
             let s = String::from_utf8_lossy(&b[..end.unwrap_or(b.len())]).into_owned();

@@ -157,6 +157,11 @@ impl Field {
             Field::EtherSaddr => 9,
             Field::SkUid => 24,
             Field::SkGid => 25,
+            Field::Nfproto => 2,
+            Field::CtState => 26,
+            Field::CtStatus => 28,
+            Field::Fib { result: 3, .. } => 38,
+            Field::EtherType => 10,
             _ => 4,
         }
     }
@@ -698,6 +703,45 @@ impl State<'_> {
         }
     }
 
+    /// Splits a raw payload compare that spans two known fields into per-field compares.
+    fn split_fields(&self, field: &Field, data: &[u8]) -> Option<Vec<(Field, Vec<u8>)>> {
+        let Field::Raw(r) = field else {
+            return None;
+        };
+        let (base, rest) = r.strip_prefix('@')?.split_once(',')?;
+        let (off, len) = rest.split_once(',')?;
+        let off: u32 = off.parse().ok()?;
+        let len: u32 = len.parse().ok()?;
+        if data.len() as u32 * 8 != len {
+            return None;
+        }
+        let (b, o, l) = (
+            match base {
+                "nh" => 1,
+                "th" => 2,
+                _ => return None,
+            },
+            off / 8,
+            len / 8,
+        );
+        let halves: Option<(u32, u32)> = match (b, self.ctx.l3_v6, o, l) {
+            (1, Some(false), 12, 8) => Some((4, 4)),
+            (1, Some(true), 8, 32) => Some((16, 16)),
+            (2, _, 0, 4) if self.ctx.l4.is_some_and(|p| p.has_ports()) => Some((2, 2)),
+            _ => None,
+        };
+        let (a, _) = halves?;
+        let first = self.payload(b, o, a);
+        let second = self.payload(b, o + a, a);
+        if matches!(first, Field::Raw(_)) || matches!(second, Field::Raw(_)) {
+            return None;
+        }
+        Some(vec![
+            (first, data[..a as usize].to_vec()),
+            (second, data[a as usize..].to_vec()),
+        ])
+    }
+
     fn meta_field(key: u32) -> Field {
         match key {
             0 => Field::Length,
@@ -1112,6 +1156,20 @@ impl State<'_> {
             }
             Expr::Meta { key, .. } => self.push_other(format!("meta {}", meta_key_name(*key))),
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
+            Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
+                // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
+                // holds it verbatim, so the compare that follows stays readable.
+                let text = raw.trim().to_string();
+                let reg = text
+                    .rsplit("=> reg ")
+                    .next()
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|r| r.parse::<u32>().ok());
+                if let Some(r) = reg {
+                    let shown = text.split(" => reg ").next().unwrap_or_default().trim();
+                    self.set_reg(r, Reg::Text(format!("{name} {shown}")));
+                }
+            }
             Expr::Unknown { name, raw } => {
                 self.rule.statements.push(Statement::Other {
                     target: name.clone(),
@@ -1279,6 +1337,27 @@ impl State<'_> {
             ));
             return;
         };
+        // One load covering two adjacent fields (nft merges `udp sport 67 udp dport 68` and
+        // `ip saddr A ip daddr B` into one wider compare): split it back.
+        if op == 0 && mask.is_none() {
+            if let Field::Raw(_) = &field {
+                if let Some(parts) = self.split_fields(&field, data) {
+                    for (f, d) in parts {
+                        self.set_reg(
+                            sreg,
+                            Reg::Load {
+                                field: f,
+                                len: d.len() as u32,
+                                mask: None,
+                                xor: None,
+                            },
+                        );
+                        self.cmp(sreg, 0, &d);
+                    }
+                    return;
+                }
+            }
+        }
         // A compare longer than the load: a concatenation over consecutive registers.
         if data.len() > (len as usize).div_ceil(4) * 4 && mask.is_none() {
             if let Some(fields) = self.concat_fields(sreg, data.len()) {
@@ -2283,6 +2362,23 @@ mod tests {
         assert_eq!(
             canon(Family::Inet, &e, &sets),
             "tcp dport { 22, 8000-8016 } tcp dport vmap { 22 : accept, 80 : jump web }"
+        );
+    }
+
+    #[test]
+    fn merged_port_and_address_compares_are_split() {
+        let e = vec![
+            payload(1, 9, 1),
+            cmp(&[17]),
+            payload(1, 12, 8),
+            cmp(&[0, 0, 0, 0, 255, 255, 255, 255]),
+            payload(2, 0, 4),
+            cmp(&[0, 68, 0, 67]),
+            verdict(-5, None),
+        ];
+        assert_eq!(
+            canon(Family::Ip, &e, &SetLookupContext::default()),
+            "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return"
         );
     }
 
