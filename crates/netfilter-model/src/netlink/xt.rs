@@ -223,6 +223,50 @@ fn decode_match(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<Xt
                 },
             )
         }
+        ("recent", 0..=1) => {
+            let seconds = u32_at(b, 0)?;
+            let hit_count = u32_at(b, 4)?;
+            let check_set = u8_at(b, 8)?;
+            let invert = u8_at(b, 9)? != 0;
+            let name = cstr_at(b, 10, 200)?;
+            let side = u8_at(b, 210)?;
+            let mut a: Vec<String> = Vec::new();
+            for (bit, opt) in [
+                (2u8, "--set"),
+                (1, "--rcheck"),
+                (4, "--update"),
+                (8, "--remove"),
+            ] {
+                if check_set & bit != 0 {
+                    a.push(opt.into());
+                }
+            }
+            if seconds != 0 {
+                a.push(format!("--seconds {seconds}"));
+            }
+            if check_set & 32 != 0 {
+                a.push("--reap".into());
+            }
+            if hit_count != 0 {
+                a.push(format!("--hitcount {hit_count}"));
+            }
+            if check_set & 16 != 0 {
+                a.push("--rttl".into());
+            }
+            a.push(format!("--name {name}"));
+            if rev == 1 && cx.family == Family::Ip {
+                a.push(format!("--mask {}", addr_v4(b, 212)?));
+            }
+            a.push(if side == 1 { "--rdest" } else { "--rsource" }.into());
+            one(
+                invert,
+                MatchKind::Other {
+                    module: "recent".into(),
+                    args: a.join(" "),
+                    lossy: false,
+                },
+            )
+        }
         ("state", _) => one(
             false,
             MatchKind::CtState {
@@ -795,6 +839,20 @@ mod tests {
         // Short blobs are kept as bytes, not decoded or panicked on.
         let m = decode_xt_match("conntrack", 3, &[1, 2], &cx());
         assert!(matches!(m.matches[0].kind, MatchKind::Other { .. }));
+    }
+
+    #[test]
+    fn recent_prints_like_iptables_save() {
+        let mut b = vec![0u8; 228];
+        b[0..4].copy_from_slice(&10800u32.to_ne_bytes());
+        b[8] = 0x21;
+        b[10..14].copy_from_slice(b"SEP1");
+        b[212..216].copy_from_slice(&[255, 255, 255, 255]);
+        let m = decode_xt_match("recent", 1, &b, &cx());
+        assert_eq!(
+            m.matches[0].to_string(),
+            "recent --rcheck --seconds 10800 --reap --name SEP1 --mask 255.255.255.255 --rsource"
+        );
     }
 
     #[test]
