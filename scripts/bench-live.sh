@@ -71,4 +71,11 @@ run "nfdiff show live:nft (text)" "$nfdiff" show live:nft
 run "iptables-nft-save" iptables-nft-save
 run "nft -j list ruleset" nft -j list ruleset
 run "nft list ruleset" nft list ruleset
+# The dump alone (no model, no output): examples/live_bench, if built
+# (cargo build --release -p netfilter-model --features netlink --example live_bench).
+bench=$(dirname "$nfdiff")/examples/live_bench
+if [ -x "$bench" ]; then
+    NFDIFF_NETLINK_WORKERS=1 run "per-chain dump+assemble, 1 socket" "$bench"; cat "$work/out"
+    run "per-chain dump+assemble, default" "$bench"; cat "$work/out"
+fi
 SH

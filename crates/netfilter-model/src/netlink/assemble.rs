@@ -161,45 +161,57 @@ const CHAIN_BINDING: u32 = 0x4;
 /// Anonymous chains of `jump { ... }` / `goto { ... }` (chain bindings) are shown inline, as
 /// nft shows them: the verdict becomes `jump { rule; rule }` and the chain leaves the table.
 fn inline_bindings(rs: &mut Ruleset, raw: &RawRuleset) {
-    use crate::model::Verdict;
-    for t in &mut rs.tables {
-        let is_binding = |name: &str| {
-            raw.chains
-                .iter()
-                .any(|c| c.name == name && c.table == t.name && c.flags & CHAIN_BINDING != 0)
+    use crate::model::{Rule, Verdict};
+    let bindings: std::collections::HashSet<(Option<Family>, &str, &str)> = raw
+        .chains
+        .iter()
+        .filter(|c| c.flags & CHAIN_BINDING != 0)
+        .map(|c| (family_of(c.family), c.table.as_str(), c.name.as_str()))
+        .collect();
+    if bindings.is_empty() {
+        return;
+    }
+    fn replace(r: &mut Rule, bodies: &HashMap<String, String>) {
+        let (kw, name) = match &r.verdict {
+            Some(Verdict::Jump(n)) => ("jump", n),
+            Some(Verdict::Goto(n)) => ("goto", n),
+            _ => return,
         };
+        if let Some(body) = bodies.get(name) {
+            r.verdict = Some(Verdict::Other(format!("{kw} {{ {body} }}")));
+        }
+    }
+    for t in &mut rs.tables {
         let bound: Vec<usize> = (0..t.chains.len())
-            .filter(|&i| is_binding(&t.chains[i].name))
+            .filter(|&i| {
+                bindings.contains(&(Some(t.family), t.name.as_str(), t.chains[i].name.as_str()))
+            })
             .collect();
         if bound.is_empty() {
             continue;
         }
-        // Innermost bindings were created last: inline from the end, a bounded number of passes.
+        // Innermost bindings were created last: render from the end, so a binding's body
+        // already shows the bindings it jumps to.
+        let mut bodies: HashMap<String, String> = HashMap::new();
         for &i in bound.iter().rev() {
-            let name = t.chains[i].name.clone();
-            let body = t.chains[i]
+            let chain = &mut t.chains[i];
+            for r in &mut chain.rules {
+                replace(r, &bodies);
+            }
+            let body = chain
                 .rules
                 .iter()
                 .map(|r| r.canonical())
                 .collect::<Vec<_>>()
                 .join("; ");
-            for c in &mut t.chains {
-                for r in &mut c.rules {
-                    let kw = match &r.verdict {
-                        Some(Verdict::Jump(n)) if *n == name => "jump",
-                        Some(Verdict::Goto(n)) if *n == name => "goto",
-                        _ => continue,
-                    };
-                    r.verdict = Some(Verdict::Other(format!("{kw} {{ {body} }}")));
-                }
+            bodies.insert(chain.name.clone(), body);
+        }
+        t.chains.retain(|c| !bodies.contains_key(&c.name));
+        for c in &mut t.chains {
+            for r in &mut c.rules {
+                replace(r, &bodies);
             }
         }
-        let mut idx = 0;
-        t.chains.retain(|_| {
-            let keep = !bound.contains(&idx);
-            idx += 1;
-            keep
-        });
     }
 }
 

@@ -50,6 +50,7 @@ table inet fw {
 	}
 	chain ssh {
 		tcp dport 22 ct state new accept comment "ssh in"
+		tcp dport 2222 jump { ip saddr 10.0.0.1 accept; drop; }
 		return
 	}
 }
@@ -135,7 +136,9 @@ fn inner_native_nft() {
     );
     assert_eq!(
         chain_text(&rs, Family::Inet, "fw", "ssh"),
-        "tcp dport 22 ct state new accept comment \"ssh in\"\nreturn"
+        "tcp dport 22 ct state new accept comment \"ssh in\"\n\
+         tcp dport 2222 jump { ip saddr 10.0.0.1 accept; drop }\n\
+         return"
     );
     assert_eq!(
         chain_text(&rs, Family::Ip, "nat", "pre"),
