@@ -148,10 +148,11 @@ impl Dumper {
             on_msg,
         };
         loop {
-            let n = self
-                .sock
-                .recv(&mut self.buf)
-                .map_err(|e| Failure::Fatal(os_error("receiving a netlink reply", e)))?;
+            let n = match self.sock.recv(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Err(Failure::Changed),
+                Err(e) => return Err(Failure::Fatal(os_error("receiving a netlink reply", e))),
+            };
             // SAFETY: the buffer holds `n` received bytes; `ctx` outlives the call.
             let ret = unsafe {
                 mnl_sys::mnl_cb_run(
@@ -166,10 +167,10 @@ impl Dumper {
             if ret < 0 {
                 let e = io::Error::last_os_error();
                 return match e.raw_os_error() {
-                    // NLM_F_DUMP_INTR, or an object deleted between two requests.
-                    Some(libc::EINTR) | Some(libc::ENOENT) | Some(libc::EAGAIN) => {
-                        Err(Failure::Changed)
-                    }
+                    // NLM_F_DUMP_INTR, an object deleted between two requests, or a
+                    // transient condition (busy, receive buffer overrun): start over.
+                    Some(libc::EINTR) | Some(libc::ENOENT) | Some(libc::EAGAIN)
+                    | Some(libc::EBUSY) | Some(libc::ENOBUFS) => Err(Failure::Changed),
                     _ => Err(Failure::Fatal(os_error("reading an nf_tables dump", e))),
                 };
             }
