@@ -163,7 +163,9 @@ fn iface_with_mask(b: &[u8], name_at: usize, mask_at: usize) -> Option<IfacePatt
     Some(if covered > name.len() {
         IfacePattern::Exact(name)
     } else {
-        IfacePattern::Prefix(name)
+        // iptables keeps the `+` of `veth+` in the name; the mask covers what precedes it.
+        let prefix = name.strip_suffix('+').unwrap_or(&name).to_string();
+        IfacePattern::Prefix(prefix)
     })
 }
 
@@ -264,6 +266,129 @@ fn decode_match(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<Xt
                     module: "recent".into(),
                     args: a.join(" "),
                     lossy: false,
+                },
+            )
+        }
+        ("mac", 0) => {
+            let mac = b.get(0..6)?;
+            one(
+                u32_at(b, 8)? != 0,
+                MatchKind::Mac {
+                    addr: mac
+                        .iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                },
+            )
+        }
+        ("iprange", 1) => {
+            let flags = u8_at(b, 64)?;
+            let v6 = cx.family == Family::Ip6;
+            let range = |o: usize| -> Option<crate::model::AddrSpec> {
+                let (first, last): (std::net::IpAddr, std::net::IpAddr) = if v6 {
+                    (addr_v6(b, o)?.into(), addr_v6(b, o + 16)?.into())
+                } else {
+                    (addr_v4(b, o)?.into(), addr_v4(b, o + 16)?.into())
+                };
+                Some(crate::model::AddrSpec::Range { first, last })
+            };
+            let mut ms = Vec::new();
+            if flags & 1 != 0 {
+                ms.push(Match::with_negation(
+                    MatchKind::Address {
+                        dir: Direction::Src,
+                        addrs: vec![range(0)?],
+                    },
+                    flags & 0x10 != 0,
+                ));
+            }
+            if flags & 2 != 0 {
+                ms.push(Match::with_negation(
+                    MatchKind::Address {
+                        dir: Direction::Dst,
+                        addrs: vec![range(32)?],
+                    },
+                    flags & 0x20 != 0,
+                ));
+            }
+            XtMatch {
+                matches: ms,
+                comment: None,
+            }
+        }
+        ("pkttype", 0) => {
+            let t = match u32_at(b, 0)? {
+                0 => "unicast".to_string(),
+                1 => "broadcast".to_string(),
+                2 => "multicast".to_string(),
+                3 => "otherhost".to_string(),
+                4 => "outgoing".to_string(),
+                5 => "loopback".to_string(),
+                n => n.to_string(),
+            };
+            one(u32_at(b, 4)? != 0, MatchKind::PktType { pkt_type: t })
+        }
+        ("length", 0) => one(
+            u8_at(b, 4)? != 0,
+            MatchKind::Length {
+                range: PortRange {
+                    first: u16_at(b, 0)?,
+                    last: u16_at(b, 2)?,
+                },
+            },
+        ),
+        ("ttl", 0) | ("hl", 0) => {
+            let (mode, value) = (u8_at(b, 0)?, u8_at(b, 1)?);
+            let (op, neg) = match mode {
+                0 => ("eq", false),
+                1 => ("eq", true),
+                2 => ("lt", false),
+                3 => ("gt", false),
+                _ => return None,
+            };
+            one(
+                neg,
+                MatchKind::Ttl {
+                    v6: name == "hl",
+                    op: op.into(),
+                    value,
+                },
+            )
+        }
+        ("dscp", 0) => one(
+            u8_at(b, 1)? != 0,
+            MatchKind::Dscp {
+                value: u8_at(b, 0)?,
+            },
+        ),
+        ("tos", 1) => one(
+            u8_at(b, 2)? != 0,
+            MatchKind::Tos {
+                value: u8_at(b, 1)?,
+                mask: u8_at(b, 0)?,
+            },
+        ),
+        ("owner", 1) => {
+            let (uid_min, uid_max) = (u32_at(b, 0)?, u32_at(b, 4)?);
+            let (gid_min, gid_max) = (u32_at(b, 8)?, u32_at(b, 12)?);
+            let (flags, invert) = (u8_at(b, 16)?, u8_at(b, 17)?);
+            if flags & 8 != 0 || (invert != 0 && invert != flags) {
+                return None; // supplementary groups, or mixed inversion: verbatim
+            }
+            let id = |a: u32, z: u32| {
+                if a == z {
+                    a.to_string()
+                } else {
+                    format!("{a}-{z}")
+                }
+            };
+            one(
+                invert != 0,
+                MatchKind::Owner {
+                    uid: (flags & 1 != 0).then(|| id(uid_min, uid_max)),
+                    gid: (flags & 2 != 0).then(|| id(gid_min, gid_max)),
+                    socket_exists: flags & 4 != 0,
                 },
             )
         }
@@ -627,7 +752,16 @@ fn decode_target(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<X
         }
         ("CONNMARK", 1..=2) => {
             let (ctmark, ctmask, nfmask) = (u32_at(b, 0)?, u32_at(b, 4)?, u32_at(b, 8)?);
-            match u8_at(b, 12)? {
+            // rev 2 (`xt_connmark_tginfo2`) has shift_dir and shift_bits before mode.
+            let mode = if rev == 2 {
+                if u8_at(b, 13)? != 0 {
+                    return None; // shifted marks are kept verbatim
+                }
+                u8_at(b, 14)?
+            } else {
+                u8_at(b, 12)?
+            };
+            match mode {
                 0 => st(Statement::SetCtMark {
                     and: !ctmask,
                     xor: ctmark,
