@@ -816,3 +816,82 @@ fn inner_xt_extensions() {
     );
     assert_eq!(chain_text(&rs, Family::Ip, "raw", "OUTPUT"), "notrack");
 }
+
+/// IPv6 rules as ip6tables-nft stores them.
+const XT6_RULES: &str = r#"*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -s fd00::/64 -p ipv6-icmp -m icmp6 --icmpv6-type 135 -m hl --hl-eq 255 -j ACCEPT
+-A INPUT -d fd00::1/128 -p tcp -m tcp --dport 22 -j REJECT --reject-with icmp6-adm-prohibited
+-A INPUT -p udp -m udp --dport 53 -j REJECT
+-A INPUT -m iprange --src-range fd00::1-fd00::9 -j DROP
+-A INPUT -i eth+ -m conntrack --ctstate INVALID -j DROP
+-A INPUT -p tcp -m multiport --dports 80,443,8000:8080 -j ACCEPT
+-A FORWARD -m set --match-set cali60s:y-uVl4bAoAfdydOS8SL9Rv9 dst -j ACCEPT
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --dport 80 -j DNAT --to-destination [fd00::2]:8080
+-A POSTROUTING -o eth0 -j MASQUERADE
+-A PREROUTING -p tcp -m tcp --dport 81 -j REDIRECT --to-ports 8081
+COMMIT
+"#;
+
+#[test]
+fn ip6tables_nft_rules_decode_like_ip6tables_save() {
+    assert_inner_passes("live::inner_xt6", &[], &[]);
+}
+
+#[test]
+#[ignore = "inner test: runs only inside the namespace ip6tables_nft_rules_decode_like_ip6tables_save creates"]
+fn inner_xt6() {
+    if !in_child() {
+        return;
+    }
+    assert_fresh_namespace();
+    if Command::new("ipset").arg("-v").output().is_err() {
+        eprintln!("skipping: ipset not installed");
+        return;
+    }
+    sh("ipset create cali60s:y-uVl4bAoAfdydOS8SL9Rv9 hash:ip family inet6");
+    let mut child = Command::new("ip6tables-nft-restore")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("ip6tables-nft-restore");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(XT6_RULES.as_bytes())
+        .expect("write");
+    assert!(child.wait().expect("wait").success());
+    let rs = read_live_nft().expect("live read");
+    assert_eq!(
+        chain_text(&rs, Family::Ip6, "filter", "INPUT"),
+        [
+            "ip6 saddr fd00::/64 icmpv6 type nd-neighbor-solicit ip6 hoplimit 255 accept",
+            "ip6 daddr fd00::1 tcp dport 22 reject with icmp6-adm-prohibited",
+            "udp dport 53 reject with icmp6-port-unreachable",
+            "ip6 saddr fd00::1-fd00::9 drop",
+            "iifname \"eth*\" ct state invalid drop",
+            "tcp dport { 80, 443, 8000-8080 } accept",
+        ]
+        .join("\n")
+    );
+    assert_eq!(
+        chain_text(&rs, Family::Ip6, "filter", "FORWARD"),
+        "dst @cali60s:y-uVl4bAoAfdydOS8SL9Rv9 accept"
+    );
+    assert_eq!(
+        chain_text(&rs, Family::Ip6, "nat", "PREROUTING"),
+        "tcp dport 80 dnat to fd00::2:8080\ntcp dport 81 redirect to :8081"
+    );
+    assert_eq!(
+        chain_text(&rs, Family::Ip6, "nat", "POSTROUTING"),
+        "oifname \"eth0\" masquerade"
+    );
+}
