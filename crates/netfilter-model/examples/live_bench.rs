@@ -16,14 +16,12 @@ fn main() -> ExitCode {
         }
     };
     let t1 = Instant::now();
-    let rs = netfilter_model::netlink::assemble(&raw, "live:nft", &HashMap::new());
+    let (chains, rules, sets) = (raw.chains.len(), raw.rules.len(), raw.sets.len());
+    let rs = netfilter_model::netlink::assemble(raw, "live:nft", &HashMap::new());
     let t2 = Instant::now();
     println!(
-        "dump {:?} ({} chains, {} rules, {} sets), assemble {:?} ({} rules)",
+        "dump {:?} ({chains} chains, {rules} rules, {sets} sets), assemble {:?} ({} rules)",
         t1 - t0,
-        raw.chains.len(),
-        raw.rules.len(),
-        raw.sets.len(),
         t2 - t1,
         rs.rule_count()
     );

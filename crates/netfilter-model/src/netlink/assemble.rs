@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::datatype::{format_concat, format_value, key_type_text, split_concat, type_name};
 use super::delinearize::{delinearize, SetInfo, SetLookupContext, DATA_VERDICT};
-use super::raw::{udata_string, RawRuleset, RawSet};
+use super::raw::{udata_string, RawChain, RawRuleset, RawSet};
 use crate::model::{
     Backend, BaseChain, Chain, ChainType, Counters, Family, Hook, NamedObject, NamedSet, Origin,
     Policy, Ruleset, Table,
@@ -160,10 +160,9 @@ const CHAIN_BINDING: u32 = 0x4;
 
 /// Anonymous chains of `jump { ... }` / `goto { ... }` (chain bindings) are shown inline, as
 /// nft shows them: the verdict becomes `jump { rule; rule }` and the chain leaves the table.
-fn inline_bindings(rs: &mut Ruleset, raw: &RawRuleset) {
+fn inline_bindings(rs: &mut Ruleset, chains: &[RawChain]) {
     use crate::model::{Rule, Verdict};
-    let bindings: std::collections::HashSet<(Option<Family>, &str, &str)> = raw
-        .chains
+    let bindings: std::collections::HashSet<(Option<Family>, &str, &str)> = chains
         .iter()
         .filter(|c| c.flags & CHAIN_BINDING != 0)
         .map(|c| (family_of(c.family), c.table.as_str(), c.name.as_str()))
@@ -217,7 +216,7 @@ fn inline_bindings(rs: &mut Ruleset, raw: &RawRuleset) {
 
 /// Builds the normalized model (backend nft) from a raw dump. `source` names the origin
 /// (`live:nft`); `ipset_names` maps kernel ipset indexes to names for xt `set` matches.
-pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, String>) -> Ruleset {
+pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String>) -> Ruleset {
     let source: Arc<str> = Arc::from(source);
     let origin = |handle: u64| Origin {
         source: source.clone(),
@@ -331,11 +330,12 @@ pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, Strin
     }
 
     // Rules come chain by chain: look the chain up once per run of rules.
+    // Each rule's expressions are dropped as soon as it is delinearized (lower peak memory).
     type Found<'a> = Option<(usize, usize, &'a SetLookupContext)>;
-    let mut last: Option<(u32, &str, &str, Found<'_>)> = None;
-    for r in &raw.rules {
-        let found = match last {
-            Some((f, t, c, found)) if f == r.family && t == r.table && c == r.chain => found,
+    let mut last: Option<(u32, String, String, Found<'_>)> = None;
+    for r in raw.rules {
+        let found = match &last {
+            Some((f, t, c, found)) if *f == r.family && *t == r.table && *c == r.chain => *found,
             _ => {
                 let found = chain_index
                     .get(&(r.family, r.table.clone(), r.chain.clone()))
@@ -343,7 +343,7 @@ pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, Strin
                         let ctx = contexts.get(&(r.family, r.table.clone())).unwrap_or(&empty);
                         (ti, ci, ctx)
                     });
-                last = Some((r.family, &r.table, &r.chain, found));
+                last = Some((r.family, r.table.clone(), r.chain.clone(), found));
                 found
             }
         };
@@ -362,7 +362,7 @@ pub fn assemble(raw: &RawRuleset, source: &str, ipset_names: &HashMap<u16, Strin
         rs.tables[ti].chains[ci].rules.push(rule);
     }
 
-    inline_bindings(&mut rs, raw);
+    inline_bindings(&mut rs, &raw.chains);
 
     for o in &raw.objects {
         let Some(&ti) = index.get(&(o.family, o.table.clone())) else {
