@@ -1087,6 +1087,32 @@ impl State<'_> {
                 }
             }
             Expr::Notrack => self.rule.statements.push(Statement::Notrack),
+            Expr::Dynset {
+                op,
+                set,
+                sreg_key,
+                sreg_data,
+                timeout,
+            } => {
+                let key = self.key_text(*sreg_key, set);
+                let data = sreg_data
+                    .and_then(|r| self.reg(r).cloned())
+                    .map(|r| format!(" : {}", reg_text(&r)))
+                    .unwrap_or_default();
+                let t = timeout
+                    .map(|t| format!(" timeout {t}ms"))
+                    .unwrap_or_default();
+                let verb = match op {
+                    0 => "add",
+                    1 => "update",
+                    _ => "delete",
+                };
+                self.rule.statements.push(Statement::Other {
+                    target: verb.into(),
+                    args: format!("@{set} {{ {key}{t}{data} }}"),
+                    lossy: false,
+                });
+            }
             Expr::Objref {
                 obj_type,
                 name,
@@ -1831,6 +1857,28 @@ impl State<'_> {
         ));
     }
 
+    /// nft text of the key a set operation uses (a concatenation when the set's key spans
+    /// several registers).
+    fn key_text(&self, sreg: u32, set: &str) -> String {
+        let key_len = self.sets.sets.get(set).map_or(0, |i| i.key_len as usize);
+        match self.reg(sreg) {
+            Some(Reg::Load {
+                len, mask: None, ..
+            }) if key_len > (*len as usize).div_ceil(4) * 4 => {
+                match self.concat_fields(sreg, key_len) {
+                    Some(fields) => fields
+                        .iter()
+                        .map(|(f, _)| f.text())
+                        .collect::<Vec<_>>()
+                        .join(" . "),
+                    None => "?".into(),
+                }
+            }
+            Some(r) => reg_text(r),
+            None => "?".into(),
+        }
+    }
+
     /// An anonymous set of one field as a typed "any of" match, when the model has one.
     fn inline_set(&self, field: &Field, info: &SetInfo) -> Option<MatchKind> {
         let ivs = intervals(info);
@@ -1930,6 +1978,8 @@ fn reg_text(r: &Reg) -> String {
             }
             s
         }
+        // nft prints 32-bit immediates (marks, integers) as host-order numbers.
+        Reg::Imm(v) if v.len() == 4 => format!("0x{:08x}", u32_ne(v)),
         Reg::Imm(v) => hex(v),
         Reg::Text(t) => t.clone(),
     }

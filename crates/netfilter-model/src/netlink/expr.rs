@@ -279,6 +279,19 @@ pub enum Expr {
         /// `NFT_QUOTA_F_INV` etc.
         flags: u32,
     },
+    /// Add, update or delete the packet's key in a set from the rule (`add @s { ip saddr }`).
+    Dynset {
+        /// 0 add, 1 update, 2 delete.
+        op: u32,
+        /// Set name.
+        set: String,
+        /// Key register.
+        sreg_key: u32,
+        /// Data register of a map.
+        sreg_data: Option<u32>,
+        /// Timeout in milliseconds.
+        timeout: Option<u64>,
+    },
     /// Any other expression, with libnftnl's own text rendering of its attributes.
     Unknown {
         /// Expression name.
@@ -523,6 +536,15 @@ pub(crate) mod ffi {
                 offset: u32_(e, NFTNL_EXPR_NG_OFFSET),
             },
             "notrack" => Expr::Notrack,
+            "dynset" => Expr::Dynset {
+                op: u32_(e, NFTNL_EXPR_DYNSET_OP),
+                set: string(e, NFTNL_EXPR_DYNSET_SET_NAME).unwrap_or_default(),
+                sreg_key: u32_(e, NFTNL_EXPR_DYNSET_SREG_KEY),
+                sreg_data: opt_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA),
+                timeout: is_set(e, NFTNL_EXPR_DYNSET_TIMEOUT)
+                    .then(|| u64_(e, NFTNL_EXPR_DYNSET_TIMEOUT))
+                    .filter(|t| *t != 0),
+            },
             "objref" => Expr::Objref {
                 obj_type: u32_(e, NFTNL_EXPR_OBJREF_IMM_TYPE),
                 name: string(e, NFTNL_EXPR_OBJREF_IMM_NAME),
