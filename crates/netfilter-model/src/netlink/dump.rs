@@ -151,7 +151,15 @@ impl Dumper {
         loop {
             let n = match self.sock.recv(&mut self.buf) {
                 Ok(n) => n,
-                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Err(Failure::Changed),
+                // Overrun, or no answer within the receive timeout: start over.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOBUFS | libc::EAGAIN | libc::EINTR)
+                    ) =>
+                {
+                    return Err(Failure::Changed)
+                }
                 Err(e) => return Err(Failure::Fatal(os_error("receiving a netlink reply", e))),
             };
             // SAFETY: the buffer holds `n` received bytes; `ctx` outlives the call.

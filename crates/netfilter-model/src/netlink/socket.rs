@@ -76,6 +76,10 @@ pub fn check_get_request(msg: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Seconds a receive may wait for the kernel before the dump is retried.
+#[cfg(feature = "netlink")]
+const RECV_TIMEOUT_SECS: libc::time_t = 10;
+
 /// A netfilter netlink socket (libmnl), closed on drop.
 #[cfg(feature = "netlink")]
 pub struct NlSocket {
@@ -99,6 +103,19 @@ impl NlSocket {
                 mnl_sys::mnl_socket_close(sock);
                 return Err(e);
             }
+            // A reply that never comes (lost under memory pressure) must not hang nfdiff:
+            // after RECV_TIMEOUT_SECS the receive fails with EAGAIN and the dump starts over.
+            let tv = libc::timeval {
+                tv_sec: RECV_TIMEOUT_SECS,
+                tv_usec: 0,
+            };
+            libc::setsockopt(
+                mnl_sys::mnl_socket_get_fd(sock),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
             let portid = mnl_sys::mnl_socket_get_portid(sock);
             Ok(NlSocket { sock, portid })
         }

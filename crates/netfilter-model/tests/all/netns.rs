@@ -40,8 +40,10 @@ pub fn run_inner(name: &str, unshare_flags: &[&str], wrapper: &[&str]) -> Option
         return None;
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let out = Command::new("unshare")
-        .arg("-n")
+    // A hung kernel read must fail the test, not hang it: at most 5 minutes per inner test.
+    let started = std::time::Instant::now();
+    let out = Command::new("timeout")
+        .args(["300", "unshare", "-n"])
         .args(unshare_flags)
         .args(wrapper)
         .arg(&exe)
@@ -55,6 +57,10 @@ pub fn run_inner(name: &str, unshare_flags: &[&str], wrapper: &[&str]) -> Option
         .env(CHILD_ENV, "1")
         .output()
         .expect("run unshare");
+    eprintln!(
+        "{name}: {:.2} s in its namespace",
+        started.elapsed().as_secs_f64()
+    );
     Some(out)
 }
 
