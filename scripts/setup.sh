@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   pkg-config libmnl-dev libnftnl-dev   # live nf_tables reader (feature "netlink")
   iptables nftables ipset iproute2     # stock tools the kernel tests compare against
-  util-linux                           # unshare, setpriv
+  util-linux mount                     # unshare, setpriv; mount (legacy test hides a binary)
 )
 
 missing=()

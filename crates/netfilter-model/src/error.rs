@@ -86,6 +86,14 @@ pub enum Error {
         /// Why it cannot be done, and what to do.
         reason: String,
     },
+    /// A live read over netlink failed (socket, dump, or a ruleset that kept changing).
+    #[error("netlink: {what}: {error}")]
+    Netlink {
+        /// What was being done.
+        what: String,
+        /// The underlying error (also shown in the message).
+        error: std::io::Error,
+    },
 }
 
 /// The library's result type.

@@ -7,6 +7,10 @@ mod all {
     mod doctor;
     mod iptables_save;
     mod kernel_roundtrip;
+    mod legacy;
+    #[cfg(feature = "netlink")]
+    mod live;
+    mod netns;
     mod nft_json_corpus;
     mod nft_json_kernel;
     mod nft_text;

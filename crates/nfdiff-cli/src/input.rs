@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use netfilter_model::model::Ruleset;
+use netfilter_model::model::{Backend, Ruleset};
 use netfilter_model::parse::{parse_text, ParseOptions, SourceSpec};
 
 /// Reads every source and merges them into one ruleset, in order.
@@ -30,9 +30,7 @@ pub fn load_sources(sources: &[SourceSpec]) -> Result<Ruleset> {
                 let opts = ParseOptions::new(name).with_backend(*backend);
                 parse_text(&text, &opts)?
             }
-            SourceSpec::Live { .. } => {
-                bail!("reading the live kernel ruleset is not available in this build yet")
-            }
+            SourceSpec::Live { backend } => read_live(*backend)?,
             _ => bail!("unsupported source {spec:?}"),
         };
         all.extend(rs);
@@ -40,7 +38,32 @@ pub fn load_sources(sources: &[SourceSpec]) -> Result<Ruleset> {
     Ok(all)
 }
 
-fn display_name(path: &str, backend: Option<netfilter_model::model::Backend>) -> String {
+/// Reads the running kernel: nf_tables over netlink (feature `netlink`) and/or legacy x_tables.
+fn read_live(backend: Option<Backend>) -> Result<Ruleset> {
+    let mut rs = Ruleset::default();
+    if backend != Some(Backend::Legacy) {
+        rs.extend(read_live_nft()?);
+    }
+    if backend != Some(Backend::Nft) {
+        rs.extend(netfilter_model::legacy::read_live_legacy()?);
+    }
+    Ok(rs)
+}
+
+#[cfg(feature = "netlink")]
+fn read_live_nft() -> Result<Ruleset> {
+    Ok(netfilter_model::netlink::read_live_nft()?)
+}
+
+#[cfg(not(feature = "netlink"))]
+fn read_live_nft() -> Result<Ruleset> {
+    bail!(
+        "live:nft: this nfdiff was built without the `netlink` feature (libnftnl/libmnl); \
+         rebuild with default features, or use live:legacy or a saved dump"
+    )
+}
+
+fn display_name(path: &str, backend: Option<Backend>) -> String {
     let p = if path == "-" { "<stdin>" } else { path };
     match backend {
         Some(b) => format!("{b}:{p}"),

@@ -5,5 +5,6 @@ mod cli {
 
     mod diff;
     mod doctor;
+    mod live;
     mod show;
 }

@@ -1,0 +1,2661 @@
+//! Delinearization: register-level expression lists back into model matches, statements and
+//! verdicts, following what nft's `netlink_delinearize.c` does.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
+use super::expr::{reg32, Expr, ImmData};
+use super::raw::RawElem;
+use super::xt::{decode_xt_match, decode_xt_target, XtContext};
+use crate::model::{
+    AddrSpec, Counters, CtStateSet, Direction, Family, IfacePattern, Match, MatchKind, NatKind,
+    PortRange, Protocol, Rule, SetKey, Statement, TcpFlags, Verdict,
+};
+
+/// `NFT_SET_ANONYMOUS`.
+const SET_ANONYMOUS: u32 = 0x1;
+/// `NFT_SET_INTERVAL`.
+const SET_INTERVAL: u32 = 0x4;
+/// `NFT_SET_MAP`.
+const SET_MAP: u32 = 0x8;
+/// `NFT_SET_ELEM_INTERVAL_END`.
+const ELEM_INTERVAL_END: u32 = 0x1;
+/// `NFT_DATA_VERDICT`.
+pub(crate) const DATA_VERDICT: u32 = 0xffff_ff00;
+
+/// What a rule may look up: one set or map of the rule's table.
+#[derive(Debug, Clone, Default)]
+pub struct SetInfo {
+    /// `NFT_SET_*` flags.
+    pub flags: u32,
+    /// nft datatype id of the key.
+    pub key_type: u32,
+    /// Key length.
+    pub key_len: u32,
+    /// Data type of a map.
+    pub data_type: Option<u32>,
+    /// Elements.
+    pub elems: Vec<RawElem>,
+}
+
+/// The sets and maps of one table, by name, so lookups into anonymous sets can be inlined.
+#[derive(Debug, Clone, Default)]
+pub struct SetLookupContext {
+    /// Sets by name.
+    pub sets: HashMap<String, SetInfo>,
+    /// ipset names by kernel index, for xt `set` matches (whose blob holds only the index).
+    pub ipset_names: HashMap<u16, String>,
+}
+
+/// A packet field a register was loaded from.
+#[derive(Debug, Clone, PartialEq)]
+enum Field {
+    Addr {
+        dir: Direction,
+        v6: bool,
+        full: u32,
+    },
+    L4Proto,
+    Nfproto,
+    EtherType,
+    Port {
+        dir: Direction,
+        proto: Option<Protocol>,
+    },
+    IcmpType {
+        v6: bool,
+    },
+    IcmpTypeCode {
+        v6: bool,
+    },
+    IcmpCode {
+        v6: bool,
+    },
+    TcpFlags,
+    Iface(Direction),
+    Mark,
+    CtMark,
+    CtState,
+    CtStatus,
+    CtDirection,
+    EtherSaddr,
+    Length,
+    PktType,
+    Ttl {
+        v6: bool,
+    },
+    Tos,
+    FragOff,
+    SkUid,
+    SkGid,
+    Fib {
+        flags: u32,
+        result: u32,
+    },
+    Raw(String),
+}
+
+impl Field {
+    /// nft's spelling of the field, for verbatim renderings.
+    fn text(&self) -> String {
+        match self {
+            Field::Addr { dir, v6, .. } => format!(
+                "{} {}addr",
+                if *v6 { "ip6" } else { "ip" },
+                if *dir == Direction::Src { "s" } else { "d" }
+            ),
+            Field::L4Proto => "meta l4proto".into(),
+            Field::Nfproto => "meta nfproto".into(),
+            Field::EtherType => "ether type".into(),
+            Field::Port { dir, proto } => format!(
+                "{} {}port",
+                match proto {
+                    Some(p) if p.has_ports() => p.to_string(),
+                    _ => "th".into(),
+                },
+                if *dir == Direction::Src { "s" } else { "d" }
+            ),
+            Field::IcmpType { v6 } | Field::IcmpTypeCode { v6 } => {
+                format!("{} type", if *v6 { "icmpv6" } else { "icmp" })
+            }
+            Field::IcmpCode { v6 } => format!("{} code", if *v6 { "icmpv6" } else { "icmp" }),
+            Field::TcpFlags => "tcp flags".into(),
+            Field::Iface(Direction::Src) => "iifname".into(),
+            Field::Iface(Direction::Dst) => "oifname".into(),
+            Field::Mark => "meta mark".into(),
+            Field::CtMark => "ct mark".into(),
+            Field::CtState => "ct state".into(),
+            Field::CtStatus => "ct status".into(),
+            Field::CtDirection => "ct direction".into(),
+            Field::EtherSaddr => "ether saddr".into(),
+            Field::Length => "meta length".into(),
+            Field::PktType => "meta pkttype".into(),
+            Field::Ttl { v6 } => if *v6 { "ip6 hoplimit" } else { "ip ttl" }.into(),
+            Field::Tos => "ip dscp".into(),
+            Field::FragOff => "ip frag-off".into(),
+            Field::SkUid => "meta skuid".into(),
+            Field::SkGid => "meta skgid".into(),
+            Field::Fib { flags, result } => fib_text(*flags, *result),
+            Field::Raw(s) => s.clone(),
+        }
+    }
+
+    /// The nft datatype id of the field, for rendering values.
+    fn type_id(&self) -> u32 {
+        match self {
+            Field::Addr { v6: false, .. } => 7,
+            Field::Addr { v6: true, .. } => 8,
+            Field::L4Proto => 12,
+            Field::Port { .. } => 13,
+            Field::IcmpType { v6: false } => 14,
+            Field::IcmpType { v6: true } => 29,
+            Field::Iface(_) => 41,
+            Field::Mark | Field::CtMark => 19,
+            Field::EtherSaddr => 9,
+            Field::SkUid => 24,
+            Field::SkGid => 25,
+            Field::Nfproto => 2,
+            Field::CtState => 26,
+            Field::CtStatus => 28,
+            Field::Fib { result: 3, .. } => 38,
+            Field::EtherType => 10,
+            _ => 4,
+        }
+    }
+
+    fn set_key(&self) -> SetKey {
+        match self {
+            Field::Addr {
+                dir: Direction::Src,
+                ..
+            } => SetKey::Saddr,
+            Field::Addr {
+                dir: Direction::Dst,
+                ..
+            } => SetKey::Daddr,
+            Field::Port {
+                dir: Direction::Src,
+                ..
+            } => SetKey::Sport,
+            Field::Port {
+                dir: Direction::Dst,
+                ..
+            } => SetKey::Dport,
+            Field::Iface(Direction::Src) => SetKey::IifName,
+            Field::Iface(Direction::Dst) => SetKey::OifName,
+            Field::L4Proto => SetKey::L4Proto,
+            Field::Mark => SetKey::Mark,
+            other => SetKey::Other(other.text()),
+        }
+    }
+}
+
+fn fib_text(flags: u32, result: u32) -> String {
+    let mut parts = Vec::new();
+    if flags & 1 != 0 {
+        parts.push("saddr");
+    }
+    if flags & 2 != 0 {
+        parts.push("daddr");
+    }
+    if flags & 4 != 0 {
+        parts.push("mark");
+    }
+    if flags & 8 != 0 {
+        parts.push("iif");
+    }
+    if flags & 16 != 0 {
+        parts.push("oif");
+    }
+    let res = match result {
+        1 => "oif",
+        2 => "oifname",
+        3 => "type",
+        _ => "?",
+    };
+    format!("fib {} {res}", parts.join(" . "))
+}
+
+/// What a register holds.
+#[derive(Debug, Clone)]
+enum Reg {
+    Load {
+        field: Field,
+        len: u32,
+        mask: Option<Vec<u8>>,
+        xor: Option<Vec<u8>>,
+    },
+    Imm(Vec<u8>),
+    Text(String),
+}
+
+/// Layer-3 and layer-4 protocol context, as learned from the family and earlier matches.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ctx {
+    /// `Some(true)` IPv6, `Some(false)` IPv4.
+    l3_v6: Option<bool>,
+    l4: Option<Protocol>,
+}
+
+struct State<'a> {
+    family: Family,
+    sets: &'a SetLookupContext,
+    regs: HashMap<u32, Reg>,
+    ctx: Ctx,
+    rule: Rule,
+    comments: Vec<String>,
+    /// Index of the `meta l4proto`/`ip protocol` match that set the layer-4 context.
+    l4_dep: Option<usize>,
+    /// Whether a later expression read the transport header under that context.
+    l4_dep_used: bool,
+    /// Whether any expression read the network or transport header.
+    l3_dep_used: bool,
+    /// Whether the last match came from a one-sided port bound (`>=`, `<`, ...).
+    last_was_bound: bool,
+}
+
+/// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
+/// xt comments). The rule's userdata comment is the caller's business. Never fails: what
+/// cannot be modelled is kept verbatim as `Other`.
+pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> Rule {
+    let mut st = State {
+        family,
+        sets,
+        regs: HashMap::new(),
+        ctx: Ctx {
+            l3_v6: match family {
+                Family::Ip => Some(false),
+                Family::Ip6 => Some(true),
+                _ => None,
+            },
+            l4: None,
+        },
+        rule: Rule::default(),
+        comments: Vec::new(),
+        l4_dep: None,
+        l4_dep_used: false,
+        l3_dep_used: false,
+        last_was_bound: false,
+    };
+    for e in exprs {
+        st.expr(e);
+    }
+    st.finish()
+}
+
+fn u32_ne(b: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    for (i, x) in b.iter().take(4).enumerate() {
+        a[i] = *x;
+    }
+    u32::from_ne_bytes(a)
+}
+
+fn u16_be(b: &[u8]) -> u16 {
+    match b {
+        [a, c, ..] => u16::from_be_bytes([*a, *c]),
+        [a] => u16::from(*a) << 8,
+        [] => 0,
+    }
+}
+
+fn ip_from(b: &[u8], v6: bool) -> Option<IpAddr> {
+    if v6 {
+        let mut a = [0u8; 16];
+        let n = b.len().min(16);
+        a[..n].copy_from_slice(&b[..n]);
+        Some(IpAddr::V6(Ipv6Addr::from(a)))
+    } else {
+        let mut a = [0u8; 4];
+        let n = b.len().min(4);
+        a[..n].copy_from_slice(&b[..n]);
+        Some(IpAddr::V4(Ipv4Addr::from(a)))
+    }
+}
+
+/// Number of leading one bits if `mask` is a prefix mask.
+fn prefix_len(mask: &[u8]) -> Option<u8> {
+    let mut n = 0u32;
+    let mut seen_zero = false;
+    for b in mask {
+        for i in (0..8).rev() {
+            if b & (1 << i) != 0 {
+                if seen_zero {
+                    return None;
+                }
+                n += 1;
+            } else {
+                seen_zero = true;
+            }
+        }
+    }
+    u8::try_from(n).ok()
+}
+
+fn addr_spec(b: &[u8], v6: bool, plen: u8) -> Option<AddrSpec> {
+    let ip = ip_from(b, v6)?;
+    IpNet::new(ip, plen).ok().map(AddrSpec::net)
+}
+
+/// An inclusive range of addresses as a prefix when it is one, else a range.
+fn addr_range(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
+    let f = ip_from(first, v6)?;
+    let l = ip_from(last, v6)?;
+    let (fv, lv, bits) = match (f, l) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return None,
+    };
+    let span = lv.wrapping_sub(fv).wrapping_add(1);
+    if lv >= fv && (span == 0 || span.is_power_of_two()) {
+        let host_bits = if span == 0 {
+            bits
+        } else {
+            span.trailing_zeros()
+        };
+        if host_bits <= bits && (host_bits == 128 || fv & ((1u128 << host_bits) - 1) == 0) {
+            let plen = u8::try_from(bits - host_bits).ok()?;
+            return IpNet::new(f, plen).ok().map(AddrSpec::net);
+        }
+    }
+    Some(AddrSpec::Range { first: f, last: l })
+}
+
+fn iface_pattern(b: &[u8]) -> IfacePattern {
+    match b.iter().position(|x| *x == 0) {
+        Some(end) => IfacePattern::Exact(String::from_utf8_lossy(&b[..end]).into_owned()),
+        None => IfacePattern::Prefix(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+fn ct_status_names(bits: u32) -> Vec<String> {
+    const NAMES: &[(u32, &str)] = &[
+        (1 << 0, "expected"),
+        (1 << 1, "seen-reply"),
+        (1 << 2, "assured"),
+        (1 << 3, "confirmed"),
+        (1 << 4, "snat"),
+        (1 << 5, "dnat"),
+        (1 << 9, "dying"),
+    ];
+    NAMES
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| (*n).to_string())
+        .collect()
+}
+
+fn addrtype_names(bits: u32) -> Vec<String> {
+    const NAMES: &[&str] = &[
+        "UNSPEC",
+        "UNICAST",
+        "LOCAL",
+        "BROADCAST",
+        "ANYCAST",
+        "MULTICAST",
+        "BLACKHOLE",
+        "UNREACHABLE",
+        "PROHIBIT",
+        "THROW",
+        "NAT",
+        "XRESOLVE",
+    ];
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| (*n).to_string())
+        .collect()
+}
+
+fn other(module: &str, args: String) -> MatchKind {
+    MatchKind::Other {
+        module: module.to_string(),
+        args,
+        lossy: false,
+    }
+}
+
+fn cmp_op_text(op: u32) -> &'static str {
+    match op {
+        0 => "",
+        1 => "!= ",
+        2 => "< ",
+        3 => "<= ",
+        4 => "> ",
+        5 => ">= ",
+        _ => "? ",
+    }
+}
+
+/// One value or range of a set, in key bytes.
+struct Interval {
+    first: Vec<u8>,
+    last: Vec<u8>,
+}
+
+fn be_add(b: &[u8], delta: i8) -> Vec<u8> {
+    let mut v = b.to_vec();
+    if delta < 0 {
+        for x in v.iter_mut().rev() {
+            let (r, borrow) = x.overflowing_sub(1);
+            *x = r;
+            if !borrow {
+                break;
+            }
+        }
+    }
+    v
+}
+
+/// Turns raw elements into values or inclusive ranges, decoding interval start/end pairs.
+fn intervals(info: &SetInfo) -> Vec<Interval> {
+    let mut out = Vec::new();
+    if info.flags & SET_INTERVAL == 0 {
+        for e in &info.elems {
+            let last = e.key_end.clone().unwrap_or_else(|| e.key.clone());
+            out.push(Interval {
+                first: e.key.clone(),
+                last,
+            });
+        }
+        return out;
+    }
+    if info.elems.iter().any(|e| e.key_end.is_some()) {
+        for e in info
+            .elems
+            .iter()
+            .filter(|e| e.flags & ELEM_INTERVAL_END == 0)
+        {
+            out.push(Interval {
+                first: e.key.clone(),
+                last: e.key_end.clone().unwrap_or_else(|| e.key.clone()),
+            });
+        }
+        return out;
+    }
+    let mut elems: Vec<&RawElem> = info.elems.iter().collect();
+    elems.sort_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then((b.flags & ELEM_INTERVAL_END).cmp(&(a.flags & ELEM_INTERVAL_END)))
+    });
+    let mut i = 0;
+    while i < elems.len() {
+        let e = elems[i];
+        if e.flags & ELEM_INTERVAL_END != 0 {
+            i += 1;
+            continue;
+        }
+        let end = elems[i + 1..]
+            .iter()
+            .position(|x| x.flags & ELEM_INTERVAL_END != 0)
+            .map(|p| i + 1 + p);
+        let last = match end {
+            Some(j) => be_add(&elems[j].key, -1),
+            None => vec![0xff; e.key.len()],
+        };
+        out.push(Interval {
+            first: e.key.clone(),
+            last,
+        });
+        i = end.map_or(elems.len(), |j| j + 1);
+    }
+    out
+}
+
+/// Inclusive `(first, last)` key ranges of a set's elements (interval ends decoded).
+pub(crate) fn interval_pairs(info: &SetInfo) -> Vec<(Vec<u8>, Vec<u8>)> {
+    intervals(info)
+        .into_iter()
+        .map(|iv| (iv.first, iv.last))
+        .collect()
+}
+
+/// An address range as nft prints it: a prefix when it is one, else `a-b`.
+pub(crate) fn addr_text(first: &[u8], last: &[u8], v6: bool) -> String {
+    addr_range(first, last, v6).map_or_else(|| hex(first), |a| a.to_string())
+}
+
+/// The data side of a map element, as nft prints it.
+pub(crate) fn elem_value(info: &SetInfo, e: &RawElem) -> String {
+    elem_data_text(info, e)
+}
+
+fn elem_data_text(info: &SetInfo, e: &RawElem) -> String {
+    if let Some((code, chain)) = &e.verdict {
+        return verdict_text(*code, chain.as_deref());
+    }
+    if let Some(o) = &e.objref {
+        return format!("\"{o}\"");
+    }
+    match (&e.data, info.data_type) {
+        (Some(d), Some(t)) => split_concat_text(t, d),
+        (Some(d), None) => hex(d),
+        _ => String::new(),
+    }
+}
+
+fn split_concat_text(t: u32, d: &[u8]) -> String {
+    let types = split_concat(t, d.len() as u32);
+    if types.len() > 1 {
+        format_concat(&types, d)
+    } else {
+        format_value(t, d)
+    }
+}
+
+/// nft-like text of an anonymous set's elements for `fields` (a concatenation if several).
+fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
+    let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
+    let render = |b: &[u8]| {
+        if types.len() > 1 {
+            format_concat(&types, b)
+        } else {
+            format_value(types.first().copied().unwrap_or(4), b)
+        }
+    };
+    let mut items: Vec<(Vec<u8>, String)> = Vec::new();
+    if with_data {
+        let mut elems: Vec<&RawElem> = info
+            .elems
+            .iter()
+            .filter(|e| e.flags & ELEM_INTERVAL_END == 0)
+            .collect();
+        elems.sort_by(|a, b| a.key.cmp(&b.key));
+        for e in elems {
+            items.push((
+                e.key.clone(),
+                format!("{} : {}", render(&e.key), elem_data_text(info, e)),
+            ));
+        }
+    } else {
+        for iv in intervals(info) {
+            let t = if iv.first == iv.last {
+                render(&iv.first)
+            } else {
+                format!("{}-{}", render(&iv.first), render(&iv.last))
+            };
+            items.push((iv.first, t));
+        }
+    }
+    items.sort();
+    let parts: Vec<String> = items.into_iter().map(|(_, t)| t).collect();
+    format!("{{ {} }}", parts.join(", "))
+}
+
+impl State<'_> {
+    fn reg(&self, r: u32) -> Option<&Reg> {
+        reg32(r).and_then(|i| self.regs.get(&i))
+    }
+
+    fn set_reg(&mut self, r: u32, v: Reg) {
+        if let Some(i) = reg32(r) {
+            self.regs.insert(i, v);
+        }
+    }
+
+    fn push(&mut self, negated: bool, kind: MatchKind) {
+        self.last_was_bound = false;
+        self.rule.matches.push(Match::with_negation(kind, negated));
+    }
+
+    /// Keeps an expression nfdiff does not model verbatim, split like nft text is: the
+    /// expression head (`fib`, `icmpv6`, `meta`) as module, the rest as arguments.
+    fn push_other(&mut self, text: String) {
+        let (head, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+        let kind = other(head, rest.to_string());
+        self.push(false, kind);
+    }
+
+    /// The fields of a concatenation starting at `sreg` covering `len` bytes.
+    fn concat_fields(&self, sreg: u32, len: usize) -> Option<Vec<(Field, u32)>> {
+        let mut out = Vec::new();
+        let mut idx = reg32(sreg)?;
+        let mut covered = 0usize;
+        let mut guard = 0;
+        while covered < len && guard < 16 {
+            guard += 1;
+            match self.regs.get(&idx) {
+                Some(Reg::Load { field, len: l, .. }) => {
+                    out.push((field.clone(), *l));
+                    let padded = (*l as usize).div_ceil(4) * 4;
+                    covered += padded.max(4);
+                    idx += (padded / 4).max(1) as u32;
+                }
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    fn payload(&self, base: u32, offset: u32, len: u32) -> Field {
+        let raw = || {
+            let b = match base {
+                0 => "ll",
+                1 => "nh",
+                2 => "th",
+                _ => "ih",
+            };
+            Field::Raw(format!("@{b},{},{}", offset * 8, len * 8))
+        };
+        match base {
+            0 => match (offset, len) {
+                (6, 6) => Field::EtherSaddr,
+                (12, 2) => Field::EtherType,
+                _ => raw(),
+            },
+            1 => match (self.ctx.l3_v6, offset, len) {
+                (Some(false), 12, 1..=4) => Field::Addr {
+                    dir: Direction::Src,
+                    v6: false,
+                    full: 4,
+                },
+                (Some(false), 16, 1..=4) => Field::Addr {
+                    dir: Direction::Dst,
+                    v6: false,
+                    full: 4,
+                },
+                (Some(false), 9, 1) => Field::L4Proto,
+                (Some(false), 8, 1) => Field::Ttl { v6: false },
+                (Some(false), 1, 1) => Field::Tos,
+                (Some(false), 6, 2) => Field::FragOff,
+                (Some(true), 8, 1..=16) => Field::Addr {
+                    dir: Direction::Src,
+                    v6: true,
+                    full: 16,
+                },
+                (Some(true), 24, 1..=16) => Field::Addr {
+                    dir: Direction::Dst,
+                    v6: true,
+                    full: 16,
+                },
+                (Some(true), 6, 1) => Field::L4Proto,
+                (Some(true), 7, 1) => Field::Ttl { v6: true },
+                _ => raw(),
+            },
+            2 => {
+                let icmp_v6 = match self.ctx.l4 {
+                    Some(Protocol::ICMP) => Some(false),
+                    Some(Protocol::ICMPV6) => Some(true),
+                    _ => None,
+                };
+                match (icmp_v6, offset, len) {
+                    (Some(v6), 0, 1) => Field::IcmpType { v6 },
+                    (Some(v6), 0, 2) => Field::IcmpTypeCode { v6 },
+                    (Some(v6), 1, 1) => Field::IcmpCode { v6 },
+                    (None, 0, 2) => Field::Port {
+                        dir: Direction::Src,
+                        proto: self.ctx.l4,
+                    },
+                    (None, 2, 2) => Field::Port {
+                        dir: Direction::Dst,
+                        proto: self.ctx.l4,
+                    },
+                    (None, 13, 1) if self.ctx.l4 == Some(Protocol::TCP) => Field::TcpFlags,
+                    _ => raw(),
+                }
+            }
+            _ => raw(),
+        }
+    }
+
+    /// Splits a raw payload compare that spans two known fields into per-field compares.
+    fn split_fields(&self, field: &Field, data: &[u8]) -> Option<Vec<(Field, Vec<u8>)>> {
+        let Field::Raw(r) = field else {
+            return None;
+        };
+        let (base, rest) = r.strip_prefix('@')?.split_once(',')?;
+        let (off, len) = rest.split_once(',')?;
+        let off: u32 = off.parse().ok()?;
+        let len: u32 = len.parse().ok()?;
+        if data.len() as u32 * 8 != len {
+            return None;
+        }
+        let (b, o, l) = (
+            match base {
+                "nh" => 1,
+                "th" => 2,
+                _ => return None,
+            },
+            off / 8,
+            len / 8,
+        );
+        let halves: Option<(u32, u32)> = match (b, self.ctx.l3_v6, o, l) {
+            (1, Some(false), 12, 8) => Some((4, 4)),
+            (1, Some(true), 8, 32) => Some((16, 16)),
+            (2, _, 0, 4) if self.ctx.l4.is_some_and(|p| p.has_ports()) => Some((2, 2)),
+            _ => None,
+        };
+        let (a, _) = halves?;
+        let first = self.payload(b, o, a);
+        let second = self.payload(b, o + a, a);
+        if matches!(first, Field::Raw(_)) || matches!(second, Field::Raw(_)) {
+            return None;
+        }
+        Some(vec![
+            (first, data[..a as usize].to_vec()),
+            (second, data[a as usize..].to_vec()),
+        ])
+    }
+
+    fn meta_field(key: u32) -> Field {
+        match key {
+            0 => Field::Length,
+            3 => Field::Mark,
+            6 => Field::Iface(Direction::Src),
+            7 => Field::Iface(Direction::Dst),
+            10 => Field::SkUid,
+            11 => Field::SkGid,
+            15 => Field::Nfproto,
+            16 => Field::L4Proto,
+            19 => Field::PktType,
+            other => Field::Raw(format!("meta {}", meta_key_name(other))),
+        }
+    }
+
+    fn ct_field(key: u32, dir: Option<u8>) -> Field {
+        match (key, dir) {
+            (0, _) => Field::CtState,
+            (1, _) => Field::CtDirection,
+            (2, _) => Field::CtStatus,
+            (3, _) => Field::CtMark,
+            (k, d) => {
+                let d = match d {
+                    Some(0) => "original ",
+                    Some(1) => "reply ",
+                    _ => "",
+                };
+                Field::Raw(format!("ct {d}{}", ct_key_name(k)))
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Payload {
+                base,
+                offset,
+                len,
+                dreg,
+            } => {
+                let field = self.payload(*base, *offset, *len);
+                if *base == 2 && self.ctx.l4.is_some() {
+                    self.l4_dep_used = true;
+                }
+                if *base >= 1 {
+                    self.l3_dep_used = true;
+                }
+                self.set_reg(
+                    *dreg,
+                    Reg::Load {
+                        field,
+                        len: *len,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Meta {
+                key, dreg: Some(d), ..
+            } => {
+                let len = match key {
+                    6 | 7 => 16,
+                    15 | 16 | 19 => 1,
+                    _ => 4,
+                };
+                self.set_reg(
+                    *d,
+                    Reg::Load {
+                        field: Self::meta_field(*key),
+                        len,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Ct {
+                key,
+                dreg: Some(d),
+                dir,
+                ..
+            } => {
+                let len = match key {
+                    1 => 1,
+                    _ => 4,
+                };
+                self.set_reg(
+                    *d,
+                    Reg::Load {
+                        field: Self::ct_field(*key, *dir),
+                        len,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Fib {
+                flags,
+                result,
+                dreg,
+            } => self.set_reg(
+                *dreg,
+                Reg::Load {
+                    field: Field::Fib {
+                        flags: *flags,
+                        result: *result,
+                    },
+                    len: 4,
+                    mask: None,
+                    xor: None,
+                },
+            ),
+            Expr::Numgen {
+                dreg,
+                modulus,
+                kind,
+                offset,
+            } => {
+                let k = if *kind == 1 { "random" } else { "inc" };
+                let off = if *offset != 0 {
+                    format!(" offset {offset}")
+                } else {
+                    String::new()
+                };
+                self.set_reg(
+                    *dreg,
+                    Reg::Load {
+                        field: Field::Raw(format!("numgen {k} mod {modulus}{off}")),
+                        len: 4,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Bitwise {
+                sreg,
+                dreg,
+                op,
+                mask,
+                xor,
+                data,
+                ..
+            } => {
+                let v = match (self.reg(*sreg).cloned(), op) {
+                    (
+                        Some(Reg::Load {
+                            field,
+                            len,
+                            mask: None,
+                            xor: None,
+                        }),
+                        0,
+                    ) => Reg::Load {
+                        field,
+                        len,
+                        mask: Some(mask.clone()),
+                        xor: Some(xor.clone()),
+                    },
+                    (Some(Reg::Load { field, .. }), op) => {
+                        let o = if *op == 1 { "<<" } else { ">>" };
+                        Reg::Text(format!("{} {o} {}", field.text(), hex(data)))
+                    }
+                    (Some(Reg::Imm(v)), 0) => {
+                        let r: Vec<u8> = v
+                            .iter()
+                            .zip(mask.iter().chain(std::iter::repeat(&0xff)))
+                            .zip(xor.iter().chain(std::iter::repeat(&0)))
+                            .map(|((a, m), x)| (a & m) ^ x)
+                            .collect();
+                        Reg::Imm(r)
+                    }
+                    _ => Reg::Text("bitwise".into()),
+                };
+                self.set_reg(*dreg, v);
+            }
+            Expr::Byteorder { sreg, dreg, .. } => {
+                if let Some(v) = self.reg(*sreg).cloned() {
+                    self.set_reg(*dreg, v);
+                }
+            }
+            Expr::Immediate { dreg, data } => match data {
+                ImmData::Verdict { code, chain } => self.verdict(*code, chain.clone()),
+                ImmData::Value(v) => self.set_reg(*dreg, Reg::Imm(v.clone())),
+            },
+            Expr::Cmp { sreg, op, data } => self.cmp(*sreg, *op, data),
+            Expr::Range { sreg, op, from, to } => self.range(*sreg, *op, from, to),
+            Expr::Lookup {
+                set,
+                sreg,
+                dreg,
+                invert,
+            } => self.lookup(set, *sreg, *dreg, *invert),
+            Expr::Counter { packets, bytes } => {
+                self.rule.counters = Some(Counters {
+                    packets: *packets,
+                    bytes: *bytes,
+                })
+            }
+            Expr::Meta {
+                key, sreg: Some(s), ..
+            } => self.meta_set(*key, *s),
+            Expr::Ct {
+                key, sreg: Some(s), ..
+            } => self.ct_set(*key, *s),
+            Expr::Nat {
+                nat_type,
+                family,
+                reg_addr_min,
+                reg_addr_max,
+                reg_proto_min,
+                reg_proto_max,
+                flags,
+            } => {
+                let v6 = *family == 10;
+                let addr = self.addr_regs(*reg_addr_min, *reg_addr_max, v6);
+                let port = self.port_regs(*reg_proto_min, *reg_proto_max);
+                let kind = if *nat_type == 0 {
+                    NatKind::Snat
+                } else {
+                    NatKind::Dnat
+                };
+                self.rule.statements.push(Statement::Nat {
+                    kind,
+                    addr,
+                    port,
+                    flags: nat_flags(*flags),
+                });
+            }
+            Expr::Masq {
+                flags,
+                reg_proto_min,
+                reg_proto_max,
+            } => {
+                let port = self.port_regs(*reg_proto_min, *reg_proto_max);
+                self.rule.statements.push(Statement::Nat {
+                    kind: NatKind::Masquerade,
+                    addr: None,
+                    port,
+                    flags: nat_flags(*flags),
+                });
+            }
+            Expr::Redir {
+                flags,
+                reg_proto_min,
+                reg_proto_max,
+            } => {
+                let port = self.port_regs(*reg_proto_min, *reg_proto_max);
+                self.rule.statements.push(Statement::Nat {
+                    kind: NatKind::Redirect,
+                    addr: None,
+                    port,
+                    flags: nat_flags(*flags),
+                });
+            }
+            Expr::Reject { reject_type, code } => {
+                let with = reject_text(self.family, *reject_type, *code);
+                self.rule.verdict = Some(Verdict::Reject { with });
+            }
+            Expr::Log {
+                prefix,
+                group,
+                level,
+                flags,
+                snaplen,
+                qthreshold,
+            } => {
+                let mut extra = Vec::new();
+                if let Some(s) = snaplen {
+                    extra.push(format!("snaplen {s}"));
+                }
+                if let Some(q) = qthreshold {
+                    extra.push(format!("queue-threshold {q}"));
+                }
+                if *flags != 0 {
+                    extra.push(format!("flags 0x{flags:x}"));
+                }
+                self.rule.statements.push(Statement::Log {
+                    prefix: prefix.clone(),
+                    level: level.filter(|l| *l != 4).map(log_level_name),
+                    group: *group,
+                    extra,
+                });
+            }
+            Expr::Limit {
+                rate,
+                unit,
+                burst,
+                kind,
+                flags,
+            } => {
+                let u = match unit {
+                    1 => "second",
+                    60 => "minute",
+                    3600 => "hour",
+                    86400 => "day",
+                    604800 => "week",
+                    _ => "second",
+                };
+                if *kind == 0 {
+                    self.push(
+                        flags & 1 != 0,
+                        MatchKind::Limit {
+                            rate: format!("{rate}/{u}"),
+                            burst: (*burst != 0 && *burst != 5).then_some(*burst),
+                        },
+                    );
+                } else {
+                    let over = if flags & 1 != 0 { "over " } else { "" };
+                    self.push(
+                        false,
+                        other(
+                            "limit",
+                            format!("rate {over}{rate} bytes/{u} burst {burst} bytes"),
+                        ),
+                    );
+                }
+            }
+            Expr::Match { name, rev, info } => {
+                let names = &self.sets.ipset_names;
+                let resolve = |i: u16| names.get(&i).cloned();
+                let cx = XtContext {
+                    family: self.family,
+                    l4: self.ctx.l4,
+                    ipset_name: &resolve,
+                };
+                let m = decode_xt_match(name, *rev, info, &cx);
+                if let Some(c) = m.comment {
+                    self.comments.push(c);
+                }
+                self.rule.matches.extend(m.matches);
+            }
+            Expr::Target { name, rev, info } => {
+                let names = &self.sets.ipset_names;
+                let resolve = |i: u16| names.get(&i).cloned();
+                let cx = XtContext {
+                    family: self.family,
+                    l4: self.ctx.l4,
+                    ipset_name: &resolve,
+                };
+                let t = decode_xt_target(name, *rev, info, &cx);
+                self.rule.statements.extend(t.statements);
+                if t.verdict.is_some() {
+                    self.rule.verdict = t.verdict;
+                }
+            }
+            Expr::Notrack => self.rule.statements.push(Statement::Notrack),
+            Expr::Dynset {
+                op,
+                set,
+                sreg_key,
+                sreg_data,
+                timeout,
+            } => {
+                let key = self.key_text(*sreg_key, set);
+                let data = sreg_data
+                    .and_then(|r| self.reg(r).cloned())
+                    .map(|r| format!(" : {}", reg_text(&r)))
+                    .unwrap_or_default();
+                let t = timeout
+                    .map(|t| format!(" timeout {t}ms"))
+                    .unwrap_or_default();
+                let verb = match op {
+                    0 => "add",
+                    1 => "update",
+                    _ => "delete",
+                };
+                self.rule.statements.push(Statement::Other {
+                    target: verb.into(),
+                    args: format!("@{set} {{ {key}{t}{data} }}"),
+                    lossy: false,
+                });
+            }
+            Expr::Objref {
+                obj_type,
+                name,
+                set,
+                sreg,
+            } => match (name, set) {
+                (Some(n), _) => self.rule.statements.push(Statement::ObjectRef {
+                    kind: obj_type_name(*obj_type).to_string(),
+                    name: n.clone(),
+                }),
+                (None, Some(s)) => {
+                    let key = sreg
+                        .and_then(|r| self.reg(r).cloned())
+                        .map(|r| reg_text(&r))
+                        .unwrap_or_default();
+                    self.rule.statements.push(Statement::Other {
+                        target: obj_type_name(*obj_type).to_string(),
+                        args: format!("name {key} map @{s}"),
+                        lossy: false,
+                    });
+                }
+                _ => {}
+            },
+            Expr::Queue { num, total, flags } => {
+                let mut a = Vec::new();
+                if *flags & 0x2 != 0 {
+                    a.push("fanout".to_string());
+                }
+                if *flags & 0x1 != 0 {
+                    a.push("bypass".to_string());
+                }
+                let mut s = if *total > 1 {
+                    format!("num {}-{}", num, u32::from(*num) + u32::from(*total) - 1)
+                } else {
+                    format!("num {num}")
+                };
+                if !a.is_empty() {
+                    s = format!("flags {} {s}", a.join(","));
+                }
+                self.rule.verdict = Some(Verdict::Queue(s));
+            }
+            Expr::Quota { bytes, flags } => {
+                let over = if flags & 1 != 0 { "over " } else { "" };
+                self.rule.statements.push(Statement::Other {
+                    target: "quota".into(),
+                    args: format!("{over}{bytes} bytes"),
+                    lossy: false,
+                });
+            }
+            Expr::PayloadSet {
+                base,
+                offset,
+                len,
+                sreg,
+            } => {
+                let v = self
+                    .reg(*sreg)
+                    .cloned()
+                    .map(|r| reg_text(&r))
+                    .unwrap_or_default();
+                let f = self.payload(*base, *offset, *len).text();
+                self.rule.statements.push(Statement::Other {
+                    target: f,
+                    args: format!("set {v}"),
+                    lossy: false,
+                });
+            }
+            Expr::Meta { key, .. } => self.push_other(format!("meta {}", meta_key_name(*key))),
+            Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
+            Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
+                // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
+                // holds it verbatim, so the compare that follows stays readable.
+                let text = raw.trim().to_string();
+                let reg = text
+                    .rsplit("=> reg ")
+                    .next()
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|r| r.parse::<u32>().ok());
+                if let Some(r) = reg {
+                    let shown = text.split(" => reg ").next().unwrap_or_default().trim();
+                    self.set_reg(r, Reg::Text(format!("{name} {shown}")));
+                }
+            }
+            Expr::Unknown { name, raw } => {
+                self.rule.statements.push(Statement::Other {
+                    target: name.clone(),
+                    args: raw.trim().to_string(),
+                    lossy: false,
+                });
+            }
+        }
+    }
+
+    fn verdict(&mut self, code: i32, chain: Option<String>) {
+        let v = match code {
+            1 => Verdict::Accept,
+            0 => Verdict::Drop,
+            -1 => Verdict::Continue,
+            -3 => Verdict::Jump(chain.unwrap_or_default()),
+            -4 => Verdict::Goto(chain.unwrap_or_default()),
+            -5 => Verdict::Return,
+            3 => Verdict::Queue(String::new()),
+            other => Verdict::Other(verdict_text(other, chain.as_deref())),
+        };
+        self.rule.verdict = Some(v);
+    }
+
+    fn addr_regs(&self, min: Option<u32>, max: Option<u32>, v6: bool) -> Option<String> {
+        let first = self.reg(min?)?;
+        let text = |r: &Reg| match r {
+            Reg::Imm(b) => ip_from(b, v6).map_or_else(|| hex(b), |a| a.to_string()),
+            other => reg_text(other),
+        };
+        let a = text(first);
+        match max.and_then(|m| self.reg(m)) {
+            Some(last) if Some(m_same(min, max)) != Some(true) => {
+                let b = text(last);
+                if b == a {
+                    Some(a)
+                } else {
+                    Some(format!("{a}-{b}"))
+                }
+            }
+            _ => Some(a),
+        }
+    }
+
+    fn port_regs(&self, min: Option<u32>, max: Option<u32>) -> Option<String> {
+        let text = |r: &Reg| match r {
+            Reg::Imm(b) => u16_be(b).to_string(),
+            other => reg_text(other),
+        };
+        let a = text(self.reg(min?)?);
+        match max.and_then(|m| self.reg(m)) {
+            Some(last) if !m_same(min, max) => {
+                let b = text(last);
+                if b == a {
+                    Some(a)
+                } else {
+                    Some(format!("{a}-{b}"))
+                }
+            }
+            _ => Some(a),
+        }
+    }
+
+    fn meta_set(&mut self, key: u32, sreg: u32) {
+        let src = self.reg(sreg).cloned();
+        let st = match (key, src) {
+            (3, Some(Reg::Imm(v))) => Statement::SetMark {
+                and: 0,
+                xor: u32_ne(&v),
+            },
+            (
+                3,
+                Some(Reg::Load {
+                    field: Field::Mark,
+                    mask,
+                    xor,
+                    ..
+                }),
+            ) => Statement::SetMark {
+                and: mask.as_deref().map_or(u32::MAX, u32_ne),
+                xor: xor.as_deref().map_or(0, u32_ne),
+            },
+            (
+                3,
+                Some(Reg::Load {
+                    field: Field::CtMark,
+                    mask: None,
+                    ..
+                }),
+            ) => Statement::RestoreMark {
+                nfmask: u32::MAX,
+                ctmask: u32::MAX,
+            },
+            (k, src) => Statement::Other {
+                target: "meta".into(),
+                args: format!(
+                    "{} set {}",
+                    meta_key_name(k),
+                    src.map(|r| reg_text(&r)).unwrap_or_default()
+                ),
+                lossy: false,
+            },
+        };
+        self.rule.statements.push(st);
+    }
+
+    fn ct_set(&mut self, key: u32, sreg: u32) {
+        let src = self.reg(sreg).cloned();
+        let st = match (key, src) {
+            (3, Some(Reg::Imm(v))) => Statement::SetCtMark {
+                and: 0,
+                xor: u32_ne(&v),
+            },
+            (
+                3,
+                Some(Reg::Load {
+                    field: Field::CtMark,
+                    mask,
+                    xor,
+                    ..
+                }),
+            ) => Statement::SetCtMark {
+                and: mask.as_deref().map_or(u32::MAX, u32_ne),
+                xor: xor.as_deref().map_or(0, u32_ne),
+            },
+            (
+                3,
+                Some(Reg::Load {
+                    field: Field::Mark,
+                    mask: None,
+                    ..
+                }),
+            ) => Statement::SaveMark {
+                nfmask: u32::MAX,
+                ctmask: u32::MAX,
+            },
+            (k, src) => Statement::Ct {
+                args: format!(
+                    "{} set {}",
+                    ct_key_name(k),
+                    src.map(|r| reg_text(&r)).unwrap_or_default()
+                ),
+            },
+        };
+        self.rule.statements.push(st);
+    }
+
+    fn cmp(&mut self, sreg: u32, op: u32, data: &[u8]) {
+        let Some(reg) = self.reg(sreg).cloned() else {
+            self.push_other(format!("cmp reg {sreg} {}{}", cmp_op_text(op), hex(data)));
+            return;
+        };
+        let Reg::Load {
+            field,
+            len,
+            mask,
+            xor,
+        } = reg
+        else {
+            self.push_other(format!(
+                "{} {}{}",
+                reg_text(&reg),
+                cmp_op_text(op),
+                hex(data)
+            ));
+            return;
+        };
+        // One load covering two adjacent fields (nft merges `udp sport 67 udp dport 68` and
+        // `ip saddr A ip daddr B` into one wider compare): split it back.
+        if op == 0 && mask.is_none() {
+            if let Field::Raw(_) = &field {
+                if let Some(parts) = self.split_fields(&field, data) {
+                    for (f, d) in parts {
+                        self.set_reg(
+                            sreg,
+                            Reg::Load {
+                                field: f,
+                                len: d.len() as u32,
+                                mask: None,
+                                xor: None,
+                            },
+                        );
+                        self.cmp(sreg, 0, &d);
+                    }
+                    return;
+                }
+            }
+        }
+        // A compare longer than the load: a concatenation over consecutive registers.
+        if data.len() > (len as usize).div_ceil(4) * 4 && mask.is_none() {
+            if let Some(fields) = self.concat_fields(sreg, data.len()) {
+                let names: Vec<String> = fields.iter().map(|(f, _)| f.text()).collect();
+                let types: Vec<u32> = fields.iter().map(|(f, _)| f.type_id()).collect();
+                self.push_other(format!(
+                    "{} {}{}",
+                    names.join(" . "),
+                    cmp_op_text(op),
+                    format_concat(&types, data)
+                ));
+                return;
+            }
+        }
+        let neg = op == 1;
+        let eq_or_neq = op <= 1;
+        let xor_zero = !xor.as_ref().is_some_and(|x| x.iter().any(|b| *b != 0));
+        match (&field, mask.as_deref()) {
+            (Field::Addr { dir, v6, full }, m) if eq_or_neq && xor_zero => {
+                let plen = match m {
+                    Some(m) => prefix_len(m),
+                    None => u8::try_from(len.min(*full) * 8).ok(),
+                };
+                match plen.and_then(|p| addr_spec(data, *v6, p)) {
+                    Some(a) => self.push(
+                        neg,
+                        MatchKind::Address {
+                            dir: *dir,
+                            addrs: vec![a],
+                        },
+                    ),
+                    None => self.push_other(format!(
+                        "{} & {} {}{}",
+                        field.text(),
+                        hex(m.unwrap_or_default()),
+                        cmp_op_text(op),
+                        format_value(field.type_id(), data)
+                    )),
+                }
+            }
+            (Field::L4Proto, None) if eq_or_neq && !data.is_empty() => {
+                if !neg {
+                    self.ctx.l4 = Some(Protocol(data[0]));
+                    self.l4_dep = Some(self.rule.matches.len());
+                    self.l4_dep_used = false;
+                }
+                self.push(
+                    neg,
+                    MatchKind::Protocol {
+                        protos: vec![Protocol(data[0])],
+                    },
+                );
+            }
+            (Field::Nfproto, None) if op == 0 && !data.is_empty() => {
+                match data[0] {
+                    2 => self.ctx.l3_v6 = Some(false),
+                    10 => self.ctx.l3_v6 = Some(true),
+                    _ => {}
+                }
+                let name = match data[0] {
+                    2 => "ipv4".to_string(),
+                    10 => "ipv6".to_string(),
+                    n => n.to_string(),
+                };
+                self.push(false, other("meta", format!("nfproto {name}")));
+            }
+            (Field::EtherType, None) if op == 0 && data.len() == 2 => {
+                let t = u16_be(data);
+                match t {
+                    0x0800 => self.ctx.l3_v6 = Some(false),
+                    0x86dd => self.ctx.l3_v6 = Some(true),
+                    _ => {}
+                }
+                let name = match t {
+                    0x0800 => "ip".to_string(),
+                    0x86dd => "ip6".to_string(),
+                    0x0806 => "arp".to_string(),
+                    0x8100 => "8021q".to_string(),
+                    n => format!("0x{n:04x}"),
+                };
+                self.push(false, other("ether", format!("type {name}")));
+            }
+            (Field::Port { dir, proto }, None) if eq_or_neq => self.push(
+                neg,
+                MatchKind::Port {
+                    dir: *dir,
+                    proto: *proto,
+                    ports: vec![PortRange::single(u16_be(data))],
+                },
+            ),
+            (Field::Port { dir, proto }, None) if op >= 2 => {
+                let v = u16_be(data);
+                let r = match op {
+                    2 => v.checked_sub(1).map(|l| PortRange { first: 0, last: l }),
+                    3 => Some(PortRange { first: 0, last: v }),
+                    4 => v.checked_add(1).map(|f| PortRange {
+                        first: f,
+                        last: u16::MAX,
+                    }),
+                    _ => Some(PortRange {
+                        first: v,
+                        last: u16::MAX,
+                    }),
+                };
+                if let Some(r) = r {
+                    // `1024-65535` may come as `>= 1024` and `<= 65535`: intersect with the
+                    // bound just read on the same port.
+                    if let Some(Match {
+                        negated: false,
+                        kind:
+                            MatchKind::Port {
+                                dir: d,
+                                proto: p,
+                                ports,
+                            },
+                    }) = self.rule.matches.last_mut()
+                    {
+                        if d == dir && p == proto && ports.len() == 1 && self.last_was_bound {
+                            ports[0].first = ports[0].first.max(r.first);
+                            ports[0].last = ports[0].last.min(r.last);
+                            self.last_was_bound = false;
+                            return;
+                        }
+                    }
+                    self.push(
+                        false,
+                        MatchKind::Port {
+                            dir: *dir,
+                            proto: *proto,
+                            ports: vec![r],
+                        },
+                    );
+                    self.last_was_bound = true;
+                }
+            }
+            (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => self.push(
+                neg,
+                MatchKind::Icmp {
+                    v6: *v6,
+                    icmp_type: Some(data[0]),
+                    code: None,
+                },
+            ),
+            (Field::IcmpTypeCode { v6 }, None) if eq_or_neq && data.len() >= 2 => self.push(
+                neg,
+                MatchKind::Icmp {
+                    v6: *v6,
+                    icmp_type: Some(data[0]),
+                    code: Some(data[1]),
+                },
+            ),
+            (Field::TcpFlags, Some(m)) if eq_or_neq && !m.is_empty() && !data.is_empty() => {
+                if data[0] == 0 && op == 1 {
+                    // `tcp flags syn` (any of the masked flags set).
+                    self.push_other(format!("tcp flags & ({}) != 0", TcpFlags(m[0])));
+                } else {
+                    self.push(
+                        neg,
+                        MatchKind::TcpFlags {
+                            mask: TcpFlags(m[0]),
+                            set: TcpFlags(data[0]),
+                        },
+                    );
+                }
+            }
+            (Field::TcpFlags, None) if eq_or_neq && !data.is_empty() => self.push(
+                neg,
+                MatchKind::TcpFlags {
+                    mask: TcpFlags(0xff),
+                    set: TcpFlags(data[0]),
+                },
+            ),
+            (Field::Iface(dir), None) if eq_or_neq => self.push(
+                neg,
+                MatchKind::Interface {
+                    dir: *dir,
+                    names: vec![iface_pattern(data)],
+                },
+            ),
+            (Field::Mark, m) if eq_or_neq && xor_zero => self.push(
+                neg,
+                MatchKind::Mark {
+                    value: u32_ne(data),
+                    mask: m.map_or(u32::MAX, u32_ne),
+                },
+            ),
+            (Field::CtMark, m) if eq_or_neq && xor_zero => self.push(
+                neg,
+                MatchKind::CtMark {
+                    value: u32_ne(data),
+                    mask: m.map_or(u32::MAX, u32_ne),
+                },
+            ),
+            (Field::CtState, Some(m)) if eq_or_neq && u32_ne(data) == 0 => {
+                // `(state & S) != 0` is "state in S"; `== 0` is its negation.
+                self.push(
+                    op == 0,
+                    MatchKind::CtState {
+                        states: CtStateSet(u32_ne(m) as u8),
+                    },
+                );
+            }
+            (Field::CtState, None) if eq_or_neq => self.push(
+                neg,
+                MatchKind::CtState {
+                    states: CtStateSet(u32_ne(data) as u8),
+                },
+            ),
+            (Field::CtStatus, Some(m)) if eq_or_neq && u32_ne(data) == 0 => self.push(
+                op == 0,
+                MatchKind::CtStatus {
+                    statuses: ct_status_names(u32_ne(m)),
+                },
+            ),
+            (Field::CtStatus, _) if eq_or_neq => self.push(
+                neg,
+                MatchKind::CtStatus {
+                    statuses: ct_status_names(u32_ne(data)),
+                },
+            ),
+            (Field::CtDirection, None) if eq_or_neq && !data.is_empty() => self.push(
+                neg,
+                MatchKind::CtDirection {
+                    original: data[0] == 0,
+                },
+            ),
+            (Field::EtherSaddr, None) if eq_or_neq => self.push(
+                neg,
+                MatchKind::Mac {
+                    addr: format_value(9, data),
+                },
+            ),
+            (Field::Length, None) if eq_or_neq => {
+                let v = u32_ne(data).min(u32::from(u16::MAX)) as u16;
+                self.push(
+                    neg,
+                    MatchKind::Length {
+                        range: PortRange::single(v),
+                    },
+                )
+            }
+            (Field::PktType, None) if eq_or_neq && !data.is_empty() => {
+                let t = match data[0] {
+                    0 => "unicast".to_string(),
+                    1 => "broadcast".to_string(),
+                    2 => "multicast".to_string(),
+                    n => n.to_string(),
+                };
+                self.push(neg, MatchKind::PktType { pkt_type: t });
+            }
+            (Field::Ttl { v6 }, None) if !data.is_empty() && matches!(op, 0 | 1 | 2 | 4) => {
+                let o = match op {
+                    2 => "lt",
+                    4 => "gt",
+                    _ => "eq",
+                };
+                self.push(
+                    neg,
+                    MatchKind::Ttl {
+                        v6: *v6,
+                        op: o.into(),
+                        value: data[0],
+                    },
+                );
+            }
+            (Field::Tos, Some([0xfc])) if eq_or_neq && !data.is_empty() => self.push(
+                neg,
+                MatchKind::Dscp {
+                    value: data[0] >> 2,
+                },
+            ),
+            (Field::Tos, m) if eq_or_neq && !data.is_empty() => self.push(
+                neg,
+                MatchKind::Tos {
+                    value: data[0],
+                    mask: m.and_then(|m| m.first().copied()).unwrap_or(0xff),
+                },
+            ),
+            (Field::FragOff, Some(m)) if eq_or_neq && u16_be(m) == 0x1fff && u16_be(data) == 0 => {
+                self.push(op == 0, MatchKind::Fragment)
+            }
+            (Field::SkUid, None) if eq_or_neq => self.push(
+                neg,
+                MatchKind::Owner {
+                    uid: Some(u32_ne(data).to_string()),
+                    gid: None,
+                    socket_exists: false,
+                },
+            ),
+            (Field::SkGid, None) if eq_or_neq => self.push(
+                neg,
+                MatchKind::Owner {
+                    uid: None,
+                    gid: Some(u32_ne(data).to_string()),
+                    socket_exists: false,
+                },
+            ),
+            (Field::Fib { flags, result: 3 }, None) if eq_or_neq && flags & 3 != 0 => {
+                let dir = if flags & 1 != 0 {
+                    Direction::Src
+                } else {
+                    Direction::Dst
+                };
+                let limit_iface = if flags & 8 != 0 {
+                    Some(Direction::Src)
+                } else if flags & 16 != 0 {
+                    Some(Direction::Dst)
+                } else {
+                    None
+                };
+                let t = u32_ne(data);
+                self.push(
+                    neg,
+                    MatchKind::AddrType {
+                        dir,
+                        types: addrtype_names(if t < 32 { 1 << t } else { 0 }),
+                        limit_iface,
+                    },
+                );
+            }
+            (f, m) => {
+                let masked = match m {
+                    Some(m) => {
+                        let x = xor
+                            .as_deref()
+                            .filter(|x| x.iter().any(|b| *b != 0))
+                            .map(|x| format!(" ^ {}", hex(x)))
+                            .unwrap_or_default();
+                        format!("{} & {}{x}", f.text(), hex(m))
+                    }
+                    None => f.text(),
+                };
+                let value = match f {
+                    Field::Fib { .. } => u32_ne(data).to_string(),
+                    Field::Raw(r) if r == "meta iif" || r == "meta oif" => u32_ne(data).to_string(),
+                    Field::Raw(_) => hex(data),
+                    _ => format_value(f.type_id(), data),
+                };
+                self.push_other(format!("{masked} {}{value}", cmp_op_text(op)));
+            }
+        }
+    }
+
+    fn range(&mut self, sreg: u32, op: u32, from: &[u8], to: &[u8]) {
+        let neg = op == 1;
+        match self.reg(sreg).cloned() {
+            Some(Reg::Load {
+                field: Field::Port { dir, proto },
+                mask: None,
+                ..
+            }) => self.push(
+                neg,
+                MatchKind::Port {
+                    dir,
+                    proto,
+                    ports: vec![PortRange {
+                        first: u16_be(from),
+                        last: u16_be(to),
+                    }],
+                },
+            ),
+            Some(Reg::Load {
+                field: Field::Addr { dir, v6, .. },
+                mask: None,
+                ..
+            }) => {
+                if let Some(a) = addr_range(from, to, v6) {
+                    self.push(
+                        neg,
+                        MatchKind::Address {
+                            dir,
+                            addrs: vec![a],
+                        },
+                    );
+                }
+            }
+            Some(Reg::Load {
+                field: Field::Length,
+                mask: None,
+                ..
+            }) => self.push(
+                neg,
+                MatchKind::Length {
+                    range: PortRange {
+                        first: u32_ne(from).min(65535) as u16,
+                        last: u32_ne(to).min(65535) as u16,
+                    },
+                },
+            ),
+            Some(r) => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("{} {o}{}-{}", reg_text(&r), hex(from), hex(to)));
+            }
+            None => self.push_other(format!("range {}-{}", hex(from), hex(to))),
+        }
+    }
+
+    fn lookup(&mut self, set: &str, sreg: u32, dreg: Option<u32>, invert: bool) {
+        let info = self.sets.sets.get(set);
+        let anonymous = info.is_some_and(|i| i.flags & SET_ANONYMOUS != 0) || set.starts_with("__");
+        // Key fields (a concatenation when the key spans several registers).
+        let key_len = info.map_or(0, |i| i.key_len as usize);
+        let fields: Vec<Field> = match self.reg(sreg) {
+            Some(Reg::Load {
+                field, len, mask, ..
+            }) => {
+                if key_len > (*len as usize).div_ceil(4) * 4 {
+                    self.concat_fields(sreg, key_len)
+                        .map(|v| v.into_iter().map(|(f, _)| f).collect())
+                        .unwrap_or_else(|| vec![field.clone()])
+                } else if mask.is_some() {
+                    vec![Field::Raw(reg_text(
+                        self.reg(sreg).unwrap_or(&Reg::Text(String::new())),
+                    ))]
+                } else {
+                    vec![field.clone()]
+                }
+            }
+            Some(r) => vec![Field::Raw(reg_text(r))],
+            None => vec![Field::Raw("?".into())],
+        };
+        let key_text = fields
+            .iter()
+            .map(Field::text)
+            .collect::<Vec<_>>()
+            .join(" . ");
+        let is_map = dreg.is_some();
+        let body = match info {
+            Some(i) if anonymous => set_text(i, &fields, is_map || i.flags & SET_MAP != 0),
+            _ => format!("@{set}"),
+        };
+        if let Some(d) = dreg {
+            if d == 0 {
+                self.rule.verdict = Some(Verdict::Vmap(format!("{key_text} vmap {body}")));
+            } else {
+                self.set_reg(d, Reg::Text(format!("{key_text} map {body}")));
+            }
+            return;
+        }
+        if !anonymous {
+            self.push(
+                invert,
+                MatchKind::SetLookup {
+                    set: set.to_string(),
+                    keys: fields.iter().map(Field::set_key).collect(),
+                },
+            );
+            return;
+        }
+        let Some(info) = info else {
+            self.push_other(format!(
+                "{key_text} {}{body}",
+                if invert { "!= " } else { "" }
+            ));
+            return;
+        };
+        if fields.len() == 1 {
+            if let Some(kind) = self.inline_set(&fields[0], info) {
+                if let MatchKind::Protocol { protos } = &kind {
+                    if protos.len() == 1 && !invert {
+                        self.ctx.l4 = Some(protos[0]);
+                    }
+                }
+                self.push(invert, kind);
+                return;
+            }
+        }
+        self.push_other(format!(
+            "{key_text} {}{body}",
+            if invert { "!= " } else { "" }
+        ));
+    }
+
+    /// nft text of the key a set operation uses (a concatenation when the set's key spans
+    /// several registers).
+    fn key_text(&self, sreg: u32, set: &str) -> String {
+        let key_len = self.sets.sets.get(set).map_or(0, |i| i.key_len as usize);
+        match self.reg(sreg) {
+            Some(Reg::Load {
+                len, mask: None, ..
+            }) if key_len > (*len as usize).div_ceil(4) * 4 => {
+                match self.concat_fields(sreg, key_len) {
+                    Some(fields) => fields
+                        .iter()
+                        .map(|(f, _)| f.text())
+                        .collect::<Vec<_>>()
+                        .join(" . "),
+                    None => "?".into(),
+                }
+            }
+            Some(r) => reg_text(r),
+            None => "?".into(),
+        }
+    }
+
+    /// An anonymous set of one field as a typed "any of" match, when the model has one.
+    fn inline_set(&self, field: &Field, info: &SetInfo) -> Option<MatchKind> {
+        let ivs = intervals(info);
+        Some(match field {
+            Field::Port { dir, proto } => MatchKind::Port {
+                dir: *dir,
+                proto: *proto,
+                ports: ivs
+                    .iter()
+                    .map(|iv| PortRange {
+                        first: u16_be(&iv.first),
+                        last: u16_be(&iv.last),
+                    })
+                    .collect(),
+            },
+            Field::Addr { dir, v6, .. } => MatchKind::Address {
+                dir: *dir,
+                addrs: ivs
+                    .iter()
+                    .map(|iv| addr_range(&iv.first, &iv.last, *v6))
+                    .collect::<Option<Vec<_>>>()?,
+            },
+            Field::L4Proto => MatchKind::Protocol {
+                protos: ivs
+                    .iter()
+                    .filter(|iv| iv.first == iv.last)
+                    .filter_map(|iv| iv.first.first().map(|p| Protocol(*p)))
+                    .collect(),
+            },
+            Field::Iface(dir) => MatchKind::Interface {
+                dir: *dir,
+                names: ivs.iter().map(|iv| iface_pattern(&iv.first)).collect(),
+            },
+            _ => return None,
+        })
+    }
+
+    fn finish(mut self) -> Rule {
+        // `meta l4proto tcp` before a transport-header test is nft's implicit dependency: not
+        // a match of its own (typed port/icmp matches get it back from `normalize`).
+        if let (Some(i), true) = (self.l4_dep, self.l4_dep_used) {
+            if matches!(self.rule.matches.get(i), Some(m) if !m.negated
+                && matches!(&m.kind, MatchKind::Protocol { protos } if protos.len() == 1))
+            {
+                self.rule.matches.remove(i);
+            }
+        }
+        // Implicit dependencies (`meta nfproto ipv4`, `ether type ip`) that a later
+        // protocol-specific match needs are not separate matches (nft does not print them).
+        let needs_l3 = self.rule.matches.iter().any(|m| {
+            matches!(
+                m.kind,
+                MatchKind::Address { .. }
+                    | MatchKind::Protocol { .. }
+                    | MatchKind::Port { .. }
+                    | MatchKind::Icmp { .. }
+                    | MatchKind::TcpFlags { .. }
+                    | MatchKind::Ttl { .. }
+                    | MatchKind::Dscp { .. }
+                    | MatchKind::Fragment
+            )
+        }) || self.l3_dep_used
+            || self
+                .rule
+                .statements
+                .iter()
+                .any(|s| matches!(s, Statement::Nat { addr: Some(_), .. }));
+        if needs_l3 {
+            self.rule.matches.retain(|m| {
+                !matches!(&m.kind, MatchKind::Other { module, args, .. }
+                    if (module == "meta" && args.starts_with("nfproto "))
+                        || (module == "ether" && (args == "type ip" || args == "type ip6")))
+            });
+        }
+        if !self.comments.is_empty() {
+            self.rule.comment = Some(self.comments.join("; "));
+        }
+        self.rule
+    }
+}
+
+fn m_same(a: Option<u32>, b: Option<u32>) -> bool {
+    a.is_some() && a == b
+}
+
+fn reg_text(r: &Reg) -> String {
+    match r {
+        Reg::Load {
+            field, mask, xor, ..
+        } => {
+            let mut s = field.text();
+            if let Some(m) = mask {
+                s.push_str(&format!(" & {}", hex(m)));
+            }
+            if let Some(x) = xor.as_ref().filter(|x| x.iter().any(|b| *b != 0)) {
+                s.push_str(&format!(" ^ {}", hex(x)));
+            }
+            s
+        }
+        // nft prints 32-bit immediates (marks, integers) as host-order numbers.
+        Reg::Imm(v) if v.len() == 4 => format!("0x{:08x}", u32_ne(v)),
+        Reg::Imm(v) => hex(v),
+        Reg::Text(t) => t.clone(),
+    }
+}
+
+fn nat_flags(flags: u32) -> Vec<String> {
+    let mut v = Vec::new();
+    if flags & 0x4 != 0 {
+        v.push("random".to_string());
+    }
+    if flags & 0x8 != 0 {
+        v.push("persistent".to_string());
+    }
+    if flags & 0x10 != 0 {
+        v.push("fully-random".to_string());
+    }
+    v
+}
+
+fn reject_text(family: Family, ty: u32, code: u8) -> Option<String> {
+    match ty {
+        1 => Some("tcp reset".into()),
+        0 => {
+            let v6 = family == Family::Ip6;
+            let (default, name) = if v6 {
+                (
+                    4,
+                    match code {
+                        0 => "no-route",
+                        1 => "admin-prohibited",
+                        3 => "addr-unreachable",
+                        4 => "port-unreachable",
+                        5 => "policy-fail",
+                        6 => "reject-route",
+                        _ => "",
+                    },
+                )
+            } else {
+                (
+                    3,
+                    match code {
+                        0 => "net-unreachable",
+                        1 => "host-unreachable",
+                        2 => "prot-unreachable",
+                        3 => "port-unreachable",
+                        9 => "net-prohibited",
+                        10 => "host-prohibited",
+                        13 => "admin-prohibited",
+                        _ => "",
+                    },
+                )
+            };
+            if code == default {
+                None
+            } else {
+                let fam = if v6 { "icmpv6" } else { "icmp" };
+                Some(if name.is_empty() {
+                    format!("{fam} type {code}")
+                } else {
+                    format!("{fam} type {name}")
+                })
+            }
+        }
+        2 => {
+            let name = match code {
+                0 => "no-route",
+                1 => "port-unreachable",
+                2 => "host-unreachable",
+                3 => "admin-prohibited",
+                _ => "",
+            };
+            if code == 1 {
+                None
+            } else {
+                Some(format!("icmpx type {name}"))
+            }
+        }
+        _ => Some(format!("type {ty} code {code}")),
+    }
+}
+
+fn log_level_name(l: u32) -> String {
+    match l {
+        0 => "emerg",
+        1 => "alert",
+        2 => "crit",
+        3 => "err",
+        4 => "warn",
+        5 => "notice",
+        6 => "info",
+        7 => "debug",
+        8 => "audit",
+        _ => return l.to_string(),
+    }
+    .to_string()
+}
+
+fn obj_type_name(t: u32) -> &'static str {
+    match t {
+        1 => "counter",
+        2 => "quota",
+        3 => "ct helper",
+        4 => "limit",
+        5 => "connlimit",
+        6 => "tunnel",
+        7 => "ct timeout",
+        8 => "secmark",
+        9 => "ct expectation",
+        10 => "synproxy",
+        _ => "object",
+    }
+}
+
+fn meta_key_name(k: u32) -> String {
+    const N: &[&str] = &[
+        "length",
+        "protocol",
+        "priority",
+        "mark",
+        "iif",
+        "oif",
+        "iifname",
+        "oifname",
+        "iiftype",
+        "oiftype",
+        "skuid",
+        "skgid",
+        "nftrace",
+        "rtclassid",
+        "secmark",
+        "nfproto",
+        "l4proto",
+        "ibrname",
+        "obrname",
+        "pkttype",
+        "cpu",
+        "iifgroup",
+        "oifgroup",
+        "cgroup",
+        "random",
+        "secpath",
+        "iifkind",
+        "oifkind",
+        "ibrpvid",
+        "ibrvproto",
+        "time",
+        "day",
+        "hour",
+        "sdif",
+        "sdifname",
+    ];
+    N.get(k as usize)
+        .map_or_else(|| format!("key{k}"), |s| (*s).to_string())
+}
+
+fn ct_key_name(k: u32) -> String {
+    const N: &[&str] = &[
+        "state",
+        "direction",
+        "status",
+        "mark",
+        "secmark",
+        "expiration",
+        "helper",
+        "l3proto",
+        "saddr",
+        "daddr",
+        "protocol",
+        "proto-src",
+        "proto-dst",
+        "label",
+        "packets",
+        "bytes",
+        "avgpkt",
+        "zone",
+        "event",
+        "ip saddr",
+        "ip daddr",
+        "ip6 saddr",
+        "ip6 daddr",
+        "id",
+    ];
+    N.get(k as usize)
+        .map_or_else(|| format!("key{k}"), |s| (*s).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(base: u32, offset: u32, len: u32) -> Expr {
+        Expr::Payload {
+            base,
+            offset,
+            len,
+            dreg: 1,
+        }
+    }
+
+    fn cmp(data: &[u8]) -> Expr {
+        Expr::Cmp {
+            sreg: 1,
+            op: 0,
+            data: data.to_vec(),
+        }
+    }
+
+    fn verdict(code: i32, chain: Option<&str>) -> Expr {
+        Expr::Immediate {
+            dreg: 0,
+            data: ImmData::Verdict {
+                code,
+                chain: chain.map(str::to_string),
+            },
+        }
+    }
+
+    fn canon(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> String {
+        let mut r = delinearize(family, exprs, sets);
+        r.normalize();
+        r.canonical()
+    }
+
+    #[test]
+    fn tcp_dport_with_l4proto_dependency() {
+        let e = vec![
+            Expr::Meta {
+                key: 15,
+                dreg: Some(1),
+                sreg: None,
+            },
+            cmp(&[2]),
+            Expr::Meta {
+                key: 16,
+                dreg: Some(1),
+                sreg: None,
+            },
+            cmp(&[6]),
+            payload(2, 2, 2),
+            cmp(&[0, 80]),
+            Expr::Counter {
+                packets: 3,
+                bytes: 4,
+            },
+            verdict(1, None),
+        ];
+        let r = delinearize(Family::Inet, &e, &SetLookupContext::default());
+        assert_eq!(r.counters.map(|c| c.packets), Some(3));
+        assert_eq!(
+            canon(Family::Inet, &e, &SetLookupContext::default()),
+            "tcp dport 80 accept"
+        );
+    }
+
+    #[test]
+    fn prefixes_interfaces_and_marks() {
+        let e = vec![
+            Expr::Meta {
+                key: 6,
+                dreg: Some(1),
+                sreg: None,
+            },
+            cmp(b"cali"),
+            payload(1, 12, 4),
+            Expr::Bitwise {
+                sreg: 1,
+                dreg: 1,
+                len: 4,
+                op: 0,
+                mask: vec![255, 255, 0, 0],
+                xor: vec![0; 4],
+                data: vec![],
+            },
+            cmp(&[10, 1, 0, 0]),
+            payload(1, 16, 1),
+            cmp(&[192]),
+            Expr::Meta {
+                key: 3,
+                dreg: Some(1),
+                sreg: None,
+            },
+            Expr::Bitwise {
+                sreg: 1,
+                dreg: 1,
+                len: 4,
+                op: 0,
+                mask: 0x10000u32.to_ne_bytes().to_vec(),
+                xor: vec![0; 4],
+                data: vec![],
+            },
+            cmp(&0x10000u32.to_ne_bytes()),
+            verdict(-3, Some("cali-x")),
+        ];
+        assert_eq!(
+            canon(Family::Ip, &e, &SetLookupContext::default()),
+            "iifname \"cali*\" ip saddr 10.1.0.0/16 ip daddr 192.0.0.0/8 \
+             meta mark & 0x00010000 == 0x00010000 jump cali-x"
+        );
+    }
+
+    #[test]
+    fn mark_set_arithmetic_and_ct_state() {
+        let e = vec![
+            Expr::Ct {
+                key: 0,
+                dreg: Some(1),
+                sreg: None,
+                dir: None,
+            },
+            Expr::Bitwise {
+                sreg: 1,
+                dreg: 1,
+                len: 4,
+                op: 0,
+                mask: 6u32.to_ne_bytes().to_vec(),
+                xor: vec![0; 4],
+                data: vec![],
+            },
+            Expr::Cmp {
+                sreg: 1,
+                op: 1,
+                data: vec![0; 4],
+            },
+            Expr::Meta {
+                key: 3,
+                dreg: Some(1),
+                sreg: None,
+            },
+            Expr::Bitwise {
+                sreg: 1,
+                dreg: 1,
+                len: 4,
+                op: 0,
+                mask: 0xfff0ffffu32.to_ne_bytes().to_vec(),
+                xor: 0x40000u32.to_ne_bytes().to_vec(),
+                data: vec![],
+            },
+            Expr::Meta {
+                key: 3,
+                dreg: None,
+                sreg: Some(1),
+            },
+        ];
+        assert_eq!(
+            canon(Family::Ip, &e, &SetLookupContext::default()),
+            "ct state established,related meta mark set mark and 0xfff0ffff xor 0x00040000"
+        );
+    }
+
+    #[test]
+    fn anonymous_interval_set_and_vmap() {
+        let mut sets = SetLookupContext::default();
+        sets.sets.insert(
+            "__set0".into(),
+            SetInfo {
+                flags: SET_ANONYMOUS | SET_INTERVAL,
+                key_type: 13,
+                key_len: 2,
+                data_type: None,
+                elems: vec![
+                    RawElem {
+                        key: vec![0, 0],
+                        flags: ELEM_INTERVAL_END,
+                        ..RawElem::default()
+                    },
+                    RawElem {
+                        key: vec![0, 22],
+                        ..RawElem::default()
+                    },
+                    RawElem {
+                        key: vec![0, 23],
+                        flags: ELEM_INTERVAL_END,
+                        ..RawElem::default()
+                    },
+                    RawElem {
+                        key: vec![0x1f, 0x40],
+                        ..RawElem::default()
+                    },
+                    RawElem {
+                        key: vec![0x1f, 0x51],
+                        flags: ELEM_INTERVAL_END,
+                        ..RawElem::default()
+                    },
+                ],
+            },
+        );
+        sets.sets.insert(
+            "__map1".into(),
+            SetInfo {
+                flags: SET_ANONYMOUS | SET_MAP,
+                key_type: 13,
+                key_len: 2,
+                data_type: Some(DATA_VERDICT),
+                elems: vec![
+                    RawElem {
+                        key: vec![0, 80],
+                        verdict: Some((-3, Some("web".into()))),
+                        ..RawElem::default()
+                    },
+                    RawElem {
+                        key: vec![0, 22],
+                        verdict: Some((1, None)),
+                        ..RawElem::default()
+                    },
+                ],
+            },
+        );
+        let e = vec![
+            Expr::Meta {
+                key: 16,
+                dreg: Some(1),
+                sreg: None,
+            },
+            cmp(&[6]),
+            payload(2, 2, 2),
+            Expr::Lookup {
+                set: "__set0".into(),
+                sreg: 1,
+                dreg: None,
+                invert: false,
+            },
+            payload(2, 2, 2),
+            Expr::Lookup {
+                set: "__map1".into(),
+                sreg: 1,
+                dreg: Some(0),
+                invert: false,
+            },
+        ];
+        assert_eq!(
+            canon(Family::Inet, &e, &sets),
+            "tcp dport { 22, 8000-8016 } tcp dport vmap { 22 : accept, 80 : jump web }"
+        );
+    }
+
+    #[test]
+    fn merged_port_and_address_compares_are_split() {
+        let e = vec![
+            payload(1, 9, 1),
+            cmp(&[17]),
+            payload(1, 12, 8),
+            cmp(&[0, 0, 0, 0, 255, 255, 255, 255]),
+            payload(2, 0, 4),
+            cmp(&[0, 68, 0, 67]),
+            verdict(-5, None),
+        ];
+        assert_eq!(
+            canon(Family::Ip, &e, &SetLookupContext::default()),
+            "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return"
+        );
+    }
+
+    /// A tiny deterministic generator, so the random test needs no dependency.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) as u32
+        }
+        fn small(&mut self, n: u32) -> u32 {
+            self.next() % n
+        }
+        fn bytes(&mut self) -> Vec<u8> {
+            let n = self.small(20) as usize;
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    fn random_expr(g: &mut Lcg) -> Expr {
+        let reg = |g: &mut Lcg| [0, 1, 2, 8, 9, 10, 23, 99][g.small(8) as usize];
+        match g.small(16) {
+            0 => Expr::Payload {
+                base: g.small(4),
+                offset: g.small(40),
+                len: g.small(20),
+                dreg: reg(g),
+            },
+            1 => Expr::Meta {
+                key: g.small(40),
+                dreg: Some(reg(g)),
+                sreg: None,
+            },
+            2 => Expr::Meta {
+                key: g.small(40),
+                dreg: None,
+                sreg: Some(reg(g)),
+            },
+            3 => Expr::Cmp {
+                sreg: reg(g),
+                op: g.small(7),
+                data: g.bytes(),
+            },
+            4 => Expr::Bitwise {
+                sreg: reg(g),
+                dreg: reg(g),
+                len: g.small(17),
+                op: g.small(3),
+                mask: g.bytes(),
+                xor: g.bytes(),
+                data: g.bytes(),
+            },
+            5 => Expr::Lookup {
+                set: ["__set0", "named", "__map1"][g.small(3) as usize].into(),
+                sreg: reg(g),
+                dreg: [None, Some(0), Some(1)][g.small(3) as usize],
+                invert: g.small(2) == 1,
+            },
+            6 => Expr::Immediate {
+                dreg: reg(g),
+                data: if g.small(2) == 0 {
+                    ImmData::Value(g.bytes())
+                } else {
+                    ImmData::Verdict {
+                        code: g.small(9) as i32 - 5,
+                        chain: Some("c".into()),
+                    }
+                },
+            },
+            7 => Expr::Ct {
+                key: g.small(30),
+                dreg: Some(reg(g)),
+                sreg: None,
+                dir: Some(g.small(3) as u8),
+            },
+            8 => Expr::Range {
+                sreg: reg(g),
+                op: g.small(3),
+                from: g.bytes(),
+                to: g.bytes(),
+            },
+            9 => Expr::Nat {
+                nat_type: g.small(3),
+                family: [2, 10, 0][g.small(3) as usize],
+                reg_addr_min: Some(reg(g)),
+                reg_addr_max: Some(reg(g)),
+                reg_proto_min: Some(reg(g)),
+                reg_proto_max: None,
+                flags: g.next(),
+            },
+            10 => Expr::Match {
+                name: [
+                    "conntrack",
+                    "multiport",
+                    "set",
+                    "comment",
+                    "tcp",
+                    "recent",
+                    "x",
+                ][g.small(7) as usize]
+                    .into(),
+                rev: g.small(4),
+                info: g.bytes(),
+            },
+            11 => Expr::Target {
+                name: [
+                    "MARK", "CONNMARK", "REJECT", "SNAT", "CT", "LOG", "NFLOG", "y",
+                ][g.small(8) as usize]
+                    .into(),
+                rev: g.small(3),
+                info: g.bytes(),
+            },
+            12 => Expr::Fib {
+                flags: g.small(32),
+                result: g.small(4),
+                dreg: reg(g),
+            },
+            13 => Expr::Ct {
+                key: g.small(30),
+                dreg: None,
+                sreg: Some(reg(g)),
+                dir: None,
+            },
+            14 => Expr::Unknown {
+                name: "exthdr".into(),
+                raw: format!("load x => reg {}", reg(g)),
+            },
+            _ => Expr::Limit {
+                rate: u64::from(g.next()),
+                unit: [1, 60, 7][g.small(3) as usize],
+                burst: g.next(),
+                kind: g.small(2),
+                flags: g.small(2),
+            },
+        }
+    }
+
+    #[test]
+    fn random_expression_lists_never_panic() {
+        let mut sets = SetLookupContext::default();
+        let mut g = Lcg(42);
+        for name in ["__set0", "named", "__map1"] {
+            let elems = (0..g.small(6))
+                .map(|_| RawElem {
+                    key: g.bytes(),
+                    key_end: (g.small(3) == 0).then(|| g.bytes()),
+                    data: (g.small(2) == 0).then(|| g.bytes()),
+                    verdict: (g.small(2) == 0).then_some((-3, None)),
+                    flags: g.small(2),
+                    ..RawElem::default()
+                })
+                .collect();
+            sets.sets.insert(
+                name.into(),
+                SetInfo {
+                    flags: g.small(16),
+                    key_type: g.small(50) | (g.small(2) << 6),
+                    key_len: g.small(20),
+                    data_type: Some(DATA_VERDICT),
+                    elems,
+                },
+            );
+        }
+        for _ in 0..20_000 {
+            let n = g.small(10) as usize;
+            let exprs: Vec<Expr> = (0..n).map(|_| random_expr(&mut g)).collect();
+            for fam in [Family::Ip, Family::Ip6, Family::Inet] {
+                let mut r = delinearize(fam, &exprs, &sets);
+                r.normalize();
+                let _ = r.canonical();
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let e = vec![
+            Expr::Cmp {
+                sreg: 99,
+                op: 77,
+                data: vec![],
+            },
+            Expr::Bitwise {
+                sreg: 5,
+                dreg: 1,
+                len: 0,
+                op: 9,
+                mask: vec![],
+                xor: vec![],
+                data: vec![],
+            },
+            Expr::Range {
+                sreg: 1,
+                op: 0,
+                from: vec![],
+                to: vec![],
+            },
+            Expr::Lookup {
+                set: "nope".into(),
+                sreg: 200,
+                dreg: Some(3),
+                invert: true,
+            },
+            Expr::Nat {
+                nat_type: 1,
+                family: 2,
+                reg_addr_min: Some(1),
+                reg_addr_max: Some(2),
+                reg_proto_min: Some(3),
+                reg_proto_max: None,
+                flags: 0,
+            },
+            payload(1, 12, 4),
+            cmp(&[]),
+            Expr::Meta {
+                key: 6,
+                dreg: Some(1),
+                sreg: None,
+            },
+            cmp(&[]),
+        ];
+        for fam in [Family::Ip, Family::Ip6, Family::Inet, Family::Bridge] {
+            let _ = delinearize(fam, &e, &SetLookupContext::default()).canonical();
+        }
+    }
+}

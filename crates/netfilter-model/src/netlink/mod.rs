@@ -1,0 +1,35 @@
+//! Live nf_tables reading over netlink: consistent dump, expression decoding, delinearization.
+//!
+//! The kernel-facing parts (`socket`'s socket, `dump`, `read`) need feature `netlink`
+//! (libnftnl + libmnl); the register-level expression form, delinearization and xt compat
+//! decoding are plain Rust and always built, so tests and fuzz targets use them without a kernel.
+
+mod assemble;
+mod datatype;
+mod delinearize;
+#[cfg(feature = "netlink")]
+mod dump;
+mod expr;
+#[cfg(feature = "netlink")]
+mod ipset;
+mod raw;
+#[cfg(feature = "netlink")]
+mod read;
+mod socket;
+mod xt;
+
+pub use assemble::assemble;
+pub use delinearize::{delinearize, SetInfo, SetLookupContext};
+#[cfg(feature = "netlink")]
+pub use dump::{dump_ruleset, MAX_ATTEMPTS};
+pub use expr::{reg32, Expr, ImmData};
+pub use raw::{
+    udata_string, udata_u32, RawChain, RawElem, RawFlowtable, RawObject, RawRule, RawRuleset,
+    RawSet, RawTable,
+};
+#[cfg(feature = "netlink")]
+pub use read::read_live_nft;
+#[cfg(feature = "netlink")]
+pub use socket::NlSocket;
+pub use socket::{check_get_request, ALLOWED_GET_TYPES};
+pub use xt::{decode_xt_match, decode_xt_target, XtContext, XtMatch, XtTarget};
