@@ -24,7 +24,7 @@ RESULTS=$D/results.tsv
 # fine. Appends "KEY<TAB>median_ms<TAB>rss_kb<TAB>runs" to $RESULTS.
 measure() {
   local key=$1; shift
-  local times=() t0 t1 st=0 i rss=0 r
+  local times=() cpus=() t0 t1 st=0 i rss=0 r
   for ((i = 0; i < RUNS; i++)); do
     t0=$(date +%s%N)
     /usr/bin/time -v -o "$D/$key.time" "$@" >/dev/null 2>"$D/$key.err" || st=$?
@@ -33,6 +33,7 @@ measure() {
     if [ "$st" -gt 1 ]; then break; fi
     r=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$D/$key.time")
     [ "${r:-0}" -gt "$rss" ] && rss=$r
+    cpus+=("$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.0f", s * 1000 }' "$D/$key.time")")
   done
   if [ "$st" -gt 1 ]; then
     printf '%s\tfail\tfail\t%s\n' "$key" "$st" >>"$RESULTS"
@@ -41,8 +42,10 @@ measure() {
   fi
   local med
   med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
-  printf '%s\t%s\t%s\t%s\n' "$key" "$med" "$rss" "${#times[@]}" >>"$RESULTS"
-  echo "  $key: median ${med} ms of ${#times[@]}, peak RSS ${rss} KB" >&2
+  local cpu
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '%s\t%s\t%s\t%s\t%s\n' "$key" "$med" "$rss" "${#times[@]}" "$cpu" >>"$RESULTS"
+  echo "  $key: median ${med} ms wall, ${cpu} ms CPU, of ${#times[@]}, peak RSS ${rss} KB" >&2
 }
 
 # Runs inside `unshare -n`: restores the 100k ruleset into this namespace's kernel tables and
@@ -60,8 +63,9 @@ inside_netns() {
     t0=$(date +%s%N)
     /usr/bin/time -v -o "$D/live_nft_json.time" nft -j list ruleset >"$D/kp100k.nft.json" 2>/dev/null || true
     t1=$(date +%s%N)
-    printf 'live_nft_json\t%s\t%s\t1\n' "$(awk -v n=$((t1 - t0)) 'BEGIN { printf "%.1f", n / 1e6 }')" \
-      "$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$D/live_nft_json.time")" >>"$RESULTS"
+    printf 'live_nft_json\t%s\t%s\t1\t%s\n' "$(awk -v n=$((t1 - t0)) 'BEGIN { printf "%.1f", n / 1e6 }')" \
+      "$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$D/live_nft_json.time")" \
+      "$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.0f", s * 1000 }' "$D/live_nft_json.time")" >>"$RESULTS"
     measure live_nft_text nft list ruleset
   else
     iptables-legacy-restore <"$D/kp100k.save"
@@ -149,7 +153,12 @@ ELAPSED=$(($(date +%s) - START))
 get() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$RESULTS"; }
 ms() {
   local v n; v=$(get "$1" 2); n=$(get "$1" 4)
-  if [ -z "$v" ] || [ "$v" = fail ]; then echo "n/a"; elif [ "$n" = 1 ]; then echo "$v ms (1 run)"; else echo "$v ms"; fi
+  local c; c=$(get "$1" 5)
+  if [ -z "$v" ] || [ "$v" = fail ]; then echo "n/a"; return; fi
+  local out="$v ms"
+  [ -n "$c" ] && out="$out (CPU $c ms)"
+  [ "$n" = 1 ] && out="$out, 1 run"
+  echo "$out"
 }
 mb() { local v; v=$(get "$1" 3); [[ "$v" =~ ^[0-9]+$ ]] && awk -v k="$v" 'BEGIN { printf "%.0f MB", k / 1024 }' || echo "n/a"; }
 ratio() { # nfdiff / stock
@@ -169,8 +178,11 @@ LOAD=$(uptime | sed 's/.*load average: //')
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`scripts/bench.sh\` (RUNS=$RUNS: median wall time of $RUNS runs; peak RSS from"
-  echo "\`/usr/bin/time -v\` of one more run). Inputs: \`nfdiff-gen --seed 1\` into \`target/bench-data/\`."
+  echo "Written by \`scripts/bench.sh\`. Each figure is the median wall time of $RUNS runs, with the"
+  echo "median CPU time (user + system, from \`/usr/bin/time -v\`) in brackets: the machine is shared,"
+  echo "and under load the wall time carries the wait for a CPU. Peak RSS is the largest"
+  echo "\"Maximum resident set size\" of those runs. Ratios are of wall times. Inputs: \`nfdiff-gen --seed 1\`"
+  echo "into \`target/bench-data/\`."
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) CPUs ($CPU), $MEM RAM, kernel $(uname -r)"

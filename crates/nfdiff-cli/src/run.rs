@@ -53,10 +53,18 @@ pub fn run() -> Result<Status> {
             context,
             color,
         } => {
-            let old_rs = load_sources(std::slice::from_ref(&old))
-                .with_context(|| format!("reading OLD ({old_label})"))?;
-            let new_rs = load_sources(std::slice::from_ref(&new))
-                .with_context(|| format!("reading NEW ({new_label})"))?;
+            // OLD and NEW are read and parsed at the same time, on two threads; standard
+            // input (`-`) is read by at most one of them (the other is a file or live).
+            let (old_rs, new_rs) = std::thread::scope(|s| {
+                let old_job = s.spawn(|| load_sources(std::slice::from_ref(&old)));
+                let new_rs = load_sources(std::slice::from_ref(&new));
+                let old_rs = old_job
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (old_rs, new_rs)
+            });
+            let old_rs = old_rs.with_context(|| format!("reading OLD ({old_label})"))?;
+            let new_rs = new_rs.with_context(|| format!("reading NEW ({new_label})"))?;
             let d = diff_rulesets(&old_rs, &new_rs, &options);
             let no_color = std::env::var_os("NO_COLOR");
             let view = DiffView {

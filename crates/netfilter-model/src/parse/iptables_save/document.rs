@@ -439,13 +439,14 @@ impl<'o> State<'o> {
         };
         let seg = o.segment;
         let chain = &mut o.table.chains[idx];
-        let context = format!(
-            "table {}, chain {}, rule {}",
-            o.table.name,
-            chain.name,
-            chain.rules.len() + 1
-        );
         if let Some((target, off)) = parsed.unresolved {
+            // Built only for the rules that need it: one `format!` per rule showed in profiles.
+            let context = format!(
+                "table {}, chain {}, rule {}",
+                o.table.name,
+                chain.name,
+                chain.rules.len() + 1
+            );
             o.pending.push(Pending {
                 target,
                 line: n,
