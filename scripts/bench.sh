@@ -125,7 +125,11 @@ REACH_LINE=$("$BIN/examples/trace_throughput" reach "$D/calico10k.save" 'cali+' 
 echo "  trace library: $TRACE_LINE" >&2
 echo "  reach library: $REACH_LINE" >&2
 
-FFFUU_FILE=$ROOT/../shared/corpus/net-network/configs_chair_for_Network_Architectures_and_Services/iptables-save-2016-06-27_16-29-01
+# The public corpus sits next to the repository (../shared/corpus); in a git worktree two levels
+# down it is ../../shared/corpus. CORPUS overrides.
+CORPUS=${CORPUS:-$ROOT/../shared/corpus}
+[ -d "$CORPUS" ] || CORPUS=$ROOT/../../shared/corpus
+FFFUU_FILE=$CORPUS/net-network/configs_chair_for_Network_Architectures_and_Services/iptables-save-2016-06-27_16-29-01
 if [ -r "$FFFUU_FILE" ]; then
   measure reach_fffuu_forward "$BIN/nfdiff" reach "$FFFUU_FILE" --iif '+' --oif '+' \
     --src 10.0.0.1 --dst 10.0.0.2 --proto tcp --dport 22
@@ -221,7 +225,11 @@ LOAD=$(uptime | sed 's/.*load average: //')
   echo "fffuu (the Haskell tool of the Iptables_Semantics project) is not run: it needs GHC and"
   echo "Hackage packages, and this machine has no Haskell toolchain and no route to Hackage. The"
   echo "fffuu figure quoted in issue 8 (~223 s for one FORWARD service matrix) is the issue's, not"
-  echo "measured here; the row above is nfdiff alone on the same ruleset."
+  if [ -r "$FFFUU_FILE" ]; then
+    echo "measured here; the row above is nfdiff alone on the same ruleset."
+  else
+    echo "measured here. The corpus ($CORPUS) is absent, so nfdiff's row on that ruleset is missing too."
+  fi
   echo
   echo "Goals (issue 8): parse + normalize + JSON of 100k <= 150 ms and peak RSS <= 3x input;"
   echo "diff within 4x of \`diff -u\`; trace < 1 ms/packet on 100k; reach of 10k-endpoint Calico < 1 s;"

@@ -5,6 +5,8 @@
 //! parser reads `target/bench-data/kp100k.nft.json` when `scripts/bench.sh` has captured it
 //! from a scratch network namespace, and the repository's `testdata/calico/nft.json` otherwise.
 //! Sample sizes are small so that `cargo bench` of everything takes a few minutes.
+//! The allocator is mimalloc, as in the `nfdiff` binary: with glibc malloc the same stages
+//! take two to three times as long, which is not what users run.
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -16,6 +18,9 @@ use netfilter_model::model::{IfacePattern, Protocol, Ruleset};
 use netfilter_model::parse::{parse_iptables_save, parse_nft_json, parse_nft_text, ParseOptions};
 use netfilter_model::trace::{Packet, TraceIndex, TraceOptions};
 use rulegen::{generate, Shape, Syntax};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn gen(shape: Shape, size: usize, syntax: Syntax) -> String {
     generate(shape, size, syntax, 1).expect("shape exists in this syntax")

@@ -130,6 +130,12 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token<'_>>, UnbalancedQuote> {
             };
             match p {
                 Piece::Plain(s) if first => borrowed = s,
+                // A quoted word without escapes (`"kube-system/dns"`, most comments) is
+                // borrowed too: its text is the body as written.
+                Piece::Quoted(s) if first && !s.contains('\\') => {
+                    quoted_any = true;
+                    borrowed = s;
+                }
                 Piece::Plain(s) => owned
                     .get_or_insert_with(|| borrowed.to_string())
                     .push_str(s),
