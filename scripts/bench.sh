@@ -160,7 +160,8 @@ ms() {
   local c; c=$(get "$1" 5)
   if [ -z "$v" ] || [ "$v" = fail ]; then echo "n/a"; return; fi
   local out="$v ms"
-  [ -n "$c" ] && out="$out (CPU $c ms)"
+  # /usr/bin/time counts CPU time in 10 ms steps.
+  if [ "$c" = 0 ]; then out="$out (CPU < 10 ms)"; elif [ -n "$c" ]; then out="$out (CPU $c ms)"; fi
   [ "$n" = 1 ] && out="$out, 1 run"
   echo "$out"
 }
