@@ -7,6 +7,7 @@ packages=(
   pkg-config libmnl-dev libnftnl-dev   # live nf_tables reader (feature "netlink")
   iptables nftables ipset iproute2     # stock tools the kernel tests compare against
   util-linux mount                     # unshare, setpriv; mount (legacy test hides a binary)
+  time                                 # /usr/bin/time -v: peak memory in scripts/bench.sh
 )
 
 missing=()

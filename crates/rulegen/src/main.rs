@@ -1,16 +1,11 @@
 //! `nfdiff-gen`: deterministic, seeded generator of realistic rulesets for benchmarks and tests.
 
-mod calico;
-mod kube_proxy;
-mod native;
-mod out;
-mod rng;
-
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
+use rulegen::{calico, kube_proxy, native, out, rng};
 
 /// Generates kube-proxy-, Calico- or native-nft-shaped rulesets.
 #[derive(Debug, Parser)]

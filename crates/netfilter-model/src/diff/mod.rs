@@ -2,7 +2,7 @@
 
 mod chains;
 mod engine;
-mod fasthash;
+pub(crate) mod fasthash;
 mod hunks;
 mod keys;
 mod lossy;

@@ -14,13 +14,19 @@ use super::verdict::Verdict;
 /// Writes `s` as an nft double-quoted string.
 pub(crate) fn quote(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
     f.write_char('"')?;
-    for c in s.chars() {
-        match c {
-            '"' => f.write_str("\\\"")?,
-            '\\' => f.write_str("\\\\")?,
-            c => f.write_char(c)?,
-        }
+    // Runs between the characters to escape are written whole (not char by char: quoting
+    // every rule's comment showed in profiles).
+    let mut rest = s;
+    while let Some(i) = rest.find(['"', '\\']) {
+        f.write_str(&rest[..i])?;
+        f.write_str(if rest.as_bytes()[i] == b'"' {
+            "\\\""
+        } else {
+            "\\\\"
+        })?;
+        rest = &rest[i + 1..];
     }
+    f.write_str(rest)?;
     f.write_char('"')
 }
 

@@ -258,15 +258,16 @@ impl Rule {
             }
         }
         // Remove exact duplicate matches (e.g. `meta l4proto tcp` written twice).
-        let mut seen: Vec<Match> = Vec::with_capacity(self.matches.len());
-        self.matches.retain(|m| {
-            if rank(&m.kind) == 255 || !seen.contains(m) {
-                seen.push(m.clone());
-                true
+        // Compared in place against the matches kept so far (no clone of each match).
+        let mut i = 0;
+        while i < self.matches.len() {
+            let m = &self.matches[i];
+            if rank(&m.kind) != 255 && self.matches[..i].contains(m) {
+                self.matches.remove(i);
             } else {
-                false
+                i += 1;
             }
-        });
+        }
         self.matches.sort_by_key(|m| rank(&m.kind));
         for s in &mut self.statements {
             normalize_statement(s);

@@ -5,7 +5,9 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::model::{Chain, NamedObject, NamedSet, Rule, Ruleset, Table, Warning};
+use netfilter_model::model::{
+    Chain, Match, NamedObject, NamedSet, Rule, Ruleset, Statement, Table, Verdict, Warning,
+};
 use serde::Serialize;
 
 /// Schema version of `show --format json`.
@@ -49,7 +51,40 @@ struct ChainView<'a> {
     base: Option<BaseView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<&'a str>,
-    rules: Vec<RuleView<'a>>,
+    rules: RulesView<'a>,
+}
+
+/// A chain's rules, each viewed as it is serialized (no list of views built first).
+struct RulesView<'a>(&'a [Rule]);
+
+impl Serialize for RulesView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.0
+                .iter()
+                .enumerate()
+                .map(|(i, r)| RuleView::new(i + 1, r)),
+        )
+    }
+}
+
+/// A value serialized as the JSON string of its `Display` text, written without an
+/// intermediate `String`.
+struct Text<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// A slice serialized as a JSON list of the `Display` texts of its items.
+struct TextList<'a, T>(&'a [T]);
+
+impl<T: std::fmt::Display> Serialize for TextList<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Text))
+    }
 }
 
 #[derive(Serialize)]
@@ -68,10 +103,10 @@ struct RuleView<'a> {
     /// 1-based position in the chain, listing order.
     index: usize,
     /// Canonical text.
-    rule: String,
-    matches: Vec<String>,
-    statements: Vec<String>,
-    verdict: Option<String>,
+    rule: Text<&'a Rule>,
+    matches: TextList<'a, Match>,
+    statements: TextList<'a, Statement>,
+    verdict: Option<Text<&'a Verdict>>,
     comment: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     counters: Option<CountersView>,
@@ -161,12 +196,7 @@ impl<'a> ChainView<'a> {
                 devices: &b.devices,
             }),
             comment: c.comment.as_deref(),
-            rules: c
-                .rules
-                .iter()
-                .enumerate()
-                .map(|(i, r)| RuleView::new(i + 1, r))
-                .collect(),
+            rules: RulesView(&c.rules),
         }
     }
 }
@@ -175,10 +205,10 @@ impl<'a> RuleView<'a> {
     fn new(index: usize, r: &'a Rule) -> Self {
         RuleView {
             index,
-            rule: r.canonical(),
-            matches: r.matches.iter().map(|m| m.to_string()).collect(),
-            statements: r.statements.iter().map(|s| s.to_string()).collect(),
-            verdict: r.verdict.as_ref().map(|v| v.to_string()),
+            rule: Text(r),
+            matches: TextList(&r.matches),
+            statements: TextList(&r.statements),
+            verdict: r.verdict.as_ref().map(Text),
             comment: r.comment.as_deref(),
             counters: r.counters.map(|c| CountersView {
                 packets: c.packets,

@@ -1,6 +1,6 @@
 //! The `nft -j list ruleset` document: walks the top-level objects and builds the ruleset.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use serde::Deserialize;
@@ -31,6 +31,7 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         idx: LineIndex::new(text),
         backend: opts.backend.unwrap_or(Backend::Nft),
         ruleset: Ruleset::default(),
+        chain_ids: HashMap::new(),
     };
     let body = text.trim_start_matches('\u{feff}');
     let doc: Document<'_> = serde_json::from_str(body).map_err(|e| {
@@ -66,6 +67,9 @@ struct Parser<'o, 't> {
     idx: LineIndex<'t>,
     backend: Backend,
     ruleset: Ruleset,
+    /// Chain positions by (table index, chain name): a linear search per rule made
+    /// 10^4-chain dumps quadratic.
+    chain_ids: HashMap<usize, HashMap<String, usize>>,
 }
 
 /// Top-level keys that are commands (JSON input to nft), not listed objects.
@@ -304,11 +308,15 @@ impl<'t> Parser<'_, 't> {
         let origin = self.origin(at, c.handle);
         let ti = self.table_index(family, &c.table, at);
         let table = &mut self.ruleset.tables[ti];
-        let chain = match table.chains.iter_mut().position(|x| x.name == c.name) {
-            Some(i) => &mut table.chains[i],
+        let chain = match self.chain_ids.get(&ti).and_then(|m| m.get(c.name.as_str())) {
+            Some(&i) => &mut table.chains[i],
             None => {
                 table.chains.push(Chain::new(c.name.clone(), None));
                 let last = table.chains.len() - 1;
+                self.chain_ids
+                    .entry(ti)
+                    .or_default()
+                    .insert(c.name.clone(), last);
                 &mut table.chains[last]
             }
         };
@@ -344,10 +352,11 @@ impl<'t> Parser<'_, 't> {
             add_item(&mut rule, item);
         }
         let ti = self.table_index(family, &r.table, at);
-        let exists = self.ruleset.tables[ti]
-            .chains
-            .iter()
-            .position(|c| c.name == r.chain);
+        let exists = self
+            .chain_ids
+            .get(&ti)
+            .and_then(|m| m.get(r.chain.as_str()))
+            .copied();
         let ci = match exists {
             Some(i) => i,
             None => {
@@ -361,6 +370,10 @@ impl<'t> Parser<'_, 't> {
                 );
                 let chains = &mut self.ruleset.tables[ti].chains;
                 chains.push(Chain::new(r.chain.clone(), None));
+                self.chain_ids
+                    .entry(ti)
+                    .or_default()
+                    .insert(r.chain.clone(), chains.len() - 1);
                 chains.len() - 1
             }
         };

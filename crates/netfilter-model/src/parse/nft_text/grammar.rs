@@ -1,6 +1,8 @@
 //! The block structure of `nft list ruleset`: tables, chains, sets/maps, objects, and
 //! the simple `add ...` command forms.
 
+use std::collections::HashMap;
+
 use crate::error::{Error, ParseError, Result};
 use crate::model::{
     Backend, BaseChain, Chain, ChainType, Family, Hook, NamedObject, NamedSet, Origin, Policy,
@@ -33,6 +35,7 @@ pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         opts,
         rs: Ruleset::default(),
         managed: Vec::new(),
+        chain_ids: HashMap::new(),
     };
     p.run()?;
     let mut rs = p.rs;
@@ -56,6 +59,9 @@ struct Parser<'a> {
     rs: Ruleset,
     /// Tables announced as managed by iptables-nft (family, name).
     managed: Vec<(String, String)>,
+    /// Chain positions by (table index, chain name): a linear search per chain made
+    /// 10^4-chain listings quadratic.
+    chain_ids: HashMap<usize, HashMap<String, usize>>,
 }
 
 type Seg = (usize, usize);
@@ -383,17 +389,18 @@ impl<'a> Parser<'a> {
     }
 
     fn chain_index(&mut self, ti: usize, name: &str, at: usize) -> usize {
-        if let Some(i) = self.rs.tables[ti]
-            .chains
-            .iter()
-            .position(|c| c.name == name)
-        {
+        if let Some(&i) = self.chain_ids.get(&ti).and_then(|m| m.get(name)) {
             return i;
         }
         let mut c = Chain::new(name, None);
         c.origin = self.origin(at);
         self.rs.tables[ti].chains.push(c);
-        self.rs.tables[ti].chains.len() - 1
+        let i = self.rs.tables[ti].chains.len() - 1;
+        self.chain_ids
+            .entry(ti)
+            .or_default()
+            .insert(name.to_string(), i);
+        i
     }
 
     fn chain_body(&mut self, ti: usize, ci: usize) -> Result<()> {
@@ -774,7 +781,7 @@ impl<'a> Parser<'a> {
                 let ti = self.table_index(family, &tname, verb_at);
                 let cname = self.name_at(self.pos, "a chain name", &ctx)?;
                 self.pos += 1;
-                if self.rs.tables[ti].chain(&cname).is_none() {
+                if !self.chain_ids.get(&ti).is_some_and(|m| m.contains_key(cname.as_str())) {
                     let line = self.toks.get(verb_at).map(|t| t.pos.line);
                     self.rs.warnings.push(Warning {
                         kind: "implicit-chain".into(),
