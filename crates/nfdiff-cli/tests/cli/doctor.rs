@@ -310,4 +310,27 @@ fn namespace_scenarios_live_and_snapshot() {
     .map(|(i, s)| (format!("{i:?}"), format!("{s:?}")))
     .collect();
     assert_eq!(found, want, "{}", read("structural.json"));
+
+    // pids headroom, live: the kubepods cgroup files as the kernel lays them out (cgroup v2
+    // `kubepods.slice`), on a tmpfs in this mount namespace only, so the host's cgroups are
+    // never touched; the doctor's live reader must find them and warn at >= 90% of pids.max.
+    let script = "mount -t sysfs sysfs /sys\n\
+         mount -t tmpfs tmpfs /sys/fs/cgroup\n\
+         mkdir -p /sys/fs/cgroup/kubepods.slice\n\
+         echo 950 > /sys/fs/cgroup/kubepods.slice/pids.current\n\
+         echo 1000 > /sys/fs/cgroup/kubepods.slice/pids.max\n\
+         set +e\n\
+         \"$NFDIFF\" doctor --format json > \"$D/pids.json\"; echo $? > \"$D/pids.rc\"\n";
+    let Some(o) = in_namespace(script, &dir) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read("pids.rc").trim(), "1", "{}", read("pids.json"));
+    let v: serde_json::Value = serde_json::from_str(&read("pids.json")).expect("JSON");
+    let pids = v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["id"] == "pids-headroom"))
+        .unwrap_or_else(|| panic!("no pids-headroom finding: {}", read("pids.json")));
+    assert_eq!(pids["severity"], "warning");
+    assert!(pids["evidence"].to_string().contains("950"), "{pids}");
 }
