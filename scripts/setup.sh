@@ -7,6 +7,7 @@ packages=(
   pkg-config libmnl-dev libnftnl-dev   # live nf_tables reader (feature "netlink")
   iptables nftables ipset iproute2     # stock tools the kernel tests compare against
   util-linux                           # unshare, setpriv
+  python3-minimal                      # sends probe packets in the kernel trace tests (stdlib only)
 )
 
 missing=()

@@ -9,4 +9,5 @@ mod all {
     mod nft_json_kernel;
     mod nft_text;
     mod trace;
+    mod trace_kernel;
 }
