@@ -451,6 +451,7 @@ impl TraceIndex<'_> {
                     iif,
                     oif,
                     sets: &self.tables[top.chain.0].sets,
+                    before_conntrack: self.before_conntrack(hook, base_id),
                 };
                 let mut truth = Truth::Yes;
                 for m in &rule.matches {
@@ -591,7 +592,9 @@ impl TraceIndex<'_> {
                         else {
                             continue;
                         };
-                        match spec.eval(&ctx_for(self, pkt, &w.br.st, iif, oif, top.chain)) {
+                        let mut ctx = ctx_for(self, pkt, &w.br.st, iif, oif, top.chain);
+                        ctx.before_conntrack = self.before_conntrack(hook, base_id);
+                        match spec.eval(&ctx) {
                             VmapOutcome::Miss => continue,
                             VmapOutcome::Hit(v, el) => {
                                 w.br.steps.push(mk_step(
@@ -877,6 +880,21 @@ impl TraceIndex<'_> {
     }
 }
 
+/// Priority of connection tracking on prerouting and output (`NF_IP_PRI_CONNTRACK`).
+const CONNTRACK_PRIORITY: i32 = -200;
+
+impl TraceIndex<'_> {
+    /// Whether a base chain runs before connection tracking attaches an entry to the packet.
+    fn before_conntrack(&self, hook: &Hook, base: ChainId) -> bool {
+        matches!(hook, Hook::Prerouting | Hook::Output)
+            && self
+                .chain(base)
+                .base
+                .as_ref()
+                .is_some_and(|b| b.priority < CONNTRACK_PRIORITY)
+    }
+}
+
 fn ctx_for<'c>(
     idx: &'c TraceIndex<'_>,
     pkt: &'c Packet,
@@ -891,6 +909,7 @@ fn ctx_for<'c>(
         iif,
         oif,
         sets: &idx.tables[id.0].sets,
+        before_conntrack: false,
     }
 }
 

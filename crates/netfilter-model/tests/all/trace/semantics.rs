@@ -565,3 +565,40 @@ fn notrack_makes_later_chains_see_untracked_and_skips_nat() {
     assert!(rep.decided_by.unwrap().policy);
     assert!(rep.steps.iter().any(|s| s.event == StepEvent::Nat));
 }
+
+/// Regression (found by the kernel differential test, seed 1000032): a base chain below
+/// priority -200 on prerouting runs before connection tracking, so the kernel sees no
+/// conntrack entry there: `ct state new` does not match, `ct state invalid` does.
+#[test]
+fn ct_state_before_conntrack_is_invalid() {
+    let chain = |prio: i32| {
+        ruleset(vec![table(
+            Backend::Legacy,
+            Family::Ip,
+            "raw",
+            vec![base(
+                "PREROUTING",
+                ChainType::Filter,
+                Hook::Prerouting,
+                prio,
+                Policy::Accept,
+                vec![r().ct("NEW").accept(), r().ct("INVALID").drop()],
+            )],
+        )])
+    };
+    let p = pkt("10.0.0.1", "10.0.0.2");
+    let before = trace(&chain(-300), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(before.verdict, FinalVerdict::Drop);
+    assert_eq!(before.decided_by.unwrap().index, Some(2));
+    // After conntrack (-150, mangle) the packet is new.
+    let after = trace(&chain(-150), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(after.verdict, FinalVerdict::Accept);
+    assert_eq!(after.decided_by.unwrap().index, Some(1));
+    // On the forward hook, conntrack ran at prerouting whatever the priority.
+    let mut fwd_rs = chain(-300);
+    if let Some(b) = fwd_rs.tables[0].chains[0].base.as_mut() {
+        b.hook = Hook::Forward;
+    }
+    let fwd = trace(&fwd_rs, &p, &TraceOptions::default()).unwrap();
+    assert_eq!(fwd.verdict, FinalVerdict::Accept);
+}

@@ -3,4 +3,6 @@
 pub mod compare;
 pub mod node;
 
+mod gen;
+mod randomized;
 mod scenarios;

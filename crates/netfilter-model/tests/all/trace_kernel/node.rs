@@ -189,7 +189,10 @@ impl Node {
         if !ok.success() {
             return Err("`unshare -n -m` failed (not root, or namespaces unavailable)".into());
         }
-        let dir = std::env::temp_dir().join(format!("nfdiff-trace-kernel-{}", std::process::id()));
+        static NODES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("nfdiff-trace-kernel-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let mut child = Command::new(&unshare)
