@@ -5,4 +5,5 @@ mod cli {
 
     mod diff;
     mod show;
+    mod trace;
 }
