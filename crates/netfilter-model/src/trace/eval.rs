@@ -509,10 +509,23 @@ impl TraceIndex<'_> {
                 }
                 // Statements, in order.
                 let mut nat_done = false;
+                // Before conntrack (or once untracked) the packet has no conntrack entry:
+                // connection-mark statements do nothing, and `notrack` after conntrack
+                // does nothing either (the kernel ignores it once an entry is attached).
+                let before_ct = self.before_conntrack(hook, base_id);
                 for s in &rule.statements {
                     let before = (w.br.st.mark, w.br.st.ct_mark);
                     let st = &mut w.br.st;
+                    let no_ct = before_ct || st.untracked;
                     match s {
+                        Statement::SetCtMark { .. }
+                        | Statement::SaveMark { .. }
+                        | Statement::RestoreMark { .. }
+                            if no_ct =>
+                        {
+                            continue;
+                        }
+                        Statement::Notrack if !before_ct => continue,
                         Statement::SetMark { and, xor } => st.mark = (st.mark & and) ^ xor,
                         Statement::SetCtMark { and, xor } => st.ct_mark = (st.ct_mark & and) ^ xor,
                         Statement::SaveMark { nfmask, ctmask } => {

@@ -247,10 +247,10 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
             };
             Truth::from(states.0 & bits != 0)
         }
-        // No conntrack entry yet: nft's ct expression breaks the rule and xt_connmark /
-        // xt_conntrack fail, negated or not.
+        // No conntrack entry (not yet, or untracked): nft's ct expression breaks the rule
+        // and xt_connmark / xt_conntrack fail, negated or not.
         MatchKind::CtStatus { .. } | MatchKind::CtDirection { .. } | MatchKind::CtMark { .. }
-            if ctx.before_conntrack =>
+            if ctx.before_conntrack || st.untracked =>
         {
             return Eval::Inapplicable;
         }

@@ -602,3 +602,81 @@ fn ct_state_before_conntrack_is_invalid() {
     let fwd = trace(&fwd_rs, &p, &TraceOptions::default()).unwrap();
     assert_eq!(fwd.verdict, FinalVerdict::Accept);
 }
+
+/// Regression (found by the kernel differential test, seed 3000148): `notrack` in a chain
+/// that runs after connection tracking (priority 10 on prerouting) does nothing in the
+/// kernel, which already attached an entry: later chains still see ct state new.
+#[test]
+fn notrack_after_conntrack_has_no_effect() {
+    let rs = |prio: i32| {
+        ruleset(vec![
+            table(
+                Backend::Nft,
+                Family::Inet,
+                "t",
+                vec![base(
+                    "pre",
+                    ChainType::Filter,
+                    Hook::Prerouting,
+                    prio,
+                    Policy::Accept,
+                    vec![r().notrack().done()],
+                )],
+            ),
+            fwd(
+                Backend::Nft,
+                Family::Ip,
+                "f",
+                0,
+                Policy::Accept,
+                vec![r().ct("NEW").comment("new").drop()],
+            ),
+        ])
+    };
+    let p = pkt("10.0.0.1", "10.0.0.2");
+    let after = trace(&rs(10), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(after.verdict, FinalVerdict::Drop);
+    assert!(!after.steps.iter().any(|s| s.event == StepEvent::Notrack));
+    // Before conntrack (raw priority) it makes the packet untracked.
+    let before = trace(&rs(-300), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(before.verdict, FinalVerdict::Accept);
+    assert!(before.steps.iter().any(|s| s.event == StepEvent::Notrack));
+}
+
+/// Regression companion: without a conntrack entry (before conntrack, or untracked) a
+/// connection-mark match fails whether or not it is negated, and setting it does nothing.
+#[test]
+fn ct_mark_without_conntrack_entry_never_matches() {
+    let rs = ruleset(vec![table(
+        Backend::Legacy,
+        Family::Ip,
+        "raw",
+        vec![base(
+            "PREROUTING",
+            ChainType::Filter,
+            Hook::Prerouting,
+            -300,
+            Policy::Accept,
+            vec![
+                ctmark(r(), false).comment("ct mark 0").drop(),
+                ctmark(r(), true).comment("ct mark not 0").drop(),
+            ],
+        )],
+    )]);
+    let rep = trace(&rs, &pkt("10.0.0.1", "10.0.0.2"), &TraceOptions::default()).unwrap();
+    assert_eq!(rep.verdict, FinalVerdict::Accept);
+    assert!(rep.decided_by.unwrap().policy);
+}
+
+/// `-m connmark [!] --mark 0` on a rule under construction.
+fn ctmark(mut b: R, negated: bool) -> R {
+    b.0.matches
+        .push(netfilter_model::model::Match::with_negation(
+            netfilter_model::model::MatchKind::CtMark {
+                value: 0,
+                mask: u32::MAX,
+            },
+            negated,
+        ));
+    b
+}

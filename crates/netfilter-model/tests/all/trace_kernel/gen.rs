@@ -246,7 +246,13 @@ fn mark_stmt(rng: &mut Rng, s: Syntax) -> String {
 }
 
 /// One rule's text (legacy: after `-A CHAIN `; nft: the rule line).
-fn rule(rng: &mut Rng, s: Syntax, hook: Hook, filter_fwd: bool, targets: &[String]) -> String {
+fn rule(
+    rng: &mut Rng,
+    s: Syntax,
+    hook: Hook,
+    (filter_fwd, notrack): (bool, bool),
+    targets: &[String],
+) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut kinds = [0usize, 1, 2, 3, 4, 5, 6];
     for i in (1..kinds.len()).rev() {
@@ -272,6 +278,9 @@ fn rule(rng: &mut Rng, s: Syntax, hook: Hook, filter_fwd: bool, targets: &[Strin
     if filter_fwd {
         acts.push("reject");
     }
+    if notrack {
+        acts.push("notrack");
+    }
     if !targets.is_empty() {
         acts.extend(["jump", "jump", "goto"]);
     }
@@ -290,6 +299,7 @@ fn rule(rng: &mut Rng, s: Syntax, hook: Hook, filter_fwd: bool, targets: &[Strin
                 "reject" => "-j REJECT".into(),
                 "jump" => format!("-j {target}"),
                 "goto" => format!("-g {target}"),
+                "notrack" => "-j CT --notrack".into(),
                 _ => mark_stmt(rng, s),
             };
             parts.push(a);
@@ -305,7 +315,9 @@ fn rule(rng: &mut Rng, s: Syntax, hook: Hook, filter_fwd: bool, targets: &[Strin
                 "goto" => format!("goto {target}"),
                 _ => String::new(),
             };
-            if act == "mark" || rng.chance(15) {
+            if act == "notrack" {
+                parts.push("notrack".into());
+            } else if act == "mark" || rng.chance(15) {
                 parts.push(mark_stmt(rng, s));
             }
             if !v.is_empty() {
@@ -322,19 +334,19 @@ fn chain_group(
     rng: &mut Rng,
     s: Syntax,
     hook: Hook,
-    filter_fwd: bool,
+    allow: (bool, bool),
     prefix: &str,
 ) -> Vec<(String, Vec<String>)> {
     let users: Vec<String> = (0..rng.below(3)).map(|i| format!("{prefix}{i}")).collect();
     let mut out = Vec::new();
     let base_rules = (0..1 + rng.below(4))
-        .map(|_| rule(rng, s, hook, filter_fwd, &users))
+        .map(|_| rule(rng, s, hook, allow, &users))
         .collect();
     out.push((String::new(), base_rules));
     for (i, u) in users.iter().enumerate() {
         let later = &users[i + 1..];
         let rules = (0..1 + rng.below(3))
-            .map(|_| rule(rng, s, hook, filter_fwd, later))
+            .map(|_| rule(rng, s, hook, allow, later))
             .collect();
         out.push((u.clone(), rules));
     }
@@ -368,8 +380,9 @@ fn legacy_rules(rng: &mut Rng) -> String {
         let mut policies = std::collections::BTreeMap::new();
         for p in &chosen {
             let prefix = format!("{}_U", if p.2 == Hook::Pre { "P" } else { "F" });
-            let filter_fwd = table == "filter";
-            for (name, rules) in chain_group(rng, Syntax::Legacy, p.2, filter_fwd, &prefix) {
+            // REJECT only in filter FORWARD; CT --notrack only in the raw table.
+            let allow = (table == "filter", table == "raw");
+            for (name, rules) in chain_group(rng, Syntax::Legacy, p.2, allow, &prefix) {
                 let chain = if name.is_empty() {
                     p.1.to_string()
                 } else {
@@ -408,13 +421,10 @@ fn nft_rules(rng: &mut Rng) -> String {
             let policy = if rng.chance(25) { "drop" } else { "accept" };
             let base = format!("b{n}");
             n += 1;
-            let group = chain_group(
-                rng,
-                Syntax::Nft,
-                hook,
-                hook == Hook::Fwd,
-                &format!("{base}_u"),
-            );
+            // reject on forward, notrack on prerouting (at any priority: after conntrack
+            // it does nothing).
+            let allow = (hook == Hook::Fwd, hook == Hook::Pre);
+            let group = chain_group(rng, Syntax::Nft, hook, allow, &format!("{base}_u"));
             for (name, rules) in group {
                 if name.is_empty() {
                     let _ = writeln!(
