@@ -353,13 +353,13 @@ fn chain_group(
     out
 }
 
-fn legacy_rules(rng: &mut Rng) -> String {
+fn legacy_rules(rng: &mut Rng, clash: bool) -> String {
     // (table, base chain, hook, whether this case uses it)
     let mut picks = [
         ("raw", "PREROUTING", Hook::Pre, rng.chance(35)),
         ("mangle", "PREROUTING", Hook::Pre, rng.chance(35)),
         ("mangle", "FORWARD", Hook::Fwd, rng.chance(35)),
-        ("filter", "FORWARD", Hook::Fwd, rng.chance(80)),
+        ("filter", "FORWARD", Hook::Fwd, clash || rng.chance(80)),
     ];
     if !picks.iter().any(|p| p.3) {
         picks[3].3 = true;
@@ -408,7 +408,7 @@ fn legacy_rules(rng: &mut Rng) -> String {
     out
 }
 
-fn nft_rules(rng: &mut Rng) -> String {
+fn nft_rules(rng: &mut Rng, clash: bool) -> String {
     let mut out = String::new();
     let tables = 1 + rng.below(2);
     let mut n = 0;
@@ -416,8 +416,14 @@ fn nft_rules(rng: &mut Rng) -> String {
         let family = rng.pick(&["ip", "inet"]);
         let _ = writeln!(out, "table {family} t{t} {{");
         for _ in 0..1 + rng.below(2) {
-            let hook = if rng.chance(35) { Hook::Pre } else { Hook::Fwd };
-            let prio = rng.pick(&[-300, -150, -150, -10, 0, 0, 0, 10]);
+            let (hook, prio) = if clash && n == 0 {
+                (Hook::Fwd, 0)
+            } else {
+                (
+                    if rng.chance(35) { Hook::Pre } else { Hook::Fwd },
+                    rng.pick(&[-300, -150, -150, -10, 0, 0, 0, 10]),
+                )
+            };
             let policy = if rng.chance(25) { "drop" } else { "accept" };
             let base = format!("b{n}");
             n += 1;
@@ -461,12 +467,52 @@ fn probe(rng: &mut Rng) -> Probe {
     }
 }
 
+/// Makes the two priority-0 forward chains talk through the mark: one sets bit 0x1 first
+/// thing, the other tests it first thing, so the verdict depends on their order.
+fn handshake(rng: &mut Rng, legacy: &mut String, nft: &mut String) {
+    let verdict = rng.pick(&[("DROP", "drop"), ("ACCEPT", "accept")]);
+    let (lrule, nrule) = if rng.chance(50) {
+        (
+            "-A FORWARD -j MARK --or-mark 0x1".to_string(),
+            format!("meta mark & 0x1 == 0x1 counter {}", verdict.1),
+        )
+    } else {
+        (
+            format!("-A FORWARD -m mark --mark 0x1/0x1 -j {}", verdict.0),
+            "counter meta mark set mark or 0x1".to_string(),
+        )
+    };
+    // First rule of legacy filter FORWARD.
+    if let Some(f) = legacy.find("*filter\n") {
+        let at = legacy[f..]
+            .find("-A FORWARD ")
+            .or_else(|| legacy[f..].find("COMMIT"))
+            .map(|i| f + i);
+        if let Some(at) = at {
+            legacy.insert_str(at, &format!("{lrule}\n"));
+        }
+    }
+    // First rule of the nft forward chain at priority 0 (chain b0).
+    let head = "type filter hook forward priority 0; policy ";
+    if let Some(h) = nft.find(head) {
+        if let Some(eol) = nft[h..].find('\n') {
+            nft.insert_str(h + eol + 1, &format!("\t\t{nrule}\n"));
+        }
+    }
+}
+
 /// The case of one seed.
 pub fn generate(seed: u64) -> Case {
     let mut rng = Rng(seed);
-    let which = rng.below(4);
-    let legacy = (which != 1).then(|| legacy_rules(&mut rng));
-    let nft = (which != 0).then(|| nft_rules(&mut rng));
+    // A quarter of the cases put an nft forward chain at priority 0 beside legacy filter
+    // FORWARD: the kernel's order between them is not in any dump.
+    let clash = rng.chance(25);
+    let which = if clash { 2 } else { rng.below(4) };
+    let mut legacy = (which != 1).then(|| legacy_rules(&mut rng, clash));
+    let mut nft = (which != 0).then(|| nft_rules(&mut rng, clash));
+    if let (true, true, Some(l), Some(n)) = (clash, rng.chance(60), legacy.as_mut(), nft.as_mut()) {
+        handshake(&mut rng, l, n);
+    }
     Case {
         seed,
         legacy,

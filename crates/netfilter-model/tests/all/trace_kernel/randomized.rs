@@ -5,7 +5,7 @@
 //! `NFDIFF_TRACE_KERNEL_SEED=<s>` the base seed (default 1), and
 //! `NFDIFF_TRACE_KERNEL_CASE_SEED=<s>` replays one case as printed by a failure.
 
-use super::compare::{compare, kernel_outcome, packet_of, show};
+use super::compare::{compare, equal_priority_clash, kernel_outcome, packet_of, show};
 use super::gen::{generate, Case};
 use super::node::{Load, Node};
 
@@ -54,7 +54,7 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
     };
     let started = std::time::Instant::now();
     let mut failures = Vec::new();
-    let (mut delivered, mut dropped, mut ambiguous) = (0, 0, 0);
+    let (mut delivered, mut dropped, mut ambiguous, mut clashes) = (0, 0, 0, 0);
     for &seed in &seeds {
         let mut case = generate(seed);
         case.probe.sport = node.fresh_port();
@@ -90,6 +90,9 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
                 if rep.order_dependent || rep.uncertain {
                     ambiguous += 1;
                 }
+                if equal_priority_clash(&rs) {
+                    clashes += 1;
+                }
             }
             Err(e) => {
                 let k = kernel_outcome(&cap, &rs);
@@ -113,7 +116,7 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
         }
     }
     println!(
-        "kernel randomized trace test: {} cases in {:.1} s: {delivered} delivered, {dropped} dropped, {ambiguous} order-dependent or uncertain, {} disagreements",
+        "kernel randomized trace test: {} cases in {:.1} s: {delivered} delivered, {dropped} dropped, {clashes} with equal-priority base chains, {ambiguous} order-dependent or uncertain, {} disagreements",
         seeds.len(),
         started.elapsed().as_secs_f64(),
         failures.len()
