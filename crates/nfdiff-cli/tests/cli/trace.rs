@@ -131,15 +131,17 @@ fn args<'a>(sc: &'a Scenario, src: &'a [String], json: bool) -> Vec<&'a str> {
     a
 }
 
-/// The capture's dumps as sources; an empty nft listing (no nf_tables tables) is left out.
+/// The capture's dumps as sources; an empty dump (a backend without tables) is left out.
 fn sources(sc: &Scenario) -> Vec<String> {
     let d = format!("testdata/trace-kernel/captures/{}", sc.name);
-    let mut v = vec![format!("legacy:{d}/legacy.save")];
-    let nft = super::support::repo_root().join(&d).join("nft.txt");
-    if std::fs::read_to_string(nft).is_ok_and(|t| !t.trim().is_empty()) {
-        v.push(format!("nft:{d}/nft.txt"));
-    }
-    v
+    [("legacy", "legacy.save"), ("nft", "nft.txt")]
+        .into_iter()
+        .filter(|(_, f)| {
+            let p = super::support::repo_root().join(&d).join(f);
+            std::fs::read_to_string(p).is_ok_and(|t| !t.trim().is_empty())
+        })
+        .map(|(b, f)| format!("{b}:{d}/{f}"))
+        .collect()
 }
 
 #[test]

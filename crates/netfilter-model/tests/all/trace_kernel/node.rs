@@ -73,7 +73,6 @@ pub const REMOTE: Endpoint = Endpoint {
     ip: "192.168.50.2",
 };
 /// All endpoints.
-#[allow(dead_code)]
 pub const ENDPOINTS: [Endpoint; 4] = [POD1, POD2, POD3, REMOTE];
 
 /// What one case loads into the node.
