@@ -44,6 +44,8 @@ pub struct Case {
     pub nft: Option<String>,
     /// The probe (its source port is set when sent).
     pub probe: Probe,
+    /// Whether an nft forward chain shares priority 0 with legacy filter FORWARD.
+    pub clash: bool,
 }
 
 const IFACES: &[&str] = &[
@@ -518,5 +520,6 @@ pub fn generate(seed: u64) -> Case {
         legacy,
         nft,
         probe: probe(&mut rng),
+        clash,
     }
 }
