@@ -280,13 +280,16 @@ impl TraceIndex<'_> {
                     }
                 }
                 // Courses that reach the same packet state under the same assumptions have
-                // the same future: keep the first (listing order comes first).
+                // the same future: keep the first (listing order comes first). Unless their
+                // accepting rules so far differ: another order of equal-priority chains can
+                // change which rule accepts the packet without changing the verdict.
                 let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
                 for b in next {
-                    if !kept
-                        .iter()
-                        .any(|k| k.st == b.st && k.assumptions == b.assumptions)
-                    {
+                    if !kept.iter().any(|k| {
+                        k.st == b.st
+                            && k.assumptions == b.assumptions
+                            && accept_decider(&k.accepts) == accept_decider(&b.accepts)
+                    }) {
                         kept.push(b);
                     }
                 }

@@ -680,3 +680,42 @@ fn ctmark(mut b: R, negated: bool) -> R {
         ));
     b
 }
+
+/// Regression (kernel differential test, seed 11000652): the accepting rule can depend on
+/// the order of equal-priority base chains even when the verdict does not (one chain sets
+/// a mark the other accepts on); both accepting rules are reported.
+#[test]
+fn order_dependent_accepting_rule_is_an_alternative() {
+    let rs = ruleset(vec![
+        fwd(
+            Backend::Legacy,
+            Family::Ip,
+            "filter",
+            0,
+            Policy::Accept,
+            vec![r().mark(0x1, 0x1).accept(), r().accept()],
+        ),
+        fwd(
+            Backend::Nft,
+            Family::Ip,
+            "t0",
+            0,
+            Policy::Accept,
+            vec![r().set_xmark(0x1, 0x1).done()],
+        ),
+    ]);
+    let rep = trace(&rs, &pkt("10.0.0.1", "10.0.0.2"), &TraceOptions::default()).unwrap();
+    assert_eq!(rep.verdict, FinalVerdict::Accept);
+    let mut deciders: Vec<Option<usize>> = vec![rep.decided_by.as_ref().and_then(|d| d.index)];
+    deciders.extend(
+        rep.alternatives
+            .iter()
+            .map(|a| a.decided_by.as_ref().and_then(|d| d.index)),
+    );
+    deciders.sort();
+    assert_eq!(deciders, vec![Some(1), Some(2)], "{rep:#?}");
+    assert!(
+        !rep.order_dependent,
+        "the verdict does not depend on the order"
+    );
+}

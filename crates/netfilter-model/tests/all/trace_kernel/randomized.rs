@@ -42,6 +42,10 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
             return;
         }
     };
+    // Register the legacy tables now, so in this shared namespace every case (and a replay
+    // of it) has nf_tables base chains registered after legacy ones, hence run first.
+    node.run("for t in raw mangle nat filter; do iptables-legacy -w -t $t -S >/dev/null; done")
+        .unwrap_or_else(|e| panic!("registering the legacy tables: {e}"));
     let seeds: Vec<u64> = match env_u64("NFDIFF_TRACE_KERNEL_CASE_SEED") {
         Some(s) => vec![s],
         None => {
@@ -132,11 +136,16 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
         started.elapsed().as_secs_f64(),
         failures.len()
     );
+    let summary: Vec<&str> = failures
+        .iter()
+        .map(|f| f.lines().next().unwrap_or(""))
+        .collect();
     assert!(
         failures.is_empty(),
-        "{} of {} random cases disagree with the kernel; the first:\n{}",
+        "{} of {} random cases disagree with the kernel:\n{}\n\nthe first in full:\n{}",
         failures.len(),
         seeds.len(),
+        summary.join("\n"),
         failures[0]
     );
 }
