@@ -223,13 +223,17 @@ pub fn compare(cap: &Capture, rs: &Ruleset, pkt: &Packet) -> Result<TraceReport,
         }
     } else if !rep.uncertain {
         // The accepting rule depends on the order of equal-priority chains (as the last
-        // explicit accept): one of the tracer's accepting rules must have counted the packet.
+        // explicit accept, else a policy): when every accepting candidate is a rule with a
+        // counter, one of them must have counted the packet.
         let checkable: Vec<&RuleKey> = candidates
             .iter()
             .filter_map(|c| c.as_ref())
             .filter(|c| c.4.is_some() && has_counter(rs, c))
             .collect();
-        if !checkable.is_empty() && !checkable.iter().any(|c| k.counted.contains(*c)) {
+        if !checkable.is_empty()
+            && checkable.len() == candidates.len()
+            && !checkable.iter().any(|c| k.counted.contains(*c))
+        {
             return Err(format!(
                 "the tracer says {} accepted the packet but no such counter moved",
                 checkable
