@@ -8,6 +8,7 @@ packages=(
   iptables nftables ipset iproute2     # stock tools the kernel tests compare against
   util-linux mount                     # unshare, setpriv; mount (legacy test hides a binary)
   time                                 # /usr/bin/time -v: peak memory in scripts/bench.sh
+  python3-minimal                      # sends probe packets in the kernel trace tests (stdlib only)
 )
 
 missing=()

@@ -16,4 +16,5 @@ mod all {
     mod nft_text;
     mod nft_twins;
     mod trace;
+    mod trace_kernel;
 }

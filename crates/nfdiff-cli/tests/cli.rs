@@ -7,4 +7,5 @@ mod cli {
     mod doctor;
     mod live;
     mod show;
+    mod trace;
 }

@@ -280,13 +280,16 @@ impl TraceIndex<'_> {
                     }
                 }
                 // Courses that reach the same packet state under the same assumptions have
-                // the same future: keep the first (listing order comes first).
+                // the same future: keep the first (listing order comes first). Unless their
+                // accepting rules so far differ: another order of equal-priority chains can
+                // change which rule accepts the packet without changing the verdict.
                 let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
                 for b in next {
-                    if !kept
-                        .iter()
-                        .any(|k| k.st == b.st && k.assumptions == b.assumptions)
-                    {
+                    if !kept.iter().any(|k| {
+                        k.st == b.st
+                            && k.assumptions == b.assumptions
+                            && accept_decider(&k.accepts) == accept_decider(&b.accepts)
+                    }) {
                         kept.push(b);
                     }
                 }
@@ -451,6 +454,7 @@ impl TraceIndex<'_> {
                     iif,
                     oif,
                     sets: &self.tables[top.chain.0].sets,
+                    before_conntrack: self.before_conntrack(hook, base_id),
                 };
                 let mut truth = Truth::Yes;
                 for m in &rule.matches {
@@ -508,10 +512,23 @@ impl TraceIndex<'_> {
                 }
                 // Statements, in order.
                 let mut nat_done = false;
+                // Before conntrack (or once untracked) the packet has no conntrack entry:
+                // connection-mark statements do nothing, and `notrack` after conntrack
+                // does nothing either (the kernel ignores it once an entry is attached).
+                let before_ct = self.before_conntrack(hook, base_id);
                 for s in &rule.statements {
                     let before = (w.br.st.mark, w.br.st.ct_mark);
                     let st = &mut w.br.st;
+                    let no_ct = before_ct || st.untracked;
                     match s {
+                        Statement::SetCtMark { .. }
+                        | Statement::SaveMark { .. }
+                        | Statement::RestoreMark { .. }
+                            if no_ct =>
+                        {
+                            continue;
+                        }
+                        Statement::Notrack if !before_ct => continue,
                         Statement::SetMark { and, xor } => st.mark = (st.mark & and) ^ xor,
                         Statement::SetCtMark { and, xor } => st.ct_mark = (st.ct_mark & and) ^ xor,
                         Statement::SaveMark { nfmask, ctmask } => {
@@ -591,7 +608,9 @@ impl TraceIndex<'_> {
                         else {
                             continue;
                         };
-                        match spec.eval(&ctx_for(self, pkt, &w.br.st, iif, oif, top.chain)) {
+                        let mut ctx = ctx_for(self, pkt, &w.br.st, iif, oif, top.chain);
+                        ctx.before_conntrack = self.before_conntrack(hook, base_id);
+                        match spec.eval(&ctx) {
                             VmapOutcome::Miss => continue,
                             VmapOutcome::Hit(v, el) => {
                                 w.br.steps.push(mk_step(
@@ -877,6 +896,21 @@ impl TraceIndex<'_> {
     }
 }
 
+/// Priority of connection tracking on prerouting and output (`NF_IP_PRI_CONNTRACK`).
+const CONNTRACK_PRIORITY: i32 = -200;
+
+impl TraceIndex<'_> {
+    /// Whether a base chain runs before connection tracking attaches an entry to the packet.
+    fn before_conntrack(&self, hook: &Hook, base: ChainId) -> bool {
+        matches!(hook, Hook::Prerouting | Hook::Output)
+            && self
+                .chain(base)
+                .base
+                .as_ref()
+                .is_some_and(|b| b.priority < CONNTRACK_PRIORITY)
+    }
+}
+
 fn ctx_for<'c>(
     idx: &'c TraceIndex<'_>,
     pkt: &'c Packet,
@@ -891,6 +925,7 @@ fn ctx_for<'c>(
         iif,
         oif,
         sets: &idx.tables[id.0].sets,
+        before_conntrack: false,
     }
 }
 

@@ -112,6 +112,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) oif: &'a str,
     /// The named sets of the rule's table.
     pub(crate) sets: &'a HashMap<String, ParsedSet>,
+    /// Whether the base chain runs before connection tracking (priority below -200 on
+    /// prerouting or output): the packet has no conntrack entry yet, so ct state is
+    /// `invalid` (unless `notrack` made it untracked) and other ct matches fail.
+    pub(crate) before_conntrack: bool,
 }
 
 enum Eval {
@@ -235,7 +239,21 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
                 },
             }
         }
-        MatchKind::CtState { states } => Truth::from(states.0 & st.ct_bits(ctx.pkt) != 0),
+        MatchKind::CtState { states } => {
+            let bits = if ctx.before_conntrack && !st.untracked {
+                CtStateSet::INVALID
+            } else {
+                st.ct_bits(ctx.pkt)
+            };
+            Truth::from(states.0 & bits != 0)
+        }
+        // No conntrack entry (not yet, or untracked): nft's ct expression breaks the rule
+        // and xt_connmark / xt_conntrack fail, negated or not.
+        MatchKind::CtStatus { .. } | MatchKind::CtDirection { .. } | MatchKind::CtMark { .. }
+            if ctx.before_conntrack || st.untracked =>
+        {
+            return Eval::Inapplicable;
+        }
         MatchKind::CtStatus { statuses } => {
             if ctx.pkt.ct_state == CtStateSet::NEW
                 && statuses.iter().all(|s| s == "dnat" || s == "snat")
@@ -375,6 +393,7 @@ mod tests {
             iif: pkt.iif.as_deref().unwrap_or(""),
             oif: pkt.oif.as_deref().unwrap_or(""),
             sets: &sets,
+            before_conntrack: false,
         };
         eval_match(&m, &ctx)
     }

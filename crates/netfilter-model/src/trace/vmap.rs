@@ -238,6 +238,7 @@ mod tests {
             iif,
             oif: "",
             sets: &sets,
+            before_conntrack: false,
         };
         assert_eq!(
             v.eval(&mk("cali2")),
@@ -264,6 +265,7 @@ mod tests {
             iif: "",
             oif: "",
             sets: &sets2,
+            before_conntrack: false,
         };
         assert!(matches!(
             named.eval(&c),

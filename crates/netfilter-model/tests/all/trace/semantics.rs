@@ -565,3 +565,157 @@ fn notrack_makes_later_chains_see_untracked_and_skips_nat() {
     assert!(rep.decided_by.unwrap().policy);
     assert!(rep.steps.iter().any(|s| s.event == StepEvent::Nat));
 }
+
+/// Regression (found by the kernel differential test, seed 1000032): a base chain below
+/// priority -200 on prerouting runs before connection tracking, so the kernel sees no
+/// conntrack entry there: `ct state new` does not match, `ct state invalid` does.
+#[test]
+fn ct_state_before_conntrack_is_invalid() {
+    let chain = |prio: i32| {
+        ruleset(vec![table(
+            Backend::Legacy,
+            Family::Ip,
+            "raw",
+            vec![base(
+                "PREROUTING",
+                ChainType::Filter,
+                Hook::Prerouting,
+                prio,
+                Policy::Accept,
+                vec![r().ct("NEW").accept(), r().ct("INVALID").drop()],
+            )],
+        )])
+    };
+    let p = pkt("10.0.0.1", "10.0.0.2");
+    let before = trace(&chain(-300), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(before.verdict, FinalVerdict::Drop);
+    assert_eq!(before.decided_by.unwrap().index, Some(2));
+    // After conntrack (-150, mangle) the packet is new.
+    let after = trace(&chain(-150), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(after.verdict, FinalVerdict::Accept);
+    assert_eq!(after.decided_by.unwrap().index, Some(1));
+    // On the forward hook, conntrack ran at prerouting whatever the priority.
+    let mut fwd_rs = chain(-300);
+    if let Some(b) = fwd_rs.tables[0].chains[0].base.as_mut() {
+        b.hook = Hook::Forward;
+    }
+    let fwd = trace(&fwd_rs, &p, &TraceOptions::default()).unwrap();
+    assert_eq!(fwd.verdict, FinalVerdict::Accept);
+}
+
+/// Regression (found by the kernel differential test, seed 3000148): `notrack` in a chain
+/// that runs after connection tracking (priority 10 on prerouting) does nothing in the
+/// kernel, which already attached an entry: later chains still see ct state new.
+#[test]
+fn notrack_after_conntrack_has_no_effect() {
+    let rs = |prio: i32| {
+        ruleset(vec![
+            table(
+                Backend::Nft,
+                Family::Inet,
+                "t",
+                vec![base(
+                    "pre",
+                    ChainType::Filter,
+                    Hook::Prerouting,
+                    prio,
+                    Policy::Accept,
+                    vec![r().notrack().done()],
+                )],
+            ),
+            fwd(
+                Backend::Nft,
+                Family::Ip,
+                "f",
+                0,
+                Policy::Accept,
+                vec![r().ct("NEW").comment("new").drop()],
+            ),
+        ])
+    };
+    let p = pkt("10.0.0.1", "10.0.0.2");
+    let after = trace(&rs(10), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(after.verdict, FinalVerdict::Drop);
+    assert!(!after.steps.iter().any(|s| s.event == StepEvent::Notrack));
+    // Before conntrack (raw priority) it makes the packet untracked.
+    let before = trace(&rs(-300), &p, &TraceOptions::default()).unwrap();
+    assert_eq!(before.verdict, FinalVerdict::Accept);
+    assert!(before.steps.iter().any(|s| s.event == StepEvent::Notrack));
+}
+
+/// Regression companion: without a conntrack entry (before conntrack, or untracked) a
+/// connection-mark match fails whether or not it is negated, and setting it does nothing.
+#[test]
+fn ct_mark_without_conntrack_entry_never_matches() {
+    let rs = ruleset(vec![table(
+        Backend::Legacy,
+        Family::Ip,
+        "raw",
+        vec![base(
+            "PREROUTING",
+            ChainType::Filter,
+            Hook::Prerouting,
+            -300,
+            Policy::Accept,
+            vec![
+                ctmark(r(), false).comment("ct mark 0").drop(),
+                ctmark(r(), true).comment("ct mark not 0").drop(),
+            ],
+        )],
+    )]);
+    let rep = trace(&rs, &pkt("10.0.0.1", "10.0.0.2"), &TraceOptions::default()).unwrap();
+    assert_eq!(rep.verdict, FinalVerdict::Accept);
+    assert!(rep.decided_by.unwrap().policy);
+}
+
+/// `-m connmark [!] --mark 0` on a rule under construction.
+fn ctmark(mut b: R, negated: bool) -> R {
+    b.0.matches
+        .push(netfilter_model::model::Match::with_negation(
+            netfilter_model::model::MatchKind::CtMark {
+                value: 0,
+                mask: u32::MAX,
+            },
+            negated,
+        ));
+    b
+}
+
+/// Regression (kernel differential test, seed 11000652): the accepting rule can depend on
+/// the order of equal-priority base chains even when the verdict does not (one chain sets
+/// a mark the other accepts on); both accepting rules are reported.
+#[test]
+fn order_dependent_accepting_rule_is_an_alternative() {
+    let rs = ruleset(vec![
+        fwd(
+            Backend::Legacy,
+            Family::Ip,
+            "filter",
+            0,
+            Policy::Accept,
+            vec![r().mark(0x1, 0x1).accept(), r().accept()],
+        ),
+        fwd(
+            Backend::Nft,
+            Family::Ip,
+            "t0",
+            0,
+            Policy::Accept,
+            vec![r().set_xmark(0x1, 0x1).done()],
+        ),
+    ]);
+    let rep = trace(&rs, &pkt("10.0.0.1", "10.0.0.2"), &TraceOptions::default()).unwrap();
+    assert_eq!(rep.verdict, FinalVerdict::Accept);
+    let mut deciders: Vec<Option<usize>> = vec![rep.decided_by.as_ref().and_then(|d| d.index)];
+    deciders.extend(
+        rep.alternatives
+            .iter()
+            .map(|a| a.decided_by.as_ref().and_then(|d| d.index)),
+    );
+    deciders.sort();
+    assert_eq!(deciders, vec![Some(1), Some(2)], "{rep:#?}");
+    assert!(
+        !rep.order_dependent,
+        "the verdict does not depend on the order"
+    );
+}

@@ -1,0 +1,8 @@
+//! Differential tests of the tracer against the Linux kernel, in fresh network namespaces.
+
+pub mod compare;
+pub mod node;
+
+mod gen;
+mod randomized;
+mod scenarios;
