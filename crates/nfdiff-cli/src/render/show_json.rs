@@ -266,6 +266,6 @@ impl<'a> ObjectView<'a> {
 
 /// Writes the ruleset as pretty-printed JSON.
 pub fn write(out: &mut impl Write, rs: &Ruleset) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &RulesetView::new(rs))?;
+    super::pretty::to_writer_pretty(&mut *out, &RulesetView::new(rs))?;
     writeln!(out)
 }
