@@ -51,6 +51,27 @@ fn intern<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<u32> {
         .collect()
 }
 
+/// The canonical texts of `rules`, each distinct rule rendered once: a rule
+/// structurally equal (`Rule: Eq`, over exactly the parts the text shows) to an
+/// earlier one gets a copy of that one's text. Also returns, per rule, the index of
+/// the first rule equal to it, so texts need only be interned once per distinct rule.
+fn texts_once(rules: &[&Rule]) -> (Vec<String>, Vec<usize>) {
+    let mut first: FastHashMap<&Rule, usize> = FastHashMap::default();
+    first.reserve(rules.len());
+    let mut texts: Vec<String> = Vec::with_capacity(rules.len());
+    let mut rep: Vec<usize> = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        let f = *first.entry(*r).or_insert(i);
+        let text = match texts.get(f) {
+            Some(t) if f != i => t.clone(),
+            _ => r.canonical(),
+        };
+        texts.push(text);
+        rep.push(f);
+    }
+    (texts, rep)
+}
+
 /// Keys of every rule of a chain pair. Ids are only comparable within the pair.
 /// When any rule of the pair is lossy, the alignment keys reduce every rule to
 /// what every listing keeps (see [`align_text`]), so a lossy rule still lines up
@@ -60,27 +81,42 @@ pub(crate) fn chain_pair_keys(
     new: &[Rule],
     opts: &DiffOptions,
 ) -> (Vec<RuleKey>, Vec<RuleKey>) {
-    let texts: Vec<String> = old.iter().chain(new).map(Rule::canonical).collect();
-    let bare: Vec<Option<String>> = old
-        .iter()
-        .chain(new)
-        .map(|r| (opts.ignore_comments && r.comment.is_some()).then(|| without_comment(r)))
-        .collect();
-    let full = intern(
-        texts
+    let all: Vec<&Rule> = old.iter().chain(new).collect();
+    let (texts, rep) = texts_once(&all);
+    let full = if opts.ignore_comments {
+        let bare: Vec<Option<String>> = all
             .iter()
-            .zip(&bare)
-            .map(|(t, b)| b.as_deref().unwrap_or(t)),
-    );
-    let comparable: Vec<bool> = old
-        .iter()
-        .chain(new)
-        .map(|r| !loses_something(r, opts))
-        .collect();
+            .map(|r| r.comment.is_some().then(|| without_comment(r)))
+            .collect();
+        intern(
+            texts
+                .iter()
+                .zip(&bare)
+                .map(|(t, b)| b.as_deref().unwrap_or(t)),
+        )
+    } else {
+        // Texts are interned once per distinct rule; a copy takes its original's id.
+        // Structurally different rules with equal texts still share an id.
+        let mut ids: FastHashMap<&str, u32> = FastHashMap::default();
+        let mut full: Vec<u32> = Vec::with_capacity(all.len());
+        for (i, f) in rep.iter().enumerate() {
+            let id = match full.get(*f) {
+                Some(id) if *f != i => *id,
+                _ => {
+                    let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                    let t = texts.get(i).map_or("", String::as_str);
+                    *ids.entry(t).or_insert(next)
+                }
+            };
+            full.push(id);
+        }
+        full
+    };
+    let comparable: Vec<bool> = all.iter().map(|r| !loses_something(r, opts)).collect();
     let align = if comparable.iter().all(|c| *c) {
         full.clone()
     } else {
-        let loose: Vec<String> = old.iter().chain(new).map(align_text).collect();
+        let loose: Vec<String> = all.iter().map(|r| align_text(r)).collect();
         intern(loose.iter().map(String::as_str))
     };
     let mut keys: Vec<RuleKey> = texts

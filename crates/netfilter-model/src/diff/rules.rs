@@ -10,7 +10,7 @@ use super::fasthash::FastHashMap;
 use crate::model::Rule;
 
 use super::keys::{chain_pair_keys, RuleKey};
-use super::lossy::agree;
+use super::lossy::{agree, loses_something};
 use super::options::DiffOptions;
 use super::report::{RuleOp, RuleOpKind};
 
@@ -191,6 +191,14 @@ impl OpList {
 
 /// Diffs the rules of two chains with the same key.
 pub(crate) fn diff_rules(old: &[Rule], new: &[Rule], opts: &DiffOptions) -> Vec<RuleOp> {
+    if old == new {
+        return all_equal(old, opts);
+    }
+    diff_keyed(old, new, opts)
+}
+
+/// Diffs the rules of two chains over interned keys (the general path).
+fn diff_keyed(old: &[Rule], new: &[Rule], opts: &DiffOptions) -> Vec<RuleOp> {
     let (mut ok, mut nk) = chain_pair_keys(old, new, opts);
     let mut list = OpList::default();
     for d in script(&ok, &nk) {
@@ -238,6 +246,24 @@ pub(crate) fn diff_rules(old: &[Rule], new: &[Rule], opts: &DiffOptions) -> Vec<
         }
     }
     detect_moves(list.finish(), (&ok, &nk), (old, new), opts)
+}
+
+/// The ops of two structurally equal rule lists (the common case): what the general
+/// path yields for them (one `Equal` op per rule, equal texts so no `new_rule`, no
+/// moves), without keys, hashing or a second rendering of each text.
+fn all_equal(rules: &[Rule], opts: &DiffOptions) -> Vec<RuleOp> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RuleOp {
+            op: RuleOpKind::Equal,
+            old_index: Some(i + 1),
+            new_index: Some(i + 1),
+            rule: r.canonical(),
+            new_rule: None,
+            comparable: !loses_something(r, opts),
+        })
+        .collect()
 }
 
 fn push_deletes(list: &mut OpList, keys: &mut [RuleKey], start: usize, len: usize) {
@@ -343,6 +369,24 @@ mod tests {
     }
 
     use RuleOpKind::*;
+
+    #[test]
+    fn equal_fast_path_matches_the_keyed_path() {
+        let mut list = rules("a b a");
+        list[1].comment = Some("x \"y\"".into());
+        let mut lossy = r("c");
+        lossy.lossy.push("comment dropped by nft text".into());
+        list.push(lossy);
+        for ignore_comments in [false, true] {
+            let opts = DiffOptions { ignore_comments };
+            let fast = diff_rules(&list, &list, &opts);
+            assert_eq!(fast, diff_keyed(&list, &list, &opts));
+            assert_eq!(fast.len(), 4);
+            // A lost comment does not count when comments are ignored.
+            assert_eq!(fast[3].comparable, ignore_comments);
+            assert!(fast[0].comparable);
+        }
+    }
 
     #[test]
     fn equal_chains_are_all_equal() {

@@ -103,14 +103,53 @@ impl AddrSpec {
     }
 }
 
+/// Writes an address as `Display` does; IPv4 (most addresses of big rulesets) is
+/// formatted into a stack buffer and written once instead of through seven
+/// formatter calls.
+fn write_addr(f: &mut fmt::Formatter<'_>, addr: IpAddr) -> fmt::Result {
+    let IpAddr::V4(v4) = addr else {
+        return write!(f, "{addr}");
+    };
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if octet >= 100 {
+            buf[n] = b'0' + octet / 100;
+            n += 1;
+        }
+        if octet >= 10 {
+            buf[n] = b'0' + octet / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + octet % 10;
+        n += 1;
+    }
+    // Only ASCII digits and dots were written.
+    match std::str::from_utf8(&buf[..n]) {
+        Ok(s) => f.write_str(s),
+        Err(_) => write!(f, "{addr}"),
+    }
+}
+
 impl fmt::Display for AddrSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AddrSpec::Net { net } if net.prefix_len() == net.max_prefix_len() => {
-                write!(f, "{}", net.addr())
+                write_addr(f, net.addr())
             }
-            AddrSpec::Net { net } => write!(f, "{net}"),
-            AddrSpec::Range { first, last } => write!(f, "{first}-{last}"),
+            AddrSpec::Net { net } => {
+                write_addr(f, net.addr())?;
+                write!(f, "/{}", net.prefix_len())
+            }
+            AddrSpec::Range { first, last } => {
+                write_addr(f, *first)?;
+                f.write_str("-")?;
+                write_addr(f, *last)
+            }
         }
     }
 }
@@ -387,4 +426,39 @@ pub enum Direction {
     Src,
     /// Destination address/port, or output interface.
     Dst,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_print_as_std_does() {
+        for a in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "10.96.0.10",
+            "99.100.101.255",
+            "255.255.255.255",
+            "fe80::1",
+            "::ffff:1.2.3.4",
+        ] {
+            let ip: IpAddr = a.parse().expect("valid address");
+            let host = AddrSpec::Net {
+                net: IpNet::from(ip),
+            };
+            assert_eq!(host.to_string(), a);
+            for len in [0u8, 8, 24] {
+                let net = IpNet::new(ip, len).expect("valid prefix").trunc();
+                let spec = AddrSpec::Net { net };
+                assert_eq!(spec.to_string(), format!("{}/{}", net.addr(), len));
+                assert_eq!(spec.to_string(), net.to_string());
+            }
+            let range = AddrSpec::Range {
+                first: ip,
+                last: ip,
+            };
+            assert_eq!(range.to_string(), format!("{ip}-{ip}"));
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod diff_view;
 pub mod doctor_json;
 pub mod doctor_prometheus;
 pub mod doctor_text;
+pub mod pretty;
 pub mod show_json;
 pub mod show_text;
 pub mod style;
