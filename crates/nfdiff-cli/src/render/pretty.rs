@@ -1,4 +1,4 @@
-//! A pretty JSON formatter: serde_json's two-space `PrettyFormatter`, with each line break and its indentation written in one call.
+//! A pretty JSON formatter with the same bytes as serde_json's two-space `PrettyFormatter`, writing each line break and its indentation in one call.
 
 use std::io::{self, Write};
 
