@@ -191,7 +191,13 @@ impl<'o> State<'o> {
                 ));
             }
             if t == "COMMIT" {
-                return Err(self.err(n, column(line, lead), "COMMIT outside a table", None));
+                return Err(self.err(
+                    n,
+                    column(line, lead),
+                    "COMMIT outside a table: expected a `*filter` (or other `*TABLE`) line \
+                     before it (a second COMMIT for one table?)",
+                    None,
+                ));
             }
             if !self.in_junk {
                 self.in_junk = true;

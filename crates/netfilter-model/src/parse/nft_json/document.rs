@@ -55,10 +55,17 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
 /// serde_json's message without its trailing ` at line L column C`.
 fn serde_message(e: &serde_json::Error) -> String {
     let s = e.to_string();
-    match s.rfind(" at line ") {
+    let s = match s.rfind(" at line ") {
         Some(i) => s[..i].to_string(),
         None => s,
+    };
+    if s == "recursion limit exceeded" {
+        // serde_json's own limit (128 levels), which keeps reading bounded; say so plainly.
+        return "arrays and objects nested more than 128 levels deep; `nft -j` never nests \
+                this deep, so the input is damaged or crafted"
+            .to_string();
     }
+    s
 }
 
 struct Parser<'o, 't> {
@@ -683,5 +690,24 @@ mod tests {
         assert_eq!(priority(&Value::from("filter"), Family::Bridge), Some(-200));
         assert_eq!(priority(&Value::from(1u64 << 40), Family::Ip), None);
         assert_eq!(priority(&Value::from("nope"), Family::Ip), None);
+    }
+
+    #[test]
+    fn nesting_past_serde_json_limit_is_a_positioned_error() {
+        let depth = 100_000;
+        let text = format!(
+            r#"{{"nftables": [{{"table": {{"family": "ip", "name": "t"}}}},
+{{"chain": {{"family": "ip", "table": "t", "name": "c"}}}},
+{{"rule": {{"family": "ip", "table": "t", "chain": "c", "expr": [{{"match": {{"op": "==", "left": {}1{}, "right": 1}}}}]}}}}]}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let e = parse_err(&text);
+        assert_eq!(e.position.line, 3);
+        assert!(e.message.contains("nested more than 128 levels"), "{e}");
+        assert_eq!(
+            e.context.as_deref(),
+            Some("nftables[2].rule.expr[0] (table ip t, chain c)")
+        );
     }
 }
