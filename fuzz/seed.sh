@@ -32,7 +32,7 @@ add() { # add TARGET FILE
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(iptables_save nft_text nft_json roundtrip_iptables_save)
+[ ${#targets[@]} -eq 0 ] && targets=(iptables_save nft_text nft_json roundtrip_iptables_save trace_and_diff)
 wants() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
 
 sources=("$repo/testdata")
@@ -41,15 +41,18 @@ if [ -d "$shared" ]; then sources+=("$shared"); else
 fi
 
 declare -A count=()
+seed_to() { # seed_to FILE TARGET... : adds FILE to each wanted TARGET
+  local f=$1 t; shift
+  for t in "$@"; do
+    if wants "$t"; then add "$t" "$f"; count[$t]=$(( ${count[$t]:-0} + 1 )); fi
+  done
+}
 while IFS= read -r -d '' f; do
   [ "$(stat -c %s "$f")" -le "$max_bytes" ] || continue
   case "$(kind "$f")" in
-    iptables)
-      for t in iptables_save roundtrip_iptables_save; do
-        if wants "$t"; then add "$t" "$f"; count[$t]=$(( ${count[$t]:-0} + 1 )); fi
-      done ;;
-    nft_text) if wants nft_text; then add nft_text "$f"; count[nft_text]=$(( ${count[nft_text]:-0} + 1 )); fi ;;
-    nft_json) if wants nft_json; then add nft_json "$f"; count[nft_json]=$(( ${count[nft_json]:-0} + 1 )); fi ;;
+    iptables) seed_to "$f" iptables_save roundtrip_iptables_save trace_and_diff ;;
+    nft_text) seed_to "$f" nft_text trace_and_diff ;;
+    nft_json) seed_to "$f" nft_json trace_and_diff ;;
     none) ;;
   esac
 done < <(find "${sources[@]}" -type f ! -name '*.md' ! -name '*.py' ! -name '*.sh' ! -name '*.snap' -print0)
