@@ -62,14 +62,18 @@ fn dash_c(toks: &[Token<'_>], i: usize) -> Result<Counters, LineError> {
         (Some(p), Some(b)) => (p, b),
         _ => return Err(LineError::at(t, "`-c` expects PACKETS BYTES")),
     };
-    let packets = p
-        .as_str()
-        .parse()
-        .map_err(|_| LineError::at(p, "invalid packet counter"))?;
-    let bytes = b
-        .as_str()
-        .parse()
-        .map_err(|_| LineError::at(b, "invalid byte counter"))?;
+    let packets = p.as_str().parse().map_err(|_| {
+        LineError::at(
+            p,
+            format!("invalid packet counter `{}`: expected a number", p.as_str()),
+        )
+    })?;
+    let bytes = b.as_str().parse().map_err(|_| {
+        LineError::at(
+            b,
+            format!("invalid byte counter `{}`: expected a number", b.as_str()),
+        )
+    })?;
     Ok(Counters { packets, bytes })
 }
 
@@ -285,10 +289,15 @@ pub(crate) fn parse_rule<'t, 'a>(
             _ if !t.quoted && (name.starts_with("--") || t.is("!")) => {
                 // Options of the protocol's match written without `-m` (`-p tcp --dport 22`).
                 let start = if negated { i.saturating_sub(1) } else { i };
-                let module = acc
-                    .proto
-                    .and_then(implicit_module)
-                    .ok_or_else(|| LineError::at(t, format!("unknown option `{name}`")))?;
+                let module = acc.proto.and_then(implicit_module).ok_or_else(|| {
+                    LineError::at(
+                        t,
+                        format!(
+                            "unknown option `{name}`: a match option needs its module \
+                                 first (`-m MODULE`, or `-p tcp`/`-p udp` for ports and flags)"
+                        ),
+                    )
+                })?;
                 let (opts, next) = collect(toks, start)?;
                 if opts.is_empty() {
                     return Err(LineError::at(t, format!("unknown option `{name}`")));
@@ -296,7 +305,16 @@ pub(crate) fn parse_rule<'t, 'a>(
                 matches::build(module, &opts, &mut acc)?;
                 i = next;
             }
-            _ => return Err(LineError::at(t, format!("unknown option `{}`", t.as_str()))),
+            _ => {
+                return Err(LineError::at(
+                    t,
+                    format!(
+                        "unknown option `{}`: expected an option such as `-s`, `-p`, \
+                         `-m MODULE` or `-j TARGET`",
+                        t.as_str()
+                    ),
+                ))
+            }
         }
     }
     if let Some(n) = neg {
