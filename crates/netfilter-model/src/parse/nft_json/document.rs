@@ -1,6 +1,6 @@
 //! The `nft -j list ruleset` document: walks the top-level objects and builds the ruleset.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use serde::Deserialize;
@@ -31,6 +31,7 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         idx: LineIndex::new(text),
         backend: opts.backend.unwrap_or(Backend::Nft),
         ruleset: Ruleset::default(),
+        chain_ids: HashMap::new(),
     };
     let body = text.trim_start_matches('\u{feff}');
     let doc: Document<'_> = serde_json::from_str(body).map_err(|e| {
@@ -73,6 +74,8 @@ struct Parser<'o, 't> {
     idx: LineIndex<'t>,
     backend: Backend,
     ruleset: Ruleset,
+    /// Chain indexes by table index and name, so that lookups stay O(1) with many chains.
+    chain_ids: HashMap<usize, HashMap<String, usize>>,
 }
 
 /// Top-level keys that are commands (JSON input to nft), not listed objects.
@@ -141,6 +144,23 @@ impl<'t> Parser<'_, 't> {
             line: Some(self.idx.line_of(at)),
             message,
         });
+    }
+
+    /// Index of chain `name` of table `ti`, if it exists.
+    fn chain_id(&self, ti: usize, name: &str) -> Option<usize> {
+        self.chain_ids.get(&ti).and_then(|m| m.get(name)).copied()
+    }
+
+    /// Adds an empty chain `name` to table `ti`; returns its index.
+    fn add_chain(&mut self, ti: usize, name: &str) -> usize {
+        let chains = &mut self.ruleset.tables[ti].chains;
+        chains.push(Chain::new(name, None));
+        let ci = chains.len() - 1;
+        self.chain_ids
+            .entry(ti)
+            .or_default()
+            .insert(name.to_string(), ci);
+        ci
     }
 
     /// Index of the table, created (with a warning) when not declared before.
@@ -310,15 +330,11 @@ impl<'t> Parser<'_, 't> {
         };
         let origin = self.origin(at, c.handle);
         let ti = self.table_index(family, &c.table, at);
-        let table = &mut self.ruleset.tables[ti];
-        let chain = match table.chains.iter_mut().position(|x| x.name == c.name) {
-            Some(i) => &mut table.chains[i],
-            None => {
-                table.chains.push(Chain::new(c.name.clone(), None));
-                let last = table.chains.len() - 1;
-                &mut table.chains[last]
-            }
+        let ci = match self.chain_id(ti, &c.name) {
+            Some(i) => i,
+            None => self.add_chain(ti, &c.name),
         };
+        let chain = &mut self.ruleset.tables[ti].chains[ci];
         chain.base = base;
         chain.comment = c.comment;
         chain.origin = origin;
@@ -351,11 +367,7 @@ impl<'t> Parser<'_, 't> {
             add_item(&mut rule, item);
         }
         let ti = self.table_index(family, &r.table, at);
-        let exists = self.ruleset.tables[ti]
-            .chains
-            .iter()
-            .position(|c| c.name == r.chain);
-        let ci = match exists {
+        let ci = match self.chain_id(ti, &r.chain) {
             Some(i) => i,
             None => {
                 self.warn(
@@ -366,9 +378,7 @@ impl<'t> Parser<'_, 't> {
                         r.chain, r.table
                     ),
                 );
-                let chains = &mut self.ruleset.tables[ti].chains;
-                chains.push(Chain::new(r.chain.clone(), None));
-                chains.len() - 1
+                self.add_chain(ti, &r.chain)
             }
         };
         self.ruleset.tables[ti].chains[ci].rules.push(rule);

@@ -1,6 +1,8 @@
 //! The block structure of `nft list ruleset`: tables, chains, sets/maps, objects, and
 //! the simple `add ...` command forms.
 
+use std::collections::HashMap;
+
 use crate::error::{Error, ParseError, Result};
 use crate::model::{
     Backend, BaseChain, Chain, ChainType, Family, Hook, NamedObject, NamedSet, Origin, Policy,
@@ -33,6 +35,7 @@ pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         opts,
         rs: Ruleset::default(),
         managed: Vec::new(),
+        chain_ids: HashMap::new(),
     };
     p.run()?;
     let mut rs = p.rs;
@@ -48,6 +51,8 @@ struct Parser<'a> {
     rs: Ruleset,
     /// Tables announced as managed by iptables-nft (family, name).
     managed: Vec<(String, String)>,
+    /// Chain indexes by table index and name, so that lookups stay O(1) with many chains.
+    chain_ids: HashMap<usize, HashMap<String, usize>>,
 }
 
 type Seg = (usize, usize);
@@ -375,17 +380,18 @@ impl<'a> Parser<'a> {
     }
 
     fn chain_index(&mut self, ti: usize, name: &str, at: usize) -> usize {
-        if let Some(i) = self.rs.tables[ti]
-            .chains
-            .iter()
-            .position(|c| c.name == name)
-        {
+        if let Some(&i) = self.chain_ids.get(&ti).and_then(|m| m.get(name)) {
             return i;
         }
         let mut c = Chain::new(name, None);
         c.origin = self.origin(at);
         self.rs.tables[ti].chains.push(c);
-        self.rs.tables[ti].chains.len() - 1
+        let ci = self.rs.tables[ti].chains.len() - 1;
+        self.chain_ids
+            .entry(ti)
+            .or_default()
+            .insert(name.to_string(), ci);
+        ci
     }
 
     fn chain_body(&mut self, ti: usize, ci: usize) -> Result<()> {
