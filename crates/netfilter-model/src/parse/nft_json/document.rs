@@ -32,6 +32,9 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         backend: opts.backend.unwrap_or(Backend::Nft),
         ruleset: Ruleset::default(),
         chain_ids: HashMap::new(),
+        table_ids: HashMap::new(),
+        set_ids: HashMap::new(),
+        object_ids: HashMap::new(),
     };
     let body = text.trim_start_matches('\u{feff}');
     let doc: Document<'_> = serde_json::from_str(body).map_err(|e| {
@@ -76,6 +79,12 @@ struct Parser<'o, 't> {
     ruleset: Ruleset,
     /// Chain indexes by table index and name, so that lookups stay O(1) with many chains.
     chain_ids: HashMap<usize, HashMap<String, usize>>,
+    /// Table indexes by family and name, likewise.
+    table_ids: HashMap<(Family, String), usize>,
+    /// Named set indexes by table index and name, likewise.
+    set_ids: HashMap<usize, HashMap<String, usize>>,
+    /// Named object indexes by table index, kind and name, likewise.
+    object_ids: HashMap<usize, HashMap<(String, String), usize>>,
 }
 
 /// Top-level keys that are commands (JSON input to nft), not listed objects.
@@ -165,12 +174,7 @@ impl<'t> Parser<'_, 't> {
 
     /// Index of the table, created (with a warning) when not declared before.
     fn table_index(&mut self, family: Family, name: &str, at: &str) -> usize {
-        if let Some(i) = self
-            .ruleset
-            .tables
-            .iter()
-            .position(|t| t.family == family && t.name == name)
-        {
+        if let Some(&i) = self.table_ids.get(&(family, name.to_string())) {
             return i;
         }
         self.warn(
@@ -180,8 +184,16 @@ impl<'t> Parser<'_, 't> {
         );
         let mut t = Table::new(self.backend, family, name);
         t.origin = self.origin(at, None);
+        self.add_table(t)
+    }
+
+    /// Adds a table; returns its index.
+    fn add_table(&mut self, t: Table) -> usize {
+        let key = (t.family, t.name.clone());
         self.ruleset.tables.push(t);
-        self.ruleset.tables.len() - 1
+        let ti = self.ruleset.tables.len() - 1;
+        self.table_ids.insert(key, ti);
+        ti
     }
 
     fn object(&mut self, i: usize, raw: &'t RawValue) -> Result<()> {
@@ -263,19 +275,10 @@ impl<'t> Parser<'_, 't> {
 
     fn table(&mut self, t: TableObj, at: &'t str, context: &str) -> Result<()> {
         let family = self.family(&t.family, at, context)?;
-        let exists = self
-            .ruleset
-            .tables
-            .iter()
-            .position(|x| x.family == family && x.name == t.name);
+        let exists = self.table_ids.get(&(family, t.name.clone())).copied();
         let i = match exists {
             Some(i) => i,
-            None => {
-                self.ruleset
-                    .tables
-                    .push(Table::new(self.backend, family, t.name.clone()));
-                self.ruleset.tables.len() - 1
-            }
+            None => self.add_table(Table::new(self.backend, family, t.name.clone())),
         };
         let origin = self.origin(at, t.handle);
         let table = &mut self.ruleset.tables[i];
@@ -393,9 +396,13 @@ impl<'t> Parser<'_, 't> {
         let set = named_set(kind, s, origin).map_err(|m| self.err(self.pos(at), m, Some(ctx)))?;
         let ti = self.table_index(family, &table, at);
         let sets = &mut self.ruleset.tables[ti].sets;
-        match sets.iter().position(|x| x.name == set.name) {
-            Some(i) => sets[i] = set,
-            None => sets.push(set),
+        let ids = self.set_ids.entry(ti).or_default();
+        match ids.get(&set.name) {
+            Some(&i) => sets[i] = set,
+            None => {
+                ids.insert(set.name.clone(), sets.len());
+                sets.push(set);
+            }
         }
         Ok(())
     }
@@ -403,11 +410,7 @@ impl<'t> Parser<'_, 't> {
     fn element(&mut self, e: ElementObj, at: &'t str, context: &str) -> Result<()> {
         let family = self.family(&e.family, at, context)?;
         let ti = self.table_index(family, &e.table, at);
-        let Some(si) = self.ruleset.tables[ti]
-            .sets
-            .iter()
-            .position(|s| s.name == e.name)
-        else {
+        let Some(si) = self.set_ids.get(&ti).and_then(|m| m.get(&e.name)).copied() else {
             return Err(self
                 .err(
                     self.pos(at),
@@ -438,12 +441,14 @@ impl<'t> Parser<'_, 't> {
         let obj = named_object(kind, o.name, &o.rest, origin);
         let ti = self.table_index(family, &o.table, at);
         let objects = &mut self.ruleset.tables[ti].objects;
-        match objects
-            .iter()
-            .position(|x| x.kind == obj.kind && x.name == obj.name)
-        {
-            Some(i) => objects[i] = obj,
-            None => objects.push(obj),
+        let ids = self.object_ids.entry(ti).or_default();
+        let key = (obj.kind.clone(), obj.name.clone());
+        match ids.get(&key) {
+            Some(&i) => objects[i] = obj,
+            None => {
+                ids.insert(key, objects.len());
+                objects.push(obj);
+            }
         }
         Ok(())
     }
