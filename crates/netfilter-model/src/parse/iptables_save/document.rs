@@ -218,6 +218,18 @@ impl<'o> State<'o> {
         }
         if let Some(name) = t.strip_prefix("-N ") {
             let name = name.trim();
+            if name.split_whitespace().count() != 1 {
+                let ctx = self
+                    .open
+                    .as_ref()
+                    .map(|o| format!("table {}", o.table.name));
+                return Err(self.err(
+                    n,
+                    column(line, lead + 3),
+                    format!("`-N` takes one chain name, found `{name}`"),
+                    ctx,
+                ));
+            }
             return self.declare(n, line, lead + 3, name, "-", None);
         }
         if t.starts_with('-') || t.starts_with('[') {

@@ -35,6 +35,23 @@ pub(crate) fn parse_counters(s: &str) -> Option<Counters> {
 
 /// The value after a generic option at `toks[i]`, accepting the old `-s ! x` spelling.
 /// Returns `(old_negation, value, next index)`.
+/// How many generic options [`once_key`] knows.
+const ONCE_OPTIONS: usize = 6;
+
+/// The generic options iptables accepts at most once per rule (`multiple -p flags not
+/// allowed`), each with its slot.
+fn once_key(name: &str) -> Option<usize> {
+    match name {
+        "-s" | "--source" | "--src" => Some(0),
+        "-d" | "--destination" | "--dst" => Some(1),
+        "-i" | "--in-interface" => Some(2),
+        "-o" | "--out-interface" => Some(3),
+        "-p" | "--protocol" => Some(4),
+        "-f" | "--fragment" => Some(5),
+        _ => None,
+    }
+}
+
 fn generic_value<'t, 'a>(
     toks: &'t [Token<'a>],
     i: usize,
@@ -125,6 +142,7 @@ pub(crate) fn parse_rule<'t, 'a>(
     let mut acc = Acc::default();
     let mut unresolved = None;
     let mut target_seen = false;
+    let mut once_seen = [false; ONCE_OPTIONS];
     let mut neg: Option<&Token<'a>> = None;
     while i < toks.len() {
         let t = &toks[i];
@@ -141,6 +159,18 @@ pub(crate) fn parse_rule<'t, 'a>(
         }
         let negated = neg.take().is_some();
         let name = if t.quoted { "" } else { t.as_str() };
+        if let Some(k) = once_key(name) {
+            if once_seen[k] {
+                return Err(LineError::at(
+                    t,
+                    format!(
+                        "`{name}` given twice in one rule: iptables takes it once \
+                         (iptables-restore refuses such a rule)"
+                    ),
+                ));
+            }
+            once_seen[k] = true;
+        }
         match name {
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
                 let (old, v, next) = generic_value(toks, i)?;
