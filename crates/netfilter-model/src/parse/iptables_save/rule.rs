@@ -235,6 +235,19 @@ pub(crate) fn parse_rule<'t, 'a>(
                         if !n {
                             acc.proto = Some(p);
                         }
+                        let clash = acc.matches.iter().find_map(|m| match &m.kind {
+                            MatchKind::Port { proto: Some(q), .. } if !n && *q != p => Some(*q),
+                            _ => None,
+                        });
+                        if let Some(q) = clash {
+                            return Err(LineError::at(
+                                t,
+                                format!(
+                                    "`-p {p}` after a `-m {q}` match: expected `-p {q}` (the \
+                                     kernel refuses this rule)"
+                                ),
+                            ));
+                        }
                         acc.matches.push(Match::with_negation(
                             MatchKind::Protocol { protos: vec![p] },
                             n,

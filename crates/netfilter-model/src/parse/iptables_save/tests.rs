@@ -1004,3 +1004,34 @@ fn fuzz_roundtrip_dash_n_with_a_whole_rule_as_chain_name() {
     let rs = parse("*raw\n:OUTPUT ACCEPT [0:0]\n-N cali-OUTPUT\nCOMMIT\n");
     assert!(rs.tables[0].chain("cali-OUTPUT").is_some());
 }
+
+/// Fuzzing (`roundtrip_iptables_save`) found `-p tcp ... -m udp --dport 53`: it parsed, and the
+/// exporter then wrote `-p tcp -p udp`, which does not parse back. The kernel refuses a port
+/// match of another protocol than `-p`, and so does the parser now, in either order.
+#[test]
+fn fuzz_roundtrip_udp_port_match_on_a_tcp_rule() {
+    for (r, col, what) in [
+        (
+            "-p tcp -m udp --dport 53 -j ACCEPT",
+            32,
+            "`-m udp` reads udp headers",
+        ),
+        (
+            "-m udp --dport 53 -p tcp -j ACCEPT",
+            28,
+            "`-p tcp` after a `-m udp` match",
+        ),
+    ] {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {r}\nCOMMIT\n");
+        match parse_iptables_save(&text, &ParseOptions::new("t")) {
+            Err(Error::Parse(e)) => {
+                assert_eq!((e.position.line, e.position.column), (3, col), "{r}: {e}");
+                assert!(e.message.starts_with(what), "{r}: {e}");
+            }
+            other => panic!("{r}: expected an error, got {other:?}"),
+        }
+    }
+    // The matching protocol, or none given, is fine.
+    rule("-p udp -m udp --dport 53 -j ACCEPT");
+    rule("-p tcp --dport 22 -j ACCEPT");
+}
