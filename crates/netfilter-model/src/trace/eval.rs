@@ -1,7 +1,9 @@
 //! The evaluator: walks hooks, equal-priority groups and chains iteratively, with an explicit
 //! call stack, forking on undecidable matches and on chain orders that matter.
 
-use std::collections::HashSet;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
 
@@ -281,12 +283,18 @@ impl TraceIndex<'_> {
                 }
                 // Courses that reach the same packet state under the same assumptions have
                 // the same future: keep the first (listing order comes first).
+                // Bucketed by hash: comparing every pair made this quadratic in the branches.
                 let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
+                let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
                 for b in next {
-                    if !kept
+                    let mut h = DefaultHasher::new();
+                    (&b.st, &b.assumptions).hash(&mut h);
+                    let bucket = buckets.entry(h.finish()).or_default();
+                    if !bucket
                         .iter()
-                        .any(|k| k.st == b.st && k.assumptions == b.assumptions)
+                        .any(|&i| kept[i].st == b.st && kept[i].assumptions == b.assumptions)
                     {
+                        bucket.push(kept.len());
                         kept.push(b);
                     }
                 }
