@@ -1035,3 +1035,21 @@ fn fuzz_roundtrip_udp_port_match_on_a_tcp_rule() {
     rule("-p udp -m udp --dport 53 -j ACCEPT");
     rule("-p tcp --dport 22 -j ACCEPT");
 }
+
+/// Fuzzing (`roundtrip_iptables_save`) found `--comment "--dstcali:..."`: the exporter wrote the
+/// comment bare, and it read back as an unknown option. Words starting with `-`, and a bare
+/// `!`, are quoted now.
+#[test]
+fn fuzz_roundtrip_comment_that_looks_like_an_option() {
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n\
+                -A INPUT -m comment --comment \"--dstcali:qFlslcKV7UYRFY2m\" -j ACCEPT\n\
+                -A INPUT -m comment --comment \"!\" -j ACCEPT\n\
+                -A INPUT -m comment --comment \"-\" -j ACCEPT\nCOMMIT\n";
+    let first = parse(text);
+    let exported = crate::export::to_iptables_save(&first).expect("exports");
+    assert!(
+        exported.contains("--comment \"--dstcali:qFlslcKV7UYRFY2m\""),
+        "{exported}"
+    );
+    assert_eq!(parse(&exported), first, "{exported}");
+}
