@@ -235,9 +235,14 @@ pub(crate) fn parse_rule<'t, 'a>(
                         if !n {
                             acc.proto = Some(p);
                         }
-                        let clash = acc.matches.iter().find_map(|m| match &m.kind {
-                            MatchKind::Port { proto: Some(q), .. } if !n && *q != p => Some(*q),
-                            _ => None,
+                        let clash = acc.matches.iter().find_map(|m| {
+                            let q = match &m.kind {
+                                MatchKind::Port { proto: Some(q), .. } => *q,
+                                MatchKind::Icmp { v6: false, .. } => Protocol::ICMP,
+                                MatchKind::Icmp { v6: true, .. } => Protocol::ICMPV6,
+                                _ => return None,
+                            };
+                            (!n && q != p).then_some(q)
                         });
                         if let Some(q) = clash {
                             return Err(LineError::at(

@@ -1005,8 +1005,9 @@ fn fuzz_roundtrip_dash_n_with_a_whole_rule_as_chain_name() {
     assert!(rs.tables[0].chain("cali-OUTPUT").is_some());
 }
 
-/// Fuzzing (`roundtrip_iptables_save`) found `-p tcp ... -m udp --dport 53`: it parsed, and the
-/// exporter then wrote `-p tcp -p udp`, which does not parse back. The kernel refuses a port
+/// Fuzzing (`roundtrip_iptables_save`) found `-p tcp ... -m udp --dport 53` (and then
+/// `-p tcp -m icmp --icmp-type 8`): it parsed, and the exporter then wrote `-p tcp -p udp`,
+/// which does not parse back. The kernel refuses a port
 /// match of another protocol than `-p`, and so does the parser now, in either order.
 #[test]
 fn fuzz_roundtrip_udp_port_match_on_a_tcp_rule() {
@@ -1021,6 +1022,16 @@ fn fuzz_roundtrip_udp_port_match_on_a_tcp_rule() {
             28,
             "`-p tcp` after a `-m udp` match",
         ),
+        (
+            "-p tcp -m icmp --icmp-type 8 -j ACCEPT",
+            37,
+            "`-m icmp` reads icmp headers",
+        ),
+        (
+            "-m icmp --icmp-type 8 -p tcp -j ACCEPT",
+            32,
+            "`-p tcp` after a `-m icmp` match",
+        ),
     ] {
         let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {r}\nCOMMIT\n");
         match parse_iptables_save(&text, &ParseOptions::new("t")) {
@@ -1034,6 +1045,7 @@ fn fuzz_roundtrip_udp_port_match_on_a_tcp_rule() {
     // The matching protocol, or none given, is fine.
     rule("-p udp -m udp --dport 53 -j ACCEPT");
     rule("-p tcp --dport 22 -j ACCEPT");
+    rule("-p icmp -m icmp --icmp-type 8 -j ACCEPT");
 }
 
 /// Fuzzing (`roundtrip_iptables_save`) found `--comment "--dstcali:..."`: the exporter wrote the
