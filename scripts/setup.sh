@@ -28,3 +28,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+
+# cargo-fuzz builds and runs the fuzz targets (fuzz/, smoke-tested by scripts/test.sh). It comes
+# from crates.io; it needs no nightly toolchain here (fuzz/run.sh sets RUSTC_BOOTSTRAP=1).
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz (cargo install cargo-fuzz --locked)"
+  cargo install cargo-fuzz --locked || {
+    echo "setup: FAILED to install cargo-fuzz; the fuzz smoke test cannot run" >&2
+    exit 1
+  }
+fi

@@ -8,3 +8,10 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 cargo test --workspace
+
+# Fuzz smoke test: build every fuzz target (fuzz/, its own workspace) and run each briefly.
+command -v cargo-fuzz >/dev/null 2>&1 || {
+  echo "test: FAILED: cargo-fuzz is not installed (scripts/setup.sh installs it)" >&2
+  exit 1
+}
+bash fuzz/run.sh "${FUZZ_SMOKE_SECONDS:-30}"

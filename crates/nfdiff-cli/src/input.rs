@@ -18,11 +18,11 @@ pub fn load_sources(sources: &[SourceSpec]) -> Result<Ruleset> {
                         bail!("standard input (`-`) can be read only once");
                     }
                     stdin_used = true;
-                    let mut s = String::new();
+                    let mut bytes = Vec::new();
                     std::io::stdin()
-                        .read_to_string(&mut s)
+                        .read_to_end(&mut bytes)
                         .context("cannot read standard input")?;
-                    s
+                    lossy_text(bytes)
                 } else {
                     read_file(path)?
                 };
@@ -75,8 +75,13 @@ fn display_name(path: &str, backend: Option<Backend>) -> String {
 /// with one stray byte in a comment still parses (the parser reports what it cannot read).
 pub(crate) fn read_file(path: &str) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
-    Ok(match String::from_utf8(bytes) {
+    Ok(lossy_text(bytes))
+}
+
+/// Bytes as text, each invalid UTF-8 sequence replaced by U+FFFD (files and stdin alike).
+fn lossy_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    }
 }

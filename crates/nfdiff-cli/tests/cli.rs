@@ -3,6 +3,7 @@
 mod cli {
     mod support;
 
+    mod bad_input;
     mod diff;
     mod doctor;
     mod live;

@@ -1,6 +1,6 @@
 //! Source specifications (`[legacy:|nft:]PATH`, `live`, ...) and reading text of any format.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ParseError, Position, Result};
 use crate::model::{Backend, Ruleset};
 
 use super::options::ParseOptions;
@@ -70,20 +70,94 @@ impl SourceSpec {
     }
 }
 
+/// What every "cannot tell the format" error says was expected.
+const EXPECTED_FORMATS: &str = "expected iptables-save output (`*filter` ... `COMMIT`), \
+     `nft list ruleset` text (`table ip filter {`), `nft -j list ruleset` JSON or an nfdiff snapshot";
+
 /// Parses text of any supported format, sniffing which one it is.
+///
+/// Binary data (a NUL byte, which no listing contains) and text of no known format are
+/// positioned [`ParseError`]s like any other bad input. Empty or comment-only text is what
+/// `nft list ruleset` prints for an empty ruleset: it reads as one, with an `empty-input`
+/// warning (see [`sniff_format`]).
 pub fn parse_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
+    if let Some(at) = text.find('\0') {
+        return Err(positioned(
+            text,
+            at,
+            opts,
+            "binary data: a NUL byte, which no ruleset listing contains; this is not text \
+             (a compressed or binary file?)"
+                .to_string(),
+        ));
+    }
     match sniff_format(text) {
         Some(Format::IptablesSave) => super::parse_iptables_save(text, opts),
         Some(Format::NftText) => super::parse_nft_text(text, opts),
         Some(Format::NftJson) => super::parse_nft_json(text, opts),
         Some(Format::Snapshot) => Ok(crate::snapshot::read_snapshot(text, opts)?.0),
-        None => Err(Error::UnknownFormat {
-            source_name: opts.source_name.to_string(),
-            reason: "expected iptables-save output (`*filter` ... `COMMIT`), `nft list ruleset` \
-                     text (`table ip filter {`), `nft -j list ruleset` JSON or an nfdiff snapshot"
-                .to_string(),
-        }),
+        None => Err(unknown_format(text, opts)),
     }
+}
+
+/// The error for text no parser recognises, at its first line that is not blank or a comment.
+fn unknown_format(text: &str, opts: &ParseOptions) -> Error {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim();
+        if !l.is_empty() && !l.starts_with('#') {
+            let start = offset + (line.len() - line.trim_start().len());
+            let shown: String = l.chars().take(60).collect();
+            let more = if l.chars().count() > 60 { "..." } else { "" };
+            if l.starts_with("Chain ") && (l.contains("(policy") || l.contains("references)")) {
+                return positioned(
+                    text,
+                    start,
+                    opts,
+                    format!(
+                        "cannot tell the format from `{shown}{more}`: this looks like \
+                         `iptables -L` output, which leaves out details nfdiff needs; \
+                         {EXPECTED_FORMATS} (run `iptables-save` instead)"
+                    ),
+                );
+            }
+            return positioned(
+                text,
+                start,
+                opts,
+                format!("cannot tell the format from `{shown}{more}`: {EXPECTED_FORMATS}"),
+            );
+        }
+        offset += line.len();
+    }
+    let what = if text.trim().is_empty() {
+        "the input is empty"
+    } else {
+        "the input holds only comments"
+    };
+    positioned(
+        text,
+        text.len(),
+        opts,
+        format!("cannot tell the format: {what}; {EXPECTED_FORMATS}"),
+    )
+}
+
+/// A parse error at byte offset `at` of `text` (1-based line and column in characters).
+fn positioned(text: &str, at: usize, opts: &ParseOptions, message: String) -> Error {
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    Error::Parse(ParseError {
+        source_name: opts.source_name.to_string(),
+        position: Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        },
+        message,
+        context: None,
+    })
 }
 
 #[cfg(test)]
@@ -126,5 +200,38 @@ mod tests {
         }
         // Junk is still rejected.
         assert!(parse_text("hello\n", &ParseOptions::new("junk")).is_err());
+    }
+
+    fn parse_error(text: &str) -> ParseError {
+        match parse_text(text, &ParseOptions::new("in")) {
+            Err(Error::Parse(e)) => e,
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nul_byte_is_binary_data_at_its_position() {
+        let e = parse_error("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -i lo\0 -j ACCEPT\nCOMMIT\n");
+        assert_eq!((e.position.line, e.position.column), (3, 15));
+        assert!(e.message.starts_with("binary data"), "{e}");
+    }
+
+    #[test]
+    fn unknown_text_is_positioned_at_its_first_meaningful_line() {
+        let e = parse_error("# a comment\n\n  Chain INPUT (policy ACCEPT)\n");
+        assert_eq!((e.position.line, e.position.column), (3, 3));
+        assert!(
+            e.message
+                .starts_with("cannot tell the format from `Chain INPUT (policy ACCEPT)`"),
+            "{e}"
+        );
+        assert!(e.message.contains("`iptables -L` output"), "{e}");
+        let e = parse_error("hello world\n");
+        assert_eq!((e.position.line, e.position.column), (1, 1));
+        assert!(
+            e.message
+                .starts_with("cannot tell the format from `hello world`: expected"),
+            "{e}"
+        );
     }
 }

@@ -8,13 +8,20 @@ pub enum TraceError {
     #[error("invalid packet: {0}")]
     InvalidPacket(String),
     /// A chain jumps (directly or not) to a chain already on the call stack.
-    #[error("jump cycle: {}", path.join(" -> "))]
+    #[error(
+        "jump cycle: {}: these chains call each other in a loop, which the kernel refuses to \
+         load, so no verdict can be traced",
+        path.join(" -> ")
+    )]
     JumpCycle {
         /// The chains of the cycle, `backend family table chain`, the repeated one last.
         path: Vec<String>,
     },
     /// The call stack grew deeper than the limit.
-    #[error("chain graph deeper than {limit} calls at {chain}")]
+    #[error(
+        "jumps nested more than {limit} chains deep (at {chain}); the tracer stops there \
+         (nf_tables itself refuses more than 16 nested jumps)"
+    )]
     TooDeep {
         /// The limit.
         limit: usize,

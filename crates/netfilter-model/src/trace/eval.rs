@@ -1,7 +1,9 @@
 //! The evaluator: walks hooks, equal-priority groups and chains iteratively, with an explicit
 //! call stack, forking on undecidable matches and on chain orders that matter.
 
-use std::collections::HashSet;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
 
@@ -283,13 +285,19 @@ impl TraceIndex<'_> {
                 // the same future: keep the first (listing order comes first). Unless their
                 // accepting rules so far differ: another order of equal-priority chains can
                 // change which rule accepts the packet without changing the verdict.
+                // Bucketed by hash: comparing every pair made this quadratic in the branches.
                 let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
+                let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
                 for b in next {
-                    if !kept.iter().any(|k| {
-                        k.st == b.st
-                            && k.assumptions == b.assumptions
-                            && accept_decider(&k.accepts) == accept_decider(&b.accepts)
+                    let mut h = DefaultHasher::new();
+                    (&b.st, &b.assumptions).hash(&mut h);
+                    let bucket = buckets.entry(h.finish()).or_default();
+                    if !bucket.iter().any(|&i| {
+                        kept[i].st == b.st
+                            && kept[i].assumptions == b.assumptions
+                            && accept_decider(&kept[i].accepts) == accept_decider(&b.accepts)
                     }) {
+                        bucket.push(kept.len());
                         kept.push(b);
                     }
                 }

@@ -193,7 +193,13 @@ impl<'o> State<'o> {
                 ));
             }
             if t == "COMMIT" {
-                return Err(self.err(n, column(line, lead), "COMMIT outside a table", None));
+                return Err(self.err(
+                    n,
+                    column(line, lead),
+                    "COMMIT outside a table: expected a `*filter` (or other `*TABLE`) line \
+                     before it (a second COMMIT for one table?)",
+                    None,
+                ));
             }
             if !self.in_junk {
                 self.in_junk = true;
@@ -214,6 +220,18 @@ impl<'o> State<'o> {
         }
         if let Some(name) = t.strip_prefix("-N ") {
             let name = name.trim();
+            if name.split_whitespace().count() != 1 {
+                let ctx = self
+                    .open
+                    .as_ref()
+                    .map(|o| format!("table {}", o.table.name));
+                return Err(self.err(
+                    n,
+                    column(line, lead + 3),
+                    format!("`-N` takes one chain name, found `{name}`"),
+                    ctx,
+                ));
+            }
             return self.declare(n, line, lead + 3, name, "-", None);
         }
         if t.starts_with('-') || t.starts_with('[') {

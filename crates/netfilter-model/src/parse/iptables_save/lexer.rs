@@ -175,7 +175,10 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token<'_>>, UnbalancedQuote> {
 /// Writes `s` as one iptables-save word, quoting it when it is empty or holds blanks,
 /// quotes or backslashes.
 pub(crate) fn quote_word(out: &mut String, s: &str) {
+    // A bare word starting with `-`, or a bare `!`, would read back as an option or a negation.
     let needs = s.is_empty()
+        || s.starts_with('-')
+        || s == "!"
         || s.chars()
             .any(|c| c.is_whitespace() || c == '"' || c == '\\' || c == '\'');
     if !needs {

@@ -260,6 +260,19 @@ pub(crate) fn implicit_module(p: Protocol) -> Option<&'static str> {
 /// know but the rule's protocol match does (`-p tcp -m state --state NEW --dport 22`,
 /// which iptables accepts) go to the protocol's match.
 pub(crate) fn build(module: &str, opts: &[Opt<'_, '_>], acc: &mut Acc) -> Result<(), LineError> {
+    let header_proto = match module {
+        "icmp" => Some(Protocol::ICMP),
+        "icmp6" | "icmpv6" | "ipv6-icmp" => Some(Protocol::ICMPV6),
+        _ => port_proto(module),
+    };
+    if let (Some(want), Some(have), Some(first)) = (header_proto, acc.proto, opts.first()) {
+        if want != have {
+            return Err(first.err(format!(
+                "`-m {module}` reads {module} headers, but the rule has `-p {have}`: expected \
+                 `-p {want}` (the kernel refuses this rule)"
+            )));
+        }
+    }
     if !is_typed(module) {
         acc.push(
             false,

@@ -35,6 +35,23 @@ pub(crate) fn parse_counters(s: &str) -> Option<Counters> {
 
 /// The value after a generic option at `toks[i]`, accepting the old `-s ! x` spelling.
 /// Returns `(old_negation, value, next index)`.
+/// How many generic options [`once_key`] knows.
+const ONCE_OPTIONS: usize = 6;
+
+/// The generic options iptables accepts at most once per rule (`multiple -p flags not
+/// allowed`), each with its slot.
+fn once_key(name: &str) -> Option<usize> {
+    match name {
+        "-s" | "--source" | "--src" => Some(0),
+        "-d" | "--destination" | "--dst" => Some(1),
+        "-i" | "--in-interface" => Some(2),
+        "-o" | "--out-interface" => Some(3),
+        "-p" | "--protocol" => Some(4),
+        "-f" | "--fragment" => Some(5),
+        _ => None,
+    }
+}
+
 fn generic_value<'t, 'a>(
     toks: &'t [Token<'a>],
     i: usize,
@@ -62,14 +79,18 @@ fn dash_c(toks: &[Token<'_>], i: usize) -> Result<Counters, LineError> {
         (Some(p), Some(b)) => (p, b),
         _ => return Err(LineError::at(t, "`-c` expects PACKETS BYTES")),
     };
-    let packets = p
-        .as_str()
-        .parse()
-        .map_err(|_| LineError::at(p, "invalid packet counter"))?;
-    let bytes = b
-        .as_str()
-        .parse()
-        .map_err(|_| LineError::at(b, "invalid byte counter"))?;
+    let packets = p.as_str().parse().map_err(|_| {
+        LineError::at(
+            p,
+            format!("invalid packet counter `{}`: expected a number", p.as_str()),
+        )
+    })?;
+    let bytes = b.as_str().parse().map_err(|_| {
+        LineError::at(
+            b,
+            format!("invalid byte counter `{}`: expected a number", b.as_str()),
+        )
+    })?;
     Ok(Counters { packets, bytes })
 }
 
@@ -121,6 +142,7 @@ pub(crate) fn parse_rule<'t, 'a>(
     let mut acc = Acc::default();
     let mut unresolved = None;
     let mut target_seen = false;
+    let mut once_seen = [false; ONCE_OPTIONS];
     let mut neg: Option<&Token<'a>> = None;
     while i < toks.len() {
         let t = &toks[i];
@@ -137,6 +159,18 @@ pub(crate) fn parse_rule<'t, 'a>(
         }
         let negated = neg.take().is_some();
         let name = if t.quoted { "" } else { t.as_str() };
+        if let Some(k) = once_key(name) {
+            if once_seen[k] {
+                return Err(LineError::at(
+                    t,
+                    format!(
+                        "`{name}` given twice in one rule: iptables takes it once \
+                         (iptables-restore refuses such a rule)"
+                    ),
+                ));
+            }
+            once_seen[k] = true;
+        }
         match name {
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
                 let (old, v, next) = generic_value(toks, i)?;
@@ -200,6 +234,24 @@ pub(crate) fn parse_rule<'t, 'a>(
                         }
                         if !n {
                             acc.proto = Some(p);
+                        }
+                        let clash = acc.matches.iter().find_map(|m| {
+                            let q = match &m.kind {
+                                MatchKind::Port { proto: Some(q), .. } => *q,
+                                MatchKind::Icmp { v6: false, .. } => Protocol::ICMP,
+                                MatchKind::Icmp { v6: true, .. } => Protocol::ICMPV6,
+                                _ => return None,
+                            };
+                            (!n && q != p).then_some(q)
+                        });
+                        if let Some(q) = clash {
+                            return Err(LineError::at(
+                                t,
+                                format!(
+                                    "`-p {p}` after a `-m {q}` match: expected `-p {q}` (the \
+                                     kernel refuses this rule)"
+                                ),
+                            ));
                         }
                         acc.matches.push(Match::with_negation(
                             MatchKind::Protocol { protos: vec![p] },
@@ -285,10 +337,15 @@ pub(crate) fn parse_rule<'t, 'a>(
             _ if !t.quoted && (name.starts_with("--") || t.is("!")) => {
                 // Options of the protocol's match written without `-m` (`-p tcp --dport 22`).
                 let start = if negated { i.saturating_sub(1) } else { i };
-                let module = acc
-                    .proto
-                    .and_then(implicit_module)
-                    .ok_or_else(|| LineError::at(t, format!("unknown option `{name}`")))?;
+                let module = acc.proto.and_then(implicit_module).ok_or_else(|| {
+                    LineError::at(
+                        t,
+                        format!(
+                            "unknown option `{name}`: a match option needs its module \
+                                 first (`-m MODULE`, or `-p tcp`/`-p udp` for ports and flags)"
+                        ),
+                    )
+                })?;
                 let (opts, next) = collect(toks, start)?;
                 if opts.is_empty() {
                     return Err(LineError::at(t, format!("unknown option `{name}`")));
@@ -296,7 +353,16 @@ pub(crate) fn parse_rule<'t, 'a>(
                 matches::build(module, &opts, &mut acc)?;
                 i = next;
             }
-            _ => return Err(LineError::at(t, format!("unknown option `{}`", t.as_str()))),
+            _ => {
+                return Err(LineError::at(
+                    t,
+                    format!(
+                        "unknown option `{}`: expected an option such as `-s`, `-p`, \
+                         `-m MODULE` or `-j TARGET`",
+                        t.as_str()
+                    ),
+                ))
+            }
         }
     }
     if let Some(n) = neg {

@@ -962,3 +962,106 @@ fn never_panics_on_mangled_input() {
         }
     }
 }
+
+/// Fuzzing (`roundtrip_iptables_save`) found a rule with `-p tcp ... -p udp`: it parsed, but
+/// exported and parsed back into a different model. iptables refuses a second `-p` (and `-s`,
+/// `-d`, `-i`, `-o`, `-f`), and so does the parser now, at the second one.
+#[test]
+fn fuzz_roundtrip_two_protocol_options_in_one_rule() {
+    for (r, col) in [
+        ("-p tcp -m multiport --dports 80 -p udp -j ACCEPT", 42),
+        ("-s 10.0.0.1 -s 10.0.0.2 -j ACCEPT", 22),
+        ("-i eth0 --in-interface eth1 -j ACCEPT", 18),
+        ("-f -f -j ACCEPT", 13),
+    ] {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {r}\nCOMMIT\n");
+        match parse_iptables_save(&text, &ParseOptions::new("t")) {
+            Err(Error::Parse(e)) => {
+                assert_eq!((e.position.line, e.position.column), (3, col), "{r}: {e}");
+                assert!(e.message.contains("given twice in one rule"), "{r}: {e}");
+            }
+            other => panic!("{r}: expected an error, got {other:?}"),
+        }
+    }
+    // One of each is fine.
+    let r = rule("-s 10.0.0.1 -d 10.0.0.2 -i eth0 -o eth1 -p tcp -f -j ACCEPT");
+    assert_eq!(r.matches.len(), 6);
+}
+
+/// Fuzzing (`roundtrip_iptables_save`) found `-N -A OUTPUT -j X`: the whole rest of the line
+/// became a chain name with spaces, which the exporter then wrote as a `:` line that does not
+/// parse. `-N` takes one name; anything else is a positioned error.
+#[test]
+fn fuzz_roundtrip_dash_n_with_a_whole_rule_as_chain_name() {
+    let text = "*raw\n:OUTPUT ACCEPT [0:0]\n-N -A OUTPUT -j cali-OUTPUT\nCOMMIT\n";
+    match parse_iptables_save(text, &ParseOptions::new("t")) {
+        Err(Error::Parse(e)) => {
+            assert_eq!((e.position.line, e.position.column), (3, 4), "{e}");
+            assert!(e.message.starts_with("`-N` takes one chain name"), "{e}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    let rs = parse("*raw\n:OUTPUT ACCEPT [0:0]\n-N cali-OUTPUT\nCOMMIT\n");
+    assert!(rs.tables[0].chain("cali-OUTPUT").is_some());
+}
+
+/// Fuzzing (`roundtrip_iptables_save`) found `-p tcp ... -m udp --dport 53` (and then
+/// `-p tcp -m icmp --icmp-type 8`): it parsed, and the exporter then wrote `-p tcp -p udp`,
+/// which does not parse back. The kernel refuses a port
+/// match of another protocol than `-p`, and so does the parser now, in either order.
+#[test]
+fn fuzz_roundtrip_udp_port_match_on_a_tcp_rule() {
+    for (r, col, what) in [
+        (
+            "-p tcp -m udp --dport 53 -j ACCEPT",
+            32,
+            "`-m udp` reads udp headers",
+        ),
+        (
+            "-m udp --dport 53 -p tcp -j ACCEPT",
+            28,
+            "`-p tcp` after a `-m udp` match",
+        ),
+        (
+            "-p tcp -m icmp --icmp-type 8 -j ACCEPT",
+            37,
+            "`-m icmp` reads icmp headers",
+        ),
+        (
+            "-m icmp --icmp-type 8 -p tcp -j ACCEPT",
+            32,
+            "`-p tcp` after a `-m icmp` match",
+        ),
+    ] {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {r}\nCOMMIT\n");
+        match parse_iptables_save(&text, &ParseOptions::new("t")) {
+            Err(Error::Parse(e)) => {
+                assert_eq!((e.position.line, e.position.column), (3, col), "{r}: {e}");
+                assert!(e.message.starts_with(what), "{r}: {e}");
+            }
+            other => panic!("{r}: expected an error, got {other:?}"),
+        }
+    }
+    // The matching protocol, or none given, is fine.
+    rule("-p udp -m udp --dport 53 -j ACCEPT");
+    rule("-p tcp --dport 22 -j ACCEPT");
+    rule("-p icmp -m icmp --icmp-type 8 -j ACCEPT");
+}
+
+/// Fuzzing (`roundtrip_iptables_save`) found `--comment "--dstcali:..."`: the exporter wrote the
+/// comment bare, and it read back as an unknown option. Words starting with `-`, and a bare
+/// `!`, are quoted now.
+#[test]
+fn fuzz_roundtrip_comment_that_looks_like_an_option() {
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n\
+                -A INPUT -m comment --comment \"--dstcali:qFlslcKV7UYRFY2m\" -j ACCEPT\n\
+                -A INPUT -m comment --comment \"!\" -j ACCEPT\n\
+                -A INPUT -m comment --comment \"-\" -j ACCEPT\nCOMMIT\n";
+    let first = parse(text);
+    let exported = crate::export::to_iptables_save(&first).expect("exports");
+    assert!(
+        exported.contains("--comment \"--dstcali:qFlslcKV7UYRFY2m\""),
+        "{exported}"
+    );
+    assert_eq!(parse(&exported), first, "{exported}");
+}

@@ -32,6 +32,9 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         backend: opts.backend.unwrap_or(Backend::Nft),
         ruleset: Ruleset::default(),
         chain_ids: HashMap::new(),
+        table_ids: HashMap::new(),
+        set_ids: HashMap::new(),
+        object_ids: HashMap::new(),
     };
     let body = text.trim_start_matches('\u{feff}');
     let doc: Document<'_> = serde_json::from_str(body).map_err(|e| {
@@ -56,10 +59,17 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
 /// serde_json's message without its trailing ` at line L column C`.
 fn serde_message(e: &serde_json::Error) -> String {
     let s = e.to_string();
-    match s.rfind(" at line ") {
+    let s = match s.rfind(" at line ") {
         Some(i) => s[..i].to_string(),
         None => s,
+    };
+    if s == "recursion limit exceeded" {
+        // serde_json's own limit (128 levels), which keeps reading bounded; say so plainly.
+        return "arrays and objects nested more than 128 levels deep; `nft -j` never nests \
+                this deep, so the input is damaged or crafted"
+            .to_string();
     }
+    s
 }
 
 struct Parser<'o, 't> {
@@ -67,9 +77,14 @@ struct Parser<'o, 't> {
     idx: LineIndex<'t>,
     backend: Backend,
     ruleset: Ruleset,
-    /// Chain positions by (table index, chain name): a linear search per rule made
-    /// 10^4-chain dumps quadratic.
+    /// Chain indexes by table index and name, so that lookups stay O(1) with many chains.
     chain_ids: HashMap<usize, HashMap<String, usize>>,
+    /// Table indexes by family and name, likewise.
+    table_ids: HashMap<(Family, String), usize>,
+    /// Named set indexes by table index and name, likewise.
+    set_ids: HashMap<usize, HashMap<String, usize>>,
+    /// Named object indexes by table index, kind and name, likewise.
+    object_ids: HashMap<usize, HashMap<(String, String), usize>>,
 }
 
 /// Top-level keys that are commands (JSON input to nft), not listed objects.
@@ -140,14 +155,26 @@ impl<'t> Parser<'_, 't> {
         });
     }
 
+    /// Index of chain `name` of table `ti`, if it exists.
+    fn chain_id(&self, ti: usize, name: &str) -> Option<usize> {
+        self.chain_ids.get(&ti).and_then(|m| m.get(name)).copied()
+    }
+
+    /// Adds an empty chain `name` to table `ti`; returns its index.
+    fn add_chain(&mut self, ti: usize, name: &str) -> usize {
+        let chains = &mut self.ruleset.tables[ti].chains;
+        chains.push(Chain::new(name, None));
+        let ci = chains.len() - 1;
+        self.chain_ids
+            .entry(ti)
+            .or_default()
+            .insert(name.to_string(), ci);
+        ci
+    }
+
     /// Index of the table, created (with a warning) when not declared before.
     fn table_index(&mut self, family: Family, name: &str, at: &str) -> usize {
-        if let Some(i) = self
-            .ruleset
-            .tables
-            .iter()
-            .position(|t| t.family == family && t.name == name)
-        {
+        if let Some(&i) = self.table_ids.get(&(family, name.to_string())) {
             return i;
         }
         self.warn(
@@ -157,8 +184,16 @@ impl<'t> Parser<'_, 't> {
         );
         let mut t = Table::new(self.backend, family, name);
         t.origin = self.origin(at, None);
+        self.add_table(t)
+    }
+
+    /// Adds a table; returns its index.
+    fn add_table(&mut self, t: Table) -> usize {
+        let key = (t.family, t.name.clone());
         self.ruleset.tables.push(t);
-        self.ruleset.tables.len() - 1
+        let ti = self.ruleset.tables.len() - 1;
+        self.table_ids.insert(key, ti);
+        ti
     }
 
     fn object(&mut self, i: usize, raw: &'t RawValue) -> Result<()> {
@@ -240,19 +275,10 @@ impl<'t> Parser<'_, 't> {
 
     fn table(&mut self, t: TableObj, at: &'t str, context: &str) -> Result<()> {
         let family = self.family(&t.family, at, context)?;
-        let exists = self
-            .ruleset
-            .tables
-            .iter()
-            .position(|x| x.family == family && x.name == t.name);
+        let exists = self.table_ids.get(&(family, t.name.clone())).copied();
         let i = match exists {
             Some(i) => i,
-            None => {
-                self.ruleset
-                    .tables
-                    .push(Table::new(self.backend, family, t.name.clone()));
-                self.ruleset.tables.len() - 1
-            }
+            None => self.add_table(Table::new(self.backend, family, t.name.clone())),
         };
         let origin = self.origin(at, t.handle);
         let table = &mut self.ruleset.tables[i];
@@ -307,19 +333,11 @@ impl<'t> Parser<'_, 't> {
         };
         let origin = self.origin(at, c.handle);
         let ti = self.table_index(family, &c.table, at);
-        let table = &mut self.ruleset.tables[ti];
-        let chain = match self.chain_ids.get(&ti).and_then(|m| m.get(c.name.as_str())) {
-            Some(&i) => &mut table.chains[i],
-            None => {
-                table.chains.push(Chain::new(c.name.clone(), None));
-                let last = table.chains.len() - 1;
-                self.chain_ids
-                    .entry(ti)
-                    .or_default()
-                    .insert(c.name.clone(), last);
-                &mut table.chains[last]
-            }
+        let ci = match self.chain_id(ti, &c.name) {
+            Some(i) => i,
+            None => self.add_chain(ti, &c.name),
         };
+        let chain = &mut self.ruleset.tables[ti].chains[ci];
         chain.base = base;
         chain.comment = c.comment;
         chain.origin = origin;
@@ -352,12 +370,7 @@ impl<'t> Parser<'_, 't> {
             add_item(&mut rule, item);
         }
         let ti = self.table_index(family, &r.table, at);
-        let exists = self
-            .chain_ids
-            .get(&ti)
-            .and_then(|m| m.get(r.chain.as_str()))
-            .copied();
-        let ci = match exists {
+        let ci = match self.chain_id(ti, &r.chain) {
             Some(i) => i,
             None => {
                 self.warn(
@@ -368,13 +381,7 @@ impl<'t> Parser<'_, 't> {
                         r.chain, r.table
                     ),
                 );
-                let chains = &mut self.ruleset.tables[ti].chains;
-                chains.push(Chain::new(r.chain.clone(), None));
-                self.chain_ids
-                    .entry(ti)
-                    .or_default()
-                    .insert(r.chain.clone(), chains.len() - 1);
-                chains.len() - 1
+                self.add_chain(ti, &r.chain)
             }
         };
         self.ruleset.tables[ti].chains[ci].rules.push(rule);
@@ -389,9 +396,13 @@ impl<'t> Parser<'_, 't> {
         let set = named_set(kind, s, origin).map_err(|m| self.err(self.pos(at), m, Some(ctx)))?;
         let ti = self.table_index(family, &table, at);
         let sets = &mut self.ruleset.tables[ti].sets;
-        match sets.iter().position(|x| x.name == set.name) {
-            Some(i) => sets[i] = set,
-            None => sets.push(set),
+        let ids = self.set_ids.entry(ti).or_default();
+        match ids.get(&set.name) {
+            Some(&i) => sets[i] = set,
+            None => {
+                ids.insert(set.name.clone(), sets.len());
+                sets.push(set);
+            }
         }
         Ok(())
     }
@@ -399,11 +410,7 @@ impl<'t> Parser<'_, 't> {
     fn element(&mut self, e: ElementObj, at: &'t str, context: &str) -> Result<()> {
         let family = self.family(&e.family, at, context)?;
         let ti = self.table_index(family, &e.table, at);
-        let Some(si) = self.ruleset.tables[ti]
-            .sets
-            .iter()
-            .position(|s| s.name == e.name)
-        else {
+        let Some(si) = self.set_ids.get(&ti).and_then(|m| m.get(&e.name)).copied() else {
             return Err(self
                 .err(
                     self.pos(at),
@@ -434,12 +441,14 @@ impl<'t> Parser<'_, 't> {
         let obj = named_object(kind, o.name, &o.rest, origin);
         let ti = self.table_index(family, &o.table, at);
         let objects = &mut self.ruleset.tables[ti].objects;
-        match objects
-            .iter()
-            .position(|x| x.kind == obj.kind && x.name == obj.name)
-        {
-            Some(i) => objects[i] = obj,
-            None => objects.push(obj),
+        let ids = self.object_ids.entry(ti).or_default();
+        let key = (obj.kind.clone(), obj.name.clone());
+        match ids.get(&key) {
+            Some(&i) => objects[i] = obj,
+            None => {
+                ids.insert(key, objects.len());
+                objects.push(obj);
+            }
         }
         Ok(())
     }
@@ -696,5 +705,24 @@ mod tests {
         assert_eq!(priority(&Value::from("filter"), Family::Bridge), Some(-200));
         assert_eq!(priority(&Value::from(1u64 << 40), Family::Ip), None);
         assert_eq!(priority(&Value::from("nope"), Family::Ip), None);
+    }
+
+    #[test]
+    fn nesting_past_serde_json_limit_is_a_positioned_error() {
+        let depth = 100_000;
+        let text = format!(
+            r#"{{"nftables": [{{"table": {{"family": "ip", "name": "t"}}}},
+{{"chain": {{"family": "ip", "table": "t", "name": "c"}}}},
+{{"rule": {{"family": "ip", "table": "t", "chain": "c", "expr": [{{"match": {{"op": "==", "left": {}1{}, "right": 1}}}}]}}}}]}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let e = parse_err(&text);
+        assert_eq!(e.position.line, 3);
+        assert!(e.message.contains("nested more than 128 levels"), "{e}");
+        assert_eq!(
+            e.context.as_deref(),
+            Some("nftables[2].rule.expr[0] (table ip t, chain c)")
+        );
     }
 }

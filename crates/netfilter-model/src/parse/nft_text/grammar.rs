@@ -36,6 +36,7 @@ pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         rs: Ruleset::default(),
         managed: Vec::new(),
         chain_ids: HashMap::new(),
+        table_ids: HashMap::new(),
     };
     p.run()?;
     let mut rs = p.rs;
@@ -59,9 +60,10 @@ struct Parser<'a> {
     rs: Ruleset,
     /// Tables announced as managed by iptables-nft (family, name).
     managed: Vec<(String, String)>,
-    /// Chain positions by (table index, chain name): a linear search per chain made
-    /// 10^4-chain listings quadratic.
+    /// Chain indexes by table index and name, so that lookups stay O(1) with many chains.
     chain_ids: HashMap<usize, HashMap<String, usize>>,
+    /// Table indexes by family and name, likewise (the backend is the same for every table).
+    table_ids: HashMap<(Family, String), usize>,
 }
 
 type Seg = (usize, usize);
@@ -273,18 +275,15 @@ impl<'a> Parser<'a> {
 
     fn table_index(&mut self, family: Family, name: &str, at: usize) -> usize {
         let backend = self.opts.backend.unwrap_or(Backend::Nft);
-        if let Some(i) = self
-            .rs
-            .tables
-            .iter()
-            .position(|t| t.backend == backend && t.family == family && t.name == name)
-        {
+        if let Some(&i) = self.table_ids.get(&(family, name.to_string())) {
             return i;
         }
         let mut t = Table::new(backend, family, name);
         t.origin = self.origin(at);
         self.rs.tables.push(t);
-        self.rs.tables.len() - 1
+        let ti = self.rs.tables.len() - 1;
+        self.table_ids.insert((family, name.to_string()), ti);
+        ti
     }
 
     fn table_block(&mut self) -> Result<()> {
@@ -395,12 +394,12 @@ impl<'a> Parser<'a> {
         let mut c = Chain::new(name, None);
         c.origin = self.origin(at);
         self.rs.tables[ti].chains.push(c);
-        let i = self.rs.tables[ti].chains.len() - 1;
+        let ci = self.rs.tables[ti].chains.len() - 1;
         self.chain_ids
             .entry(ti)
             .or_default()
-            .insert(name.to_string(), i);
-        i
+            .insert(name.to_string(), ci);
+        ci
     }
 
     fn chain_body(&mut self, ti: usize, ci: usize) -> Result<()> {

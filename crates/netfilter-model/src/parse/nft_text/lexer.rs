@@ -114,7 +114,10 @@ pub(crate) fn tokenize<'a>(src: &'a str, source_name: &str) -> Result<Vec<Token<
                 if stack.len() >= MAX_DEPTH {
                     return Err(err(
                         pos,
-                        format!("nesting deeper than {MAX_DEPTH} levels; refusing to read further"),
+                        format!(
+                            "`{c}` nesting deeper than {MAX_DEPTH} levels: expected at most \
+                             {MAX_DEPTH} (`nft list ruleset` never nests this deep)"
+                        ),
                     ));
                 }
                 stack.push((c, pos));
