@@ -7,7 +7,9 @@ bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
 
 # Fuzz smoke test: build every fuzz target (fuzz/, its own workspace) and run each briefly.
 command -v cargo-fuzz >/dev/null 2>&1 || {
@@ -15,3 +17,6 @@ command -v cargo-fuzz >/dev/null 2>&1 || {
   exit 1
 }
 bash fuzz/run.sh "${FUZZ_SMOKE_SECONDS:-30}"
+
+# One closing line for the whole run (every cargo test binary's counts added up).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
