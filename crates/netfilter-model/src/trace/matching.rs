@@ -309,15 +309,11 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
             lossy: false,
         } if module == "rpfilter" => {
             // xt_rpfilter matches a packet whose source passes the reverse-path lookup;
-            // `--invert` matches one that fails it.
+            // `--invert` matches one that fails it. nft's `fib saddr . iif oif 0` forms arrive
+            // here too: normalization rewrites them to these rpfilter options.
             let invert = args.split_whitespace().any(|a| a == "--invert");
             Truth::from(ctx.pkt.rpf_valid != invert)
         }
-        MatchKind::Other {
-            module,
-            args,
-            lossy: false,
-        } if module == "nft" && is_rpf_failure_test(args) => Truth::from(!ctx.pkt.rpf_valid),
         MatchKind::Other { lossy: true, .. } => {
             maybe(format!("`{m}` was read from a lossy source"))
         }
@@ -328,22 +324,6 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
         _ => maybe(format!("`{m}` is a match nfdiff does not evaluate")),
     };
     Eval::T(t)
-}
-
-/// Whether an nft expression is the reverse-path test that iptables-nft writes for
-/// `-m rpfilter --invert` and that nft documents for anti-spoofing: `fib saddr [. mark]
-/// . iif oif 0` or `fib saddr . iif oif missing` — true when the lookup finds no route back.
-fn is_rpf_failure_test(args: &str) -> bool {
-    let words: Vec<&str> = args.split_whitespace().collect();
-    let Some(rest) = words.strip_prefix(&["fib", "saddr"]) else {
-        return false;
-    };
-    let tail = rest.iter().rev().take(2).copied().collect::<Vec<_>>();
-    let keys_ok = rest
-        .iter()
-        .take(rest.len().saturating_sub(2))
-        .all(|w| matches!(*w, "." | "mark" | "iif"));
-    keys_ok && rest.contains(&"iif") && matches!(tail.as_slice(), ["0", "oif"] | ["missing", "oif"])
 }
 
 fn port_proto_dep(ctx: &Ctx<'_>, proto: Option<Protocol>) -> Option<Eval> {
@@ -448,12 +428,18 @@ mod tests {
     #[test]
     fn reverse_path_checks_follow_the_query() {
         let mut p = Packet::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        // Built as the parsers build them: normalized, so nft's forms become rpfilter.
         let other = |module: &str, args: &str| {
-            Match::new(MatchKind::Other {
-                module: module.into(),
-                args: args.into(),
-                lossy: false,
-            })
+            let mut r = crate::model::Rule {
+                matches: vec![Match::new(MatchKind::Other {
+                    module: module.into(),
+                    args: args.into(),
+                    lossy: false,
+                })],
+                ..Default::default()
+            };
+            r.normalize();
+            r.matches.remove(0)
         };
         let xt_invert = other("rpfilter", "--validmark --invert");
         let xt_plain = other("rpfilter", "--loose");
