@@ -88,7 +88,8 @@ mkdir -p "$D"
 : >"$RESULTS"
 
 echo "== generate inputs into $D" >&2
-gen() { [ -s "$D/$1" ] || "$BIN/nfdiff-gen" "${@:2}" --seed 1 -o "$D/$1"; }
+# Inputs older than the generator binary are made again.
+gen() { [ -s "$D/$1" ] && [ "$D/$1" -nt "$BIN/nfdiff-gen" ] || "$BIN/nfdiff-gen" "${@:2}" --seed 1 -o "$D/$1"; }
 gen kp1k.save --shape kube-proxy --rules 1000
 gen kp10k.save --shape kube-proxy --rules 10000
 gen kp100k.save --shape kube-proxy --rules 100000
@@ -96,7 +97,7 @@ gen kp1m.save --shape kube-proxy --rules 1000000
 gen kp100k.nft --shape kube-proxy --rules 100000 --format nft
 gen calico10k.save --shape calico --endpoints 10000
 # 1% of the rules changed: every 100th rule gets another comment.
-[ -s "$D/kp100k-b.save" ] || awk '/^-A/ { n++; if (n % 100 == 0) sub(/--comment "/, "--comment \"x") } { print }' \
+[ -s "$D/kp100k-b.save" ] && [ "$D/kp100k-b.save" -nt "$D/kp100k.save" ] || awk '/^-A/ { n++; if (n % 100 == 0) sub(/--comment "/, "--comment \"x") } { print }' \
   "$D/kp100k.save" >"$D/kp100k-b.save"
 
 echo "== files" >&2

@@ -13,21 +13,7 @@ pub fn load_sources(sources: &[SourceSpec]) -> Result<Ruleset> {
     for spec in sources {
         let rs = match spec {
             SourceSpec::File { path, backend } => {
-                let text = if path == "-" {
-                    if stdin_used {
-                        bail!("standard input (`-`) can be read only once");
-                    }
-                    stdin_used = true;
-                    let mut bytes = Vec::new();
-                    std::io::stdin()
-                        .read_to_end(&mut bytes)
-                        .context("cannot read standard input")?;
-                    lossy_text(bytes)
-                } else {
-                    read_file(path)?
-                };
-                let name = display_name(path, *backend);
-                let opts = ParseOptions::new(name).with_backend(*backend);
+                let (text, opts) = read_source_text(path, *backend, &mut stdin_used)?;
                 parse_text(&text, &opts)?
             }
             SourceSpec::Live { backend } => read_live(*backend)?,
@@ -36,6 +22,33 @@ pub fn load_sources(sources: &[SourceSpec]) -> Result<Ruleset> {
         all.extend(rs);
     }
     Ok(all)
+}
+
+/// Reads a file source (`-` is standard input, readable once) and the options to parse it with.
+pub fn read_source_text(
+    path: &str,
+    backend: Option<Backend>,
+    stdin_used: &mut bool,
+) -> Result<(String, ParseOptions)> {
+    let text = if path == "-" {
+        if *stdin_used {
+            bail!("standard input (`-`) can be read only once");
+        }
+        *stdin_used = true;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        lossy_text(bytes)
+    } else {
+        read_file(path)?
+    };
+    Ok((text, file_options(path, backend)))
+}
+
+/// How a file source (`-` is standard input) is parsed: its display name and backend.
+pub fn file_options(path: &str, backend: Option<Backend>) -> ParseOptions {
+    ParseOptions::new(display_name(path, backend)).with_backend(backend)
 }
 
 /// Reads the running kernel: nf_tables over netlink (feature `netlink`) and/or legacy x_tables.

@@ -8,7 +8,7 @@ mod options;
 mod sniff;
 mod source;
 
-pub use iptables_save::parse_iptables_save;
+pub use iptables_save::{parse_iptables_save, IptablesSaveStream};
 pub use nft_json::parse_nft_json;
 pub use nft_text::parse_nft_text;
 pub use options::ParseOptions;

@@ -9,6 +9,8 @@ pub mod doctor_prometheus;
 pub mod doctor_text;
 pub mod pretty;
 pub mod show_json;
+#[cfg(test)]
+mod show_stream_tests;
 pub mod show_text;
 pub mod style;
 

@@ -6,6 +6,7 @@ mod icmp;
 mod lexer;
 mod matches;
 mod rule;
+mod stream;
 mod targets;
 mod values;
 
@@ -13,6 +14,7 @@ mod values;
 mod tests;
 
 pub use document::parse_iptables_save;
+pub use stream::IptablesSaveStream;
 
 /// Helpers the exporter shares with the parser.
 pub(crate) mod support {
