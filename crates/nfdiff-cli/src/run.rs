@@ -145,12 +145,12 @@ fn show_one_file_json(out: &mut impl Write, spec: &SourceSpec) -> Result<()> {
     if path != "-" {
         let opts = file_options(path, *backend);
         if let Some(stream) = IptablesSaveStream::open(Path::new(path), &opts)? {
-            return render::show_json::write_stream(out, stream);
+            return render::show_stream::write_stream(out, stream);
         }
     }
     let (text, opts) = read_source_text(path, *backend, &mut false)?;
     if let Some(stream) = IptablesSaveStream::new(&text, &opts) {
-        return render::show_json::write_stream(out, stream);
+        return render::show_stream::write_stream(out, stream);
     }
     let mut rs = Ruleset::default();
     rs.extend(parse_text(&text, &opts)?);

@@ -9,6 +9,7 @@ pub mod doctor_prometheus;
 pub mod doctor_text;
 pub mod pretty;
 pub mod show_json;
+pub mod show_stream;
 #[cfg(test)]
 mod show_stream_tests;
 pub mod show_text;

@@ -5,17 +5,13 @@
 
 use std::io::{self, Write};
 
-use std::cell::RefCell;
-
 use netfilter_model::model::{
     Chain, Match, NamedObject, NamedSet, Rule, Ruleset, Statement, Table, Verdict, Warning,
 };
-use netfilter_model::parse::IptablesSaveStream;
-use serde::ser::{Error as _, SerializeSeq};
 use serde::Serialize;
 
 /// Schema version of `show --format json`.
-const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct RulesetView<'a> {
@@ -25,7 +21,7 @@ struct RulesetView<'a> {
 }
 
 #[derive(Serialize)]
-struct WarningView<'a> {
+pub(super) struct WarningView<'a> {
     kind: &'a str,
     source: &'a str,
     line: Option<u32>,
@@ -49,7 +45,7 @@ struct TableView<'a> {
 }
 
 #[derive(Serialize)]
-struct ChainView<'a> {
+pub(super) struct ChainView<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     base: Option<BaseView<'a>>,
@@ -180,7 +176,7 @@ impl<'a> RulesetView<'a> {
 }
 
 impl<'a> WarningView<'a> {
-    fn new(w: &'a Warning) -> Self {
+    pub(super) fn new(w: &'a Warning) -> Self {
         WarningView {
             kind: &w.kind,
             source: &w.source,
@@ -206,7 +202,7 @@ impl<'a> TableView<'a> {
 }
 
 impl<'a> ChainView<'a> {
-    fn new(c: &'a Chain) -> Self {
+    pub(super) fn new(c: &'a Chain) -> Self {
         ChainView {
             name: &c.name,
             base: c.base.as_ref().map(|b| BaseView {
@@ -272,139 +268,4 @@ impl<'a> ObjectView<'a> {
 pub fn write(out: &mut impl Write, rs: &Ruleset) -> io::Result<()> {
     super::pretty::to_writer_pretty(&mut *out, &RulesetView::new(rs))?;
     writeln!(out)
-}
-
-/// The parser a streamed rendering pulls tables, chains and finally warnings from, and the
-/// parse error that stopped it, if one did.
-struct Pull<'t, 'o> {
-    stream: RefCell<Option<IptablesSaveStream<'t, 'o>>>,
-    error: RefCell<Option<netfilter_model::Error>>,
-}
-
-impl Pull<'_, '_> {
-    /// Keeps `e` to be returned after serialization, and stops serialization.
-    fn fail<E: serde::ser::Error>(&self, e: netfilter_model::Error) -> E {
-        let msg = e.to_string();
-        *self.error.borrow_mut() = Some(e);
-        E::custom(msg)
-    }
-
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut IptablesSaveStream<'_, '_>) -> netfilter_model::Result<T>,
-    ) -> netfilter_model::Result<Option<T>> {
-        match self.stream.borrow_mut().as_mut() {
-            Some(s) => f(s).map(Some),
-            None => Ok(None),
-        }
-    }
-}
-
-/// [`RulesetView`] with its tables and warnings pulled from the parser as they are written.
-#[derive(Serialize)]
-struct StreamedRulesetView<'p, 't, 'o> {
-    schema_version: u32,
-    tables: StreamedTables<'p, 't, 'o>,
-    warnings: StreamedWarnings<'p, 't, 'o>,
-}
-
-struct StreamedTables<'p, 't, 'o>(&'p Pull<'t, 'o>);
-
-impl Serialize for StreamedTables<'_, '_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(None)?;
-        loop {
-            match self.0.with(|st| st.next_table()) {
-                Ok(Some(Some(t))) => seq.serialize_element(&StreamedTableView::new(&t, self.0))?,
-                Ok(_) => break,
-                Err(e) => return Err(self.0.fail(e)),
-            }
-        }
-        seq.end()
-    }
-}
-
-/// [`TableView`] of a table whose chains are pulled from the parser. An iptables-save table
-/// has no sets or objects, so those (skipped when empty) never appear.
-#[derive(Serialize)]
-struct StreamedTableView<'a, 'p, 't, 'o> {
-    backend: &'static str,
-    family: &'static str,
-    name: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    flags: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comment: Option<&'a str>,
-    chains: StreamedChains<'p, 't, 'o>,
-}
-
-impl<'a, 'p, 't, 'o> StreamedTableView<'a, 'p, 't, 'o> {
-    fn new(t: &'a Table, pull: &'p Pull<'t, 'o>) -> Self {
-        StreamedTableView {
-            backend: t.backend.as_str(),
-            family: t.family.as_str(),
-            name: &t.name,
-            flags: &t.flags,
-            comment: t.comment.as_deref(),
-            chains: StreamedChains(pull),
-        }
-    }
-}
-
-struct StreamedChains<'p, 't, 'o>(&'p Pull<'t, 'o>);
-
-impl Serialize for StreamedChains<'_, '_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(None)?;
-        loop {
-            match self.0.with(|st| st.next_chain()) {
-                Ok(Some(Some(c))) => {
-                    seq.serialize_element(&ChainView::new(&c))?;
-                    // Each chain is dropped here: only one chain's rules are held at a time.
-                }
-                Ok(_) => break,
-                Err(e) => return Err(self.0.fail(e)),
-            }
-        }
-        seq.end()
-    }
-}
-
-struct StreamedWarnings<'p, 't, 'o>(&'p Pull<'t, 'o>);
-
-impl Serialize for StreamedWarnings<'_, '_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Some(stream) = self.0.stream.borrow_mut().take() else {
-            return Err(S::Error::custom("the dump was already read"));
-        };
-        match stream.finish() {
-            Ok(ws) => s.collect_seq(ws.iter().map(WarningView::new)),
-            Err(e) => Err(self.0.fail(e)),
-        }
-    }
-}
-
-/// Writes a dump read chain by chain: the same bytes as [`write`] on the parsed ruleset,
-/// holding one chain's rules at a time. A parse error stops the output where it is found
-/// and is returned.
-pub fn write_stream(
-    out: &mut impl Write,
-    stream: IptablesSaveStream<'_, '_>,
-) -> anyhow::Result<()> {
-    let pull = Pull {
-        stream: RefCell::new(Some(stream)),
-        error: RefCell::new(None),
-    };
-    let view = StreamedRulesetView {
-        schema_version: SCHEMA_VERSION,
-        tables: StreamedTables(&pull),
-        warnings: StreamedWarnings(&pull),
-    };
-    let written = super::pretty::to_writer_pretty(&mut *out, &view);
-    if let Some(e) = pull.error.borrow_mut().take() {
-        return Err(e.into());
-    }
-    written?;
-    writeln!(out)?;
-    Ok(())
 }

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use netfilter_model::parse::{parse_text, IptablesSaveStream, ParseOptions};
 
-use super::show_json::{write, write_stream};
+use super::show_json::write;
+use super::show_stream::write_stream;
 
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
