@@ -1,8 +1,8 @@
 //! The entry point: compares two rulesets chain by chain and builds the report.
 
-use crate::model::Ruleset;
+use crate::model::{Chain, Ruleset};
 
-use super::chains::{backend_sensitive, diff_chain_pair, entries, one_sided, pair_up};
+use super::chains::{backend_sensitive, diff_chain_pair, entries, one_sided, pair_up, Entry, Pair};
 use super::options::DiffOptions;
 use super::report::{ChainDiff, DiffStatus, DiffSummary, RuleOpKind, RulesetDiff};
 use super::sets::{diff_object, diff_set};
@@ -41,6 +41,58 @@ fn note_unpaired(
     }
 }
 
+/// Rules below which chain pairs are compared on the calling thread alone.
+const PARALLEL_MIN_RULES: usize = 20_000;
+
+/// Compares each chain pair, in order. Large rulesets are split into two halves of about
+/// equal rule counts compared on two threads: each chain pair is independent, and
+/// rendering every rule's canonical text is most of a diff's own work.
+fn diff_chain_pairs(
+    pairs: &[Pair],
+    oc: &[Entry<'_, Chain>],
+    nc: &[Entry<'_, Chain>],
+    opts: &DiffOptions,
+) -> Vec<(Pair, ChainDiff)> {
+    let weight = |&(i, j): &Pair| {
+        i.and_then(|i| oc.get(i)).map_or(0, |e| e.item.rules.len())
+            + j.and_then(|j| nc.get(j)).map_or(0, |e| e.item.rules.len())
+    };
+    let one = |&(i, j): &Pair| {
+        let d = match (i.and_then(|i| oc.get(i)), j.and_then(|j| nc.get(j))) {
+            (Some(o), Some(n)) => diff_chain_pair(o, n, opts),
+            (Some(o), None) => one_sided(o, true),
+            (None, Some(n)) => one_sided(n, false),
+            (None, None) => return None,
+        };
+        Some(((i, j), d))
+    };
+    let total: usize = pairs.iter().map(weight).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if total < PARALLEL_MIN_RULES || threads < 2 {
+        return pairs.iter().filter_map(one).collect();
+    }
+    // The first pair at which half the rules are behind.
+    let mut behind = 0;
+    let split = pairs
+        .iter()
+        .position(|p| {
+            behind += weight(p);
+            behind * 2 >= total
+        })
+        .map_or(pairs.len(), |k| k + 1);
+    let (front, back) = pairs.split_at(split);
+    std::thread::scope(|s| {
+        let back_job = s.spawn(|| back.iter().filter_map(one).collect::<Vec<_>>());
+        let mut out: Vec<_> = front.iter().filter_map(one).collect();
+        match back_job.join() {
+            Ok(rest) => out.extend(rest),
+            // Comparing chains does not panic on any input; if it did, say so here.
+            Err(p) => std::panic::resume_unwind(p),
+        }
+        out
+    })
+}
+
 /// Compares OLD with NEW.
 ///
 /// Chains, sets and objects are matched by family, table and name; the backend
@@ -55,17 +107,13 @@ pub fn diff_rulesets(old: &Ruleset, new: &Ruleset, opts: &DiffOptions) -> Rulese
 
     let oc = entries(old, |t| t.chains.as_slice(), |c| c.name.clone());
     let nc = entries(new, |t| t.chains.as_slice(), |c| c.name.clone());
-    let mut chains = Vec::new();
+    let pairs = pair_up(&oc, &nc, &sensitive);
+    let diffs = diff_chain_pairs(&pairs, &oc, &nc, opts);
+    let mut chains = Vec::with_capacity(diffs.len());
     // Rules without an equal counterpart, per chain, for the interface summary.
     let mut old_pick = vec![Pick::default(); oc.len()];
     let mut new_pick = vec![Pick::default(); nc.len()];
-    for (i, j) in pair_up(&oc, &nc, &sensitive) {
-        let d = match (i.and_then(|i| oc.get(i)), j.and_then(|j| nc.get(j))) {
-            (Some(o), Some(n)) => diff_chain_pair(o, n, opts),
-            (Some(o), None) => one_sided(o, true),
-            (None, Some(n)) => one_sided(n, false),
-            (None, None) => continue,
-        };
+    for ((i, j), d) in diffs {
         note_unpaired(&d, i, j, &mut old_pick, &mut new_pick);
         summary.chains.add(d.status);
         for op in &d.rules {
