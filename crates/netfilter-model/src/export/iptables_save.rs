@@ -497,6 +497,8 @@ fn ct_states(s: CtStateSet) -> String {
         .join(",")
 }
 
+/// iptables' spelling of a NAT target: an IPv6 address or range with a port in one pair of
+/// brackets (`[a-b]:p`; nft writes `[a]-[b]:p`).
 fn nat_to(addr: &Option<String>, port: &Option<String>) -> String {
     let a = addr.clone().unwrap_or_default();
     match port {

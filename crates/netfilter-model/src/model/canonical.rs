@@ -439,11 +439,9 @@ impl fmt::Display for Statement {
                 flags,
             } => {
                 f.write_str(kind.as_str())?;
-                match (addr, port) {
-                    (Some(a), Some(p)) => write!(f, " to {a}:{p}")?,
-                    (Some(a), None) => write!(f, " to {a}")?,
-                    (None, Some(p)) => write!(f, " to :{p}")?,
-                    (None, None) => {}
+                if addr.is_some() || port.is_some() {
+                    let to = super::nat_target::nat_target_text(addr.as_deref(), port.as_deref());
+                    write!(f, " to {to}")?;
                 }
                 for fl in flags {
                     write!(f, " {fl}")?;

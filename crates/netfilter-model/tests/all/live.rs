@@ -975,7 +975,7 @@ fn inner_xt6() {
     );
     assert_eq!(
         chain_text(&rs, Family::Ip6, "nat", "PREROUTING"),
-        "tcp dport 80 dnat to fd00::2:8080\ntcp dport 81 redirect to :8081"
+        "tcp dport 80 dnat to [fd00::2]:8080\ntcp dport 81 redirect to :8081"
     );
     assert_eq!(
         chain_text(&rs, Family::Ip6, "nat", "POSTROUTING"),

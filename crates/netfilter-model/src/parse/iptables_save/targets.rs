@@ -110,33 +110,6 @@ fn u32_opt(o: &Opt<'_, '_>) -> Result<u32, LineError> {
     parse_u32(o.one()?.as_str()).map_err(|m| o.err(m))
 }
 
-/// Splits a NAT target `ADDR[-ADDR][:PORT[-PORT]]` (IPv6 in brackets) into address and port.
-fn split_nat(s: &str) -> (Option<String>, Option<String>) {
-    let (addr, port) = if let Some(rest) = s.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((a, p)) => (a.to_string(), p.strip_prefix(':').map(str::to_string)),
-            None => (s.to_string(), None),
-        }
-    } else if s.matches(':').count() > 1 {
-        // Bare IPv6 address without a port.
-        (s.to_string(), None)
-    } else {
-        match s.split_once(':') {
-            Some((a, p)) => (a.to_string(), Some(p.to_string())),
-            None => (s.to_string(), None),
-        }
-    };
-    // A range `a-a` is the single address.
-    let addr = match addr.split_once('-') {
-        Some((a, b)) if a == b => a.to_string(),
-        _ => addr,
-    };
-    (
-        (!addr.is_empty()).then_some(addr),
-        port.filter(|p| !p.is_empty()),
-    )
-}
-
 /// Builds the effect of target `name` with its options.
 pub(crate) fn build(name: &str, opts: &[Opt<'_, '_>]) -> Result<TargetOut, LineError> {
     let mut out = TargetOut::default();
@@ -242,7 +215,7 @@ pub(crate) fn build(name: &str, opts: &[Opt<'_, '_>]) -> Result<TargetOut, LineE
                             return Ok(out);
                         }
                         seen_to = true;
-                        (addr, port) = split_nat(o.one()?.as_str());
+                        (addr, port) = crate::model::split_nat_target(o.one()?.as_str());
                     }
                     (NatKind::Masquerade | NatKind::Redirect, "--to-ports" | "--to-port") => {
                         let p = o.one()?.as_str();
@@ -386,25 +359,6 @@ fn build_mark(name: &str, opts: &[Opt<'_, '_>], out: &mut TargetOut) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_nat_targets() {
-        assert_eq!(split_nat("10.0.0.1"), (Some("10.0.0.1".into()), None));
-        assert_eq!(
-            split_nat("10.0.0.1:8080"),
-            (Some("10.0.0.1".into()), Some("8080".into()))
-        );
-        assert_eq!(
-            split_nat("10.0.0.1-10.0.0.9:1000-2000"),
-            (Some("10.0.0.1-10.0.0.9".into()), Some("1000-2000".into()))
-        );
-        assert_eq!(
-            split_nat("[fe80::1]:80"),
-            (Some("fe80::1".into()), Some("80".into()))
-        );
-        assert_eq!(split_nat("fe80::1"), (Some("fe80::1".into()), None));
-        assert_eq!(split_nat(":80"), (None, Some("80".into())));
-    }
 
     #[test]
     fn normalizes_reject_and_log_level() {

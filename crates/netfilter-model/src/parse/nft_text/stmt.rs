@@ -405,23 +405,10 @@ fn parse_limit(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
     end
 }
 
-/// Splits `10.0.0.1:80`, `[fe80::1]:80`, `:8080`, `10.0.0.1-10.0.0.9:1000-2000`.
+/// Splits `10.0.0.1:80`, `[fe80::1]:80`, `[fd00::1]-[fd00::9]:80`, `:8080`,
+/// `10.0.0.1-10.0.0.9:1000-2000` (see [`crate::model::split_nat_target`]).
 pub(crate) fn split_addr_port(s: &str) -> (Option<String>, Option<String>) {
-    if let Some(p) = s.strip_prefix(':') {
-        return (None, Some(p.to_string()));
-    }
-    if let Some(rest) = s.strip_prefix('[') {
-        if let Some((a, tail)) = rest.split_once(']') {
-            let port = tail.strip_prefix(':').map(str::to_string);
-            return (Some(a.to_string()), port);
-        }
-    }
-    if s.matches(':').count() == 1 {
-        if let Some((a, p)) = s.split_once(':') {
-            return (Some(a.to_string()), Some(p.to_string()));
-        }
-    }
-    (Some(s.to_string()), None)
+    crate::model::split_nat_target(s)
 }
 
 fn parse_nat(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
@@ -747,7 +734,11 @@ mod tests {
         );
         assert_eq!(
             run("dnat ip6 to [fe80::1]:80", Family::Inet).to_string(),
-            "dnat to fe80::1:80"
+            "dnat to [fe80::1]:80"
+        );
+        assert_eq!(
+            run("dnat ip6 to [fd00::2]-[fd00::5]:6443-6450", Family::Ip6).to_string(),
+            "dnat to [fd00::2]-[fd00::5]:6443-6450"
         );
         assert_eq!(
             run("dnat to ip daddr map { 1.1.1.1 : 2.2.2.2 }", Family::Ip).to_string(),
