@@ -3,9 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::datatype::{format_concat, format_value, key_type_text, split_concat, type_name};
+use super::datatype::{key_type_text, nft_time, split_concat, type_name};
 use super::delinearize::{delinearize, SetInfo, SetLookupContext, DATA_VERDICT};
-use super::raw::{udata_string, RawChain, RawRuleset, RawSet};
+use super::elements::{data_is_interval, set_elements, set_statements};
+use super::object::object_body;
+use super::raw::{udata_string, udata_u32, RawChain, RawRuleset, RawSet};
+use super::settypeof::{typeof_text, UDATA_SET_DATA_TYPEOF, UDATA_SET_KEY_TYPEOF};
 use crate::model::{
     Backend, BaseChain, Chain, ChainType, Counters, Family, Hook, NamedObject, NamedSet, Origin,
     Policy, Ruleset, Table,
@@ -15,6 +18,10 @@ use crate::model::{
 const UDATA_COMMENT: u8 = 0;
 /// `NFTNL_UDATA_SET_COMMENT`.
 const UDATA_SET_COMMENT: u8 = 7;
+/// `NFTNL_UDATA_SET_MERGE_ELEMENTS` (nft's `auto-merge`).
+const UDATA_SET_MERGE_ELEMENTS: u8 = 2;
+/// `NFT_SET_CONSTANT`.
+const SET_CONSTANT: u32 = 0x2;
 
 /// The model family of an `NFPROTO_*` number.
 pub(crate) fn family_of(nfproto: u32) -> Option<Family> {
@@ -69,71 +76,32 @@ fn set_flags(flags: u32) -> Vec<String> {
     v
 }
 
-fn render_key(set: &RawSet, b: &[u8]) -> String {
-    let types = split_concat(set.key_type, set.key_len);
-    if types.len() > 1 {
-        format_concat(&types, b)
-    } else {
-        format_value(set.key_type, b)
-    }
-}
-
-/// nft-like element strings of a named set or map.
-fn set_elements(set: &RawSet) -> Vec<String> {
-    let info = SetInfo {
-        flags: set.flags,
-        key_type: set.key_type,
-        key_len: set.key_len,
-        data_type: set.data_type,
-        elems: set.elems.clone(),
-    };
-    let mut out: Vec<(Vec<u8>, String)> = Vec::new();
-    let interval = set.flags & 0x4 != 0;
-    let is_map = set.flags & 0x8 != 0 || set.flags & 0x40 != 0;
-    if interval && !is_map {
-        for (first, last) in super::delinearize::interval_pairs(&info) {
-            let t = if first == last {
-                render_key(set, &first)
-            } else if matches!(set.key_type, 7 | 8) {
-                super::delinearize::addr_text(&first, &last, set.key_type == 8)
-            } else {
-                format!("{}-{}", render_key(set, &first), render_key(set, &last))
-            };
-            out.push((first, t));
-        }
-    } else {
-        for e in set.elems.iter().filter(|e| e.flags & 1 == 0) {
-            let mut t = render_key(set, &e.key);
-            if let Some(end) = &e.key_end {
-                t = format!("{t}-{}", render_key(set, end));
-            }
-            if is_map {
-                t = format!("{t} : {}", super::delinearize::elem_value(&info, e));
-            }
-            out.push((e.key.clone(), t));
-        }
-    }
-    out.sort();
-    out.into_iter().map(|(_, t)| t).collect()
-}
-
 fn data_type_text(set: &RawSet) -> Option<String> {
     if let Some(t) = set.obj_type {
         if set.flags & 0x40 != 0 {
-            return Some(format!("object type {t}"));
+            return Some(match obj_kind(t) {
+                "object" => format!("object type {t}"),
+                k => k.to_string(),
+            });
         }
     }
     match set.data_type {
         Some(DATA_VERDICT) => Some("verdict".into()),
         Some(t) if set.flags & 0x8 != 0 => {
-            let types = split_concat(t, set.data_len);
-            Some(
-                types
+            // A `typeof` map names its data by expression (normalization maps known ones
+            // to their datatype, as it does for the text parser's).
+            let names = typeof_text(&set.userdata, UDATA_SET_DATA_TYPEOF).unwrap_or_else(|| {
+                split_concat(t, set.data_len)
                     .iter()
                     .map(|x| type_name(*x))
                     .collect::<Vec<_>>()
-                    .join(" . "),
-            )
+                    .join(" . ")
+            });
+            Some(if data_is_interval(set) {
+                format!("interval {names}")
+            } else {
+                names
+            })
         }
         _ => None,
     }
@@ -269,14 +237,22 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         };
         let mut extra = Vec::new();
         if let Some(t) = s.timeout {
-            extra.push(format!("timeout {t}ms"));
+            extra.push(format!("timeout {}", nft_time(t)));
         }
-        if let Some(n) = s.size {
+        // nft does not list the size of a constant set (it sizes it to its elements).
+        if let Some(n) = s.size.filter(|_| s.flags & SET_CONSTANT == 0) {
             extra.push(format!("size {n}"));
         }
+        if udata_u32(&s.userdata, UDATA_SET_MERGE_ELEMENTS).is_some_and(|v| v != 0) {
+            extra.push("auto-merge".into());
+        }
+        extra.extend(set_statements(s));
         rs.tables[ti].sets.push(NamedSet {
             name: s.name.clone(),
-            key_type: key_type_text(s.key_type, s.key_len),
+            key_type: typeof_text(&s.userdata, UDATA_SET_KEY_TYPEOF).map_or_else(
+                || key_type_text(s.key_type, s.key_len),
+                |t| format!("typeof {t}"),
+            ),
             data_type: data_type_text(s),
             flags: set_flags(s.flags),
             elements: set_elements(s),
@@ -368,11 +344,7 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         let Some(&ti) = index.get(&(o.family, o.table.clone())) else {
             continue;
         };
-        let body = if o.obj_type == 1 {
-            String::new()
-        } else {
-            o.text.trim().to_string()
-        };
+        let body = object_body(o).unwrap_or_else(|| o.text.trim().to_string());
         rs.tables[ti].objects.push(NamedObject {
             kind: obj_kind(o.obj_type).to_string(),
             name: o.name.clone(),

@@ -507,22 +507,9 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
     out
 }
 
-/// Inclusive `(first, last)` key ranges of a set's elements (interval ends decoded).
-pub(crate) fn interval_pairs(info: &SetInfo) -> Vec<(Vec<u8>, Vec<u8>)> {
-    intervals(info)
-        .into_iter()
-        .map(|iv| (iv.first, iv.last))
-        .collect()
-}
-
 /// An address range as nft prints it: a prefix when it is one, else `a-b`.
 pub(crate) fn addr_text(first: &[u8], last: &[u8], v6: bool) -> String {
     addr_range(first, last, v6).map_or_else(|| hex(first), |a| a.to_string())
-}
-
-/// The data side of a map element, as nft prints it.
-pub(crate) fn elem_value(info: &SetInfo, e: &RawElem) -> String {
-    elem_data_text(info, e)
 }
 
 fn elem_data_text(info: &SetInfo, e: &RawElem) -> String {

@@ -500,6 +500,11 @@ fn inner_corpus() {
     assert_fresh_namespace();
     let mut files = Vec::new();
     nft_files(&corpus_dir().join("nftables-dumps"), &mut files);
+    // `NFDIFF_CORPUS_ONLY=<substring>` narrows the run to matching paths (debugging aid).
+    if let Some(only) = std::env::var_os("NFDIFF_CORPUS_ONLY") {
+        let only = only.to_string_lossy().into_owned();
+        files.retain(|f| f.to_string_lossy().contains(&only));
+    }
     let (mut loaded, mut refused, mut rules, mut verbatim) = (0, 0, 0, 0);
     let mut mismatches = Vec::new();
     let (mut model_equal, mut model_differs) = (0usize, Vec::new());
@@ -593,18 +598,36 @@ fn compare_with_file(f: &std::path::Path, live: &Ruleset) -> Option<String> {
         return None;
     }
     if let Some(c) = d.chains.iter().find(|c| c.status != DiffStatus::Same) {
-        let op = c
-            .rules
-            .iter()
-            .find(|r| r.op != netfilter_model::diff::RuleOpKind::Equal)
-            .map(|r| format!(" {:?} `{}`", r.op, r.rule))
-            .unwrap_or_default();
-        return Some(format!("chain {} {} {:?}{op}", c.table, c.chain, c.status));
+        use netfilter_model::diff::RuleOpKind;
+        let first = |k: RuleOpKind| {
+            c.rules
+                .iter()
+                .find(|r| r.op == k)
+                .map(|r| r.rule.clone())
+                .unwrap_or_default()
+        };
+        return Some(format!(
+            "chain {} {} {:?}: file `{}` live `{}`",
+            c.table,
+            c.chain,
+            c.status,
+            first(RuleOpKind::Delete),
+            first(RuleOpKind::Insert)
+        ));
     }
     if let Some(s) = d.sets.iter().find(|s| s.status != DiffStatus::Same) {
+        let changes: Vec<String> = s
+            .changes
+            .iter()
+            .map(|c| format!("{} {:?} -> {:?}", c.field.as_str(), c.old, c.new))
+            .collect();
         return Some(format!(
-            "set {} {:?} removed {:?} added {:?}",
-            s.set, s.status, s.removed, s.added
+            "set {} {:?} {} removed {:?} added {:?}",
+            s.set,
+            s.status,
+            changes.join("; "),
+            s.removed.iter().take(3).collect::<Vec<_>>(),
+            s.added.iter().take(3).collect::<Vec<_>>()
         ));
     }
     if let Some(o) = d.objects.iter().find(|o| o.status != DiffStatus::Same) {
