@@ -10,8 +10,8 @@ use super::object::object_body;
 use super::raw::{udata_string, udata_u32, RawChain, RawRuleset, RawSet};
 use super::settypeof::{typeof_text, UDATA_SET_DATA_TYPEOF, UDATA_SET_KEY_TYPEOF};
 use crate::model::{
-    Backend, BaseChain, Chain, ChainType, Counters, Family, Hook, NamedObject, NamedSet, Origin,
-    Policy, Ruleset, Table,
+    Backend, BaseChain, Chain, ChainType, Counters, Family, Hook, MatchKind, NamedObject, NamedSet,
+    Origin, Policy, Ruleset, Table,
 };
 
 /// `NFTNL_UDATA_RULE_COMMENT`, `..._TABLE_COMMENT`, `..._CHAIN_COMMENT`.
@@ -120,6 +120,36 @@ fn obj_kind(t: u32) -> &'static str {
         9 => "ct expectation",
         10 => "synproxy",
         _ => "object",
+    }
+}
+
+/// Modules of verbatim matches that name an iptables extension (as the iptables-save parser
+/// keeps them), not the head of an nft expression.
+fn is_xt_module(module: &str) -> bool {
+    module.starts_with("xt:") || matches!(module, "rpfilter" | "recent")
+}
+
+/// Spells a verbatim nft match as the nft text and JSON parsers do: module `nft`, the whole
+/// expression as arguments (delinearization splits off the first word, as for statements,
+/// which normalization joins the other way).
+fn verbatim_as_parsers_spell_it(rule: &mut crate::model::Rule) {
+    for m in &mut rule.matches {
+        if let MatchKind::Other {
+            module,
+            args,
+            lossy: false,
+        } = &mut m.kind
+        {
+            if module != "nft" && !is_xt_module(module) {
+                let whole = if args.is_empty() {
+                    std::mem::take(module)
+                } else {
+                    format!("{module} {args}")
+                };
+                *module = "nft".to_string();
+                *args = whole;
+            }
+        }
     }
 }
 
@@ -328,6 +358,7 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         };
         let family = rs.tables[ti].family;
         let mut rule = delinearize(family, &r.exprs, ctx);
+        verbatim_as_parsers_spell_it(&mut rule);
         if let Some(c) = udata_string(&r.userdata, UDATA_COMMENT) {
             rule.comment = Some(match rule.comment.take() {
                 Some(xt) if xt != c => format!("{xt}; {c}"),
@@ -379,4 +410,204 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
     }
     rs.normalize();
     rs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::expr::{Expr, ImmData};
+    use crate::netlink::raw::{RawElem, RawObject, RawRule, RawTable};
+
+    fn table() -> RawTable {
+        RawTable {
+            family: 2,
+            name: "t".into(),
+            ..RawTable::default()
+        }
+    }
+
+    fn saddr() -> Expr {
+        Expr::Payload {
+            base: 1,
+            offset: 12,
+            len: 4,
+            dreg: 1,
+        }
+    }
+
+    #[test]
+    fn rules_sets_and_objects_read_as_nft_lists_them() {
+        let elem = |key: &[u8], flags: u32, verdict: Option<i32>| RawElem {
+            key: key.to_vec(),
+            flags,
+            verdict: verdict.map(|c| (c, None)),
+            ..RawElem::default()
+        };
+        let rules = vec![
+            // A raw payload compare: kept verbatim, spelled as the parsers spell it.
+            vec![
+                Expr::Payload {
+                    base: 2,
+                    offset: 20,
+                    len: 4,
+                    dreg: 1,
+                },
+                Expr::Cmp {
+                    sreg: 1,
+                    op: 0,
+                    data: vec![2, 0x73, 0x6c, 0],
+                },
+                Expr::Immediate {
+                    dreg: 0,
+                    data: ImmData::Verdict {
+                        code: 0,
+                        chain: None,
+                    },
+                },
+            ],
+            // A dynset timeout in nft's units.
+            vec![
+                saddr(),
+                Expr::Dynset {
+                    op: 1,
+                    set: "s".into(),
+                    sreg_key: 1,
+                    sreg_data: None,
+                    timeout: Some(30_000),
+                },
+            ],
+            // An anonymous interval verdict map with a catch-all.
+            vec![
+                saddr(),
+                Expr::Lookup {
+                    set: "__map0".into(),
+                    sreg: 1,
+                    dreg: Some(0),
+                    invert: false,
+                },
+            ],
+            vec![Expr::Reject {
+                reject_type: 1,
+                code: 0,
+            }],
+        ];
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: rules
+                .into_iter()
+                .map(|exprs| RawRule {
+                    family: 2,
+                    table: "t".into(),
+                    chain: "c".into(),
+                    exprs,
+                    ..RawRule::default()
+                })
+                .collect(),
+            sets: vec![
+                RawSet {
+                    family: 2,
+                    table: "t".into(),
+                    name: "__map0".into(),
+                    flags: 0x1 | 0x4 | 0x8,
+                    key_type: 7,
+                    key_len: 4,
+                    data_type: Some(DATA_VERDICT),
+                    elems: vec![
+                        elem(&[0; 4], 1, None),
+                        elem(&[10, 0, 0, 0], 0, Some(1)),
+                        elem(&[10, 1, 0, 0], 1, None),
+                        elem(&[], 2, Some(0)),
+                    ],
+                    ..RawSet::default()
+                },
+                // `typeof ip saddr : meta mark`, with an element counter and a timeout.
+                RawSet {
+                    family: 2,
+                    table: "t".into(),
+                    name: "m".into(),
+                    flags: 0x8 | 0x10,
+                    key_type: 7,
+                    key_len: 4,
+                    data_type: Some(19),
+                    data_len: 4,
+                    timeout: Some(360_000),
+                    userdata: vec![
+                        3, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 12, 0, 0, 0, 1, 4, 11, 0, 0, 0, 4,
+                        14, 0, 4, 9, 0, 0, 0, 1, 6, 0, 4, 3, 0, 0, 0,
+                    ],
+                    elems: vec![RawElem {
+                        key: vec![1, 1, 1, 1],
+                        data: Some(2u32.to_ne_bytes().to_vec()),
+                        exprs: vec![Expr::Counter {
+                            packets: 1,
+                            bytes: 2,
+                        }],
+                        ..RawElem::default()
+                    }],
+                    ..RawSet::default()
+                },
+                // An object map of counters.
+                RawSet {
+                    family: 2,
+                    table: "t".into(),
+                    name: "om".into(),
+                    flags: 0x40,
+                    key_type: 13,
+                    key_len: 2,
+                    obj_type: Some(1),
+                    ..RawSet::default()
+                },
+            ],
+            objects: vec![RawObject {
+                family: 2,
+                table: "t".into(),
+                name: "q".into(),
+                obj_type: 2,
+                text: "libnftnl text".into(),
+                values: vec![(16, 25 << 20), (18, 1)],
+                ..RawObject::default()
+            }],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
+        assert_eq!(
+            rules,
+            [
+                "nft @th,160,32 0x02736c00 drop",
+                "update @s { ip saddr timeout 30s }",
+                "ip saddr vmap { * : drop, 10.0.0.0/16 : accept }",
+                "reject with tcp-reset",
+            ]
+        );
+        let m = t.set("m").expect("map m");
+        assert_eq!(
+            (
+                m.key_type.as_str(),
+                m.data_type.as_deref(),
+                m.flags.clone(),
+                m.extra.clone(),
+                m.elements.clone()
+            ),
+            (
+                "typeof ip saddr",
+                Some("mark"),
+                vec!["timeout".to_string()],
+                vec!["timeout 6m".to_string()],
+                vec!["1.1.1.1 counter : 0x00000002".to_string()]
+            )
+        );
+        assert_eq!(
+            t.set("om").and_then(|s| s.data_type.as_deref()),
+            Some("counter")
+        );
+        assert_eq!(t.objects[0].body, "over 25 mbytes");
+    }
 }

@@ -145,6 +145,24 @@ fn tcp_flags_text(v: u8) -> String {
     }
 }
 
+/// The name of network interface `index` in the current network namespace, as nft prints an
+/// `iface_index` (quoted); `None` when no interface has that index.
+fn iface_name(index: u32) -> Option<String> {
+    if index == 0 {
+        return None;
+    }
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` holds IF_NAMESIZE bytes, as if_indextoname requires; it writes a
+    // NUL-terminated name there or returns null.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: on success `buf` holds a NUL-terminated string.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    Some(format!("\"{}\"", name.to_string_lossy()))
+}
+
 /// A classid (`major:minor`, hex) as nft prints it.
 fn classid_text(v: u32) -> String {
     match v {
@@ -180,7 +198,9 @@ pub fn format_value(id: u32, b: &[u8]) -> String {
             .unwrap_or_else(|| b[0].to_string()),
         19 | 24 | 25 | 20 if b.len() >= 4 => {
             let v = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-            if id == 19 {
+            if id == 20 {
+                iface_name(v).unwrap_or_else(|| v.to_string())
+            } else if id == 19 {
                 format!("0x{v:08x}")
             } else {
                 v.to_string()
@@ -293,6 +313,9 @@ mod tests {
         );
         assert_eq!(verdict_text(-3, Some("x")), "jump x");
         assert_eq!(format_value(15, &[0x11]), "fin | ack");
+        // Interface indexes by name where the interface exists (`lo` is 1 in any namespace).
+        assert_eq!(format_value(20, &1u32.to_ne_bytes()), "\"lo\"");
+        assert_eq!(format_value(20, &0u32.to_ne_bytes()), "0");
         assert_eq!(format_value(23, &0x0001_bbf8u32.to_ne_bytes()), "1:bbf8");
         assert_eq!(nft_time(360_000), "6m");
         assert_eq!(nft_time(10_845_000), "3h45s");

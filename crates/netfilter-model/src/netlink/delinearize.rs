@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
+use super::datatype::{format_concat, format_value, hex, verdict_text};
 use super::expr::{reg32, Expr, ImmData};
 use super::raw::RawElem;
 use super::xt::{decode_xt_match, decode_xt_target, XtContext};
@@ -512,66 +512,10 @@ pub(crate) fn addr_text(first: &[u8], last: &[u8], v6: bool) -> String {
     addr_range(first, last, v6).map_or_else(|| hex(first), |a| a.to_string())
 }
 
-fn elem_data_text(info: &SetInfo, e: &RawElem) -> String {
-    if let Some((code, chain)) = &e.verdict {
-        return verdict_text(*code, chain.as_deref());
-    }
-    if let Some(o) = &e.objref {
-        return format!("\"{o}\"");
-    }
-    match (&e.data, info.data_type) {
-        (Some(d), Some(t)) => split_concat_text(t, d),
-        (Some(d), None) => hex(d),
-        _ => String::new(),
-    }
-}
-
-fn split_concat_text(t: u32, d: &[u8]) -> String {
-    let types = split_concat(t, d.len() as u32);
-    if types.len() > 1 {
-        format_concat(&types, d)
-    } else {
-        format_value(t, d)
-    }
-}
-
 /// nft-like text of an anonymous set's elements for `fields` (a concatenation if several).
 fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
     let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-    let render = |b: &[u8]| {
-        if types.len() > 1 {
-            format_concat(&types, b)
-        } else {
-            format_value(types.first().copied().unwrap_or(4), b)
-        }
-    };
-    let mut items: Vec<(Vec<u8>, String)> = Vec::new();
-    if with_data {
-        let mut elems: Vec<&RawElem> = info
-            .elems
-            .iter()
-            .filter(|e| e.flags & ELEM_INTERVAL_END == 0)
-            .collect();
-        elems.sort_by(|a, b| a.key.cmp(&b.key));
-        for e in elems {
-            items.push((
-                e.key.clone(),
-                format!("{} : {}", render(&e.key), elem_data_text(info, e)),
-            ));
-        }
-    } else {
-        for iv in intervals(info) {
-            let t = if iv.first == iv.last {
-                render(&iv.first)
-            } else {
-                format!("{}-{}", render(&iv.first), render(&iv.last))
-            };
-            items.push((iv.first, t));
-        }
-    }
-    items.sort();
-    let parts: Vec<String> = items.into_iter().map(|(_, t)| t).collect();
-    format!("{{ {} }}", parts.join(", "))
+    super::elements::anonymous_set_text(&types, info.flags, info.data_type, &info.elems, with_data)
 }
 
 impl State<'_> {
@@ -1087,7 +1031,7 @@ impl State<'_> {
                     .map(|r| format!(" : {}", reg_text(&r)))
                     .unwrap_or_default();
                 let t = timeout
-                    .map(|t| format!(" timeout {t}ms"))
+                    .map(|t| format!(" timeout {}", super::datatype::nft_time(t)))
                     .unwrap_or_default();
                 let verb = match op {
                     0 => "add",
@@ -1988,7 +1932,7 @@ fn nat_flags(flags: u32) -> Vec<String> {
 
 fn reject_text(family: Family, ty: u32, code: u8) -> Option<String> {
     match ty {
-        1 => Some("tcp reset".into()),
+        1 => Some("tcp-reset".into()),
         0 => {
             let v6 = family == Family::Ip6;
             let (default, name) = if v6 {

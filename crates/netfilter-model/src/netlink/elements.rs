@@ -72,20 +72,15 @@ fn spans(set: &RawSet) -> Vec<Span<'_>> {
             .cmp(&b.key)
             .then((b.flags & ELEM_INTERVAL_END).cmp(&(a.flags & ELEM_INTERVAL_END)))
     });
+    // A range ends before the next key: an end element, or the start of the next range
+    // (nft leaves out the end of a range that another one follows directly).
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let e = sorted[i];
+    for (i, e) in sorted.iter().enumerate() {
         if e.flags & ELEM_INTERVAL_END != 0 {
-            i += 1;
             continue;
         }
-        let end = sorted[i + 1..]
-            .iter()
-            .position(|x| x.flags & ELEM_INTERVAL_END != 0)
-            .map(|p| i + 1 + p);
-        let last = match end {
-            Some(j) => be_dec(&sorted[j].key),
+        let last = match sorted.get(i + 1) {
+            Some(next) => be_dec(&next.key),
             None => vec![0xff; e.key.len()],
         };
         out.push(Span {
@@ -93,7 +88,6 @@ fn spans(set: &RawSet) -> Vec<Span<'_>> {
             last,
             elem: e,
         });
-        i = end.map_or(sorted.len(), |j| j + 1);
     }
     out
 }
@@ -140,6 +134,8 @@ impl KeyShape {
     fn range(&self, ty: u32, first: &[u8], last: &[u8]) -> String {
         if first == last {
             self.value(ty, first)
+        } else if let (true, Some(p)) = (matches!(ty, 5 | 41), wildcard_prefix(first, last)) {
+            format!("\"{}*\"", String::from_utf8_lossy(p))
         } else if matches!(ty, 7 | 8) {
             addr_text(first, last, ty == 8)
         } else {
@@ -166,6 +162,15 @@ impl KeyShape {
         }
         out.join(" . ")
     }
+}
+
+/// The common prefix of a string range that covers every string starting with it (`eth*`:
+/// `eth\0\0..` to `eth\xff\xff..`), if it is one.
+fn wildcard_prefix<'a>(first: &'a [u8], last: &[u8]) -> Option<&'a [u8]> {
+    let n = first.iter().zip(last).take_while(|(a, b)| a == b).count();
+    let rest_ok =
+        first.get(n..)?.iter().all(|b| *b == 0) && last.get(n..)?.iter().all(|b| *b == 0xff);
+    (rest_ok && n > 0 && first.len() == last.len()).then(|| &first[..n])
 }
 
 /// A big-endian integer in decimal (up to 16 bytes), else hex.
@@ -315,7 +320,10 @@ fn elem_suffix(e: &RawElem, set_timeout: Option<u64>) -> String {
 
 /// nft-like element strings of a named set or map.
 pub(crate) fn set_elements(set: &RawSet) -> Vec<String> {
-    let shape = KeyShape::of(set);
+    elements_with(set, &KeyShape::of(set))
+}
+
+fn elements_with(set: &RawSet, shape: &KeyShape) -> Vec<String> {
     let is_map = set.flags & (SET_MAP | SET_OBJECT) != 0;
     let mut out: Vec<String> = Vec::new();
     let catchall = set.elems.iter().filter(|e| e.flags & ELEM_CATCHALL != 0);
@@ -332,6 +340,35 @@ pub(crate) fn set_elements(set: &RawSet) -> Vec<String> {
         out.push(t);
     }
     out
+}
+
+/// nft-like text of an anonymous set or map of a rule: `{ a, b-c, * : d }`, its key fields
+/// of datatypes `types` (from the rule's expressions), `with_data` for maps.
+pub(crate) fn anonymous_set_text(
+    types: &[u32],
+    flags: u32,
+    data_type: Option<u32>,
+    elems: &[RawElem],
+    with_data: bool,
+) -> String {
+    let set = RawSet {
+        flags: if with_data {
+            flags | SET_MAP
+        } else {
+            flags & !SET_MAP
+        },
+        data_type,
+        elems: elems.to_vec(),
+        ..RawSet::default()
+    };
+    let shape = KeyShape {
+        types: types.to_vec(),
+        swap_host: flags & SET_INTERVAL != 0,
+        host_integer: false,
+    };
+    let mut items = elements_with(&set, &shape);
+    items.sort();
+    format!("{{ {} }}", items.join(", "))
 }
 
 /// Stateful statements every element of the set gets, one string each.
@@ -376,6 +413,31 @@ mod tests {
         assert_eq!(
             set_elements(&set),
             ["10.1.1.0/24 : 10.0.1.1", "10.2.0.1-10.2.0.8 : 10.0.2.1"]
+        );
+    }
+
+    #[test]
+    fn adjacent_ranges_share_a_boundary() {
+        // `0-7 : a, 8-15 : b`: nft stores no end element at 8.
+        let mut a = elem(&[0, 0, 0, 0]);
+        a.data = Some(vec![10, 0, 1, 1]);
+        let mut b = elem(&[0, 0, 0, 8]);
+        b.data = Some(vec![10, 0, 1, 2]);
+        let set = RawSet {
+            flags: SET_INTERVAL | SET_MAP,
+            key_type: 4,
+            key_len: 4,
+            data_type: Some(7),
+            data_len: 4,
+            elems: vec![a, b, end(&[0, 0, 0, 16])],
+            ..RawSet::default()
+        };
+        assert_eq!(
+            set_elements(&set),
+            [
+                "0x00000000-0x00000007 : 10.0.1.1",
+                "0x00000008-0x0000000f : 10.0.1.2"
+            ]
         );
     }
 
@@ -489,6 +551,68 @@ mod tests {
             ..RawSet::default()
         };
         assert_eq!(set_elements(&set), ["2048001-4000000 : 1:2"]);
+    }
+
+    #[test]
+    fn anonymous_sets_of_rules() {
+        // `iifname { "eth0", "abcdef*" }` as an interval set.
+        let mut start = b"abcdef".to_vec();
+        start.resize(16, 0);
+        let mut stop = b"abcdef".to_vec();
+        stop.resize(16, 0xff);
+        let mut eth0 = b"eth0".to_vec();
+        eth0.resize(16, 0);
+        let mut eth0_end = eth0.clone();
+        eth0_end[15] = 1;
+        let elems = vec![
+            end(&[0; 16]),
+            elem(&start),
+            end(&be_inc(&stop)),
+            elem(&eth0),
+            end(&eth0_end),
+        ];
+        assert_eq!(
+            anonymous_set_text(&[41], SET_INTERVAL | 1, None, &elems, false),
+            "{ \"abcdef*\", \"eth0\" }"
+        );
+        // A catch-all and a prefix in an interval map.
+        let mut a = elem(&[10, 141, 0, 0]);
+        a.data = Some(vec![192, 168, 0, 2]);
+        let mut c = elem(&[]);
+        c.flags = ELEM_CATCHALL;
+        c.data = Some(vec![192, 168, 0, 3]);
+        let elems = vec![end(&[0; 4]), a, end(&[10, 141, 1, 0]), c];
+        assert_eq!(
+            anonymous_set_text(&[7], SET_INTERVAL | SET_MAP | 1, Some(7), &elems, true),
+            "{ * : 192.168.0.3, 10.141.0.0/24 : 192.168.0.2 }"
+        );
+        // Concatenated ranges: per field.
+        let e = RawElem {
+            key: vec![
+                b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0,
+            ],
+            key_end: Some(vec![
+                b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 255,
+            ]),
+            ..RawElem::default()
+        };
+        assert_eq!(
+            anonymous_set_text(&[41, 7], SET_INTERVAL | 0x80, None, &[e], false),
+            "{ \"eth1\" . 2.2.3.0/24 }"
+        );
+    }
+
+    /// Big-endian increment (an interval end key after an inclusive last).
+    fn be_inc(b: &[u8]) -> Vec<u8> {
+        let mut v = b.to_vec();
+        for x in v.iter_mut().rev() {
+            let (r, carry) = x.overflowing_add(1);
+            *x = r;
+            if !carry {
+                break;
+            }
+        }
+        v
     }
 
     #[test]

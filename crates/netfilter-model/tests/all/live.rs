@@ -130,7 +130,7 @@ fn inner_native_nft() {
             "iifname vmap { \"eth0\" : jump ssh, \"eth1\" : drop }",
             "meta mark & 0x0000ff00 == 0x00000100 meta mark set mark and 0xffff00ff xor 0x00000200",
             "ct mark set meta mark (nfmask 0xffffffff ctmask 0xffffffff)",
-            "meta l4proto tcp reject with tcp reset",
+            "meta l4proto tcp reject with tcp-reset",
         ]
         .join("\n")
     );
@@ -565,10 +565,17 @@ fn inner_corpus() {
     );
     eprintln!(
         "corpus: live model equals the file's model for {model_equal} of {loaded} loaded files; \
-         differing:"
+         differing, by reason:"
     );
+    let mut groups: std::collections::BTreeMap<&str, Vec<&String>> = Default::default();
     for d in &model_differs {
-        eprintln!("  {d}");
+        groups.entry(mismatch_reason(d)).or_default().push(d);
+    }
+    for (reason, files) in &groups {
+        eprintln!("  [{}] {reason}", files.len());
+        for d in files {
+            eprintln!("    {d}");
+        }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     // Regression floor for the live-vs-file agreement measured when this check was added.
@@ -579,9 +586,71 @@ fn inner_corpus() {
 }
 
 /// Share (percent) of loaded corpus files whose live model must equal the file's parsed model;
-/// measured 264 of 373 (70.8%) when added — the rest are netlink decoding gaps (map data
-/// types, element comments and counters, concatenated intervals, object bodies).
-const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 70;
+/// measured 264 of 373 (70.8%) when added, 315 of 373 (84.4%) once set elements, typeof,
+/// object bodies and verbatim spelling were decoded like nft lists them. The rest are rule
+/// decoding gaps, grouped by [`mismatch_reason`].
+const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 83;
+
+/// A coarse reason for a corpus file whose live model differs from its file's, from the first
+/// difference (`file `..` live `..``), so the remaining gaps can be read by class. The first
+/// matching class wins; each names what the live side lacks.
+fn mismatch_reason(d: &str) -> &'static str {
+    let live = d.split(" live `").nth(1).unwrap_or_default();
+    let file = d
+        .split(": file `")
+        .nth(1)
+        .and_then(|f| f.split("` live `").next())
+        .unwrap_or_default();
+    let has = |s: &str, words: &[&str]| words.iter().any(|w| s.contains(w));
+    if has(live, &["object name "]) {
+        "anonymous object maps (`counter name ip saddr map { .. }`) are not inlined"
+    } else if has(file, &["add @", "update @"])
+        && (has(file, &["limit rate", "counter }", " counter"]) || has(live, &["{ ?", "{ 0x"]))
+    {
+        "dynset (`add/update @set { key .. }`): statements inside, constant or typeof keys not decoded"
+    } else if has(live, &["meta iif ", "meta oif ", "meta iif vmap"]) {
+        "interface indexes (`iif`/`oif`) shown as numbers, not names"
+    } else if has(file, &["ip protocol"]) && has(live, &["meta l4proto"]) {
+        "`ip protocol` read back as `meta l4proto` in concatenations and dynset keys"
+    } else if has(live, &["map @z:"]) || (has(file, &["update @", "add @"]) && has(file, &[" : "]))
+    {
+        "map data of concatenated nat maps / dynset maps incomplete"
+    } else if has(live, &["meta nfproto", "meta protocol 0x", "iiftype"])
+        || has(file, &["nft meta nfproto"])
+    {
+        "protocol dependencies (`meta nfproto`, `meta protocol`, `ether type`) kept or dropped unlike nft"
+    } else if has(
+        live,
+        &[
+            "exthdr",
+            "osf ",
+            "xfrm ",
+            "bitwise",
+            "tproxy ip port reg",
+            ">> 0x",
+            "<< 0x",
+        ],
+    ) {
+        "unmodelled expressions (exthdr/tcp option, osf, xfrm/ipsec, shifts, tproxy)"
+    } else if has(live, &["@ll,", "@nh,", "@th,"]) && !has(file, &["@ll,", "@nh,", "@th,"]) {
+        "header fields left as raw payloads (vlan, ip version, icmp id, udp length, bridge ip)"
+    } else if has(live, &["@nh,", "@th,"]) || has(live, &["numgen"]) || has(live, &["set 0x01"]) {
+        "integer spelling (raw payload hex width, decimal integers)"
+    } else if has(live, &["0x01000000 .", "0x37"]) {
+        "datatype of anonymous set keys not known (pkttype, tcp flags)"
+    } else if has(file, &["counter accept;", "counter }"]) {
+        "counters inside chain bindings and anonymous set elements"
+    } else if has(live, &[">= ", "<= "]) {
+        "ranges split into two compares"
+    } else if has(file, &["ip6 daddr @", "ip6 saddr @"]) && has(live, &["ip daddr @", "ip saddr @"])
+    {
+        "lookups of IPv6 addresses in inet tables read as IPv4"
+    } else if has(file, &["*\""]) {
+        "interface wildcards (`\"eth*\"`) in anonymous interface sets"
+    } else {
+        "other rule decoding differences"
+    }
+}
 
 /// `None` when the file's parsed model and the live model are equal (diff engine, comments
 /// compared, lossy parts allowed), else the first difference.
