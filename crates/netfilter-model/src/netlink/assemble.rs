@@ -153,6 +153,42 @@ fn verbatim_as_parsers_spell_it(rule: &mut crate::model::Rule) {
     }
 }
 
+/// Names the object type of object maps and inlines anonymous ones: delinearization leaves
+/// `object name KEY map @SET` (the object type is the set's); nft lists `counter name KEY map
+/// { k : "obj", .. }` (or `@SET`), and `ct helper set KEY map { .. }` for conntrack objects.
+fn inline_object_maps<'a>(
+    rule: &mut crate::model::Rule,
+    lookup: impl Fn(&str) -> Option<&'a RawSet>,
+) {
+    use crate::model::Statement;
+    for st in &mut rule.statements {
+        let Statement::Other { target, args, .. } = st else {
+            continue;
+        };
+        let Some(rest) = args.strip_prefix("name ") else {
+            continue;
+        };
+        let Some((key, set_name)) = rest.rsplit_once(" map @") else {
+            continue;
+        };
+        let Some(set) = lookup(set_name) else {
+            continue;
+        };
+        let kind = set.obj_type.map_or("object", obj_kind);
+        let body = if set.flags & 0x1 != 0 {
+            format!("{{ {} }}", set_elements(set).join(", "))
+        } else {
+            format!("@{set_name}")
+        };
+        let (t, a) = match kind.strip_prefix("ct ") {
+            Some(ct) => ("ct".to_string(), format!("{ct} set {key} map {body}")),
+            None => (kind.to_string(), format!("name {key} map {body}")),
+        };
+        *target = t;
+        *args = a;
+    }
+}
+
 /// `NFT_CHAIN_BINDING`.
 const CHAIN_BINDING: u32 = 0x4;
 
@@ -296,6 +332,14 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         });
     }
 
+    // Object maps (`counter name ip saddr map @m`): their object type, and the elements of
+    // anonymous ones, inlined into their rules.
+    let objmaps: HashMap<(u32, &str, &str), &RawSet> = raw
+        .sets
+        .iter()
+        .filter(|s| s.flags & 0x40 != 0)
+        .map(|s| ((s.family, s.table.as_str(), s.name.as_str()), s))
+        .collect();
     let empty = SetLookupContext {
         sets: HashMap::new(),
         ipset_names: ipset_names.clone(),
@@ -359,6 +403,9 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         let family = rs.tables[ti].family;
         let mut rule = delinearize(family, &r.exprs, ctx);
         verbatim_as_parsers_spell_it(&mut rule);
+        inline_object_maps(&mut rule, |name| {
+            objmaps.get(&(r.family, r.table.as_str(), name)).copied()
+        });
         if let Some(c) = udata_string(&r.userdata, UDATA_COMMENT) {
             rule.comment = Some(match rule.comment.take() {
                 Some(xt) if xt != c => format!("{xt}; {c}"),
@@ -609,5 +656,134 @@ mod tests {
             Some("counter")
         );
         assert_eq!(t.objects[0].body, "over 25 mbytes");
+    }
+
+    #[test]
+    fn anonymous_object_maps_are_inlined() {
+        let objmap = |name: &str, obj_type: u32, objref: &str| RawSet {
+            family: 2,
+            table: "t".into(),
+            name: name.into(),
+            flags: 0x1 | 0x2 | 0x40,
+            key_type: 7,
+            key_len: 4,
+            obj_type: Some(obj_type),
+            elems: vec![RawElem {
+                key: vec![1, 1, 1, 1],
+                objref: Some(objref.into()),
+                ..RawElem::default()
+            }],
+            ..RawSet::default()
+        };
+        let rule = |set: &str| RawRule {
+            family: 2,
+            table: "t".into(),
+            chain: "c".into(),
+            exprs: vec![
+                saddr(),
+                Expr::Objref {
+                    obj_type: 0,
+                    name: None,
+                    set: Some(set.into()),
+                    sreg: Some(1),
+                },
+            ],
+            ..RawRule::default()
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: vec![rule("__objmap0"), rule("__objmap1"), rule("named")],
+            sets: vec![
+                objmap("__objmap0", 1, "user123"),
+                objmap("__objmap1", 3, "ftp"),
+                RawSet {
+                    flags: 0x40,
+                    ..objmap("named", 2, "q")
+                },
+            ],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
+        assert_eq!(
+            rules,
+            [
+                "counter name ip saddr map { 1.1.1.1 : \"user123\" }",
+                "ct helper set ip saddr map { 1.1.1.1 : \"ftp\" }",
+                "quota name ip saddr map @named",
+            ]
+        );
+    }
+
+    #[test]
+    fn interface_indexes_read_by_name() {
+        let meta = |key: u32| Expr::Meta {
+            key,
+            dreg: Some(1),
+            sreg: None,
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: [
+                vec![
+                    meta(5),
+                    Expr::Cmp {
+                        sreg: 1,
+                        op: 0,
+                        data: 1u32.to_ne_bytes().to_vec(),
+                    },
+                ],
+                vec![
+                    meta(4),
+                    Expr::Lookup {
+                        set: "__set0".into(),
+                        sreg: 1,
+                        dreg: None,
+                        invert: false,
+                    },
+                ],
+            ]
+            .into_iter()
+            .map(|exprs| RawRule {
+                family: 2,
+                table: "t".into(),
+                chain: "c".into(),
+                exprs,
+                ..RawRule::default()
+            })
+            .collect(),
+            sets: vec![RawSet {
+                family: 2,
+                table: "t".into(),
+                name: "__set0".into(),
+                flags: 0x3,
+                key_type: 20,
+                key_len: 4,
+                elems: vec![RawElem {
+                    key: 1u32.to_ne_bytes().to_vec(),
+                    ..RawElem::default()
+                }],
+                ..RawSet::default()
+            }],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
+        // `lo` is interface 1 in every network namespace.
+        assert_eq!(rules, ["nft oif \"lo\"", "nft iif { \"lo\" }"]);
     }
 }

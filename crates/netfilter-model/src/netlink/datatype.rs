@@ -176,6 +176,13 @@ fn classid_text(v: u32) -> String {
 pub fn format_value(id: u32, b: &[u8]) -> String {
     match id {
         15 if !b.is_empty() => tcp_flags_text(b[0]),
+        31 if !b.is_empty() => match b[0] {
+            0 => "host".into(),
+            1 => "broadcast".into(),
+            2 => "multicast".into(),
+            3 => "other".into(),
+            n => n.to_string(),
+        },
         23 if b.len() >= 4 => classid_text(u32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
         7 if b.len() >= 4 => Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string(),
         8 if b.len() >= 16 => {
@@ -313,6 +320,7 @@ mod tests {
         );
         assert_eq!(verdict_text(-3, Some("x")), "jump x");
         assert_eq!(format_value(15, &[0x11]), "fin | ack");
+        assert_eq!(format_value(31, &[1]), "broadcast");
         // Interface indexes by name where the interface exists (`lo` is 1 in any namespace).
         assert_eq!(format_value(20, &1u32.to_ne_bytes()), "\"lo\"");
         assert_eq!(format_value(20, &0u32.to_ne_bytes()), "0");

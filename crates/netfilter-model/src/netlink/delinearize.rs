@@ -162,6 +162,8 @@ impl Field {
             Field::CtStatus => 28,
             Field::Fib { result: 3, .. } => 38,
             Field::EtherType => 10,
+            Field::PktType => 31,
+            Field::Raw(r) if r == "iif" || r == "oif" => 20,
             _ => 4,
         }
     }
@@ -677,6 +679,9 @@ impl State<'_> {
         match key {
             0 => Field::Length,
             3 => Field::Mark,
+            // nft names the interface-index keys without `meta`.
+            4 => Field::Raw("iif".into()),
+            5 => Field::Raw("oif".into()),
             6 => Field::Iface(Direction::Src),
             7 => Field::Iface(Direction::Dst),
             10 => Field::SkUid,
@@ -1649,7 +1654,7 @@ impl State<'_> {
                 };
                 let value = match f {
                     Field::Fib { .. } => u32_ne(data).to_string(),
-                    Field::Raw(r) if r == "meta iif" || r == "meta oif" => u32_ne(data).to_string(),
+                    Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, data),
                     Field::Raw(_) => hex(data),
                     _ => format_value(f.type_id(), data),
                 };

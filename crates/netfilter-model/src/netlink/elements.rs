@@ -351,7 +351,7 @@ pub(crate) fn anonymous_set_text(
     elems: &[RawElem],
     with_data: bool,
 ) -> String {
-    let set = RawSet {
+    let mut set = RawSet {
         flags: if with_data {
             flags | SET_MAP
         } else {
@@ -361,6 +361,20 @@ pub(crate) fn anonymous_set_text(
         elems: elems.to_vec(),
         ..RawSet::default()
     };
+    // Without the set's user data, interval data (`: 10.0.0.1-10.0.0.9`, nat maps) shows by
+    // its size: a first and a last value of the data type.
+    if let Some(t) = data_type.filter(|t| *t != super::delinearize::DATA_VERDICT) {
+        // Only datatypes of a fixed size tell (an `integer` may be of any length).
+        let one: Option<usize> = split_concat(t, 0)
+            .iter()
+            .map(|x| type_size(*x).map(|s| s.div_ceil(4) * 4))
+            .sum();
+        let len = elems.iter().find_map(|e| e.data.as_ref().map(Vec::len));
+        if one.is_some_and(|one| len == Some(2 * one)) {
+            set.userdata = vec![UDATA_SET_DATA_INTERVAL, 4];
+            set.userdata.extend_from_slice(&1u32.to_ne_bytes());
+        }
+    }
     let shape = KeyShape {
         types: types.to_vec(),
         swap_host: flags & SET_INTERVAL != 0,
@@ -585,6 +599,14 @@ mod tests {
         assert_eq!(
             anonymous_set_text(&[7], SET_INTERVAL | SET_MAP | 1, Some(7), &elems, true),
             "{ * : 192.168.0.3, 10.141.0.0/24 : 192.168.0.2 }"
+        );
+        // Interval data of an anonymous nat map, known by its size.
+        let mut n = elem(&[10, 1, 1, 0]);
+        n.data = Some(vec![72, 2, 3, 66, 72, 2, 3, 78]);
+        let elems = vec![end(&[0; 4]), n, end(&[10, 1, 2, 0])];
+        assert_eq!(
+            anonymous_set_text(&[7], SET_INTERVAL | SET_MAP | 1, Some(7), &elems, true),
+            "{ 10.1.1.0/24 : 72.2.3.66-72.2.3.78 }"
         );
         // Concatenated ranges: per field.
         let e = RawElem {
