@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::datatype::{key_type_text, nft_time, split_concat, type_name};
 use super::delinearize::{delinearize, SetInfo, SetLookupContext, DATA_VERDICT};
-use super::elements::{data_is_interval, set_elements, set_statements};
+use super::elements::{data_is_interval, set_elements, set_statements, stateful_text};
 use super::object::object_body;
 use super::raw::{udata_string, udata_u32, RawChain, RawRuleset, RawSet};
 use super::settypeof::{typeof_text, UDATA_SET_DATA_TYPEOF, UDATA_SET_KEY_TYPEOF};
@@ -149,6 +149,53 @@ fn verbatim_as_parsers_spell_it(rule: &mut crate::model::Rule) {
                 *module = "nft".to_string();
                 *args = whole;
             }
+        }
+    }
+}
+
+/// Adds the statements nested in dynset expressions to the `add/update @set { .. }` texts
+/// delinearization made of them: after the key (and its timeout), before ` : data`, as nft
+/// lists them (`update @s { ip saddr timeout 10m counter }`).
+fn dynset_statements(
+    rule: &mut crate::model::Rule,
+    exprs: &[super::expr::Expr],
+    nested: &[(usize, Vec<super::expr::Expr>)],
+) {
+    use super::expr::Expr;
+    use crate::model::Statement;
+    for (idx, inner) in nested {
+        let texts: Vec<String> = inner.iter().filter_map(stateful_text).collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let Some(Expr::Dynset { set, sreg_data, .. }) = exprs.get(*idx) else {
+            continue;
+        };
+        // The n-th dynset of the rule made the n-th statement on the same set.
+        let nth = exprs[..*idx]
+            .iter()
+            .filter(|e| matches!(e, Expr::Dynset { set: s, .. } if s == set))
+            .count();
+        let prefix = format!("@{set} {{ ");
+        let Some(Statement::Other { args, .. }) = rule
+            .statements
+            .iter_mut()
+            .filter(|s| {
+                matches!(s, Statement::Other { target, args, .. }
+                    if matches!(target.as_str(), "add" | "update" | "delete")
+                        && args.starts_with(&prefix))
+            })
+            .nth(nth)
+        else {
+            continue;
+        };
+        let at = if sreg_data.is_some() {
+            args.rfind(" : ")
+        } else {
+            args.rfind(" }")
+        };
+        if let Some(at) = at {
+            args.insert_str(at, &format!(" {}", texts.join(" ")));
         }
     }
 }
@@ -403,6 +450,7 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         let family = rs.tables[ti].family;
         let mut rule = delinearize(family, &r.exprs, ctx);
         verbatim_as_parsers_spell_it(&mut rule);
+        dynset_statements(&mut rule, &r.exprs, &r.dynset_exprs);
         inline_object_maps(&mut rule, |name| {
             objmaps.get(&(r.family, r.table.as_str(), name)).copied()
         });
@@ -548,11 +596,33 @@ mod tests {
             }],
             rules: rules
                 .into_iter()
-                .map(|exprs| RawRule {
+                .enumerate()
+                .map(|(i, exprs)| RawRule {
                     family: 2,
                     table: "t".into(),
                     chain: "c".into(),
                     exprs,
+                    // The dynset of rule 2 carries a limit and a counter.
+                    dynset_exprs: if i == 1 {
+                        vec![(
+                            1,
+                            vec![
+                                Expr::Limit {
+                                    rate: 10,
+                                    unit: 1,
+                                    burst: 5,
+                                    kind: 0,
+                                    flags: 0,
+                                },
+                                Expr::Counter {
+                                    packets: 0,
+                                    bytes: 0,
+                                },
+                            ],
+                        )]
+                    } else {
+                        Vec::new()
+                    },
                     ..RawRule::default()
                 })
                 .collect(),
@@ -629,7 +699,7 @@ mod tests {
             rules,
             [
                 "nft @th,160,32 0x02736c00 drop",
-                "update @s { ip saddr timeout 30s }",
+                "update @s { ip saddr timeout 30s limit rate 10/second burst 5 packets counter }",
                 "ip saddr vmap { * : drop, 10.0.0.0/16 : accept }",
                 "reject with tcp-reset",
             ]

@@ -518,9 +518,34 @@ fn parse_chain(nlh: *const nlmsghdr) -> Option<RawChain> {
 }
 
 unsafe extern "C" fn expr_cb(e: *mut sys::nftnl_expr, data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the `Vec<Expr>` passed by `parse_rule`.
+    // SAFETY: `data` is the `Vec<Expr>` passed by the caller (set, element or dynset).
     let v = unsafe { &mut *data.cast::<Vec<Expr>>() };
     v.push(decode(e));
+    0
+}
+
+/// A rule's expressions, and the stateful expressions nested in its dynset expressions.
+#[derive(Default)]
+struct RuleExprs {
+    exprs: Vec<Expr>,
+    nested: Vec<(usize, Vec<Expr>)>,
+}
+
+unsafe extern "C" fn rule_expr_cb(e: *mut sys::nftnl_expr, data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `RuleExprs` passed by `parse_rule`; `e` is a live expression.
+    let v = unsafe { &mut *data.cast::<RuleExprs>() };
+    let x = decode(e);
+    if matches!(x, Expr::Dynset { .. }) {
+        let mut nested: Vec<Expr> = Vec::new();
+        // SAFETY: `e` is a dynset expression, the only kind this iterates.
+        unsafe {
+            sys::nftnl_expr_expr_foreach(e, Some(expr_cb), (&mut nested as *mut Vec<Expr>).cast());
+        }
+        if !nested.is_empty() {
+            v.nested.push((v.exprs.len(), nested));
+        }
+    }
+    v.exprs.push(x);
     0
 }
 
@@ -533,8 +558,8 @@ fn parse_rule(nlh: *const nlmsghdr) -> Option<RawRule> {
             return None;
         }
         let out = (nftnl_rule_nlmsg_parse(nlh, r) >= 0).then(|| {
-            let mut exprs: Vec<Expr> = Vec::new();
-            nftnl_expr_foreach(r, Some(expr_cb), (&mut exprs as *mut Vec<Expr>).cast());
+            let mut exprs = RuleExprs::default();
+            nftnl_expr_foreach(r, Some(rule_expr_cb), (&mut exprs as *mut RuleExprs).cast());
             let mut len = 0u32;
             let ud = if nftnl_rule_is_set(r, NFTNL_RULE_USERDATA as u16) {
                 owned_bytes(
@@ -549,7 +574,8 @@ fn parse_rule(nlh: *const nlmsghdr) -> Option<RawRule> {
                 table: owned_str(nftnl_rule_get_str(r, NFTNL_RULE_TABLE as u16)),
                 chain: owned_str(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN as u16)),
                 handle: nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE as u16),
-                exprs,
+                exprs: exprs.exprs,
+                dynset_exprs: exprs.nested,
                 userdata: ud,
             }
         });

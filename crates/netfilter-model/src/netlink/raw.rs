@@ -63,6 +63,9 @@ pub struct RawRule {
     pub handle: u64,
     /// Expressions, in order.
     pub exprs: Vec<Expr>,
+    /// Stateful expressions (counter, limit, ...) nested in a dynset expression
+    /// (`add @s { ip saddr limit rate 10/second }`), by the dynset's index in `exprs`.
+    pub dynset_exprs: Vec<(usize, Vec<Expr>)>,
     /// User data (comment TLV).
     pub userdata: Vec<u8>,
 }
