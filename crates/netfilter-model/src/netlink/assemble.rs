@@ -239,6 +239,26 @@ fn inline_object_maps<'a>(
 /// `NFT_CHAIN_BINDING`.
 const CHAIN_BINDING: u32 = 0x4;
 
+/// A rule of a chain binding as nft lists it inside `jump { .. }`: the canonical text, with
+/// `counter` (values left out, as the text parser leaves them out of the verbatim body) where
+/// nft usually has it, first among the statements.
+fn binding_rule_text(r: &crate::model::Rule) -> String {
+    use crate::model::Statement;
+    if r.counters.is_none() {
+        return r.canonical();
+    }
+    let mut shown = r.clone();
+    shown.statements.insert(
+        0,
+        Statement::Other {
+            target: "counter".into(),
+            args: String::new(),
+            lossy: false,
+        },
+    );
+    shown.canonical()
+}
+
 /// Anonymous chains of `jump { ... }` / `goto { ... }` (chain bindings) are shown inline, as
 /// nft shows them: the verdict becomes `jump { rule; rule }` and the chain leaves the table.
 fn inline_bindings(rs: &mut Ruleset, chains: &[RawChain]) {
@@ -281,7 +301,7 @@ fn inline_bindings(rs: &mut Ruleset, chains: &[RawChain]) {
             let body = chain
                 .rules
                 .iter()
-                .map(|r| r.canonical())
+                .map(binding_rule_text)
                 .collect::<Vec<_>>()
                 .join("; ");
             bodies.insert(chain.name.clone(), body);
@@ -855,5 +875,99 @@ mod tests {
         let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
         // `lo` is interface 1 in every network namespace.
         assert_eq!(rules, ["nft oif \"lo\"", "nft iif { \"lo\" }"]);
+    }
+
+    #[test]
+    fn chain_bindings_show_their_counters() {
+        let chain = |name: &str, flags: u32| RawChain {
+            family: 2,
+            table: "t".into(),
+            name: name.into(),
+            flags,
+            ..RawChain::default()
+        };
+        let rule = |chain: &str, exprs: Vec<Expr>| RawRule {
+            family: 2,
+            table: "t".into(),
+            chain: chain.into(),
+            exprs,
+            ..RawRule::default()
+        };
+        let verdict = |code: i32, chain: Option<&str>| Expr::Immediate {
+            dreg: 0,
+            data: ImmData::Verdict {
+                code,
+                chain: chain.map(str::to_string),
+            },
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![chain("c", 0), chain("__chain0", CHAIN_BINDING)],
+            rules: vec![
+                rule("c", vec![verdict(-3, Some("__chain0"))]),
+                rule(
+                    "__chain0",
+                    vec![
+                        Expr::Counter {
+                            packets: 7,
+                            bytes: 9,
+                        },
+                        verdict(1, None),
+                    ],
+                ),
+                rule("__chain0", vec![verdict(0, None)]),
+            ],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        assert_eq!(t.chains.len(), 1);
+        assert_eq!(
+            t.chains[0].rules[0].canonical(),
+            "jump { counter accept; drop }"
+        );
+    }
+
+    #[test]
+    fn netmap_nat_keeps_its_prefix_flag() {
+        let imm = |dreg: u32, v: &[u8]| Expr::Immediate {
+            dreg,
+            data: ImmData::Value(v.to_vec()),
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: vec![RawRule {
+                family: 2,
+                table: "t".into(),
+                chain: "c".into(),
+                exprs: vec![
+                    imm(1, &[10, 0, 0, 0]),
+                    imm(2, &[10, 0, 0, 255]),
+                    Expr::Nat {
+                        nat_type: 0,
+                        family: 2,
+                        reg_addr_min: Some(1),
+                        reg_addr_max: Some(2),
+                        reg_proto_min: None,
+                        reg_proto_max: None,
+                        flags: 0x1 | 0x40,
+                    },
+                ],
+                ..RawRule::default()
+            }],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        assert_eq!(
+            t.chains[0].rules[0].canonical(),
+            "snat to 10.0.0.0-10.0.0.255 prefix"
+        );
     }
 }

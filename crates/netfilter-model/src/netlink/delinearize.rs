@@ -1932,6 +1932,10 @@ fn nat_flags(flags: u32) -> Vec<String> {
     if flags & 0x10 != 0 {
         v.push("fully-random".to_string());
     }
+    // NF_NAT_RANGE_NETMAP: `snat ip prefix to ...`.
+    if flags & 0x40 != 0 {
+        v.push("prefix".to_string());
+    }
     v
 }
 
