@@ -3,18 +3,25 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::datatype::{format_concat, format_value, key_type_text, split_concat, type_name};
+use super::datatype::{key_type_text, nft_time, split_concat, type_name};
 use super::delinearize::{delinearize, SetInfo, SetLookupContext, DATA_VERDICT};
-use super::raw::{udata_string, RawChain, RawRuleset, RawSet};
+use super::elements::{data_is_interval, set_elements, set_statements, stateful_text};
+use super::object::object_body;
+use super::raw::{udata_string, udata_u32, RawChain, RawRuleset, RawSet};
+use super::settypeof::{typeof_text, UDATA_SET_DATA_TYPEOF, UDATA_SET_KEY_TYPEOF};
 use crate::model::{
-    Backend, BaseChain, Chain, ChainType, Counters, Family, Hook, NamedObject, NamedSet, Origin,
-    Policy, Ruleset, Table,
+    Backend, BaseChain, Chain, ChainType, Counters, Family, Hook, MatchKind, NamedObject, NamedSet,
+    Origin, Policy, Ruleset, Table,
 };
 
 /// `NFTNL_UDATA_RULE_COMMENT`, `..._TABLE_COMMENT`, `..._CHAIN_COMMENT`.
 const UDATA_COMMENT: u8 = 0;
 /// `NFTNL_UDATA_SET_COMMENT`.
 const UDATA_SET_COMMENT: u8 = 7;
+/// `NFTNL_UDATA_SET_MERGE_ELEMENTS` (nft's `auto-merge`).
+const UDATA_SET_MERGE_ELEMENTS: u8 = 2;
+/// `NFT_SET_CONSTANT`.
+const SET_CONSTANT: u32 = 0x2;
 
 /// The model family of an `NFPROTO_*` number.
 pub(crate) fn family_of(nfproto: u32) -> Option<Family> {
@@ -69,71 +76,32 @@ fn set_flags(flags: u32) -> Vec<String> {
     v
 }
 
-fn render_key(set: &RawSet, b: &[u8]) -> String {
-    let types = split_concat(set.key_type, set.key_len);
-    if types.len() > 1 {
-        format_concat(&types, b)
-    } else {
-        format_value(set.key_type, b)
-    }
-}
-
-/// nft-like element strings of a named set or map.
-fn set_elements(set: &RawSet) -> Vec<String> {
-    let info = SetInfo {
-        flags: set.flags,
-        key_type: set.key_type,
-        key_len: set.key_len,
-        data_type: set.data_type,
-        elems: set.elems.clone(),
-    };
-    let mut out: Vec<(Vec<u8>, String)> = Vec::new();
-    let interval = set.flags & 0x4 != 0;
-    let is_map = set.flags & 0x8 != 0 || set.flags & 0x40 != 0;
-    if interval && !is_map {
-        for (first, last) in super::delinearize::interval_pairs(&info) {
-            let t = if first == last {
-                render_key(set, &first)
-            } else if matches!(set.key_type, 7 | 8) {
-                super::delinearize::addr_text(&first, &last, set.key_type == 8)
-            } else {
-                format!("{}-{}", render_key(set, &first), render_key(set, &last))
-            };
-            out.push((first, t));
-        }
-    } else {
-        for e in set.elems.iter().filter(|e| e.flags & 1 == 0) {
-            let mut t = render_key(set, &e.key);
-            if let Some(end) = &e.key_end {
-                t = format!("{t}-{}", render_key(set, end));
-            }
-            if is_map {
-                t = format!("{t} : {}", super::delinearize::elem_value(&info, e));
-            }
-            out.push((e.key.clone(), t));
-        }
-    }
-    out.sort();
-    out.into_iter().map(|(_, t)| t).collect()
-}
-
 fn data_type_text(set: &RawSet) -> Option<String> {
     if let Some(t) = set.obj_type {
         if set.flags & 0x40 != 0 {
-            return Some(format!("object type {t}"));
+            return Some(match obj_kind(t) {
+                "object" => format!("object type {t}"),
+                k => k.to_string(),
+            });
         }
     }
     match set.data_type {
         Some(DATA_VERDICT) => Some("verdict".into()),
         Some(t) if set.flags & 0x8 != 0 => {
-            let types = split_concat(t, set.data_len);
-            Some(
-                types
+            // A `typeof` map names its data by expression (normalization maps known ones
+            // to their datatype, as it does for the text parser's).
+            let names = typeof_text(&set.userdata, UDATA_SET_DATA_TYPEOF).unwrap_or_else(|| {
+                split_concat(t, set.data_len)
                     .iter()
                     .map(|x| type_name(*x))
                     .collect::<Vec<_>>()
-                    .join(" . "),
-            )
+                    .join(" . ")
+            });
+            Some(if data_is_interval(set) {
+                format!("interval {names}")
+            } else {
+                names
+            })
         }
         _ => None,
     }
@@ -155,8 +123,141 @@ fn obj_kind(t: u32) -> &'static str {
     }
 }
 
+/// Modules of verbatim matches that name an iptables extension (as the iptables-save parser
+/// keeps them), not the head of an nft expression.
+fn is_xt_module(module: &str) -> bool {
+    module.starts_with("xt:") || matches!(module, "rpfilter" | "recent")
+}
+
+/// Spells a verbatim nft match as the nft text and JSON parsers do: module `nft`, the whole
+/// expression as arguments (delinearization splits off the first word, as for statements,
+/// which normalization joins the other way).
+fn verbatim_as_parsers_spell_it(rule: &mut crate::model::Rule) {
+    for m in &mut rule.matches {
+        if let MatchKind::Other {
+            module,
+            args,
+            lossy: false,
+        } = &mut m.kind
+        {
+            if module != "nft" && !is_xt_module(module) {
+                let whole = if args.is_empty() {
+                    std::mem::take(module)
+                } else {
+                    format!("{module} {args}")
+                };
+                *module = "nft".to_string();
+                *args = whole;
+            }
+        }
+    }
+}
+
+/// Adds the statements nested in dynset expressions to the `add/update @set { .. }` texts
+/// delinearization made of them: after the key (and its timeout), before ` : data`, as nft
+/// lists them (`update @s { ip saddr timeout 10m counter }`).
+fn dynset_statements(
+    rule: &mut crate::model::Rule,
+    exprs: &[super::expr::Expr],
+    nested: &[(usize, Vec<super::expr::Expr>)],
+) {
+    use super::expr::Expr;
+    use crate::model::Statement;
+    for (idx, inner) in nested {
+        let texts: Vec<String> = inner.iter().filter_map(stateful_text).collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let Some(Expr::Dynset { set, sreg_data, .. }) = exprs.get(*idx) else {
+            continue;
+        };
+        // The n-th dynset of the rule made the n-th statement on the same set.
+        let nth = exprs[..*idx]
+            .iter()
+            .filter(|e| matches!(e, Expr::Dynset { set: s, .. } if s == set))
+            .count();
+        let prefix = format!("@{set} {{ ");
+        let Some(Statement::Other { args, .. }) = rule
+            .statements
+            .iter_mut()
+            .filter(|s| {
+                matches!(s, Statement::Other { target, args, .. }
+                    if matches!(target.as_str(), "add" | "update" | "delete")
+                        && args.starts_with(&prefix))
+            })
+            .nth(nth)
+        else {
+            continue;
+        };
+        let at = if sreg_data.is_some() {
+            args.rfind(" : ")
+        } else {
+            args.rfind(" }")
+        };
+        if let Some(at) = at {
+            args.insert_str(at, &format!(" {}", texts.join(" ")));
+        }
+    }
+}
+
+/// Names the object type of object maps and inlines anonymous ones: delinearization leaves
+/// `object name KEY map @SET` (the object type is the set's); nft lists `counter name KEY map
+/// { k : "obj", .. }` (or `@SET`), and `ct helper set KEY map { .. }` for conntrack objects.
+fn inline_object_maps<'a>(
+    rule: &mut crate::model::Rule,
+    lookup: impl Fn(&str) -> Option<&'a RawSet>,
+) {
+    use crate::model::Statement;
+    for st in &mut rule.statements {
+        let Statement::Other { target, args, .. } = st else {
+            continue;
+        };
+        let Some(rest) = args.strip_prefix("name ") else {
+            continue;
+        };
+        let Some((key, set_name)) = rest.rsplit_once(" map @") else {
+            continue;
+        };
+        let Some(set) = lookup(set_name) else {
+            continue;
+        };
+        let kind = set.obj_type.map_or("object", obj_kind);
+        let body = if set.flags & 0x1 != 0 {
+            format!("{{ {} }}", set_elements(set).join(", "))
+        } else {
+            format!("@{set_name}")
+        };
+        let (t, a) = match kind.strip_prefix("ct ") {
+            Some(ct) => ("ct".to_string(), format!("{ct} set {key} map {body}")),
+            None => (kind.to_string(), format!("name {key} map {body}")),
+        };
+        *target = t;
+        *args = a;
+    }
+}
+
 /// `NFT_CHAIN_BINDING`.
 const CHAIN_BINDING: u32 = 0x4;
+
+/// A rule of a chain binding as nft lists it inside `jump { .. }`: the canonical text, with
+/// `counter` (values left out, as the text parser leaves them out of the verbatim body) where
+/// nft usually has it, first among the statements.
+fn binding_rule_text(r: &crate::model::Rule) -> String {
+    use crate::model::Statement;
+    if r.counters.is_none() {
+        return r.canonical();
+    }
+    let mut shown = r.clone();
+    shown.statements.insert(
+        0,
+        Statement::Other {
+            target: "counter".into(),
+            args: String::new(),
+            lossy: false,
+        },
+    );
+    shown.canonical()
+}
 
 /// Anonymous chains of `jump { ... }` / `goto { ... }` (chain bindings) are shown inline, as
 /// nft shows them: the verdict becomes `jump { rule; rule }` and the chain leaves the table.
@@ -200,7 +301,7 @@ fn inline_bindings(rs: &mut Ruleset, chains: &[RawChain]) {
             let body = chain
                 .rules
                 .iter()
-                .map(|r| r.canonical())
+                .map(binding_rule_text)
                 .collect::<Vec<_>>()
                 .join("; ");
             bodies.insert(chain.name.clone(), body);
@@ -269,14 +370,22 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         };
         let mut extra = Vec::new();
         if let Some(t) = s.timeout {
-            extra.push(format!("timeout {t}ms"));
+            extra.push(format!("timeout {}", nft_time(t)));
         }
-        if let Some(n) = s.size {
+        // nft does not list the size of a constant set (it sizes it to its elements).
+        if let Some(n) = s.size.filter(|_| s.flags & SET_CONSTANT == 0) {
             extra.push(format!("size {n}"));
         }
+        if udata_u32(&s.userdata, UDATA_SET_MERGE_ELEMENTS).is_some_and(|v| v != 0) {
+            extra.push("auto-merge".into());
+        }
+        extra.extend(set_statements(s));
         rs.tables[ti].sets.push(NamedSet {
             name: s.name.clone(),
-            key_type: key_type_text(s.key_type, s.key_len),
+            key_type: typeof_text(&s.userdata, UDATA_SET_KEY_TYPEOF).map_or_else(
+                || key_type_text(s.key_type, s.key_len),
+                |t| format!("typeof {t}"),
+            ),
             data_type: data_type_text(s),
             flags: set_flags(s.flags),
             elements: set_elements(s),
@@ -290,6 +399,14 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         });
     }
 
+    // Object maps (`counter name ip saddr map @m`): their object type, and the elements of
+    // anonymous ones, inlined into their rules.
+    let objmaps: HashMap<(u32, &str, &str), &RawSet> = raw
+        .sets
+        .iter()
+        .filter(|s| s.flags & 0x40 != 0)
+        .map(|s| ((s.family, s.table.as_str(), s.name.as_str()), s))
+        .collect();
     let empty = SetLookupContext {
         sets: HashMap::new(),
         ipset_names: ipset_names.clone(),
@@ -352,6 +469,11 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         };
         let family = rs.tables[ti].family;
         let mut rule = delinearize(family, &r.exprs, ctx);
+        verbatim_as_parsers_spell_it(&mut rule);
+        dynset_statements(&mut rule, &r.exprs, &r.dynset_exprs);
+        inline_object_maps(&mut rule, |name| {
+            objmaps.get(&(r.family, r.table.as_str(), name)).copied()
+        });
         if let Some(c) = udata_string(&r.userdata, UDATA_COMMENT) {
             rule.comment = Some(match rule.comment.take() {
                 Some(xt) if xt != c => format!("{xt}; {c}"),
@@ -368,11 +490,7 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
         let Some(&ti) = index.get(&(o.family, o.table.clone())) else {
             continue;
         };
-        let body = if o.obj_type == 1 {
-            String::new()
-        } else {
-            o.text.trim().to_string()
-        };
+        let body = object_body(o).unwrap_or_else(|| o.text.trim().to_string());
         rs.tables[ti].objects.push(NamedObject {
             kind: obj_kind(o.obj_type).to_string(),
             name: o.name.clone(),
@@ -407,4 +525,449 @@ pub fn assemble(raw: RawRuleset, source: &str, ipset_names: &HashMap<u16, String
     }
     rs.normalize();
     rs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::expr::{Expr, ImmData};
+    use crate::netlink::raw::{RawElem, RawObject, RawRule, RawTable};
+
+    fn table() -> RawTable {
+        RawTable {
+            family: 2,
+            name: "t".into(),
+            ..RawTable::default()
+        }
+    }
+
+    fn saddr() -> Expr {
+        Expr::Payload {
+            base: 1,
+            offset: 12,
+            len: 4,
+            dreg: 1,
+        }
+    }
+
+    #[test]
+    fn rules_sets_and_objects_read_as_nft_lists_them() {
+        let elem = |key: &[u8], flags: u32, verdict: Option<i32>| RawElem {
+            key: key.to_vec(),
+            flags,
+            verdict: verdict.map(|c| (c, None)),
+            ..RawElem::default()
+        };
+        let rules = vec![
+            // A raw payload compare: kept verbatim, spelled as the parsers spell it.
+            vec![
+                Expr::Payload {
+                    base: 2,
+                    offset: 20,
+                    len: 4,
+                    dreg: 1,
+                },
+                Expr::Cmp {
+                    sreg: 1,
+                    op: 0,
+                    data: vec![2, 0x73, 0x6c, 0],
+                },
+                Expr::Immediate {
+                    dreg: 0,
+                    data: ImmData::Verdict {
+                        code: 0,
+                        chain: None,
+                    },
+                },
+            ],
+            // A dynset timeout in nft's units.
+            vec![
+                saddr(),
+                Expr::Dynset {
+                    op: 1,
+                    set: "s".into(),
+                    sreg_key: 1,
+                    sreg_data: None,
+                    timeout: Some(30_000),
+                },
+            ],
+            // An anonymous interval verdict map with a catch-all.
+            vec![
+                saddr(),
+                Expr::Lookup {
+                    set: "__map0".into(),
+                    sreg: 1,
+                    dreg: Some(0),
+                    invert: false,
+                },
+            ],
+            vec![Expr::Reject {
+                reject_type: 1,
+                code: 0,
+            }],
+        ];
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: rules
+                .into_iter()
+                .enumerate()
+                .map(|(i, exprs)| RawRule {
+                    family: 2,
+                    table: "t".into(),
+                    chain: "c".into(),
+                    exprs,
+                    // The dynset of rule 2 carries a limit and a counter.
+                    dynset_exprs: if i == 1 {
+                        vec![(
+                            1,
+                            vec![
+                                Expr::Limit {
+                                    rate: 10,
+                                    unit: 1,
+                                    burst: 5,
+                                    kind: 0,
+                                    flags: 0,
+                                },
+                                Expr::Counter {
+                                    packets: 0,
+                                    bytes: 0,
+                                },
+                            ],
+                        )]
+                    } else {
+                        Vec::new()
+                    },
+                    ..RawRule::default()
+                })
+                .collect(),
+            sets: vec![
+                RawSet {
+                    family: 2,
+                    table: "t".into(),
+                    name: "__map0".into(),
+                    flags: 0x1 | 0x4 | 0x8,
+                    key_type: 7,
+                    key_len: 4,
+                    data_type: Some(DATA_VERDICT),
+                    elems: vec![
+                        elem(&[0; 4], 1, None),
+                        elem(&[10, 0, 0, 0], 0, Some(1)),
+                        elem(&[10, 1, 0, 0], 1, None),
+                        elem(&[], 2, Some(0)),
+                    ],
+                    ..RawSet::default()
+                },
+                // `typeof ip saddr : meta mark`, with an element counter and a timeout.
+                RawSet {
+                    family: 2,
+                    table: "t".into(),
+                    name: "m".into(),
+                    flags: 0x8 | 0x10,
+                    key_type: 7,
+                    key_len: 4,
+                    data_type: Some(19),
+                    data_len: 4,
+                    timeout: Some(360_000),
+                    userdata: vec![
+                        3, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 12, 0, 0, 0, 1, 4, 11, 0, 0, 0, 4,
+                        14, 0, 4, 9, 0, 0, 0, 1, 6, 0, 4, 3, 0, 0, 0,
+                    ],
+                    elems: vec![RawElem {
+                        key: vec![1, 1, 1, 1],
+                        data: Some(2u32.to_ne_bytes().to_vec()),
+                        exprs: vec![Expr::Counter {
+                            packets: 1,
+                            bytes: 2,
+                        }],
+                        ..RawElem::default()
+                    }],
+                    ..RawSet::default()
+                },
+                // An object map of counters.
+                RawSet {
+                    family: 2,
+                    table: "t".into(),
+                    name: "om".into(),
+                    flags: 0x40,
+                    key_type: 13,
+                    key_len: 2,
+                    obj_type: Some(1),
+                    ..RawSet::default()
+                },
+            ],
+            objects: vec![RawObject {
+                family: 2,
+                table: "t".into(),
+                name: "q".into(),
+                obj_type: 2,
+                text: "libnftnl text".into(),
+                values: vec![(16, 25 << 20), (18, 1)],
+                ..RawObject::default()
+            }],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
+        assert_eq!(
+            rules,
+            [
+                "nft @th,160,32 0x02736c00 drop",
+                "update @s { ip saddr timeout 30s limit rate 10/second burst 5 packets counter }",
+                "ip saddr vmap { * : drop, 10.0.0.0/16 : accept }",
+                "reject with tcp-reset",
+            ]
+        );
+        let m = t.set("m").expect("map m");
+        assert_eq!(
+            (
+                m.key_type.as_str(),
+                m.data_type.as_deref(),
+                m.flags.clone(),
+                m.extra.clone(),
+                m.elements.clone()
+            ),
+            (
+                "typeof ip saddr",
+                Some("mark"),
+                vec!["timeout".to_string()],
+                vec!["timeout 6m".to_string()],
+                vec!["1.1.1.1 counter : 0x00000002".to_string()]
+            )
+        );
+        assert_eq!(
+            t.set("om").and_then(|s| s.data_type.as_deref()),
+            Some("counter")
+        );
+        assert_eq!(t.objects[0].body, "over 25 mbytes");
+    }
+
+    #[test]
+    fn anonymous_object_maps_are_inlined() {
+        let objmap = |name: &str, obj_type: u32, objref: &str| RawSet {
+            family: 2,
+            table: "t".into(),
+            name: name.into(),
+            flags: 0x1 | 0x2 | 0x40,
+            key_type: 7,
+            key_len: 4,
+            obj_type: Some(obj_type),
+            elems: vec![RawElem {
+                key: vec![1, 1, 1, 1],
+                objref: Some(objref.into()),
+                ..RawElem::default()
+            }],
+            ..RawSet::default()
+        };
+        let rule = |set: &str| RawRule {
+            family: 2,
+            table: "t".into(),
+            chain: "c".into(),
+            exprs: vec![
+                saddr(),
+                Expr::Objref {
+                    obj_type: 0,
+                    name: None,
+                    set: Some(set.into()),
+                    sreg: Some(1),
+                },
+            ],
+            ..RawRule::default()
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: vec![rule("__objmap0"), rule("__objmap1"), rule("named")],
+            sets: vec![
+                objmap("__objmap0", 1, "user123"),
+                objmap("__objmap1", 3, "ftp"),
+                RawSet {
+                    flags: 0x40,
+                    ..objmap("named", 2, "q")
+                },
+            ],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
+        assert_eq!(
+            rules,
+            [
+                "counter name ip saddr map { 1.1.1.1 : \"user123\" }",
+                "ct helper set ip saddr map { 1.1.1.1 : \"ftp\" }",
+                "quota name ip saddr map @named",
+            ]
+        );
+    }
+
+    #[test]
+    fn interface_indexes_read_by_name() {
+        let meta = |key: u32| Expr::Meta {
+            key,
+            dreg: Some(1),
+            sreg: None,
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: [
+                vec![
+                    meta(5),
+                    Expr::Cmp {
+                        sreg: 1,
+                        op: 0,
+                        data: 1u32.to_ne_bytes().to_vec(),
+                    },
+                ],
+                vec![
+                    meta(4),
+                    Expr::Lookup {
+                        set: "__set0".into(),
+                        sreg: 1,
+                        dreg: None,
+                        invert: false,
+                    },
+                ],
+            ]
+            .into_iter()
+            .map(|exprs| RawRule {
+                family: 2,
+                table: "t".into(),
+                chain: "c".into(),
+                exprs,
+                ..RawRule::default()
+            })
+            .collect(),
+            sets: vec![RawSet {
+                family: 2,
+                table: "t".into(),
+                name: "__set0".into(),
+                flags: 0x3,
+                key_type: 20,
+                key_len: 4,
+                elems: vec![RawElem {
+                    key: 1u32.to_ne_bytes().to_vec(),
+                    ..RawElem::default()
+                }],
+                ..RawSet::default()
+            }],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        let rules: Vec<String> = t.chains[0].rules.iter().map(|r| r.canonical()).collect();
+        // `lo` is interface 1 in every network namespace.
+        assert_eq!(rules, ["nft oif \"lo\"", "nft iif { \"lo\" }"]);
+    }
+
+    #[test]
+    fn chain_bindings_show_their_counters() {
+        let chain = |name: &str, flags: u32| RawChain {
+            family: 2,
+            table: "t".into(),
+            name: name.into(),
+            flags,
+            ..RawChain::default()
+        };
+        let rule = |chain: &str, exprs: Vec<Expr>| RawRule {
+            family: 2,
+            table: "t".into(),
+            chain: chain.into(),
+            exprs,
+            ..RawRule::default()
+        };
+        let verdict = |code: i32, chain: Option<&str>| Expr::Immediate {
+            dreg: 0,
+            data: ImmData::Verdict {
+                code,
+                chain: chain.map(str::to_string),
+            },
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![chain("c", 0), chain("__chain0", CHAIN_BINDING)],
+            rules: vec![
+                rule("c", vec![verdict(-3, Some("__chain0"))]),
+                rule(
+                    "__chain0",
+                    vec![
+                        Expr::Counter {
+                            packets: 7,
+                            bytes: 9,
+                        },
+                        verdict(1, None),
+                    ],
+                ),
+                rule("__chain0", vec![verdict(0, None)]),
+            ],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        assert_eq!(t.chains.len(), 1);
+        assert_eq!(
+            t.chains[0].rules[0].canonical(),
+            "jump { counter accept; drop }"
+        );
+    }
+
+    #[test]
+    fn netmap_nat_keeps_its_prefix_flag() {
+        let imm = |dreg: u32, v: &[u8]| Expr::Immediate {
+            dreg,
+            data: ImmData::Value(v.to_vec()),
+        };
+        let raw = RawRuleset {
+            tables: vec![table()],
+            chains: vec![RawChain {
+                family: 2,
+                table: "t".into(),
+                name: "c".into(),
+                ..RawChain::default()
+            }],
+            rules: vec![RawRule {
+                family: 2,
+                table: "t".into(),
+                chain: "c".into(),
+                exprs: vec![
+                    imm(1, &[10, 0, 0, 0]),
+                    imm(2, &[10, 0, 0, 255]),
+                    Expr::Nat {
+                        nat_type: 0,
+                        family: 2,
+                        reg_addr_min: Some(1),
+                        reg_addr_max: Some(2),
+                        reg_proto_min: None,
+                        reg_proto_max: None,
+                        flags: 0x1 | 0x40,
+                    },
+                ],
+                ..RawRule::default()
+            }],
+            ..RawRuleset::default()
+        };
+        let rs = assemble(raw, "live:nft", &HashMap::new());
+        let t = rs.table(Backend::Nft, Family::Ip, "t").expect("table");
+        assert_eq!(
+            t.chains[0].rules[0].canonical(),
+            "snat to 10.0.0.0-10.0.0.255 prefix"
+        );
+    }
 }

@@ -63,8 +63,8 @@ pub fn type_size(id: u32) -> Option<usize> {
         10 => 2,
         12 => 1,
         13 => 2,
-        14 | 29 | 32 | 33 | 34 | 31 | 36 | 37 | 39 | 42 => 1,
-        19 | 20 | 22 | 23 | 24 | 25 | 26 | 27 | 28 | 35 | 38 | 2 | 11 | 15 | 21 => 4,
+        14 | 15 | 29 | 32 | 33 | 34 | 31 | 36 | 37 | 39 | 42 => 1,
+        19 | 20 | 22 | 23 | 24 | 25 | 26 | 27 | 28 | 35 | 38 | 2 | 11 | 21 => 4,
         41 => 16,
         30 => 16,
         _ => return None,
@@ -106,9 +106,84 @@ pub fn key_type_text(key_type: u32, key_len: u32) -> String {
         .join(" . ")
 }
 
+/// Whether nft keeps values of datatype `id` in host byte order (marks, ids, classids, ...).
+pub fn host_order_type(id: u32) -> bool {
+    matches!(id, 18..=26 | 28 | 35 | 38)
+}
+
+/// A duration in milliseconds as nft prints it (`1d2h`, `3h45s`, `1m30s`, `100ms`).
+pub fn nft_time(ms: u64) -> String {
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [
+        ("d", 86_400_000u64),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ] {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
+/// A TCP flags byte as nft prints it: `fin | ack`.
+fn tcp_flags_text(v: u8) -> String {
+    const N: [&str; 8] = ["fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"];
+    let parts: Vec<&str> = (0..8).filter(|i| v & (1 << i) != 0).map(|i| N[i]).collect();
+    if parts.is_empty() {
+        format!("0x{v:02x}")
+    } else {
+        parts.join(" | ")
+    }
+}
+
+/// The name of network interface `index` in the current network namespace, as nft prints an
+/// `iface_index` (quoted); `None` when no interface has that index.
+fn iface_name(index: u32) -> Option<String> {
+    if index == 0 {
+        return None;
+    }
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` holds IF_NAMESIZE bytes, as if_indextoname requires; it writes a
+    // NUL-terminated name there or returns null.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: on success `buf` holds a NUL-terminated string.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    Some(format!("\"{}\"", name.to_string_lossy()))
+}
+
+/// A classid (`major:minor`, hex) as nft prints it.
+fn classid_text(v: u32) -> String {
+    match v {
+        0xffff_ffff => "root".into(),
+        0 => "none".into(),
+        _ => format!("{:x}:{:x}", v >> 16, v & 0xffff),
+    }
+}
+
 /// Renders a value of datatype `id` in nft's spelling.
 pub fn format_value(id: u32, b: &[u8]) -> String {
     match id {
+        15 if !b.is_empty() => tcp_flags_text(b[0]),
+        31 if !b.is_empty() => match b[0] {
+            0 => "host".into(),
+            1 => "broadcast".into(),
+            2 => "multicast".into(),
+            3 => "other".into(),
+            n => n.to_string(),
+        },
+        23 if b.len() >= 4 => classid_text(u32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
         7 if b.len() >= 4 => Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string(),
         8 if b.len() >= 16 => {
             let mut a = [0u8; 16];
@@ -130,7 +205,9 @@ pub fn format_value(id: u32, b: &[u8]) -> String {
             .unwrap_or_else(|| b[0].to_string()),
         19 | 24 | 25 | 20 if b.len() >= 4 => {
             let v = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-            if id == 19 {
+            if id == 20 {
+                iface_name(v).unwrap_or_else(|| v.to_string())
+            } else if id == 19 {
                 format!("0x{v:08x}")
             } else {
                 v.to_string()
@@ -242,5 +319,15 @@ mod tests {
             "10.0.0.1 . 22"
         );
         assert_eq!(verdict_text(-3, Some("x")), "jump x");
+        assert_eq!(format_value(15, &[0x11]), "fin | ack");
+        assert_eq!(format_value(31, &[1]), "broadcast");
+        // Interface indexes by name where the interface exists (`lo` is 1 in any namespace).
+        assert_eq!(format_value(20, &1u32.to_ne_bytes()), "\"lo\"");
+        assert_eq!(format_value(20, &0u32.to_ne_bytes()), "0");
+        assert_eq!(format_value(23, &0x0001_bbf8u32.to_ne_bytes()), "1:bbf8");
+        assert_eq!(nft_time(360_000), "6m");
+        assert_eq!(nft_time(10_845_000), "3h45s");
+        assert_eq!(nft_time(2_592_000_000), "30d");
+        assert_eq!(nft_time(100), "100ms");
     }
 }

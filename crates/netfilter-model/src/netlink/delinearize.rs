@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
+use super::datatype::{format_concat, format_value, hex, verdict_text};
 use super::expr::{reg32, Expr, ImmData};
 use super::raw::RawElem;
 use super::xt::{decode_xt_match, decode_xt_target, XtContext};
@@ -162,6 +162,8 @@ impl Field {
             Field::CtStatus => 28,
             Field::Fib { result: 3, .. } => 38,
             Field::EtherType => 10,
+            Field::PktType => 31,
+            Field::Raw(r) if r == "iif" || r == "oif" => 20,
             _ => 4,
         }
     }
@@ -507,84 +509,15 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
     out
 }
 
-/// Inclusive `(first, last)` key ranges of a set's elements (interval ends decoded).
-pub(crate) fn interval_pairs(info: &SetInfo) -> Vec<(Vec<u8>, Vec<u8>)> {
-    intervals(info)
-        .into_iter()
-        .map(|iv| (iv.first, iv.last))
-        .collect()
-}
-
 /// An address range as nft prints it: a prefix when it is one, else `a-b`.
 pub(crate) fn addr_text(first: &[u8], last: &[u8], v6: bool) -> String {
     addr_range(first, last, v6).map_or_else(|| hex(first), |a| a.to_string())
 }
 
-/// The data side of a map element, as nft prints it.
-pub(crate) fn elem_value(info: &SetInfo, e: &RawElem) -> String {
-    elem_data_text(info, e)
-}
-
-fn elem_data_text(info: &SetInfo, e: &RawElem) -> String {
-    if let Some((code, chain)) = &e.verdict {
-        return verdict_text(*code, chain.as_deref());
-    }
-    if let Some(o) = &e.objref {
-        return format!("\"{o}\"");
-    }
-    match (&e.data, info.data_type) {
-        (Some(d), Some(t)) => split_concat_text(t, d),
-        (Some(d), None) => hex(d),
-        _ => String::new(),
-    }
-}
-
-fn split_concat_text(t: u32, d: &[u8]) -> String {
-    let types = split_concat(t, d.len() as u32);
-    if types.len() > 1 {
-        format_concat(&types, d)
-    } else {
-        format_value(t, d)
-    }
-}
-
 /// nft-like text of an anonymous set's elements for `fields` (a concatenation if several).
 fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
     let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-    let render = |b: &[u8]| {
-        if types.len() > 1 {
-            format_concat(&types, b)
-        } else {
-            format_value(types.first().copied().unwrap_or(4), b)
-        }
-    };
-    let mut items: Vec<(Vec<u8>, String)> = Vec::new();
-    if with_data {
-        let mut elems: Vec<&RawElem> = info
-            .elems
-            .iter()
-            .filter(|e| e.flags & ELEM_INTERVAL_END == 0)
-            .collect();
-        elems.sort_by(|a, b| a.key.cmp(&b.key));
-        for e in elems {
-            items.push((
-                e.key.clone(),
-                format!("{} : {}", render(&e.key), elem_data_text(info, e)),
-            ));
-        }
-    } else {
-        for iv in intervals(info) {
-            let t = if iv.first == iv.last {
-                render(&iv.first)
-            } else {
-                format!("{}-{}", render(&iv.first), render(&iv.last))
-            };
-            items.push((iv.first, t));
-        }
-    }
-    items.sort();
-    let parts: Vec<String> = items.into_iter().map(|(_, t)| t).collect();
-    format!("{{ {} }}", parts.join(", "))
+    super::elements::anonymous_set_text(&types, info.flags, info.data_type, &info.elems, with_data)
 }
 
 impl State<'_> {
@@ -746,6 +679,9 @@ impl State<'_> {
         match key {
             0 => Field::Length,
             3 => Field::Mark,
+            // nft names the interface-index keys without `meta`.
+            4 => Field::Raw("iif".into()),
+            5 => Field::Raw("oif".into()),
             6 => Field::Iface(Direction::Src),
             7 => Field::Iface(Direction::Dst),
             10 => Field::SkUid,
@@ -1100,7 +1036,7 @@ impl State<'_> {
                     .map(|r| format!(" : {}", reg_text(&r)))
                     .unwrap_or_default();
                 let t = timeout
-                    .map(|t| format!(" timeout {t}ms"))
+                    .map(|t| format!(" timeout {}", super::datatype::nft_time(t)))
                     .unwrap_or_default();
                 let verb = match op {
                     0 => "add",
@@ -1718,7 +1654,7 @@ impl State<'_> {
                 };
                 let value = match f {
                     Field::Fib { .. } => u32_ne(data).to_string(),
-                    Field::Raw(r) if r == "meta iif" || r == "meta oif" => u32_ne(data).to_string(),
+                    Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, data),
                     Field::Raw(_) => hex(data),
                     _ => format_value(f.type_id(), data),
                 };
@@ -1996,12 +1932,16 @@ fn nat_flags(flags: u32) -> Vec<String> {
     if flags & 0x10 != 0 {
         v.push("fully-random".to_string());
     }
+    // NF_NAT_RANGE_NETMAP: `snat ip prefix to ...`.
+    if flags & 0x40 != 0 {
+        v.push("prefix".to_string());
+    }
     v
 }
 
 fn reject_text(family: Family, ty: u32, code: u8) -> Option<String> {
     match ty {
-        1 => Some("tcp reset".into()),
+        1 => Some("tcp-reset".into()),
         0 => {
             let v6 = family == Family::Ip6;
             let (default, name) = if v6 {

@@ -518,9 +518,34 @@ fn parse_chain(nlh: *const nlmsghdr) -> Option<RawChain> {
 }
 
 unsafe extern "C" fn expr_cb(e: *mut sys::nftnl_expr, data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the `Vec<Expr>` passed by `parse_rule`.
+    // SAFETY: `data` is the `Vec<Expr>` passed by the caller (set, element or dynset).
     let v = unsafe { &mut *data.cast::<Vec<Expr>>() };
     v.push(decode(e));
+    0
+}
+
+/// A rule's expressions, and the stateful expressions nested in its dynset expressions.
+#[derive(Default)]
+struct RuleExprs {
+    exprs: Vec<Expr>,
+    nested: Vec<(usize, Vec<Expr>)>,
+}
+
+unsafe extern "C" fn rule_expr_cb(e: *mut sys::nftnl_expr, data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `RuleExprs` passed by `parse_rule`; `e` is a live expression.
+    let v = unsafe { &mut *data.cast::<RuleExprs>() };
+    let x = decode(e);
+    if matches!(x, Expr::Dynset { .. }) {
+        let mut nested: Vec<Expr> = Vec::new();
+        // SAFETY: `e` is a dynset expression, the only kind this iterates.
+        unsafe {
+            sys::nftnl_expr_expr_foreach(e, Some(expr_cb), (&mut nested as *mut Vec<Expr>).cast());
+        }
+        if !nested.is_empty() {
+            v.nested.push((v.exprs.len(), nested));
+        }
+    }
+    v.exprs.push(x);
     0
 }
 
@@ -533,8 +558,8 @@ fn parse_rule(nlh: *const nlmsghdr) -> Option<RawRule> {
             return None;
         }
         let out = (nftnl_rule_nlmsg_parse(nlh, r) >= 0).then(|| {
-            let mut exprs: Vec<Expr> = Vec::new();
-            nftnl_expr_foreach(r, Some(expr_cb), (&mut exprs as *mut Vec<Expr>).cast());
+            let mut exprs = RuleExprs::default();
+            nftnl_expr_foreach(r, Some(rule_expr_cb), (&mut exprs as *mut RuleExprs).cast());
             let mut len = 0u32;
             let ud = if nftnl_rule_is_set(r, NFTNL_RULE_USERDATA as u16) {
                 owned_bytes(
@@ -549,7 +574,8 @@ fn parse_rule(nlh: *const nlmsghdr) -> Option<RawRule> {
                 table: owned_str(nftnl_rule_get_str(r, NFTNL_RULE_TABLE as u16)),
                 chain: owned_str(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN as u16)),
                 handle: nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE as u16),
-                exprs,
+                exprs: exprs.exprs,
+                dynset_exprs: exprs.nested,
                 userdata: ud,
             }
         });
@@ -605,6 +631,11 @@ fn parse_set(nlh: *const nlmsghdr) -> Option<RawSet> {
                 field_len,
                 userdata: ud,
                 elems: Vec::new(),
+                exprs: {
+                    let mut exprs: Vec<Expr> = Vec::new();
+                    nftnl_set_expr_foreach(s, Some(expr_cb), (&mut exprs as *mut Vec<Expr>).cast());
+                    exprs
+                },
             }
         });
         nftnl_set_free(s);
@@ -646,6 +677,20 @@ unsafe extern "C" fn elem_cb(e: *mut sys::nftnl_set_elem, data: *mut c_void) -> 
             },
             timeout: is(NFTNL_SET_ELEM_TIMEOUT)
                 .then(|| nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT as u16)),
+            userdata: if is(NFTNL_SET_ELEM_USERDATA) {
+                get(NFTNL_SET_ELEM_USERDATA)
+            } else {
+                Vec::new()
+            },
+            exprs: {
+                let mut exprs: Vec<Expr> = Vec::new();
+                nftnl_set_elem_expr_foreach(
+                    e,
+                    Some(expr_cb),
+                    (&mut exprs as *mut Vec<Expr>).cast(),
+                );
+                exprs
+            },
         });
     }
     0
@@ -665,6 +710,75 @@ fn parse_elems(nlh: *const nlmsghdr, out: &mut Vec<RawElem>) {
     }
 }
 
+/// Numeric and string attributes of an object, by `NFTNL_OBJ_*` number.
+type ObjAttrs = (Vec<(u32, u64)>, Vec<(u32, String)>);
+
+/// Reads the attributes of object type `ty` that nft prints, each with its own width.
+///
+/// # Safety
+/// `o` is a live object parsed from a validated message.
+unsafe fn obj_values(o: *mut sys::nftnl_obj, ty: u32) -> ObjAttrs {
+    use sys::*;
+    #[derive(Clone, Copy)]
+    enum W {
+        U8,
+        U16,
+        U32,
+        U64,
+        Str,
+    }
+    let attrs: &[(u32, W)] = match ty {
+        2 => &[
+            (NFTNL_OBJ_QUOTA_BYTES, W::U64),
+            (NFTNL_OBJ_QUOTA_FLAGS, W::U32),
+        ],
+        3 => &[
+            (NFTNL_OBJ_CT_HELPER_NAME, W::Str),
+            (NFTNL_OBJ_CT_HELPER_L3PROTO, W::U16),
+            (NFTNL_OBJ_CT_HELPER_L4PROTO, W::U8),
+        ],
+        4 => &[
+            (NFTNL_OBJ_LIMIT_RATE, W::U64),
+            (NFTNL_OBJ_LIMIT_UNIT, W::U64),
+            (NFTNL_OBJ_LIMIT_BURST, W::U32),
+            (NFTNL_OBJ_LIMIT_TYPE, W::U32),
+            (NFTNL_OBJ_LIMIT_FLAGS, W::U32),
+        ],
+        8 => &[(NFTNL_OBJ_SECMARK_CTX, W::Str)],
+        9 => &[
+            (NFTNL_OBJ_CT_EXPECT_L3PROTO, W::U16),
+            (NFTNL_OBJ_CT_EXPECT_L4PROTO, W::U8),
+            (NFTNL_OBJ_CT_EXPECT_DPORT, W::U16),
+            (NFTNL_OBJ_CT_EXPECT_TIMEOUT, W::U32),
+            (NFTNL_OBJ_CT_EXPECT_SIZE, W::U8),
+        ],
+        10 => &[
+            (NFTNL_OBJ_SYNPROXY_MSS, W::U16),
+            (NFTNL_OBJ_SYNPROXY_WSCALE, W::U8),
+            (NFTNL_OBJ_SYNPROXY_FLAGS, W::U32),
+        ],
+        _ => &[],
+    };
+    let mut values = Vec::new();
+    let mut strings = Vec::new();
+    for &(a, w) in attrs {
+        // SAFETY: each attribute is read with the width libnftnl stores it with.
+        unsafe {
+            if !nftnl_obj_is_set(o, a as u16) {
+                continue;
+            }
+            match w {
+                W::U8 => values.push((a, u64::from(nftnl_obj_get_u8(o, a as u16)))),
+                W::U16 => values.push((a, u64::from(nftnl_obj_get_u16(o, a as u16)))),
+                W::U32 => values.push((a, u64::from(nftnl_obj_get_u32(o, a as u16)))),
+                W::U64 => values.push((a, nftnl_obj_get_u64(o, a as u16))),
+                W::Str => strings.push((a, owned_str(nftnl_obj_get_str(o, a as u16)))),
+            }
+        }
+    }
+    (values, strings)
+}
+
 fn parse_obj(nlh: *const nlmsghdr) -> Option<RawObject> {
     use sys::*;
     // SAFETY: as in `parse_table`.
@@ -681,12 +795,26 @@ fn parse_obj(nlh: *const nlmsghdr) -> Option<RawObject> {
             } else {
                 String::new()
             };
+            let obj_type = nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE as u16);
+            let (values, strings) = obj_values(o, obj_type);
+            let mut len = 0u32;
+            let userdata = if nftnl_obj_is_set(o, NFTNL_OBJ_USERDATA as u16) {
+                owned_bytes(
+                    nftnl_obj_get_data(o, NFTNL_OBJ_USERDATA as u16, &mut len),
+                    len,
+                )
+            } else {
+                Vec::new()
+            };
             RawObject {
                 family: nftnl_obj_get_u32(o, NFTNL_OBJ_FAMILY as u16),
                 table: owned_str(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE as u16)),
                 name: owned_str(nftnl_obj_get_str(o, NFTNL_OBJ_NAME as u16)),
-                obj_type: nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE as u16),
+                obj_type,
                 text,
+                values,
+                strings,
+                userdata,
             }
         });
         nftnl_obj_free(o);

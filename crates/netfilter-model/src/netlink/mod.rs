@@ -9,12 +9,15 @@ mod datatype;
 mod delinearize;
 #[cfg(feature = "netlink")]
 mod dump;
+mod elements;
 mod expr;
 #[cfg(feature = "netlink")]
 mod ipset;
+mod object;
 mod raw;
 #[cfg(feature = "netlink")]
 mod read;
+mod settypeof;
 mod socket;
 mod xt;
 

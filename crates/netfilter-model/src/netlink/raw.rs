@@ -63,6 +63,9 @@ pub struct RawRule {
     pub handle: u64,
     /// Expressions, in order.
     pub exprs: Vec<Expr>,
+    /// Stateful expressions (counter, limit, ...) nested in a dynset expression
+    /// (`add @s { ip saddr limit rate 10/second }`), by the dynset's index in `exprs`.
+    pub dynset_exprs: Vec<(usize, Vec<Expr>)>,
     /// User data (comment TLV).
     pub userdata: Vec<u8>,
 }
@@ -84,6 +87,10 @@ pub struct RawElem {
     pub flags: u32,
     /// Timeout in milliseconds, when set.
     pub timeout: Option<u64>,
+    /// User data (`NFTNL_UDATA_SET_ELEM_COMMENT` = 0, `..._FLAGS` = 1).
+    pub userdata: Vec<u8>,
+    /// Stateful expressions attached to the element (counter, limit, quota, ...).
+    pub exprs: Vec<Expr>,
 }
 
 /// A set or map with its elements.
@@ -117,6 +124,8 @@ pub struct RawSet {
     pub userdata: Vec<u8>,
     /// Elements, in dump order.
     pub elems: Vec<RawElem>,
+    /// Stateful expressions every element gets (`counter`, `limit rate ...`).
+    pub exprs: Vec<Expr>,
 }
 
 /// A named stateful object.
@@ -132,6 +141,12 @@ pub struct RawObject {
     pub obj_type: u32,
     /// The object's attributes as libnftnl prints them.
     pub text: String,
+    /// Numeric attributes nft prints (`NFTNL_OBJ_*` number and value; counter values excluded).
+    pub values: Vec<(u32, u64)>,
+    /// String attributes nft prints (`NFTNL_OBJ_*` number and value).
+    pub strings: Vec<(u32, String)>,
+    /// User data (`NFTNL_UDATA_OBJ_COMMENT` = 0).
+    pub userdata: Vec<u8>,
 }
 
 /// A flowtable.
