@@ -119,6 +119,9 @@ measure show_json_1m "$BIN/nfdiff" show --format json "$D/kp1m.save"
 measure diff_1m "$BIN/nfdiff" diff --color never "$D/kp1m.save" "$D/kp1m.save"
 measure trace_cli_1m "$BIN/nfdiff" trace "$D/kp1m.save" --iif eth0 --oif eth1 \
   --src 10.244.1.2 --dst 10.96.1.88 --proto tcp --dport 5787
+measure reach_cli_1m "$BIN/nfdiff" reach "$D/kp1m.save" --iif 'eth+' --oif eth1 \
+  --src 10.244.1.2 --dst 10.96.1.88 --proto tcp --dport 5787
+measure doctor_1m "$BIN/nfdiff" doctor "$D/kp1m.save"
 RUNS=$OLD_RUNS
 
 TRACE_LINE=$("$BIN/examples/trace_throughput" trace "$D/kp100k.save" 2000 2>&1 || echo "failed")
@@ -220,6 +223,8 @@ LOAD=$(uptime | sed 's/.*load average: //')
   echo "| \`show --format json\` | kube-proxy 1M, $(size_mb "$D/kp1m.save") | $(ms show_json_1m) | \`wc -l\` | $(ms wc_1m) | $(ratio show_json_1m wc_1m) | $(mb show_json_1m) | $(mb wc_1m) |"
   echo "| \`diff\` of 1M with itself | kube-proxy 1M | $(ms diff_1m) | | | | $(mb diff_1m) | |"
   echo "| \`nfdiff trace\` end to end | kube-proxy 1M | $(ms trace_cli_1m) | | | | $(mb trace_cli_1m) | |"
+  echo "| \`nfdiff reach --iif 'eth+'\` end to end | kube-proxy 1M | $(ms reach_cli_1m) | | | | $(mb reach_cli_1m) | |"
+  echo "| \`nfdiff doctor\` (offline, one dump) | kube-proxy 1M | $(ms doctor_1m) | | | | $(mb doctor_1m) | |"
   echo
   [ -n "$LIVE_NOTE" ] && { echo "Live rows: $LIVE_NOTE."; echo; }
   echo "Library figures: trace \`$TRACE_LINE\`; reach \`$REACH_LINE\`."
