@@ -62,8 +62,12 @@ fn lines_of(path: &str) -> Option<Vec<String>> {
     })
 }
 
-/// Interface names in `/sys/class/net`, sorted.
+/// Interface names of this network namespace, sorted: from the kernel (`if_nameindex`),
+/// else `/sys/class/net` (which shows the namespace that mounted sysfs).
 fn interfaces() -> Option<Vec<String>> {
+    if let Ok(names) = netfilter_model::interfaces::interface_names() {
+        return Some(names);
+    }
     let rd = std::fs::read_dir("/sys/class/net").ok()?;
     let mut names: Vec<String> = rd
         .filter_map(|e| e.ok())
