@@ -218,7 +218,23 @@ pub(crate) fn diff_chain_pair(
     }
 }
 
-/// A chain present on one side only: every rule deleted (OLD) or inserted (NEW).
+/// Whether a chain is an iptables built-in chain as the legacy backend always has it and
+/// iptables-nft creates it only when used: no rules, policy accept, the table's own hook,
+/// priority and type. Having it or not makes no difference to any packet.
+fn is_implicit_builtin(e: &Entry<'_, Chain>) -> bool {
+    let Some(b) = &e.item.base else {
+        return false;
+    };
+    matches!(e.family, Family::Ip | Family::Ip6)
+        && e.item.rules.is_empty()
+        && b.policy == crate::model::Policy::Accept
+        && crate::model::iptables_builtin(e.table, &e.item.name).is_some_and(|(hook, prio, ty)| {
+            hook == b.hook && prio == b.priority && ty == b.chain_type
+        })
+}
+
+/// A chain present on one side only: every rule deleted (OLD) or inserted (NEW). An empty
+/// built-in chain with policy accept is `same`: the other side behaves as if it had it.
 pub(crate) fn one_sided(e: &Entry<'_, Chain>, in_old: bool) -> ChainDiff {
     let rules = e
         .item
@@ -244,7 +260,9 @@ pub(crate) fn one_sided(e: &Entry<'_, Chain>, in_old: bool) -> ChainDiff {
         chain: e.item.name.clone(),
         old_backend: in_old.then_some(e.backend),
         new_backend: (!in_old).then_some(e.backend),
-        status: if in_old {
+        status: if is_implicit_builtin(e) {
+            DiffStatus::Same
+        } else if in_old {
             DiffStatus::OnlyOld
         } else {
             DiffStatus::OnlyNew
@@ -346,5 +364,54 @@ mod tests {
             ]
         );
         assert!(ch.iter().all(|c| c.new.is_none()));
+    }
+
+    #[test]
+    fn an_empty_accepting_builtin_on_one_side_is_no_difference() {
+        use crate::diff::{diff_rulesets, DiffOptions};
+        use crate::model::iptables_builtin;
+        let builtin = |name: &str, policy: Policy, rules: usize| {
+            let (hook, priority, chain_type) = iptables_builtin("filter", name).unwrap();
+            let mut c = Chain::new(
+                name,
+                Some(BaseChain {
+                    chain_type,
+                    hook,
+                    priority,
+                    policy,
+                    devices: Vec::new(),
+                }),
+            );
+            c.rules = vec![crate::model::Rule::default(); rules];
+            c
+        };
+        // Legacy has every built-in chain; iptables-nft only the one it used.
+        let mut legacy = Table::new(Backend::Legacy, Family::Ip, "filter");
+        legacy.chains = vec![
+            builtin("INPUT", Policy::Accept, 1),
+            builtin("FORWARD", Policy::Accept, 0),
+            builtin("OUTPUT", Policy::Accept, 0),
+        ];
+        let mut nft = Table::new(Backend::Nft, Family::Ip, "filter");
+        nft.chains = vec![builtin("INPUT", Policy::Accept, 1)];
+        let d = diff_rulesets(
+            &rs(vec![legacy.clone()]),
+            &rs(vec![nft.clone()]),
+            &DiffOptions::default(),
+        );
+        assert!(d.equal, "{:?}", d.chains);
+        assert!(d.chains.iter().all(|c| c.status == DiffStatus::Same));
+        // A dropping policy, or a rule, is a difference.
+        legacy.chains[1] = builtin("FORWARD", Policy::Drop, 0);
+        let d = diff_rulesets(
+            &rs(vec![legacy.clone()]),
+            &rs(vec![nft.clone()]),
+            &DiffOptions::default(),
+        );
+        assert!(!d.equal);
+        assert_eq!(d.chains[1].status, DiffStatus::OnlyOld);
+        legacy.chains[1] = builtin("FORWARD", Policy::Accept, 1);
+        let d = diff_rulesets(&rs(vec![nft]), &rs(vec![legacy]), &DiffOptions::default());
+        assert_eq!(d.chains[1].status, DiffStatus::OnlyNew);
     }
 }

@@ -540,7 +540,7 @@ fn write_statement(s: &Statement, family: Family, out: &mut String) -> Result<()
                     let _ = write!(out, " --nflog-group {g}");
                 }
             }
-            for e in extra {
+            for e in crate::model::iptables_log_extras(extra) {
                 let _ = write!(out, " {e}");
             }
         }

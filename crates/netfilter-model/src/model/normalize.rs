@@ -96,7 +96,12 @@ fn normalize_statement(s: &mut Statement) {
         *s = typed;
     }
     match s {
-        Statement::Log { extra, .. } => extra.sort(),
+        Statement::Log { level, extra, .. } => {
+            if let Some(l) = level {
+                *level = super::log_options::canonical_log_level(l);
+            }
+            *extra = super::log_options::canonical_log_extras(extra);
+        }
         Statement::Nat { flags, addr, .. } => {
             flags.sort();
             flags.dedup();

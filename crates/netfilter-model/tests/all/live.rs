@@ -938,7 +938,7 @@ fn inner_xt_extensions() {
     assert_eq!(
         chain_text(&rs, Family::Ip, "filter", "INPUT"),
         [
-            "tcp dport 22 limit rate 3/minute burst 7 packets log prefix \"ssh: \" level 6 --log-uid",
+            "tcp dport 22 limit rate 3/minute burst 7 packets log prefix \"ssh: \" level info flags skuid",
             "udp sport 1000-2000 udp dport 53 log group 5 prefix \"dns\"",
             "icmp type echo-request icmp code 0 accept",
             "icmp type destination-unreachable accept",

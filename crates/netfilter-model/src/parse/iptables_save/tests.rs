@@ -731,7 +731,8 @@ fn targets() {
             prefix: Some("IN: ".into()),
             level: Some("debug".into()),
             group: None,
-            extra: vec!["--log-uid".into()]
+            // nft's word for it, so the same rule read from nft compares equal.
+            extra: vec!["flags skuid".into()]
         }]
     );
     assert_eq!(
