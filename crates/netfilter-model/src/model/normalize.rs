@@ -395,19 +395,55 @@ fn rpfilter_args(nft: &str) -> Option<String> {
 
 /// The probability as the kernel stores it (`xt_statistic`: `lround(p * 2^31)` out of 2^31,
 /// which nft shows as `meta random & 2147483647 < N`), printed the way iptables-save prints it
-/// (`%.11f`), so `0.5`, `0.5000000000` and `0.50000000000` are one value.
+/// (`%.11f`), so `0.5`, `0.5000000000` and `0.50000000000` are one value. `None` when `p`
+/// is not a probability, or is already written that way.
 fn kernel_probability(p: &str) -> Option<String> {
     let v: f64 = p.trim().parse().ok()?;
     if !(0.0..=1.0).contains(&v) {
         return None;
     }
-    let n = (v * 2_147_483_648.0).round();
-    Some(format!("{:.11}", n / 2_147_483_648.0))
+    // At most 2^31, so exact in f64 and u64.
+    let n = (v * 2_147_483_648.0).round() as u64;
+    let text = probability_text(n);
+    // Most dumps already print the kernel's value (iptables-save does): keep the string.
+    (text.as_str() != p).then_some(text)
+}
+
+/// `n / 2^31` with 11 decimals, rounded half to even as `format!("{:.11}")` rounds the exact
+/// binary value, without the float formatting (one per kube-proxy endpoint rule showed in
+/// profiles).
+fn probability_text(n: u64) -> String {
+    const SCALE: u128 = 100_000_000_000;
+    let scaled = u128::from(n) * SCALE;
+    let (mut q, r) = (scaled >> 31, scaled & ((1 << 31) - 1));
+    let half = 1u128 << 30;
+    if r > half || (r == half && q & 1 == 1) {
+        q += 1;
+    }
+    format!("{}.{:011}", q / SCALE, q % SCALE)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::kernel_probability;
+    use super::{kernel_probability, probability_text};
+
+    #[test]
+    fn probability_text_matches_float_formatting() {
+        let float = |n: u64| format!("{:.11}", n as f64 / 2_147_483_648.0);
+        // Every value near the ends, a stride through the middle, and exact ties.
+        let mut ns: Vec<u64> = (0..5000)
+            .chain((1u64 << 31) - 5000..=(1u64 << 31))
+            .collect();
+        ns.extend((0..(1u64 << 31)).step_by(104_729));
+        ns.extend(
+            (0..4096u64)
+                .map(|k| (2 * k + 1) << 19)
+                .filter(|&n| n <= 1 << 31),
+        );
+        for n in ns {
+            assert_eq!(probability_text(n), float(n), "n = {n}");
+        }
+    }
 
     #[test]
     fn nft_fib_reverse_path_checks_are_rpfilter() {
@@ -432,14 +468,16 @@ mod tests {
     fn probabilities_compare_as_the_kernel_stores_them() {
         assert_eq!(kernel_probability("0.5").as_deref(), Some("0.50000000000"));
         assert_eq!(
-            kernel_probability("0.5000000000"),
-            kernel_probability("0.50000000000")
+            kernel_probability("0.5000000000").as_deref(),
+            Some("0.50000000000")
         );
         assert_eq!(
             kernel_probability("0.3333333333").as_deref(),
             Some("0.33333333349")
         );
         assert_eq!(kernel_probability("2"), None);
+        // Already the kernel's value: nothing to change.
+        assert_eq!(kernel_probability("0.50000000000"), None);
         assert_eq!(kernel_probability("x"), None);
     }
 }
