@@ -6,6 +6,7 @@
 
 mod assemble;
 mod datatype;
+mod debug_text;
 mod delinearize;
 #[cfg(feature = "netlink")]
 mod dump;
@@ -19,6 +20,7 @@ mod socket;
 mod xt;
 
 pub use assemble::assemble;
+pub use debug_text::{parse_debug_exprs, parse_debug_text, DebugRule};
 pub use delinearize::{delinearize, SetInfo, SetLookupContext};
 #[cfg(feature = "netlink")]
 pub use dump::{dump_ruleset, MAX_ATTEMPTS};
