@@ -73,8 +73,8 @@ struct PendingSet {
 
 /// Parses a whole debug text (`nft --debug=netlink` output, an nftables `*.t.payload` file).
 ///
-/// Table and chain lines (`inet (null) (null) use 0 ...`) and blank lines are skipped; `#`
-/// lines title the next rule. Anything else that is not a rule header, an expression, a
+/// Table, chain and object lines (`inet (null) (null) use 0 ...`, `table (null) name ...`) and
+/// blank lines are skipped; `#` lines title the next rule. Anything else that is not a rule header, an expression, a
 /// set header or an element line is an error at its line and column.
 pub fn parse_debug_text(source_name: &str, text: &str) -> Result<Vec<DebugRule>, ParseError> {
     let lines: Vec<&str> = text.lines().collect();
@@ -270,8 +270,12 @@ pub fn parse_debug_text(source_name: &str, text: &str) -> Result<Vec<DebugRule>,
             i += 1;
             continue;
         }
-        if words.first().is_some_and(|w| w.parse::<Family>().is_ok()) {
-            // A table, chain, flowtable or object line: nothing a rule needs.
+        if words
+            .first()
+            .is_some_and(|w| *w == "table" || w.parse::<Family>().is_ok())
+        {
+            // A table, chain or flowtable line (`inet (null) (null) use 0 ...`) or a named
+            // object's (`table (null) name (null) use 0 [ counter ... ]`): nothing a rule needs.
             current_set = None;
             i += 1;
             continue;

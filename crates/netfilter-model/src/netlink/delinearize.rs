@@ -95,6 +95,15 @@ enum Field {
         flags: u32,
         result: u32,
     },
+    /// `meta protocol` (the link layer's ethertype, network byte order).
+    MetaProtocol,
+    /// `meta iiftype` (`ARPHRD_*`, host byte order).
+    IifType,
+    Numgen {
+        random: bool,
+        modulus: u32,
+        offset: u32,
+    },
     Raw(String),
 }
 
@@ -139,6 +148,21 @@ impl Field {
             Field::SkUid => "meta skuid".into(),
             Field::SkGid => "meta skgid".into(),
             Field::Fib { flags, result } => fib_text(*flags, *result),
+            Field::MetaProtocol => "meta protocol".into(),
+            Field::IifType => "meta iiftype".into(),
+            Field::Numgen {
+                random,
+                modulus,
+                offset,
+            } => {
+                let k = if *random { "random" } else { "inc" };
+                let off = if *offset != 0 {
+                    format!(" offset {offset}")
+                } else {
+                    String::new()
+                };
+                format!("numgen {k} mod {modulus}{off}")
+            }
             Field::Raw(s) => s.clone(),
         }
     }
@@ -170,12 +194,24 @@ impl Field {
         match self {
             Field::Addr {
                 dir: Direction::Src,
+                v6: false,
                 ..
             } => SetKey::Saddr,
             Field::Addr {
                 dir: Direction::Dst,
+                v6: false,
                 ..
             } => SetKey::Daddr,
+            Field::Addr {
+                dir: Direction::Src,
+                v6: true,
+                ..
+            } => SetKey::Saddr6,
+            Field::Addr {
+                dir: Direction::Dst,
+                v6: true,
+                ..
+            } => SetKey::Daddr6,
             Field::Port {
                 dir: Direction::Src,
                 ..
@@ -255,6 +291,10 @@ struct State<'a> {
     l3_dep_used: bool,
     /// Whether the last match came from a one-sided port bound (`>=`, `<`, ...).
     last_was_bound: bool,
+    /// The last one-sided bound: its field, the range it allows, and its match's index.
+    last_bound: Option<(Field, u128, u128, usize)>,
+    /// 32-bit registers whose value a `byteorder hton` made big-endian.
+    hton: std::collections::HashSet<u32>,
 }
 
 /// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
@@ -279,6 +319,8 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         l4_dep_used: false,
         l3_dep_used: false,
         last_was_bound: false,
+        last_bound: None,
+        hton: std::collections::HashSet::new(),
     };
     for e in exprs {
         st.expr(e);
@@ -411,10 +453,12 @@ fn addrtype_names(bits: u32) -> Vec<String> {
         .collect()
 }
 
-fn other(module: &str, args: String) -> MatchKind {
+/// A match kept verbatim, as the nft text and JSON parsers keep one: module `nft`, the
+/// whole nft text as arguments.
+fn other(text: String) -> MatchKind {
     MatchKind::Other {
-        module: module.to_string(),
-        args,
+        module: "nft".to_string(),
+        args: text,
         lossy: false,
     }
 }
@@ -595,20 +639,19 @@ impl State<'_> {
     fn set_reg(&mut self, r: u32, v: Reg) {
         if let Some(i) = reg32(r) {
             self.regs.insert(i, v);
+            self.hton.remove(&i);
         }
     }
 
     fn push(&mut self, negated: bool, kind: MatchKind) {
         self.last_was_bound = false;
+        self.last_bound = None;
         self.rule.matches.push(Match::with_negation(kind, negated));
     }
 
-    /// Keeps an expression nfdiff does not model verbatim, split like nft text is: the
-    /// expression head (`fib`, `icmpv6`, `meta`) as module, the rest as arguments.
+    /// Keeps an expression nfdiff does not model verbatim, in nft's text.
     fn push_other(&mut self, text: String) {
-        let (head, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
-        let kind = other(head, rest.to_string());
-        self.push(false, kind);
+        self.push(false, other(text));
     }
 
     /// The fields of a concatenation starting at `sreg` covering `len` bytes.
@@ -753,6 +796,8 @@ impl State<'_> {
             15 => Field::Nfproto,
             16 => Field::L4Proto,
             19 => Field::PktType,
+            1 => Field::MetaProtocol,
+            8 => Field::IifType,
             other => Field::Raw(format!("meta {}", meta_key_name(other))),
         }
     }
@@ -859,16 +904,14 @@ impl State<'_> {
                 kind,
                 offset,
             } => {
-                let k = if *kind == 1 { "random" } else { "inc" };
-                let off = if *offset != 0 {
-                    format!(" offset {offset}")
-                } else {
-                    String::new()
-                };
                 self.set_reg(
                     *dreg,
                     Reg::Load {
-                        field: Field::Raw(format!("numgen {k} mod {modulus}{off}")),
+                        field: Field::Numgen {
+                            random: *kind == 1,
+                            modulus: *modulus,
+                            offset: *offset,
+                        },
                         len: 4,
                         mask: None,
                         xor: None,
@@ -916,9 +959,15 @@ impl State<'_> {
                 };
                 self.set_reg(*dreg, v);
             }
-            Expr::Byteorder { sreg, dreg, .. } => {
+            Expr::Byteorder { sreg, dreg, op, .. } => {
                 if let Some(v) = self.reg(*sreg).cloned() {
                     self.set_reg(*dreg, v);
+                    // A host-order value turned big-endian, for `<`/`>` compares.
+                    if *op == 1 {
+                        if let Some(i) = reg32(*dreg) {
+                            self.hton.insert(i);
+                        }
+                    }
                 }
             }
             Expr::Immediate { dreg, data } => match data {
@@ -943,8 +992,11 @@ impl State<'_> {
                 key, sreg: Some(s), ..
             } => self.meta_set(*key, *s),
             Expr::Ct {
-                key, sreg: Some(s), ..
-            } => self.ct_set(*key, *s),
+                key,
+                sreg: Some(s),
+                dir,
+                ..
+            } => self.ct_set(*key, *s, *dir),
             Expr::Nat {
                 nat_type,
                 family,
@@ -996,7 +1048,8 @@ impl State<'_> {
                 });
             }
             Expr::Reject { reject_type, code } => {
-                let with = reject_text(self.family, *reject_type, *code);
+                let v6 = self.family == Family::Ip6 || self.ctx.l3_v6 == Some(true);
+                let with = reject_text(v6, *reject_type, *code);
                 self.rule.verdict = Some(Verdict::Reject { with });
             }
             Expr::Log {
@@ -1049,13 +1102,12 @@ impl State<'_> {
                     );
                 } else {
                     let over = if flags & 1 != 0 { "over " } else { "" };
-                    self.push(
-                        false,
-                        other(
-                            "limit",
-                            format!("rate {over}{rate} bytes/{u} burst {burst} bytes"),
-                        ),
-                    );
+                    let burst = if *burst != 0 {
+                        format!(" burst {}", byte_units(u64::from(*burst)))
+                    } else {
+                        String::new()
+                    };
+                    self.push_other(format!("limit rate {over}{}/{u}{burst}", byte_units(*rate)));
                 }
             }
             Expr::Match { name, rev, info } => {
@@ -1100,7 +1152,7 @@ impl State<'_> {
                     .map(|r| format!(" : {}", reg_text(&r)))
                     .unwrap_or_default();
                 let t = timeout
-                    .map(|t| format!(" timeout {t}ms"))
+                    .map(|t| format!(" timeout {}", time_text(t)))
                     .unwrap_or_default();
                 let verb = match op {
                     0 => "add",
@@ -1155,12 +1207,10 @@ impl State<'_> {
                 self.rule.verdict = Some(Verdict::Queue(s));
             }
             Expr::Quota { bytes, flags } => {
+                // A quota is a condition (it stops matching once used up); nft text keeps it
+                // among the matches.
                 let over = if flags & 1 != 0 { "over " } else { "" };
-                self.rule.statements.push(Statement::Other {
-                    target: "quota".into(),
-                    args: format!("{over}{bytes} bytes"),
-                    lossy: false,
-                });
+                self.push_other(format!("quota {over}{}", byte_units(*bytes)));
             }
             Expr::PayloadSet {
                 base,
@@ -1294,7 +1344,8 @@ impl State<'_> {
                 args: format!(
                     "{} set {}",
                     meta_key_name(k),
-                    src.map(|r| reg_text(&r)).unwrap_or_default()
+                    src.map(|r| set_value_text(SetKind::Meta(k), &r))
+                        .unwrap_or_default()
                 ),
                 lossy: false,
             },
@@ -1302,7 +1353,7 @@ impl State<'_> {
         self.rule.statements.push(st);
     }
 
-    fn ct_set(&mut self, key: u32, sreg: u32) {
+    fn ct_set(&mut self, key: u32, sreg: u32, dir: Option<u8>) {
         let src = self.reg(sreg).cloned();
         let st = match (key, src) {
             (3, Some(Reg::Imm(v))) => Statement::SetCtMark {
@@ -1334,9 +1385,15 @@ impl State<'_> {
             },
             (k, src) => Statement::Ct {
                 args: format!(
-                    "{} set {}",
+                    "{}{} set {}",
+                    match dir {
+                        Some(0) => "original ",
+                        Some(1) => "reply ",
+                        _ => "",
+                    },
                     ct_key_name(k),
-                    src.map(|r| reg_text(&r)).unwrap_or_default()
+                    src.map(|r| set_value_text(SetKind::Ct(k), &r))
+                        .unwrap_or_default()
                 ),
             },
         };
@@ -1448,7 +1505,51 @@ impl State<'_> {
                     10 => "ipv6".to_string(),
                     n => n.to_string(),
                 };
-                self.push(false, other("meta", format!("nfproto {name}")));
+                self.push(false, other(format!("meta nfproto {name}")));
+            }
+            (Field::MetaProtocol, None) if eq_or_neq && data.len() == 2 => {
+                let t = u16_be(data);
+                if op == 0 {
+                    match t {
+                        0x0800 => self.ctx.l3_v6 = Some(false),
+                        0x86dd => self.ctx.l3_v6 = Some(true),
+                        _ => {}
+                    }
+                }
+                let name = ether_type_name(t);
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("meta protocol {o}{name}"));
+            }
+            (Field::IifType, None) if op == 0 && data == 1u16.to_ne_bytes() => {
+                // `meta iiftype ether`: nft's implicit dependency of an `ether` match in a
+                // family without a link layer of its own; kept only until `finish`.
+                self.push_other("meta iiftype ether".into());
+            }
+            (
+                Field::Numgen {
+                    random,
+                    modulus,
+                    offset: 0,
+                },
+                None,
+            ) if op == 0 && *modulus > 0 => {
+                let v = u32_ne(data);
+                let kind = if *random {
+                    MatchKind::Statistic {
+                        mode: "random".into(),
+                        probability: Some(format!("{:.11}", 1.0 / f64::from(*modulus))),
+                        every: None,
+                        packet: None,
+                    }
+                } else {
+                    MatchKind::Statistic {
+                        mode: "nth".into(),
+                        probability: None,
+                        every: Some(*modulus),
+                        packet: Some(v),
+                    }
+                };
+                self.push(false, kind);
             }
             (Field::EtherType, None) if op == 0 && data.len() == 2 => {
                 let t = u16_be(data);
@@ -1457,14 +1558,8 @@ impl State<'_> {
                     0x86dd => self.ctx.l3_v6 = Some(true),
                     _ => {}
                 }
-                let name = match t {
-                    0x0800 => "ip".to_string(),
-                    0x86dd => "ip6".to_string(),
-                    0x0806 => "arp".to_string(),
-                    0x8100 => "8021q".to_string(),
-                    n => format!("0x{n:04x}"),
-                };
-                self.push(false, other("ether", format!("type {name}")));
+                let name = ether_type_name(t);
+                self.push(false, other(format!("ether type {name}")));
             }
             (Field::Port { dir, proto }, None) if eq_or_neq => self.push(
                 neg,
@@ -1474,51 +1569,8 @@ impl State<'_> {
                     ports: vec![PortRange::single(u16_be(data))],
                 },
             ),
-            (Field::Port { dir, proto }, None) if op >= 2 => {
-                let v = u16_be(data);
-                let r = match op {
-                    2 => v.checked_sub(1).map(|l| PortRange { first: 0, last: l }),
-                    3 => Some(PortRange { first: 0, last: v }),
-                    4 => v.checked_add(1).map(|f| PortRange {
-                        first: f,
-                        last: u16::MAX,
-                    }),
-                    _ => Some(PortRange {
-                        first: v,
-                        last: u16::MAX,
-                    }),
-                };
-                if let Some(r) = r {
-                    // `1024-65535` may come as `>= 1024` and `<= 65535`: intersect with the
-                    // bound just read on the same port.
-                    if let Some(Match {
-                        negated: false,
-                        kind:
-                            MatchKind::Port {
-                                dir: d,
-                                proto: p,
-                                ports,
-                            },
-                    }) = self.rule.matches.last_mut()
-                    {
-                        if d == dir && p == proto && ports.len() == 1 && self.last_was_bound {
-                            ports[0].first = ports[0].first.max(r.first);
-                            ports[0].last = ports[0].last.min(r.last);
-                            self.last_was_bound = false;
-                            return;
-                        }
-                    }
-                    self.push(
-                        false,
-                        MatchKind::Port {
-                            dir: *dir,
-                            proto: *proto,
-                            ports: vec![r],
-                        },
-                    );
-                    self.last_was_bound = true;
-                }
-            }
+            (Field::Port { .. } | Field::Length | Field::Addr { .. }, None)
+                if op >= 2 && self.bound(&field, sreg, op, data) => {}
             (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => self.push(
                 neg,
                 MatchKind::Icmp {
@@ -1536,7 +1588,16 @@ impl State<'_> {
                 },
             ),
             (Field::TcpFlags, Some(m)) if eq_or_neq && !m.is_empty() && !data.is_empty() => {
-                if data[0] == 0 && op == 1 {
+                if data[0] == 0 && op == 1 && m[0].count_ones() == 1 {
+                    // `tcp flags syn`: one flag set, `(flags & syn) == syn`.
+                    self.push(
+                        false,
+                        MatchKind::TcpFlags {
+                            mask: TcpFlags(m[0]),
+                            set: TcpFlags(m[0]),
+                        },
+                    );
+                } else if data[0] == 0 && op == 1 {
                     // `tcp flags syn` (any of the masked flags set).
                     self.push_other(format!("tcp flags & ({}) != 0", TcpFlags(m[0])));
                 } else {
@@ -1727,6 +1788,117 @@ impl State<'_> {
         }
     }
 
+    /// A one-sided compare (`<`, `<=`, `>`, `>=`) of a port, length or address: the range
+    /// it allows, intersected with the bound just read on the same field (nft writes
+    /// `1024-2048` as `>= 1024` and `<= 2048`). `false` when the field has no such form.
+    fn bound(&mut self, field: &Field, sreg: u32, op: u32, data: &[u8]) -> bool {
+        let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
+        let (v, bits): (u128, u32) = match field {
+            Field::Port { .. } => (u128::from(u16_be(data)), 16),
+            Field::Length => {
+                let v = if swapped {
+                    let mut a = [0u8; 4];
+                    for (i, b) in data.iter().take(4).enumerate() {
+                        a[i] = *b;
+                    }
+                    u32::from_be_bytes(a)
+                } else {
+                    u32_ne(data)
+                };
+                (u128::from(v), 32)
+            }
+            Field::Addr { v6, .. } => {
+                let n = if *v6 { 16 } else { 4 };
+                let mut v = 0u128;
+                for i in 0..n {
+                    v = (v << 8) | u128::from(data.get(i).copied().unwrap_or(0));
+                }
+                (v, if *v6 { 128 } else { 32 })
+            }
+            _ => return false,
+        };
+        let max = if bits == 128 {
+            u128::MAX
+        } else {
+            (1u128 << bits) - 1
+        };
+        let (mut lo, mut hi) = match op {
+            2 if v > 0 => (0, v - 1),
+            3 => (0, v),
+            4 if v < max => (v + 1, max),
+            5 => (v, max),
+            _ => return false,
+        };
+        let merge = match &self.last_bound {
+            Some((f, l, h, idx)) if f == field && *idx + 1 == self.rule.matches.len() => {
+                Some((*l, *h, *idx))
+            }
+            _ => None,
+        };
+        if let Some((l, h, _)) = merge {
+            lo = lo.max(l);
+            hi = hi.min(h);
+            if lo > hi {
+                return false;
+            }
+        }
+        let kind = match field {
+            Field::Port { dir, proto } => MatchKind::Port {
+                dir: *dir,
+                proto: *proto,
+                ports: vec![PortRange {
+                    first: u16::try_from(lo).unwrap_or(u16::MAX),
+                    last: u16::try_from(hi).unwrap_or(u16::MAX),
+                }],
+            },
+            Field::Length => MatchKind::Length {
+                range: PortRange {
+                    first: u16::try_from(lo).unwrap_or(u16::MAX),
+                    last: u16::try_from(hi).unwrap_or(u16::MAX),
+                },
+            },
+            Field::Addr { dir, v6, .. } => {
+                let n = if *v6 { 16 } else { 4 };
+                let first = lo.to_be_bytes()[16 - n..].to_vec();
+                let last = hi.to_be_bytes()[16 - n..].to_vec();
+                let Some(a) = addr_range(&first, &last, *v6) else {
+                    return false;
+                };
+                MatchKind::Address {
+                    dir: *dir,
+                    addrs: vec![a],
+                }
+            }
+            _ => return false,
+        };
+        match merge {
+            Some((_, _, idx)) => {
+                if let Some(m) = self.rule.matches.get_mut(idx) {
+                    *m = Match::new(kind);
+                }
+                self.last_bound = None;
+            }
+            None => {
+                self.push(false, kind);
+                self.last_bound = Some((field.clone(), lo, hi, self.rule.matches.len() - 1));
+            }
+        }
+        true
+    }
+
+    /// A 32-bit value of register `sreg` in host order (undoing a `byteorder hton`).
+    fn host_u32(&self, sreg: u32, data: &[u8]) -> u32 {
+        if reg32(sreg).is_some_and(|i| self.hton.contains(&i)) {
+            let mut a = [0u8; 4];
+            for (i, b) in data.iter().take(4).enumerate() {
+                a[i] = *b;
+            }
+            u32::from_be_bytes(a)
+        } else {
+            u32_ne(data)
+        }
+    }
+
     fn range(&mut self, sreg: u32, op: u32, from: &[u8], to: &[u8]) {
         let neg = op == 1;
         match self.reg(sreg).cloned() {
@@ -1768,8 +1940,8 @@ impl State<'_> {
                 neg,
                 MatchKind::Length {
                     range: PortRange {
-                        first: u32_ne(from).min(65535) as u16,
-                        last: u32_ne(to).min(65535) as u16,
+                        first: self.host_u32(sreg, from).min(65535) as u16,
+                        last: self.host_u32(sreg, to).min(65535) as u16,
                     },
                 },
             ),
@@ -1949,14 +2121,160 @@ impl State<'_> {
         if needs_l3 {
             self.rule.matches.retain(|m| {
                 !matches!(&m.kind, MatchKind::Other { module, args, .. }
-                    if (module == "meta" && args.starts_with("nfproto "))
-                        || (module == "ether" && (args == "type ip" || args == "type ip6")))
+                    if module == "nft" && is_l3_dependency(args))
+            });
+        }
+        // Dependencies nft adds for a statement and does not list: `meta nfproto` of an ICMP
+        // reject in inet/bridge/netdev, `meta iiftype ether` of an `ether` match in a family
+        // without a link layer. (The `meta l4proto tcp` of a TCP reset stays: iptables'
+        // `-p tcp -j REJECT --reject-with tcp-reset` has it too.)
+        if let Some(Verdict::Reject { with }) = &self.rule.verdict {
+            let icmp = with.as_deref() != Some("tcp-reset")
+                && self.family != Family::Ip
+                && self.family != Family::Ip6;
+            if let Some(i) = self.rule.matches.iter().position(|m| {
+                !m.negated
+                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
+                        if icmp && module == "nft" && args.starts_with("meta nfproto "))
+            }) {
+                self.rule.matches.remove(i);
+            }
+        }
+        let has_ether = self.rule.matches.iter().any(|m| match &m.kind {
+            MatchKind::Mac { .. } => true,
+            MatchKind::Other { args, .. } => args.starts_with("ether "),
+            _ => false,
+        });
+        if has_ether {
+            self.rule.matches.retain(|m| {
+                !matches!(&m.kind, MatchKind::Other { module, args, .. }
+                    if module == "nft" && args == "meta iiftype ether")
             });
         }
         if !self.comments.is_empty() {
             self.rule.comment = Some(self.comments.join("; "));
         }
         self.rule
+    }
+}
+
+/// An ethertype as nft names it.
+fn ether_type_name(t: u16) -> String {
+    match t {
+        0x0800 => "ip".to_string(),
+        0x86dd => "ip6".to_string(),
+        0x0806 => "arp".to_string(),
+        0x8100 => "8021q".to_string(),
+        0x88a8 => "8021ad".to_string(),
+        0x8035 => "rarp".to_string(),
+        n => format!("0x{n:04x}"),
+    }
+}
+
+/// nft's implicit network-layer dependencies, which it does not list.
+fn is_l3_dependency(args: &str) -> bool {
+    args.starts_with("meta nfproto ")
+        || matches!(
+            args,
+            "ether type ip" | "ether type ip6" | "meta protocol ip" | "meta protocol ip6"
+        )
+}
+
+/// A byte count as nft prints it: in the largest of bytes, kbytes and mbytes that divides it.
+fn byte_units(mut n: u64) -> String {
+    let mut unit = 0;
+    while unit < 2 && n != 0 && n % 1024 == 0 {
+        n /= 1024;
+        unit += 1;
+    }
+    format!("{n} {}", ["bytes", "kbytes", "mbytes"][unit])
+}
+
+/// A time in milliseconds as nft prints it (`1d2h3m4s5ms`).
+fn time_text(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [
+        ("d", 86_400_000u64),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        let n = rest / size;
+        rest %= size;
+        if n != 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
+/// Whose key a `set` statement writes.
+#[derive(Clone, Copy)]
+enum SetKind {
+    Meta(u32),
+    Ct(u32),
+}
+
+/// The value of a `meta KEY set` / `ct KEY set` statement as nft prints it: immediates by
+/// the key's type (integers in decimal, conntrack events by name), anything else as a
+/// register's text.
+fn set_value_text(kind: SetKind, r: &Reg) -> String {
+    let Reg::Imm(v) = r else {
+        return reg_text(r);
+    };
+    let n = u32_ne(v);
+    match kind {
+        SetKind::Meta(19) => match v.first() {
+            Some(0) => "host".into(),
+            Some(1) => "broadcast".into(),
+            Some(2) => "multicast".into(),
+            Some(3) => "other".into(),
+            _ => n.to_string(),
+        },
+        SetKind::Meta(2) => format!("{:x}:{:x}", n >> 16, n & 0xffff),
+        SetKind::Meta(3 | 14) | SetKind::Ct(3 | 4) => reg_text(r),
+        SetKind::Ct(18) => {
+            const EVENTS: &[&str] = &[
+                "new",
+                "related",
+                "destroy",
+                "reply",
+                "assured",
+                "protoinfo",
+                "helper",
+                "mark",
+                "seqadj",
+                "secmark",
+                "label",
+            ];
+            let names: Vec<&str> = EVENTS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| n & (1 << i) != 0)
+                .map(|(_, e)| *e)
+                .collect();
+            if names.is_empty() || n >> EVENTS.len() != 0 {
+                format!("0x{n:x}")
+            } else {
+                names.join(",")
+            }
+        }
+        SetKind::Ct(13) => {
+            // A label is a 128-bit bitmap; nft names the (first) bit set.
+            let bit = v
+                .iter()
+                .enumerate()
+                .find(|(_, b)| **b != 0)
+                .map(|(i, b)| i * 8 + b.trailing_zeros() as usize);
+            bit.map_or_else(|| reg_text(r), |b| b.to_string())
+        }
+        _ if v.len() <= 4 => n.to_string(),
+        _ => reg_text(r),
     }
 }
 
@@ -1999,66 +2317,29 @@ fn nat_flags(flags: u32) -> Vec<String> {
     v
 }
 
-fn reject_text(family: Family, ty: u32, code: u8) -> Option<String> {
-    match ty {
-        1 => Some("tcp reset".into()),
-        0 => {
-            let v6 = family == Family::Ip6;
-            let (default, name) = if v6 {
-                (
-                    4,
-                    match code {
-                        0 => "no-route",
-                        1 => "admin-prohibited",
-                        3 => "addr-unreachable",
-                        4 => "port-unreachable",
-                        5 => "policy-fail",
-                        6 => "reject-route",
-                        _ => "",
-                    },
-                )
-            } else {
-                (
-                    3,
-                    match code {
-                        0 => "net-unreachable",
-                        1 => "host-unreachable",
-                        2 => "prot-unreachable",
-                        3 => "port-unreachable",
-                        9 => "net-prohibited",
-                        10 => "host-prohibited",
-                        13 => "admin-prohibited",
-                        _ => "",
-                    },
-                )
-            };
-            if code == default {
-                None
-            } else {
-                let fam = if v6 { "icmpv6" } else { "icmp" };
-                Some(if name.is_empty() {
-                    format!("{fam} type {code}")
-                } else {
-                    format!("{fam} type {name}")
-                })
-            }
-        }
-        2 => {
-            let name = match code {
-                0 => "no-route",
-                1 => "port-unreachable",
-                2 => "host-unreachable",
-                3 => "admin-prohibited",
-                _ => "",
-            };
-            if code == 1 {
-                None
-            } else {
-                Some(format!("icmpx type {name}"))
-            }
-        }
-        _ => Some(format!("type {ty} code {code}")),
-    }
+/// The reject type as iptables' `--reject-with` names it (how every parser keeps it), `None`
+/// for the default (port unreachable). `v6`: the packet is IPv6 (family or dependency).
+fn reject_text(v6: bool, ty: u32, code: u8) -> Option<String> {
+    let name = match (ty, v6, code) {
+        (1, _, _) => "tcp-reset",
+        (0, false, 0) => "icmp-net-unreachable",
+        (0, false, 1) => "icmp-host-unreachable",
+        (0, false, 2) => "icmp-proto-unreachable",
+        (0, false, 3) | (0, true, 4) | (2, _, 1) => return None,
+        (0, false, 9) => "icmp-net-prohibited",
+        (0, false, 10) => "icmp-host-prohibited",
+        (0, false, 13) => "icmp-admin-prohibited",
+        (0, true, 0) => "icmp6-no-route",
+        (0, true, 1) => "icmp6-adm-prohibited",
+        (0, true, 3) => "icmp6-addr-unreachable",
+        (0, true, 5) => "icmp6-policy-fail",
+        (0, true, 6) => "icmp6-reject-route",
+        (2, _, 0) => "icmpx-no-route",
+        (2, _, 2) => "icmpx-host-unreachable",
+        (2, _, 3) => "icmpx-admin-prohibited",
+        _ => return Some(format!("type {ty} code {code}")),
+    };
+    Some(name.to_string())
 }
 
 fn log_level_name(l: u32) -> String {

@@ -130,7 +130,7 @@ fn inner_native_nft() {
             "iifname vmap { \"eth0\" : jump ssh, \"eth1\" : drop }",
             "meta mark & 0x0000ff00 == 0x00000100 meta mark set mark and 0xffff00ff xor 0x00000200",
             "ct mark set meta mark (nfmask 0xffffffff ctmask 0xffffffff)",
-            "meta l4proto tcp reject with tcp reset",
+            "meta l4proto tcp reject with tcp-reset",
         ]
         .join("\n")
     );
