@@ -55,7 +55,18 @@ while IFS= read -r -d '' f; do
     iptables) seed_to "$f" iptables_save roundtrip_iptables_save trace_and_diff ;;
     nft_text) seed_to "$f" nft_text trace_and_diff ;;
     nft_json) seed_to "$f" nft_json trace_and_diff ;;
-    netlink_payload) seed_to "$f" netlink_delinearize ;;
+    netlink_payload)
+      seed_to "$f" netlink_delinearize
+      # Each rule (a blank-line separated block, with the sets before it) as a seed too.
+      if wants netlink_delinearize; then
+        tmp=$(mktemp -d)
+        awk -v dir="$tmp" 'BEGIN { n = 0 } /^$/ { n++; next } { print > (dir "/" n) }' "$f"
+        for b in "$tmp"/*; do
+          [ -f "$b" ] && seed_to "$b" netlink_delinearize
+        done
+        rm -rf "$tmp"
+      fi
+      ;;
     none) ;;
   esac
 done < <(find "${sources[@]}" -type f ! -name '*.md' ! -name '*.py' ! -name '*.sh' ! -name '*.snap' -print0)

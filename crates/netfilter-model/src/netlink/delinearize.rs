@@ -8,6 +8,7 @@ use ipnet::IpNet;
 
 use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
 use super::expr::{reg32, Expr, ImmData};
+use super::hdr_fields::{self, Hdr, HdrField};
 use super::raw::RawElem;
 use super::xt::{decode_xt_match, decode_xt_target, XtContext};
 use crate::model::{
@@ -95,6 +96,8 @@ enum Field {
         flags: u32,
         result: u32,
     },
+    /// A header field named by the table in `hdr_fields` (`ip length`).
+    Hdr(HdrField),
     /// `meta protocol` (the link layer's ethertype, network byte order).
     MetaProtocol,
     /// `meta iiftype` (`ARPHRD_*`, host byte order).
@@ -148,6 +151,7 @@ impl Field {
             Field::SkUid => "meta skuid".into(),
             Field::SkGid => "meta skgid".into(),
             Field::Fib { flags, result } => fib_text(*flags, *result),
+            Field::Hdr(h) => h.name.into(),
             Field::MetaProtocol => "meta protocol".into(),
             Field::IifType => "meta iiftype".into(),
             Field::Numgen {
@@ -164,6 +168,21 @@ impl Field {
                 format!("numgen {k} mod {modulus}{off}")
             }
             Field::Raw(s) => s.clone(),
+        }
+    }
+
+    /// A value of the field as nft prints it.
+    fn render(&self, b: &[u8]) -> String {
+        match self {
+            Field::Hdr(h) => hdr_fields::render(h, b),
+            Field::Ttl { .. } | Field::FragOff => b
+                .iter()
+                .fold(0u64, |v, x| (v << 8) | u64::from(*x))
+                .to_string(),
+            Field::Fib { .. } => u32_ne(b).to_string(),
+            Field::Raw(r) if r == "meta iif" || r == "meta oif" => u32_ne(b).to_string(),
+            Field::Raw(_) => hex(b),
+            _ => format_value(self.type_id(), b),
         }
     }
 
@@ -274,6 +293,10 @@ struct Ctx {
     /// `Some(true)` IPv6, `Some(false)` IPv4.
     l3_v6: Option<bool>,
     l4: Option<Protocol>,
+    /// The network header is ARP's (family arp, or `ether type arp`).
+    arp: bool,
+    /// A VLAN tag follows the link-layer header (`ether type 8021q`).
+    vlan: bool,
 }
 
 struct State<'a> {
@@ -312,6 +335,8 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
                 _ => None,
             },
             l4: None,
+            arp: family == Family::Arp,
+            vlan: false,
         },
         rule: Rule::default(),
         comments: Vec::new(),
@@ -578,6 +603,8 @@ fn elem_data_text(info: &SetInfo, e: &RawElem) -> String {
     }
     match (&e.data, info.data_type) {
         (Some(d), Some(t)) => split_concat_text(t, d),
+        // No data type (debug text): a 32-bit value is most likely a mark, in host order.
+        (Some(d), None) if d.len() == 4 => format!("0x{:08x}", u32_ne(d)),
         (Some(d), None) => hex(d),
         _ => String::new(),
     }
@@ -595,12 +622,9 @@ fn split_concat_text(t: u32, d: &[u8]) -> String {
 /// nft-like text of an anonymous set's elements for `fields` (a concatenation if several).
 fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
     let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-    let render = |b: &[u8]| {
-        if types.len() > 1 {
-            format_concat(&types, b)
-        } else {
-            format_value(types.first().copied().unwrap_or(4), b)
-        }
+    let render = |b: &[u8]| match fields {
+        [f] => f.render(b),
+        _ => format_concat(&types, b),
     };
     let mut items: Vec<(Vec<u8>, String)> = Vec::new();
     if with_data {
@@ -667,7 +691,8 @@ impl State<'_> {
                     out.push((field.clone(), *l));
                     let padded = (*l as usize).div_ceil(4) * 4;
                     covered += padded.max(4);
-                    idx += (padded / 4).max(1) as u32;
+                    let step = u32::try_from((padded / 4).max(1)).ok()?;
+                    idx = idx.checked_add(step)?;
                 }
                 _ => return None,
             }
@@ -676,6 +701,53 @@ impl State<'_> {
     }
 
     fn payload(&self, base: u32, offset: u32, len: u32) -> Field {
+        let f = self.payload_typed(base, offset, len);
+        if let Field::Raw(_) = f {
+            if let Some(h) = self
+                .hdr(base, offset)
+                .and_then(|h| hdr_fields::lookup(h, offset, len, None))
+            {
+                return Field::Hdr(h);
+            }
+        }
+        f
+    }
+
+    /// The header a payload base points at in the current context.
+    fn hdr(&self, base: u32, offset: u32) -> Option<Hdr> {
+        match base {
+            0 if self.ctx.vlan && offset >= 14 => Some(Hdr::Vlan),
+            0 => Some(Hdr::Ether),
+            1 if self.ctx.arp => Some(Hdr::Arp),
+            1 => match self.ctx.l3_v6 {
+                Some(false) => Some(Hdr::Ip),
+                Some(true) => Some(Hdr::Ip6),
+                None => None,
+            },
+            2 => self.ctx.l4.and_then(Hdr::transport),
+            _ => None,
+        }
+    }
+
+    /// A raw payload field (`@nh,0,8`) with a mask, as the header field it selects.
+    fn masked_hdr(&self, field: &Field, mask: &[u8]) -> Option<HdrField> {
+        let Field::Raw(r) = field else {
+            return None;
+        };
+        let (base, rest) = r.strip_prefix('@')?.split_once(',')?;
+        let (off, len) = rest.split_once(',')?;
+        let base = match base {
+            "ll" => 0,
+            "nh" => 1,
+            "th" => 2,
+            _ => return None,
+        };
+        let (off, len) = (off.parse::<u64>().ok()? / 8, len.parse::<u64>().ok()? / 8);
+        let (off, len) = (u32::try_from(off).ok()?, u32::try_from(len).ok()?);
+        hdr_fields::lookup(self.hdr(base, off)?, off, len, Some(mask)).filter(|h| h.mask != 0)
+    }
+
+    fn payload_typed(&self, base: u32, offset: u32, len: u32) -> Field {
         let raw = || {
             let b = match base {
                 0 => "ll",
@@ -683,7 +755,12 @@ impl State<'_> {
                 2 => "th",
                 _ => "ih",
             };
-            Field::Raw(format!("@{b},{},{}", offset * 8, len * 8))
+            // In bits, which a 32-bit byte offset or length may overflow.
+            Field::Raw(format!(
+                "@{b},{},{}",
+                u64::from(offset) * 8,
+                u64::from(len) * 8
+            ))
         };
         match base {
             0 => match (offset, len) {
@@ -755,7 +832,7 @@ impl State<'_> {
         let (off, len) = rest.split_once(',')?;
         let off: u32 = off.parse().ok()?;
         let len: u32 = len.parse().ok()?;
-        if data.len() as u32 * 8 != len {
+        if data.len() as u64 * 8 != u64::from(len) {
             return None;
         }
         let (b, o, l) = (
@@ -831,7 +908,7 @@ impl State<'_> {
                 if *base == 2 && self.ctx.l4.is_some() {
                     self.l4_dep_used = true;
                 }
-                if *base >= 1 {
+                if *base == 1 {
                     self.l3_dep_used = true;
                 }
                 self.set_reg(
@@ -944,7 +1021,7 @@ impl State<'_> {
                     },
                     (Some(Reg::Load { field, .. }), op) => {
                         let o = if *op == 1 { "<<" } else { ">>" };
-                        Reg::Text(format!("{} {o} {}", field.text(), hex(data)))
+                        Reg::Text(format!("{} {o} {}", field.text(), u32_ne(data)))
                     }
                     (Some(Reg::Imm(v)), 0) => {
                         let r: Vec<u8> = v
@@ -1420,6 +1497,12 @@ impl State<'_> {
             ));
             return;
         };
+        // A sub-byte header field (`ip hdrlength`): the mask selects it.
+        let xor_none = !xor.as_ref().is_some_and(|x| x.iter().any(|b| *b != 0));
+        let (field, mask) = match mask.as_deref().and_then(|m| self.masked_hdr(&field, m)) {
+            Some(h) if xor_none => (Field::Hdr(h), None),
+            _ => (field, mask),
+        };
         // One load covering two adjacent fields (nft merges `udp sport 67 udp dport 68` and
         // `ip saddr A ip daddr B` into one wider compare): split it back.
         if op == 0 && mask.is_none() {
@@ -1513,6 +1596,7 @@ impl State<'_> {
                     match t {
                         0x0800 => self.ctx.l3_v6 = Some(false),
                         0x86dd => self.ctx.l3_v6 = Some(true),
+                        0x0806 => self.ctx.arp = true,
                         _ => {}
                     }
                 }
@@ -1556,6 +1640,8 @@ impl State<'_> {
                 match t {
                     0x0800 => self.ctx.l3_v6 = Some(false),
                     0x86dd => self.ctx.l3_v6 = Some(true),
+                    0x0806 => self.ctx.arp = true,
+                    0x8100 | 0x88a8 => self.ctx.vlan = true,
                     _ => {}
                 }
                 let name = ether_type_name(t);
@@ -1569,8 +1655,16 @@ impl State<'_> {
                     ports: vec![PortRange::single(u16_be(data))],
                 },
             ),
-            (Field::Port { .. } | Field::Length | Field::Addr { .. }, None)
-                if op >= 2 && self.bound(&field, sreg, op, data) => {}
+            (
+                Field::Port { .. }
+                | Field::Length
+                | Field::Addr { .. }
+                | Field::Hdr(_)
+                | Field::FragOff,
+                None,
+            ) if op >= 2 && self.bound(&field, sreg, op, data) => {}
+            (Field::Ttl { .. }, None)
+                if matches!(op, 3 | 5) && self.bound(&field, sreg, op, data) => {}
             (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => self.push(
                 neg,
                 MatchKind::Icmp {
@@ -1777,12 +1871,7 @@ impl State<'_> {
                     }
                     None => f.text(),
                 };
-                let value = match f {
-                    Field::Fib { .. } => u32_ne(data).to_string(),
-                    Field::Raw(r) if r == "meta iif" || r == "meta oif" => u32_ne(data).to_string(),
-                    Field::Raw(_) => hex(data),
-                    _ => format_value(f.type_id(), data),
-                };
+                let value = f.render(data);
                 self.push_other(format!("{masked} {}{value}", cmp_op_text(op)));
             }
         }
@@ -1814,6 +1903,18 @@ impl State<'_> {
                     v = (v << 8) | u128::from(data.get(i).copied().unwrap_or(0));
                 }
                 (v, if *v6 { 128 } else { 32 })
+            }
+            Field::Hdr(HdrField {
+                kind: hdr_fields::Kind::Int,
+                mask: 0,
+                ..
+            })
+            | Field::Ttl { .. }
+            | Field::FragOff
+                if (1..=8).contains(&data.len()) =>
+            {
+                let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
+                (v, data.len() as u32 * 8)
             }
             _ => return false,
         };
@@ -1869,7 +1970,9 @@ impl State<'_> {
                     addrs: vec![a],
                 }
             }
-            _ => return false,
+            // nft lists a merged pair as a range, a lone bound as written.
+            _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
+            _ => other(format!("{} {}{v}", field.text(), cmp_op_text(op))),
         };
         match merge {
             Some((_, _, idx)) => {
@@ -1945,6 +2048,19 @@ impl State<'_> {
                     },
                 },
             ),
+            Some(Reg::Load {
+                field: f @ (Field::Hdr(_) | Field::Ttl { .. } | Field::FragOff),
+                mask: None,
+                ..
+            }) => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!(
+                    "{} {o}{}-{}",
+                    f.text(),
+                    f.render(from),
+                    f.render(to)
+                ));
+            }
             Some(r) => {
                 let o = if neg { "!= " } else { "" };
                 self.push_other(format!("{} {o}{}-{}", reg_text(&r), hex(from), hex(to)));
@@ -1966,6 +2082,8 @@ impl State<'_> {
                     self.concat_fields(sreg, key_len)
                         .map(|v| v.into_iter().map(|(f, _)| f).collect())
                         .unwrap_or_else(|| vec![field.clone()])
+                } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
+                    vec![Field::Hdr(h)]
                 } else if mask.is_some() {
                     vec![Field::Raw(reg_text(
                         self.reg(sreg).unwrap_or(&Reg::Text(String::new())),
@@ -2098,16 +2216,14 @@ impl State<'_> {
                 self.rule.matches.remove(i);
             }
         }
-        // Implicit dependencies (`meta nfproto ipv4`, `ether type ip`) that a later
-        // protocol-specific match needs are not separate matches (nft does not print them).
+        // Implicit dependencies (`meta nfproto ipv4`, `ether type ip`) that a later match of
+        // the network header (or ICMP) needs are not separate matches (nft does not print
+        // them); before a transport-header match alone they are the rule's own.
         let needs_l3 = self.rule.matches.iter().any(|m| {
             matches!(
                 m.kind,
                 MatchKind::Address { .. }
-                    | MatchKind::Protocol { .. }
-                    | MatchKind::Port { .. }
                     | MatchKind::Icmp { .. }
-                    | MatchKind::TcpFlags { .. }
                     | MatchKind::Ttl { .. }
                     | MatchKind::Dscp { .. }
                     | MatchKind::Fragment
@@ -2135,7 +2251,9 @@ impl State<'_> {
             if let Some(i) = self.rule.matches.iter().position(|m| {
                 !m.negated
                     && matches!(&m.kind, MatchKind::Other { module, args, .. }
-                        if icmp && module == "nft" && args.starts_with("meta nfproto "))
+                        if icmp && module == "nft" && (args.starts_with("meta nfproto ")
+                            || args.starts_with("meta protocol ")
+                            || args.starts_with("ether type ")))
             }) {
                 self.rule.matches.remove(i);
             }
@@ -2509,8 +2627,13 @@ mod tests {
         ];
         let r = delinearize(Family::Inet, &e, &SetLookupContext::default());
         assert_eq!(r.counters.map(|c| c.packets), Some(3));
+        // `meta nfproto ipv4` is no dependency of a port match: nft lists it as the rule's own.
         assert_eq!(
             canon(Family::Inet, &e, &SetLookupContext::default()),
+            "tcp dport 80 nft meta nfproto ipv4 accept"
+        );
+        assert_eq!(
+            canon(Family::Inet, &e[2..], &SetLookupContext::default()),
             "tcp dport 80 accept"
         );
     }
@@ -2886,6 +3009,23 @@ mod tests {
                 let _ = r.canonical();
             }
         }
+    }
+
+    /// Found by the `netlink_delinearize` fuzz target: a raw payload load at a byte offset
+    /// past `u32::MAX / 8` overflowed when shown in bits (`@nh,OFFSET,LEN`).
+    #[test]
+    fn fuzz_payload_offset_beyond_u32_bits_does_not_overflow() {
+        let e = vec![
+            Expr::Payload {
+                base: 1,
+                offset: u32::MAX,
+                len: u32::MAX,
+                dreg: 1,
+            },
+            cmp(&[1, 2, 3, 4]),
+        ];
+        let r = canon(Family::Inet, &e, &SetLookupContext::default());
+        assert!(r.contains("@nh,34359738360,34359738360"), "{r}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod delinearize;
 #[cfg(feature = "netlink")]
 mod dump;
 mod expr;
+mod hdr_fields;
 #[cfg(feature = "netlink")]
 mod ipset;
 mod raw;
