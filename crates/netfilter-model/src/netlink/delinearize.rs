@@ -98,6 +98,8 @@ enum Field {
     },
     /// A header field named by the table in `hdr_fields` (`ip length`).
     Hdr(HdrField),
+    /// Whether an IPv6 extension header is present (`exthdr frag exists`).
+    ExtPresent(&'static str),
     /// `meta protocol` (the link layer's ethertype, network byte order).
     MetaProtocol,
     /// `meta iiftype` (`ARPHRD_*`, host byte order).
@@ -152,6 +154,7 @@ impl Field {
             Field::SkGid => "meta skgid".into(),
             Field::Fib { flags, result } => fib_text(*flags, *result),
             Field::Hdr(h) => h.name.into(),
+            Field::ExtPresent(n) => format!("exthdr {n}"),
             Field::MetaProtocol => "meta protocol".into(),
             Field::IifType => "meta iiftype".into(),
             Field::Numgen {
@@ -175,6 +178,33 @@ impl Field {
     fn render(&self, b: &[u8]) -> String {
         match self {
             Field::Hdr(h) => hdr_fields::render(h, b),
+            Field::IcmpCode { v6: false } => match b.first() {
+                Some(0) => "net-unreachable".into(),
+                Some(1) => "host-unreachable".into(),
+                Some(2) => "prot-unreachable".into(),
+                Some(3) => "port-unreachable".into(),
+                Some(4) => "frag-needed".into(),
+                Some(9) => "net-prohibited".into(),
+                Some(10) => "host-prohibited".into(),
+                Some(13) => "admin-prohibited".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::IcmpCode { v6: true } => match b.first() {
+                Some(0) => "no-route".into(),
+                Some(1) => "admin-prohibited".into(),
+                Some(3) => "addr-unreachable".into(),
+                Some(4) => "port-unreachable".into(),
+                Some(5) => "policy-fail".into(),
+                Some(6) => "reject-route".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::ExtPresent(_) => match b.first() {
+                Some(0) => "missing".into(),
+                Some(1) => "exists".into(),
+                _ => hex(b),
+            },
             Field::Ttl { .. } | Field::FragOff => b
                 .iter()
                 .fold(0u64, |v, x| (v << 8) | u64::from(*x))
@@ -316,6 +346,8 @@ struct State<'a> {
     last_was_bound: bool,
     /// The last one-sided bound: its field, the range it allows, and its match's index.
     last_bound: Option<(Field, u128, u128, usize)>,
+    /// Whether a VLAN header field was read (under `ether type 8021q`).
+    vlan_dep_used: bool,
     /// 32-bit registers whose value a `byteorder hton` made big-endian.
     hton: std::collections::HashSet<u32>,
 }
@@ -345,6 +377,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         l3_dep_used: false,
         last_was_bound: false,
         last_bound: None,
+        vlan_dep_used: false,
         hton: std::collections::HashSet::new(),
     };
     for e in exprs {
@@ -644,6 +677,20 @@ fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
         for iv in intervals(info) {
             let t = if iv.first == iv.last {
                 render(&iv.first)
+            } else if fields.len() > 1 {
+                // A concatenation's range is a range per field: `a . b-c`.
+                let (a, b) = (render(&iv.first), render(&iv.last));
+                a.split(" . ")
+                    .zip(b.split(" . "))
+                    .map(|(x, y)| {
+                        if x == y {
+                            x.to_string()
+                        } else {
+                            format!("{x}-{y}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" . ")
             } else {
                 format!("{}-{}", render(&iv.first), render(&iv.last))
             };
@@ -713,6 +760,56 @@ impl State<'_> {
         f
     }
 
+    /// An IPv6 extension header load (`load ipv6 2b @ 44 + 2 [present] => reg 1`) as the
+    /// header field it reads; `false` for other `exthdr` forms.
+    fn exthdr(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let (len, t, off, present, reg) = match w.as_slice() {
+            ["load", "ipv6", len, "@", t, "+", off, "=>", "reg", r] => (len, t, off, false, r),
+            ["load", "ipv6", len, "@", t, "+", off, "present", "=>", "reg", r] => {
+                (len, t, off, true, r)
+            }
+            _ => return false,
+        };
+        let parsed = (
+            len.strip_suffix('b').and_then(|l| l.parse::<u32>().ok()),
+            t.parse::<u32>().ok(),
+            off.parse::<u32>().ok(),
+            reg.parse::<u32>().ok(),
+        );
+        let (Some(len), Some(t), Some(off), Some(reg)) = parsed else {
+            return false;
+        };
+        let Some((hdr, name)) = Hdr::ipv6_ext(t) else {
+            return false;
+        };
+        let field = if present {
+            Field::ExtPresent(name)
+        } else {
+            hdr_fields::lookup(hdr, off, len, None).map_or_else(
+                || {
+                    Field::Raw(format!(
+                        "@exthdr{t},{},{}",
+                        u64::from(off) * 8,
+                        u64::from(len) * 8
+                    ))
+                },
+                Field::Hdr,
+            )
+        };
+        self.l3_dep_used = true;
+        self.set_reg(
+            reg,
+            Reg::Load {
+                field,
+                len,
+                mask: None,
+                xor: None,
+            },
+        );
+        true
+    }
+
     /// The header a payload base points at in the current context.
     fn hdr(&self, base: u32, offset: u32) -> Option<Hdr> {
         match base {
@@ -736,15 +833,15 @@ impl State<'_> {
         };
         let (base, rest) = r.strip_prefix('@')?.split_once(',')?;
         let (off, len) = rest.split_once(',')?;
-        let base = match base {
-            "ll" => 0,
-            "nh" => 1,
-            "th" => 2,
-            _ => return None,
-        };
         let (off, len) = (off.parse::<u64>().ok()? / 8, len.parse::<u64>().ok()? / 8);
         let (off, len) = (u32::try_from(off).ok()?, u32::try_from(len).ok()?);
-        hdr_fields::lookup(self.hdr(base, off)?, off, len, Some(mask)).filter(|h| h.mask != 0)
+        let hdr = match base {
+            "ll" => self.hdr(0, off)?,
+            "nh" => self.hdr(1, off)?,
+            "th" => self.hdr(2, off)?,
+            x => Hdr::ipv6_ext(x.strip_prefix("exthdr")?.parse().ok()?)?.0,
+        };
+        hdr_fields::lookup(hdr, off, len, Some(mask)).filter(|h| h.mask != 0)
     }
 
     fn payload_typed(&self, base: u32, offset: u32, len: u32) -> Field {
@@ -907,6 +1004,9 @@ impl State<'_> {
                 let field = self.payload(*base, *offset, *len);
                 if *base == 2 && self.ctx.l4.is_some() {
                     self.l4_dep_used = true;
+                }
+                if *base == 0 && self.ctx.vlan && *offset >= 14 {
+                    self.vlan_dep_used = true;
                 }
                 if *base == 1 {
                     self.l3_dep_used = true;
@@ -1309,6 +1409,7 @@ impl State<'_> {
             }
             Expr::Meta { key, .. } => self.push_other(format!("meta {}", meta_key_name(*key))),
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
+            Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.
@@ -1905,7 +2006,7 @@ impl State<'_> {
                 (v, if *v6 { 128 } else { 32 })
             }
             Field::Hdr(HdrField {
-                kind: hdr_fields::Kind::Int,
+                kind: hdr_fields::Kind::Int | hdr_fields::Kind::ArpOp | hdr_fields::Kind::EtherType,
                 mask: 0,
                 ..
             })
@@ -1972,7 +2073,12 @@ impl State<'_> {
             }
             // nft lists a merged pair as a range, a lone bound as written.
             _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
-            _ => other(format!("{} {}{v}", field.text(), cmp_op_text(op))),
+            _ => other(format!(
+                "{} {}{}",
+                field.text(),
+                cmp_op_text(op),
+                field.render(data)
+            )),
         };
         match merge {
             Some((_, _, idx)) => {
@@ -2084,6 +2190,12 @@ impl State<'_> {
                         .unwrap_or_else(|| vec![field.clone()])
                 } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
                     vec![Field::Hdr(h)]
+                } else if matches!(field, Field::Tos) && mask.as_deref() == Some(&[0xfc]) {
+                    vec![Field::Hdr(HdrField {
+                        name: "ip dscp",
+                        kind: hdr_fields::Kind::Dscp,
+                        mask: 0xfc,
+                    })]
                 } else if mask.is_some() {
                     vec![Field::Raw(reg_text(
                         self.reg(sreg).unwrap_or(&Reg::Text(String::new())),
@@ -2234,6 +2346,15 @@ impl State<'_> {
                 .statements
                 .iter()
                 .any(|s| matches!(s, Statement::Nat { addr: Some(_), .. }));
+        if self.vlan_dep_used {
+            if let Some(i) = self.rule.matches.iter().position(|m| {
+                !m.negated
+                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
+                        if module == "nft" && (args == "ether type 8021q" || args == "ether type 8021ad"))
+            }) {
+                self.rule.matches.remove(i);
+            }
+        }
         if needs_l3 {
             self.rule.matches.retain(|m| {
                 !matches!(&m.kind, MatchKind::Other { module, args, .. }
@@ -2260,7 +2381,9 @@ impl State<'_> {
         }
         let has_ether = self.rule.matches.iter().any(|m| match &m.kind {
             MatchKind::Mac { .. } => true,
-            MatchKind::Other { args, .. } => args.starts_with("ether "),
+            MatchKind::Other { args, .. } => {
+                args.starts_with("ether ") || args.starts_with("vlan ") || args.contains(" ether ")
+            }
             _ => false,
         });
         if has_ether {
@@ -2294,7 +2417,12 @@ fn is_l3_dependency(args: &str) -> bool {
     args.starts_with("meta nfproto ")
         || matches!(
             args,
-            "ether type ip" | "ether type ip6" | "meta protocol ip" | "meta protocol ip6"
+            "ether type ip"
+                | "ether type ip6"
+                | "ether type arp"
+                | "meta protocol ip"
+                | "meta protocol ip6"
+                | "meta protocol arp"
         )
 }
 

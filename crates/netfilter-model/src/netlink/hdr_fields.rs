@@ -29,9 +29,27 @@ pub(crate) enum Hdr {
     Esp,
     Comp,
     Igmp,
+    /// IPv6 extension headers (`exthdr` expressions), by their next-header number.
+    Hbh,
+    Rt,
+    Frag,
+    Dst,
+    Mh,
 }
 
 impl Hdr {
+    /// The IPv6 extension header of next-header number `t`, and nft's name for it.
+    pub(crate) fn ipv6_ext(t: u32) -> Option<(Hdr, &'static str)> {
+        Some(match t {
+            0 => (Hdr::Hbh, "hbh"),
+            43 => (Hdr::Rt, "rt"),
+            44 => (Hdr::Frag, "frag"),
+            60 => (Hdr::Dst, "dst"),
+            135 => (Hdr::Mh, "mh"),
+            _ => return None,
+        })
+    }
+
     /// The transport header of layer-4 protocol `p`, when the table knows it.
     pub(crate) fn transport(p: Protocol) -> Option<Hdr> {
         Some(match p.0 {
@@ -68,6 +86,10 @@ pub(crate) enum Kind {
     ArpOp,
     /// An ECN code point name.
     Ecn,
+    /// A DSCP code point name (`cs1`, `af41`, `ef`).
+    Dscp,
+    /// An IGMP message type name.
+    IgmpType,
 }
 
 /// One named header field.
@@ -102,6 +124,7 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Ip, 0, 1, 0xf0, "ip version", Kind::Int),
     (Hdr::Ip, 0, 1, 0x0f, "ip hdrlength", Kind::Int),
     (Hdr::Ip, 1, 1, 0x03, "ip ecn", Kind::Ecn),
+    (Hdr::Ip, 1, 1, 0xfc, "ip dscp", Kind::Dscp),
     (Hdr::Ip, 2, 2, 0, "ip length", Kind::Int),
     (Hdr::Ip, 4, 2, 0, "ip id", Kind::Int),
     (Hdr::Ip, 6, 2, 0, "ip frag-off", Kind::Int),
@@ -110,6 +133,7 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Ip, 10, 2, 0, "ip checksum", Kind::Int),
     (Hdr::Ip6, 0, 1, 0xf0, "ip6 version", Kind::Int),
     (Hdr::Ip6, 1, 1, 0x30, "ip6 ecn", Kind::Ecn),
+    (Hdr::Ip6, 0, 2, 0x0fc0, "ip6 dscp", Kind::Dscp),
     (Hdr::Ip6, 1, 3, 0x0f_ffff, "ip6 flowlabel", Kind::Int),
     (Hdr::Ip6, 4, 2, 0, "ip6 length", Kind::Int),
     (Hdr::Ip6, 6, 1, 0, "ip6 nexthdr", Kind::InetProto),
@@ -129,7 +153,7 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Icmp, 2, 2, 0, "icmp checksum", Kind::Int),
     (Hdr::Icmp, 4, 2, 0, "icmp id", Kind::Int),
     (Hdr::Icmp, 6, 2, 0, "icmp sequence", Kind::Int),
-    (Hdr::Icmp, 4, 4, 0, "icmp gateway", Kind::Ipv4),
+    (Hdr::Icmp, 4, 4, 0, "icmp gateway", Kind::Int),
     (Hdr::Icmp6, 1, 1, 0, "icmpv6 code", Kind::Int),
     (Hdr::Icmp6, 2, 2, 0, "icmpv6 checksum", Kind::Int),
     (Hdr::Icmp6, 4, 4, 0, "icmpv6 mtu", Kind::Int),
@@ -148,10 +172,29 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Comp, 0, 1, 0, "comp nexthdr", Kind::InetProto),
     (Hdr::Comp, 1, 1, 0, "comp flags", Kind::Int),
     (Hdr::Comp, 2, 2, 0, "comp cpi", Kind::Int),
-    (Hdr::Igmp, 0, 1, 0, "igmp type", Kind::Int),
+    (Hdr::Igmp, 0, 1, 0, "igmp type", Kind::IgmpType),
     (Hdr::Igmp, 1, 1, 0, "igmp mrt", Kind::Int),
     (Hdr::Igmp, 2, 2, 0, "igmp checksum", Kind::Int),
     (Hdr::Igmp, 4, 4, 0, "igmp group", Kind::Ipv4),
+    (Hdr::Hbh, 0, 1, 0, "hbh nexthdr", Kind::InetProto),
+    (Hdr::Hbh, 1, 1, 0, "hbh hdrlength", Kind::Int),
+    (Hdr::Rt, 0, 1, 0, "rt nexthdr", Kind::InetProto),
+    (Hdr::Rt, 1, 1, 0, "rt hdrlength", Kind::Int),
+    (Hdr::Rt, 2, 1, 0, "rt type", Kind::Int),
+    (Hdr::Rt, 3, 1, 0, "rt seg-left", Kind::Int),
+    (Hdr::Frag, 0, 1, 0, "frag nexthdr", Kind::InetProto),
+    (Hdr::Frag, 1, 1, 0, "frag reserved", Kind::Int),
+    (Hdr::Frag, 2, 2, 0xfff8, "frag frag-off", Kind::Int),
+    (Hdr::Frag, 2, 2, 0x0006, "frag reserved2", Kind::Int),
+    (Hdr::Frag, 2, 2, 0x0001, "frag more-fragments", Kind::Int),
+    (Hdr::Frag, 4, 4, 0, "frag id", Kind::Int),
+    (Hdr::Dst, 0, 1, 0, "dst nexthdr", Kind::InetProto),
+    (Hdr::Dst, 1, 1, 0, "dst hdrlength", Kind::Int),
+    (Hdr::Mh, 0, 1, 0, "mh nexthdr", Kind::InetProto),
+    (Hdr::Mh, 1, 1, 0, "mh hdrlength", Kind::Int),
+    (Hdr::Mh, 2, 1, 0, "mh type", Kind::Int),
+    (Hdr::Mh, 3, 1, 0, "mh reserved", Kind::Int),
+    (Hdr::Mh, 4, 2, 0, "mh checksum", Kind::Int),
 ];
 
 /// Big-endian value of up to eight bytes.
@@ -218,6 +261,42 @@ pub(crate) fn render(f: &HdrField, b: &[u8]) -> String {
             8 => "inrequest".into(),
             9 => "inreply".into(),
             10 => "nak".into(),
+            n => n.to_string(),
+        },
+        Kind::Dscp => {
+            const N: &[(u64, &str)] = &[
+                (0, "cs0"),
+                (8, "cs1"),
+                (16, "cs2"),
+                (24, "cs3"),
+                (32, "cs4"),
+                (40, "cs5"),
+                (48, "cs6"),
+                (56, "cs7"),
+                (10, "af11"),
+                (12, "af12"),
+                (14, "af13"),
+                (18, "af21"),
+                (20, "af22"),
+                (22, "af23"),
+                (26, "af31"),
+                (28, "af32"),
+                (30, "af33"),
+                (34, "af41"),
+                (36, "af42"),
+                (38, "af43"),
+                (46, "ef"),
+            ];
+            N.iter()
+                .find(|(n, _)| *n == v)
+                .map_or_else(|| format!("0x{v:02x}"), |(_, s)| (*s).to_string())
+        }
+        Kind::IgmpType => match v {
+            0x11 => "membership-query".into(),
+            0x12 => "membership-report-v1".into(),
+            0x16 => "membership-report-v2".into(),
+            0x17 => "leave-group".into(),
+            0x22 => "membership-report-v3".into(),
             n => n.to_string(),
         },
         Kind::Ecn => match v {
