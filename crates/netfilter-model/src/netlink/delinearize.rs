@@ -100,6 +100,13 @@ enum Field {
     Hdr(HdrField),
     /// Whether an IPv6 extension header is present (`exthdr frag exists`).
     ExtPresent(&'static str),
+    /// A host-order integer key made big-endian by `byteorder hton` (set lookups and
+    /// ranges of `meta length`, `meta skuid`, `ct mark`, ...): its nft name, and whether nft
+    /// prints it in hex (marks).
+    BeInt {
+        name: String,
+        hex: bool,
+    },
     /// `meta protocol` (the link layer's ethertype, network byte order).
     MetaProtocol,
     /// `meta iiftype` (`ARPHRD_*`, host byte order).
@@ -155,6 +162,7 @@ impl Field {
             Field::Fib { flags, result } => fib_text(*flags, *result),
             Field::Hdr(h) => h.name.into(),
             Field::ExtPresent(n) => format!("exthdr {n}"),
+            Field::BeInt { name, .. } => name.clone(),
             Field::MetaProtocol => "meta protocol".into(),
             Field::IifType => "meta iiftype".into(),
             Field::Numgen {
@@ -200,6 +208,17 @@ impl Field {
                 Some(n) => n.to_string(),
                 None => hex(b),
             },
+            Field::BeInt { hex: true, .. } => {
+                let v = b.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x));
+                format!("0x{v:08x}")
+            }
+            Field::BeInt { .. } => b
+                .iter()
+                .fold(0u64, |v, x| (v << 8) | u64::from(*x))
+                .to_string(),
+            Field::MetaProtocol => ether_type_name(u16_be(b)),
+            Field::IifType => iftype_name(b),
+            Field::Fib { result: 3, .. } => format_value(38, b),
             Field::ExtPresent(_) => match b.first() {
                 Some(0) => "missing".into(),
                 Some(1) => "exists".into(),
@@ -920,7 +939,9 @@ impl State<'_> {
         }
     }
 
-    /// Splits a raw payload compare that spans two known fields into per-field compares.
+    /// Splits a raw payload compare that spans several known fields (nft merges adjacent
+    /// compares: `ip saddr A ip daddr B`, `udp sport 67 udp dport 68`, `ether saddr X ether
+    /// type ip`, `arp htype 1 arp ptype ip`) into per-field compares, longest field first.
     fn split_fields(&self, field: &Field, data: &[u8]) -> Option<Vec<(Field, Vec<u8>)>> {
         let Field::Raw(r) = field else {
             return None;
@@ -929,34 +950,28 @@ impl State<'_> {
         let (off, len) = rest.split_once(',')?;
         let off: u32 = off.parse().ok()?;
         let len: u32 = len.parse().ok()?;
-        if data.len() as u64 * 8 != u64::from(len) {
+        if data.len() as u64 * 8 != u64::from(len) || data.len() > 64 || off % 8 != 0 {
             return None;
         }
-        let (b, o, l) = (
-            match base {
-                "nh" => 1,
-                "th" => 2,
-                _ => return None,
-            },
-            off / 8,
-            len / 8,
-        );
-        let halves: Option<(u32, u32)> = match (b, self.ctx.l3_v6, o, l) {
-            (1, Some(false), 12, 8) => Some((4, 4)),
-            (1, Some(true), 8, 32) => Some((16, 16)),
-            (2, _, 0, 4) if self.ctx.l4.is_some_and(|p| p.has_ports()) => Some((2, 2)),
-            _ => None,
+        let b = match base {
+            "ll" => 0,
+            "nh" => 1,
+            "th" => 2,
+            _ => return None,
         };
-        let (a, _) = halves?;
-        let first = self.payload(b, o, a);
-        let second = self.payload(b, o + a, a);
-        if matches!(first, Field::Raw(_)) || matches!(second, Field::Raw(_)) {
-            return None;
+        let mut o = off / 8;
+        let mut rest = data;
+        let mut parts = Vec::new();
+        while !rest.is_empty() {
+            let (f, l) = (1..=rest.len().min(16)).rev().find_map(|l| {
+                let f = self.payload(b, o, l as u32);
+                (!matches!(f, Field::Raw(_))).then_some((f, l))
+            })?;
+            parts.push((f, rest[..l].to_vec()));
+            o = o.checked_add(l as u32)?;
+            rest = &rest[l..];
         }
-        Some(vec![
-            (first, data[..a as usize].to_vec()),
-            (second, data[a as usize..].to_vec()),
-        ])
+        (parts.len() >= 2).then_some(parts)
     }
 
     fn meta_field(key: u32) -> Field {
@@ -1245,7 +1260,7 @@ impl State<'_> {
                     extra.push(format!("queue-threshold {q}"));
                 }
                 if *flags != 0 {
-                    extra.push(format!("flags 0x{flags:x}"));
+                    extra.extend(log_flags(*flags));
                 }
                 self.rule.statements.push(Statement::Log {
                     prefix: prefix.clone(),
@@ -1366,17 +1381,18 @@ impl State<'_> {
                 _ => {}
             },
             Expr::Queue { num, total, flags } => {
+                // As nft lists it: `queue flags bypass,fanout to 4-5`.
                 let mut a = Vec::new();
-                if *flags & 0x2 != 0 {
-                    a.push("fanout".to_string());
-                }
                 if *flags & 0x1 != 0 {
                     a.push("bypass".to_string());
                 }
+                if *flags & 0x2 != 0 {
+                    a.push("fanout".to_string());
+                }
                 let mut s = if *total > 1 {
-                    format!("num {}-{}", num, u32::from(*num) + u32::from(*total) - 1)
+                    format!("to {}-{}", num, u32::from(*num) + u32::from(*total) - 1)
                 } else {
-                    format!("num {num}")
+                    format!("to {num}")
                 };
                 if !a.is_empty() {
                     s = format!("flags {} {s}", a.join(","));
@@ -1761,7 +1777,14 @@ impl State<'_> {
                 | Field::Length
                 | Field::Addr { .. }
                 | Field::Hdr(_)
-                | Field::FragOff,
+                | Field::FragOff
+                | Field::SkUid
+                | Field::SkGid
+                | Field::Mark
+                | Field::CtMark
+                | Field::L4Proto
+                | Field::BeInt { .. }
+                | Field::Raw(_),
                 None,
             ) if op >= 2 && self.bound(&field, sreg, op, data) => {}
             (Field::Ttl { .. }, None)
@@ -1883,7 +1906,7 @@ impl State<'_> {
             }
             (Field::PktType, None) if eq_or_neq && !data.is_empty() => {
                 let t = match data[0] {
-                    0 => "unicast".to_string(),
+                    0 => "host".to_string(),
                     1 => "broadcast".to_string(),
                     2 => "multicast".to_string(),
                     n => n.to_string(),
@@ -1961,6 +1984,16 @@ impl State<'_> {
                 );
             }
             (f, m) => {
+                if let (Field::Hdr(h), None, 0) = (f, m, op) {
+                    if h.kind == hdr_fields::Kind::EtherType && data.len() == 2 {
+                        match u16_be(data) {
+                            0x0800 => self.ctx.l3_v6 = Some(false),
+                            0x86dd => self.ctx.l3_v6 = Some(true),
+                            0x0806 => self.ctx.arp = true,
+                            _ => {}
+                        }
+                    }
+                }
                 let masked = match m {
                     Some(m) => {
                         let x = xor
@@ -2005,17 +2038,33 @@ impl State<'_> {
                 }
                 (v, if *v6 { 128 } else { 32 })
             }
-            Field::Hdr(HdrField {
-                kind: hdr_fields::Kind::Int | hdr_fields::Kind::ArpOp | hdr_fields::Kind::EtherType,
-                mask: 0,
-                ..
-            })
-            | Field::Ttl { .. }
-            | Field::FragOff
-                if (1..=8).contains(&data.len()) =>
-            {
+            Field::Hdr(
+                h @ HdrField {
+                    kind:
+                        hdr_fields::Kind::Int | hdr_fields::Kind::ArpOp | hdr_fields::Kind::EtherType,
+                    ..
+                },
+            ) if (1..=8).contains(&data.len()) => (
+                u128::from(hdr_fields::value(h, data)),
+                128 - u128::from(hdr_fields::max_value(h, data.len())).leading_zeros(),
+            ),
+            Field::BeInt { .. } if (1..=8).contains(&data.len()) => {
                 let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
                 (v, data.len() as u32 * 8)
+            }
+            Field::L4Proto if data.len() == 1 => (u128::from(data[0]), 8),
+            Field::Ttl { .. } | Field::FragOff if (1..=8).contains(&data.len()) => {
+                let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
+                (v, data.len() as u32 * 8)
+            }
+            // Host-order 32-bit keys (compared after a `byteorder hton`).
+            Field::SkUid | Field::SkGid | Field::Mark | Field::CtMark if data.len() == 4 => {
+                (u128::from(self.host_u32(sreg, data)), 32)
+            }
+            Field::Raw(r)
+                if (r.starts_with("meta ") || r.starts_with("ct ")) && data.len() == 4 =>
+            {
+                (u128::from(self.host_u32(sreg, data)), 32)
             }
             _ => return false,
         };
@@ -2072,6 +2121,19 @@ impl State<'_> {
                 }
             }
             // nft lists a merged pair as a range, a lone bound as written.
+            Field::Mark | Field::CtMark if merge.is_some() => {
+                other(format!("{} 0x{lo:08x}-0x{hi:08x}", field.text()))
+            }
+            Field::Mark | Field::CtMark => {
+                other(format!("{} {}0x{v:08x}", field.text(), cmp_op_text(op)))
+            }
+            Field::SkUid | Field::SkGid | Field::Raw(_) | Field::L4Proto => {
+                if merge.is_some() {
+                    other(format!("{} {lo}-{hi}", field.text()))
+                } else {
+                    other(format!("{} {}{v}", field.text(), cmp_op_text(op)))
+                }
+            }
             _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
             _ => other(format!(
                 "{} {}{}",
@@ -2155,6 +2217,43 @@ impl State<'_> {
                 },
             ),
             Some(Reg::Load {
+                field: f @ (Field::SkUid | Field::SkGid | Field::Mark | Field::CtMark),
+                mask: None,
+                ..
+            }) if from.len() == 4 && to.len() == 4 => {
+                let o = if neg { "!= " } else { "" };
+                let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
+                let t = if matches!(f, Field::Mark | Field::CtMark) {
+                    format!("0x{a:08x}-0x{b:08x}")
+                } else {
+                    format!("{a}-{b}")
+                };
+                self.push_other(format!("{} {o}{t}", f.text()));
+            }
+            Some(Reg::Load {
+                field,
+                mask: Some(m),
+                ..
+            }) if self.masked_hdr(&field, &m).is_some() => {
+                if let Some(h) = self.masked_hdr(&field, &m) {
+                    let o = if neg { "!= " } else { "" };
+                    self.push_other(format!(
+                        "{} {o}{}-{}",
+                        h.name,
+                        hdr_fields::value(&h, from),
+                        hdr_fields::value(&h, to)
+                    ));
+                }
+            }
+            Some(Reg::Load {
+                field: Field::L4Proto,
+                mask: None,
+                ..
+            }) if !from.is_empty() && !to.is_empty() => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("meta l4proto {o}{}-{}", from[0], to[0]));
+            }
+            Some(Reg::Load {
                 field: f @ (Field::Hdr(_) | Field::Ttl { .. } | Field::FragOff),
                 mask: None,
                 ..
@@ -2190,6 +2289,21 @@ impl State<'_> {
                         .unwrap_or_else(|| vec![field.clone()])
                 } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
                     vec![Field::Hdr(h)]
+                } else if reg32(sreg).is_some_and(|i| self.hton.contains(&i))
+                    && matches!(
+                        field,
+                        Field::Length
+                            | Field::SkUid
+                            | Field::SkGid
+                            | Field::Mark
+                            | Field::CtMark
+                            | Field::Raw(_)
+                    )
+                {
+                    vec![Field::BeInt {
+                        name: field.text(),
+                        hex: matches!(field, Field::Mark | Field::CtMark),
+                    }]
                 } else if matches!(field, Field::Tos) && mask.as_deref() == Some(&[0xfc]) {
                     vec![Field::Hdr(HdrField {
                         name: "ip dscp",
@@ -2314,6 +2428,13 @@ impl State<'_> {
                 dir: *dir,
                 names: ivs.iter().map(|iv| iface_pattern(&iv.first)).collect(),
             },
+            // Bit sets: a set of single states is the list of them.
+            Field::CtState if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtState {
+                states: CtStateSet(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first)) as u8),
+            },
+            Field::CtStatus if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtStatus {
+                statuses: ct_status_names(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first))),
+            },
             _ => return None,
         })
     }
@@ -2399,6 +2520,25 @@ impl State<'_> {
     }
 }
 
+/// An interface type (`ARPHRD_*`, host-order 16 bits) as nft names it.
+fn iftype_name(b: &[u8]) -> String {
+    let v = match b {
+        [a, c, ..] => u16::from_ne_bytes([*a, *c]),
+        [a] => u16::from(*a),
+        [] => 0,
+    };
+    match v {
+        1 => "ether".into(),
+        512 => "ppp".into(),
+        768 => "ipip".into(),
+        769 => "ipip6".into(),
+        772 => "loopback".into(),
+        776 => "sit".into(),
+        778 => "ipgre".into(),
+        n => n.to_string(),
+    }
+}
+
 /// An ethertype as nft names it.
 fn ether_type_name(t: u16) -> String {
     match t {
@@ -2423,6 +2563,9 @@ fn is_l3_dependency(args: &str) -> bool {
                 | "meta protocol ip"
                 | "meta protocol ip6"
                 | "meta protocol arp"
+                | "vlan type ip"
+                | "vlan type ip6"
+                | "vlan type arp"
         )
 }
 
@@ -2522,6 +2665,38 @@ fn set_value_text(kind: SetKind, r: &Reg) -> String {
         _ if v.len() <= 4 => n.to_string(),
         _ => reg_text(r),
     }
+}
+
+/// Log flags (`NF_LOG_*`) as nft lists them, one `flags ...` group each.
+fn log_flags(f: u32) -> Vec<String> {
+    const ALL: u32 = 0x2f;
+    if f & ALL == ALL {
+        let mut v = vec!["flags all".to_string()];
+        if f & !ALL != 0 {
+            v.push(format!("flags 0x{:x}", f & !ALL));
+        }
+        return v;
+    }
+    let mut v = Vec::new();
+    match f & 0x3 {
+        0x1 => v.push("flags tcp sequence".to_string()),
+        0x2 => v.push("flags tcp options".to_string()),
+        0x3 => v.push("flags tcp sequence,options".to_string()),
+        _ => {}
+    }
+    if f & 0x4 != 0 {
+        v.push("flags ip options".into());
+    }
+    if f & 0x8 != 0 {
+        v.push("flags skuid".into());
+    }
+    if f & 0x20 != 0 {
+        v.push("flags ether".into());
+    }
+    if f & !ALL != 0 {
+        v.push(format!("flags 0x{:x}", f & !ALL));
+    }
+    v
 }
 
 fn m_same(a: Option<u32>, b: Option<u32>) -> bool {

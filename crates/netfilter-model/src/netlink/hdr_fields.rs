@@ -176,21 +176,23 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Igmp, 1, 1, 0, "igmp mrt", Kind::Int),
     (Hdr::Igmp, 2, 2, 0, "igmp checksum", Kind::Int),
     (Hdr::Igmp, 4, 4, 0, "igmp group", Kind::Ipv4),
-    (Hdr::Hbh, 0, 1, 0, "hbh nexthdr", Kind::InetProto),
+    (Hdr::Hbh, 0, 1, 0, "hbh nexthdr", Kind::Int),
     (Hdr::Hbh, 1, 1, 0, "hbh hdrlength", Kind::Int),
-    (Hdr::Rt, 0, 1, 0, "rt nexthdr", Kind::InetProto),
+    (Hdr::Rt, 0, 1, 0, "rt nexthdr", Kind::Int),
     (Hdr::Rt, 1, 1, 0, "rt hdrlength", Kind::Int),
     (Hdr::Rt, 2, 1, 0, "rt type", Kind::Int),
     (Hdr::Rt, 3, 1, 0, "rt seg-left", Kind::Int),
-    (Hdr::Frag, 0, 1, 0, "frag nexthdr", Kind::InetProto),
+    (Hdr::Frag, 0, 1, 0, "frag nexthdr", Kind::Int),
     (Hdr::Frag, 1, 1, 0, "frag reserved", Kind::Int),
     (Hdr::Frag, 2, 2, 0xfff8, "frag frag-off", Kind::Int),
     (Hdr::Frag, 2, 2, 0x0006, "frag reserved2", Kind::Int),
     (Hdr::Frag, 2, 2, 0x0001, "frag more-fragments", Kind::Int),
+    (Hdr::Frag, 3, 1, 0x06, "frag reserved2", Kind::Int),
+    (Hdr::Frag, 3, 1, 0x01, "frag more-fragments", Kind::Int),
     (Hdr::Frag, 4, 4, 0, "frag id", Kind::Int),
-    (Hdr::Dst, 0, 1, 0, "dst nexthdr", Kind::InetProto),
+    (Hdr::Dst, 0, 1, 0, "dst nexthdr", Kind::Int),
     (Hdr::Dst, 1, 1, 0, "dst hdrlength", Kind::Int),
-    (Hdr::Mh, 0, 1, 0, "mh nexthdr", Kind::InetProto),
+    (Hdr::Mh, 0, 1, 0, "mh nexthdr", Kind::Int),
     (Hdr::Mh, 1, 1, 0, "mh hdrlength", Kind::Int),
     (Hdr::Mh, 2, 1, 0, "mh type", Kind::Int),
     (Hdr::Mh, 3, 1, 0, "mh reserved", Kind::Int),
@@ -220,6 +222,27 @@ pub(crate) fn lookup(hdr: Hdr, off: u32, len: u32, mask: Option<&[u8]>) -> Optio
             kind: *kind,
             mask: *mask,
         })
+}
+
+/// A field value as a number: the loaded bytes, masked and shifted down.
+pub(crate) fn value(f: &HdrField, b: &[u8]) -> u64 {
+    let raw = be(b);
+    if f.mask != 0 {
+        (raw & f.mask) >> f.mask.trailing_zeros()
+    } else {
+        raw
+    }
+}
+
+/// The largest value the field can hold in `len` loaded bytes.
+pub(crate) fn max_value(f: &HdrField, len: usize) -> u64 {
+    if f.mask != 0 {
+        f.mask >> f.mask.trailing_zeros()
+    } else if len >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (len * 8)) - 1
+    }
 }
 
 /// A field value (the loaded bytes, before masking) as nft prints it.
