@@ -229,8 +229,8 @@ impl Field {
                 .fold(0u64, |v, x| (v << 8) | u64::from(*x))
                 .to_string(),
             Field::Fib { .. } => u32_ne(b).to_string(),
-            Field::Raw(r) if r == "meta iif" || r == "meta oif" => u32_ne(b).to_string(),
-            Field::Raw(_) => hex(b),
+            Field::Raw(r) => raw_value_text(r, b),
+            Field::TcpFlags => tcp_flags_text(b),
             _ => format_value(self.type_id(), b),
         }
     }
@@ -367,6 +367,8 @@ struct State<'a> {
     last_bound: Option<(Field, u128, u128, usize)>,
     /// Whether a VLAN header field was read (under `ether type 8021q`).
     vlan_dep_used: bool,
+    /// Whether the rule rejects with an ICMP or ICMPv6 error (which needs the family).
+    reject_icmp: bool,
     /// 32-bit registers whose value a `byteorder hton` made big-endian.
     hton: std::collections::HashSet<u32>,
 }
@@ -397,6 +399,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         last_was_bound: false,
         last_bound: None,
         vlan_dep_used: false,
+        reject_icmp: false,
         hton: std::collections::HashSet::new(),
     };
     for e in exprs {
@@ -556,6 +559,8 @@ fn cmp_op_text(op: u32) -> &'static str {
 struct Interval {
     first: Vec<u8>,
     last: Vec<u8>,
+    /// The element the interval starts with (its map data).
+    elem: RawElem,
 }
 
 fn be_add(b: &[u8], delta: i8) -> Vec<u8> {
@@ -581,6 +586,7 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
             out.push(Interval {
                 first: e.key.clone(),
                 last,
+                elem: e.clone(),
             });
         }
         return out;
@@ -594,6 +600,7 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
             out.push(Interval {
                 first: e.key.clone(),
                 last: e.key_end.clone().unwrap_or_else(|| e.key.clone()),
+                elem: e.clone(),
             });
         }
         return out;
@@ -622,6 +629,7 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
         out.push(Interval {
             first: e.key.clone(),
             last,
+            elem: e.clone(),
         });
         i = end.map_or(elems.len(), |j| j + 1);
     }
@@ -671,15 +679,69 @@ fn split_concat_text(t: u32, d: &[u8]) -> String {
     }
 }
 
-/// nft-like text of an anonymous set's elements for `fields` (a concatenation if several).
-fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
-    let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-    let render = |b: &[u8]| match fields {
+/// A key of `fields` (a concatenation if several, each of the given byte length and padded
+/// to 32 bits) as nft prints it.
+fn key_value_text(fields: &[Field], lens: &[u32], b: &[u8]) -> String {
+    match fields {
         [f] => f.render(b),
-        _ => format_concat(&types, b),
-    };
+        _ if lens.len() == fields.len() => {
+            let mut out = Vec::new();
+            let mut at = 0usize;
+            for (f, l) in fields.iter().zip(lens) {
+                let l = *l as usize;
+                let Some(chunk) = b.get(at..at.saturating_add(l)) else {
+                    let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
+                    return format_concat(&types, b);
+                };
+                out.push(f.render(chunk));
+                at = at.saturating_add(l.div_ceil(4).max(1) * 4);
+            }
+            out.join(" . ")
+        }
+        _ => {
+            let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
+            format_concat(&types, b)
+        }
+    }
+}
+
+/// An inclusive key range as nft prints it: one value, an address prefix, `a-b`, or a
+/// range per field of a concatenation (`a . b-c`).
+fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u8]) -> String {
+    if first == last {
+        return key_value_text(fields, lens, first);
+    }
+    if let [Field::Addr { v6, .. }] = fields {
+        if let Some(a) = addr_range(first, last, *v6) {
+            return a.to_string();
+        }
+    }
+    let (a, b) = (
+        key_value_text(fields, lens, first),
+        key_value_text(fields, lens, last),
+    );
+    if fields.len() > 1 {
+        return a
+            .split(" . ")
+            .zip(b.split(" . "))
+            .map(|(x, y)| {
+                if x == y {
+                    x.to_string()
+                } else {
+                    format!("{x}-{y}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" . ");
+    }
+    format!("{a}-{b}")
+}
+
+/// nft-like text of an anonymous set's elements for `fields` (a concatenation if several,
+/// with each field's byte length in `lens`).
+fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data: bool) -> String {
     let mut items: Vec<(Vec<u8>, String)> = Vec::new();
-    if with_data {
+    if with_data && info.flags & SET_INTERVAL == 0 {
         let mut elems: Vec<&RawElem> = info
             .elems
             .iter()
@@ -687,32 +749,21 @@ fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
             .collect();
         elems.sort_by(|a, b| a.key.cmp(&b.key));
         for e in elems {
+            let key = match &e.key_end {
+                Some(end) => range_text(fields, lens, &e.key, end),
+                None => key_value_text(fields, lens, &e.key),
+            };
             items.push((
                 e.key.clone(),
-                format!("{} : {}", render(&e.key), elem_data_text(info, e)),
+                format!("{key} : {}", elem_data_text(info, e)),
             ));
         }
     } else {
         for iv in intervals(info) {
-            let t = if iv.first == iv.last {
-                render(&iv.first)
-            } else if fields.len() > 1 {
-                // A concatenation's range is a range per field: `a . b-c`.
-                let (a, b) = (render(&iv.first), render(&iv.last));
-                a.split(" . ")
-                    .zip(b.split(" . "))
-                    .map(|(x, y)| {
-                        if x == y {
-                            x.to_string()
-                        } else {
-                            format!("{x}-{y}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" . ")
-            } else {
-                format!("{}-{}", render(&iv.first), render(&iv.last))
-            };
+            let mut t = range_text(fields, lens, &iv.first, &iv.last);
+            if with_data {
+                t = format!("{t} : {}", elem_data_text(info, &iv.elem));
+            }
             items.push((iv.first, t));
         }
     }
@@ -1241,6 +1292,7 @@ impl State<'_> {
             }
             Expr::Reject { reject_type, code } => {
                 let v6 = self.family == Family::Ip6 || self.ctx.l3_v6 == Some(true);
+                self.reject_icmp = *reject_type == 0;
                 let with = reject_text(v6, *reject_type, *code);
                 self.rule.verdict = Some(Verdict::Reject { with });
             }
@@ -2279,14 +2331,19 @@ impl State<'_> {
         let anonymous = info.is_some_and(|i| i.flags & SET_ANONYMOUS != 0) || set.starts_with("__");
         // Key fields (a concatenation when the key spans several registers).
         let key_len = info.map_or(0, |i| i.key_len as usize);
+        let mut lens: Vec<u32> = Vec::new();
         let fields: Vec<Field> = match self.reg(sreg) {
             Some(Reg::Load {
                 field, len, mask, ..
             }) => {
                 if key_len > (*len as usize).div_ceil(4) * 4 {
-                    self.concat_fields(sreg, key_len)
-                        .map(|v| v.into_iter().map(|(f, _)| f).collect())
-                        .unwrap_or_else(|| vec![field.clone()])
+                    match self.concat_fields(sreg, key_len) {
+                        Some(v) => {
+                            lens = v.iter().map(|(_, l)| *l).collect();
+                            v.into_iter().map(|(f, _)| f).collect()
+                        }
+                        None => vec![field.clone()],
+                    }
                 } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
                     vec![Field::Hdr(h)]
                 } else if reg32(sreg).is_some_and(|i| self.hton.contains(&i))
@@ -2328,7 +2385,7 @@ impl State<'_> {
             .join(" . ");
         let is_map = dreg.is_some();
         let body = match info {
-            Some(i) if anonymous => set_text(i, &fields, is_map || i.flags & SET_MAP != 0),
+            Some(i) if anonymous => set_text(i, &fields, &lens, is_map || i.flags & SET_MAP != 0),
             _ => format!("@{set}"),
         };
         if let Some(d) = dreg {
@@ -2487,7 +2544,10 @@ impl State<'_> {
         // without a link layer. (The `meta l4proto tcp` of a TCP reset stays: iptables'
         // `-p tcp -j REJECT --reject-with tcp-reset` has it too.)
         if let Some(Verdict::Reject { with }) = &self.rule.verdict {
-            let icmp = with.as_deref() != Some("tcp-reset")
+            let icmp = (self.reject_icmp
+                || with
+                    .as_deref()
+                    .is_some_and(|w| w.starts_with("icmp-") || w.starts_with("icmp6-")))
                 && self.family != Family::Ip
                 && self.family != Family::Ip6;
             if let Some(i) = self.rule.matches.iter().position(|m| {
@@ -2517,6 +2577,68 @@ impl State<'_> {
             self.rule.comment = Some(self.comments.join("; "));
         }
         self.rule
+    }
+}
+
+/// TCP flags as nft names them (`syn`, `ecn`, ...; several joined with `|`).
+fn tcp_flags_text(b: &[u8]) -> String {
+    const N: &[&str] = &["fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"];
+    let Some(v) = b.first() else {
+        return hex(b);
+    };
+    let names: Vec<&str> = N
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| v & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        format!("0x{v:02x}")
+    } else {
+        names.join("|")
+    }
+}
+
+/// A value of a `meta`/`ct` key nfdiff keeps verbatim (`ct original bytes`, `meta
+/// priority`), as nft prints it: by the key's type, host order.
+fn raw_value_text(name: &str, b: &[u8]) -> String {
+    let key = name.rsplit(' ').next().unwrap_or_default();
+    let host = |b: &[u8]| -> u64 {
+        let mut a = [0u8; 8];
+        for (i, x) in b.iter().take(8).enumerate() {
+            a[i] = *x;
+        }
+        u64::from_ne_bytes(a)
+    };
+    let is_meta = name.starts_with("meta ");
+    let is_ct = name.starts_with("ct ");
+    match key {
+        "iif" | "oif" | "cpu" | "nftrace" | "rtclassid" | "skuid" | "skgid" | "cgroup"
+            if is_meta && b.len() <= 4 =>
+        {
+            host(b).to_string()
+        }
+        "priority" if is_meta && b.len() == 4 => match u32_ne(b) {
+            0 => "none".into(),
+            u32::MAX => "root".into(),
+            v => format!("{:x}:{:x}", v >> 16, v & 0xffff),
+        },
+        "expiration" if is_ct && b.len() == 4 => time_text(u64::from(u32_ne(b))),
+        "packets" | "bytes" | "avgpkt" | "zone" | "id" if is_ct && b.len() <= 8 => {
+            host(b).to_string()
+        }
+        "proto-src" | "proto-dst" if is_ct && b.len() == 2 => u16_be(b).to_string(),
+        "helper" if is_ct => {
+            let end = b.iter().position(|x| *x == 0).unwrap_or(b.len());
+            format!("\"{}\"", String::from_utf8_lossy(&b[..end]))
+        }
+        "l3proto" if is_ct && b.len() == 1 => match b[0] {
+            2 => "ipv4".into(),
+            10 => "ipv6".into(),
+            n => n.to_string(),
+        },
+        "protocol" if is_ct && b.len() == 1 => Protocol(b[0]).to_string(),
+        _ => hex(b),
     }
 }
 
