@@ -346,6 +346,8 @@ struct Ctx {
     arp: bool,
     /// A VLAN tag follows the link-layer header (`ether type 8021q`).
     vlan: bool,
+    /// The ICMP(v6) type a compare fixed.
+    icmp_type: Option<u8>,
 }
 
 struct State<'a> {
@@ -369,6 +371,10 @@ struct State<'a> {
     vlan_dep_used: bool,
     /// Whether the rule rejects with an ICMP or ICMPv6 error (which needs the family).
     reject_icmp: bool,
+    /// Index of the `icmp type X` match a type-specific field may depend on.
+    icmp_dep: Option<usize>,
+    /// Whether such a field was read.
+    icmp_dep_used: bool,
     /// 32-bit registers whose value a `byteorder hton` made big-endian.
     hton: std::collections::HashSet<u32>,
 }
@@ -390,6 +396,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
             l4: None,
             arp: family == Family::Arp,
             vlan: false,
+            icmp_type: None,
         },
         rule: Rule::default(),
         comments: Vec::new(),
@@ -400,6 +407,8 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         last_bound: None,
         vlan_dep_used: false,
         reject_icmp: false,
+        icmp_dep: None,
+        icmp_dep_used: false,
         hton: std::collections::HashSet::new(),
     };
     for e in exprs {
@@ -482,6 +491,17 @@ fn addr_range(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
             let plen = u8::try_from(bits - host_bits).ok()?;
             return IpNet::new(f, plen).ok().map(AddrSpec::net);
         }
+    }
+    Some(AddrSpec::Range { first: f, last: l })
+}
+
+/// An inclusive range of addresses as written: one address, or the range (never a prefix).
+fn addr_range_exact(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
+    let f = ip_from(first, v6)?;
+    let l = ip_from(last, v6)?;
+    if f == l {
+        let bits = if v6 { 128 } else { 32 };
+        return IpNet::new(f, bits).ok().map(AddrSpec::net);
     }
     Some(AddrSpec::Range { first: f, last: l })
 }
@@ -682,6 +702,10 @@ fn split_concat_text(t: u32, d: &[u8]) -> String {
 /// A key of `fields` (a concatenation if several, each of the given byte length and padded
 /// to 32 bits) as nft prints it.
 fn key_value_text(fields: &[Field], lens: &[u32], b: &[u8]) -> String {
+    if b.is_empty() {
+        // The catch-all element.
+        return "*".into();
+    }
     match fields {
         [f] => f.render(b),
         _ if lens.len() == fields.len() => {
@@ -714,6 +738,23 @@ fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u8]) -> Stri
     if let [Field::Addr { v6, .. }] = fields {
         if let Some(a) = addr_range(first, last, *v6) {
             return a.to_string();
+        }
+    }
+    if fields.len() > 1 && lens.len() == fields.len() {
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        for (f, l) in fields.iter().zip(lens) {
+            let l = *l as usize;
+            let end = at.saturating_add(l);
+            let (Some(x), Some(y)) = (first.get(at..end), last.get(at..end)) else {
+                out.clear();
+                break;
+            };
+            out.push(range_text(std::slice::from_ref(f), &[], x, y));
+            at = at.saturating_add(l.div_ceil(4).max(1) * 4);
+        }
+        if !out.is_empty() {
+            return out.join(" . ");
         }
     }
     let (a, b) = (
@@ -974,11 +1015,11 @@ impl State<'_> {
                     (Some(v6), 0, 1) => Field::IcmpType { v6 },
                     (Some(v6), 0, 2) => Field::IcmpTypeCode { v6 },
                     (Some(v6), 1, 1) => Field::IcmpCode { v6 },
-                    (None, 0, 2) => Field::Port {
+                    (None, 0, 2) if self.ctx.l4.map_or(true, Protocol::has_ports) => Field::Port {
                         dir: Direction::Src,
                         proto: self.ctx.l4,
                     },
-                    (None, 2, 2) => Field::Port {
+                    (None, 2, 2) if self.ctx.l4.map_or(true, Protocol::has_ports) => Field::Port {
                         dir: Direction::Dst,
                         proto: self.ctx.l4,
                     },
@@ -1067,7 +1108,27 @@ impl State<'_> {
                 len,
                 dreg,
             } => {
-                let field = self.payload(*base, *offset, *len);
+                let mut field = self.payload(*base, *offset, *len);
+                // ICMP fields that exist for one type only (`icmp mtu` of destination
+                // unreachable, `icmp gateway` of redirect): the type compare before is their
+                // dependency.
+                if let (2, Some(t)) = (*base, self.ctx.icmp_type) {
+                    let named = match (self.ctx.l4.map(|p| p.0), t, *offset, *len) {
+                        (Some(1), 3, 6, 2) => Some("icmp mtu"),
+                        (Some(1), 5, 4, 4) => Some("icmp gateway"),
+                        (Some(58), 2, 4, 4) => Some("icmpv6 mtu"),
+                        (Some(58), 130..=132, 4, 2) => Some("icmpv6 max-delay"),
+                        _ => None,
+                    };
+                    if let Some(name) = named {
+                        field = Field::Hdr(HdrField {
+                            name,
+                            kind: hdr_fields::Kind::Int,
+                            mask: 0,
+                        });
+                        self.icmp_dep_used = true;
+                    }
+                }
                 if *base == 2 && self.ctx.l4.is_some() {
                     self.l4_dep_used = true;
                 }
@@ -1841,14 +1902,20 @@ impl State<'_> {
             ) if op >= 2 && self.bound(&field, sreg, op, data) => {}
             (Field::Ttl { .. }, None)
                 if matches!(op, 3 | 5) && self.bound(&field, sreg, op, data) => {}
-            (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => self.push(
-                neg,
-                MatchKind::Icmp {
-                    v6: *v6,
-                    icmp_type: Some(data[0]),
-                    code: None,
-                },
-            ),
+            (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => {
+                if !neg {
+                    self.ctx.icmp_type = Some(data[0]);
+                    self.icmp_dep = Some(self.rule.matches.len());
+                }
+                self.push(
+                    neg,
+                    MatchKind::Icmp {
+                        v6: *v6,
+                        icmp_type: Some(data[0]),
+                        code: None,
+                    },
+                )
+            }
             (Field::IcmpTypeCode { v6 }, None) if eq_or_neq && data.len() >= 2 => self.push(
                 neg,
                 MatchKind::Icmp {
@@ -2057,7 +2124,18 @@ impl State<'_> {
                     }
                     None => f.text(),
                 };
-                let value = f.render(data);
+                let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
+                let value = match f {
+                    Field::Raw(r)
+                        if swapped && (r.starts_with("meta ") || r.starts_with("ct ")) =>
+                    {
+                        data.iter()
+                            .take(8)
+                            .fold(0u64, |v, x| (v << 8) | u64::from(*x))
+                            .to_string()
+                    }
+                    _ => f.render(data),
+                };
                 self.push_other(format!("{masked} {}{value}", cmp_op_text(op)));
             }
         }
@@ -2164,7 +2242,7 @@ impl State<'_> {
                 let n = if *v6 { 16 } else { 4 };
                 let first = lo.to_be_bytes()[16 - n..].to_vec();
                 let last = hi.to_be_bytes()[16 - n..].to_vec();
-                let Some(a) = addr_range(&first, &last, *v6) else {
+                let Some(a) = addr_range_exact(&first, &last, *v6) else {
                     return false;
                 };
                 MatchKind::Address {
@@ -2245,7 +2323,8 @@ impl State<'_> {
                 mask: None,
                 ..
             }) => {
-                if let Some(a) = addr_range(from, to, v6) {
+                // nft lists a range expression as a range, even one a prefix could spell.
+                if let Some(a) = addr_range_exact(from, to, v6) {
                     self.push(
                         neg,
                         MatchKind::Address {
@@ -2497,6 +2576,18 @@ impl State<'_> {
     }
 
     fn finish(mut self) -> Rule {
+        if let (Some(i), true) = (self.icmp_dep, self.icmp_dep_used) {
+            if matches!(self.rule.matches.get(i), Some(m) if matches!(m.kind, MatchKind::Icmp { .. }))
+            {
+                self.rule.matches.remove(i);
+                // The l4 dependency index shifts with it.
+                if let Some(j) = self.l4_dep.as_mut() {
+                    if *j > i {
+                        *j -= 1;
+                    }
+                }
+            }
+        }
         // `meta l4proto tcp` before a transport-header test is nft's implicit dependency: not
         // a match of its own (typed port/icmp matches get it back from `normalize`).
         if let (Some(i), true) = (self.l4_dep, self.l4_dep_used) {
@@ -2613,6 +2704,7 @@ fn raw_value_text(name: &str, b: &[u8]) -> String {
     let is_meta = name.starts_with("meta ");
     let is_ct = name.starts_with("ct ");
     match key {
+        "iiftype" | "oiftype" if is_meta => iftype_name(b),
         "iif" | "oif" | "cpu" | "nftrace" | "rtclassid" | "skuid" | "skgid" | "cgroup"
             if is_meta && b.len() <= 4 =>
         {

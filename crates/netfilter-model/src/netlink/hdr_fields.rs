@@ -90,6 +90,12 @@ pub(crate) enum Kind {
     Dscp,
     /// An IGMP message type name.
     IgmpType,
+    /// A hexadecimal number (`0x0`).
+    Hex,
+    /// A mobility header type name.
+    MhType,
+    /// A DCCP packet type name.
+    DccpType,
 }
 
 /// One named header field.
@@ -161,7 +167,7 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Icmp6, 6, 2, 0, "icmpv6 sequence", Kind::Int),
     (Hdr::Sctp, 4, 4, 0, "sctp vtag", Kind::Int),
     (Hdr::Sctp, 8, 4, 0, "sctp checksum", Kind::Int),
-    (Hdr::Dccp, 8, 1, 0x1e, "dccp type", Kind::Int),
+    (Hdr::Dccp, 8, 1, 0x1e, "dccp type", Kind::DccpType),
     (Hdr::Ah, 0, 1, 0, "ah nexthdr", Kind::InetProto),
     (Hdr::Ah, 1, 1, 0, "ah hdrlength", Kind::Int),
     (Hdr::Ah, 2, 2, 0, "ah reserved", Kind::Int),
@@ -169,8 +175,8 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Ah, 8, 4, 0, "ah sequence", Kind::Int),
     (Hdr::Esp, 0, 4, 0, "esp spi", Kind::Int),
     (Hdr::Esp, 4, 4, 0, "esp sequence", Kind::Int),
-    (Hdr::Comp, 0, 1, 0, "comp nexthdr", Kind::InetProto),
-    (Hdr::Comp, 1, 1, 0, "comp flags", Kind::Int),
+    (Hdr::Comp, 0, 1, 0, "comp nexthdr", Kind::Int),
+    (Hdr::Comp, 1, 1, 0, "comp flags", Kind::Hex),
     (Hdr::Comp, 2, 2, 0, "comp cpi", Kind::Int),
     (Hdr::Igmp, 0, 1, 0, "igmp type", Kind::IgmpType),
     (Hdr::Igmp, 1, 1, 0, "igmp mrt", Kind::Int),
@@ -194,7 +200,7 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Dst, 1, 1, 0, "dst hdrlength", Kind::Int),
     (Hdr::Mh, 0, 1, 0, "mh nexthdr", Kind::Int),
     (Hdr::Mh, 1, 1, 0, "mh hdrlength", Kind::Int),
-    (Hdr::Mh, 2, 1, 0, "mh type", Kind::Int),
+    (Hdr::Mh, 2, 1, 0, "mh type", Kind::MhType),
     (Hdr::Mh, 3, 1, 0, "mh reserved", Kind::Int),
     (Hdr::Mh, 4, 2, 0, "mh checksum", Kind::Int),
 ];
@@ -322,6 +328,38 @@ pub(crate) fn render(f: &HdrField, b: &[u8]) -> String {
             0x22 => "membership-report-v3".into(),
             n => n.to_string(),
         },
+        Kind::Hex => format!("0x{v:x}"),
+        Kind::MhType => {
+            const N: &[&str] = &[
+                "binding-refresh-request",
+                "home-test-init",
+                "careof-test-init",
+                "home-test",
+                "careof-test",
+                "binding-update",
+                "binding-acknowledgement",
+                "binding-error",
+                "fast-binding-update",
+                "fast-binding-acknowledgement",
+                "fast-binding-advertisement",
+                "experimental-mobility-header",
+                "home-agent-switch-message",
+            ];
+            usize::try_from(v)
+                .ok()
+                .and_then(|i| N.get(i))
+                .map_or_else(|| v.to_string(), |s| (*s).to_string())
+        }
+        Kind::DccpType => {
+            const N: &[&str] = &[
+                "request", "response", "data", "ack", "dataack", "closereq", "close", "reset",
+                "sync", "syncack",
+            ];
+            usize::try_from(v)
+                .ok()
+                .and_then(|i| N.get(i))
+                .map_or_else(|| v.to_string(), |s| (*s).to_string())
+        }
         Kind::Ecn => match v {
             0 => "not-ect".into(),
             1 => "ect1".into(),
