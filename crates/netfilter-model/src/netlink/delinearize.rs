@@ -495,6 +495,16 @@ fn addr_range(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
     Some(AddrSpec::Range { first: f, last: l })
 }
 
+/// The owner match of a `meta skuid`/`meta skgid` value or range.
+fn owner(field: &Field, v: String) -> MatchKind {
+    let uid = matches!(field, Field::SkUid);
+    MatchKind::Owner {
+        uid: uid.then(|| v.clone()),
+        gid: (!uid).then_some(v),
+        socket_exists: false,
+    }
+}
+
 /// An inclusive range of addresses as written: one address, or the range (never a prefix).
 fn addr_range_exact(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
     let f = ip_from(first, v6)?;
@@ -2257,6 +2267,8 @@ impl State<'_> {
             Field::Mark | Field::CtMark => {
                 other(format!("{} {}0x{v:08x}", field.text(), cmp_op_text(op)))
             }
+            // `meta skuid 1000-1005`: the owner match of a uid range.
+            Field::SkUid | Field::SkGid if merge.is_some() => owner(field, format!("{lo}-{hi}")),
             Field::SkUid | Field::SkGid | Field::Raw(_) | Field::L4Proto => {
                 if merge.is_some() {
                     other(format!("{} {lo}-{hi}", field.text()))
@@ -2354,12 +2366,11 @@ impl State<'_> {
             }) if from.len() == 4 && to.len() == 4 => {
                 let o = if neg { "!= " } else { "" };
                 let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
-                let t = if matches!(f, Field::Mark | Field::CtMark) {
-                    format!("0x{a:08x}-0x{b:08x}")
+                if matches!(f, Field::Mark | Field::CtMark) {
+                    self.push_other(format!("{} {o}0x{a:08x}-0x{b:08x}", f.text()));
                 } else {
-                    format!("{a}-{b}")
-                };
-                self.push_other(format!("{} {o}{t}", f.text()));
+                    self.push(neg, owner(&f, format!("{a}-{b}")));
+                }
             }
             Some(Reg::Load {
                 field,
@@ -2625,9 +2636,16 @@ impl State<'_> {
             }
         }
         if needs_l3 {
-            self.rule.matches.retain(|m| {
-                !matches!(&m.kind, MatchKind::Other { module, args, .. }
-                    if module == "nft" && is_l3_dependency(args))
+            // The first of each: a second `meta nfproto ipv4` is the rule's own.
+            let mut seen: Vec<String> = Vec::new();
+            self.rule.matches.retain(|m| match &m.kind {
+                MatchKind::Other { module, args, .. }
+                    if module == "nft" && is_l3_dependency(args) && !seen.contains(args) =>
+                {
+                    seen.push(args.clone());
+                    false
+                }
+                _ => true,
             });
         }
         // Dependencies nft adds for a statement and does not list: `meta nfproto` of an ICMP
