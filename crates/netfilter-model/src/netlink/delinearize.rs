@@ -212,11 +212,24 @@ impl Field {
                 let v = b.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x));
                 format!("0x{v:08x}")
             }
-            Field::BeInt { .. } => b
-                .iter()
-                .fold(0u64, |v, x| (v << 8) | u64::from(*x))
-                .to_string(),
+            Field::BeInt { name, .. } => {
+                raw_int_text(name, b.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x)))
+            }
             Field::MetaProtocol => ether_type_name(u16_be(b)),
+            Field::PktType => match b.first() {
+                Some(0) => "host".into(),
+                Some(1) => "broadcast".into(),
+                Some(2) => "multicast".into(),
+                Some(3) => "other".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::CtDirection => match b.first() {
+                Some(0) => "original".into(),
+                Some(1) => "reply".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
             Field::IifType => iftype_name(b),
             Field::Fib { result: 3, .. } => format_value(38, b),
             Field::ExtPresent(_) => match b.first() {
@@ -750,6 +763,9 @@ fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u8]) -> Stri
             return a.to_string();
         }
     }
+    if let ([Field::L4Proto], [a, ..], [b, ..]) = (fields, first, last) {
+        return format!("{a}-{b}");
+    }
     if fields.len() > 1 && lens.len() == fields.len() {
         let mut out = Vec::new();
         let mut at = 0usize;
@@ -1089,6 +1105,11 @@ impl State<'_> {
             19 => Field::PktType,
             1 => Field::MetaProtocol,
             8 => Field::IifType,
+            // nft's `meta random` is a big-endian integer.
+            24 => Field::BeInt {
+                name: "meta random".into(),
+                hex: false,
+            },
             other => Field::Raw(format!("meta {}", meta_key_name(other))),
         }
     }
@@ -2269,11 +2290,13 @@ impl State<'_> {
             }
             // `meta skuid 1000-1005`: the owner match of a uid range.
             Field::SkUid | Field::SkGid if merge.is_some() => owner(field, format!("{lo}-{hi}")),
-            Field::SkUid | Field::SkGid | Field::Raw(_) | Field::L4Proto => {
+            Field::SkUid | Field::SkGid | Field::Raw(_) | Field::L4Proto | Field::BeInt { .. } => {
+                let name = field.text();
+                let t = |x: u128| raw_int_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
                 if merge.is_some() {
-                    other(format!("{} {lo}-{hi}", field.text()))
+                    other(format!("{name} {}-{}", t(lo), t(hi)))
                 } else {
-                    other(format!("{} {}{v}", field.text(), cmp_op_text(op)))
+                    other(format!("{name} {}{}", cmp_op_text(op), t(v)))
                 }
             }
             _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
@@ -2386,6 +2409,19 @@ impl State<'_> {
                         hdr_fields::value(&h, to)
                     ));
                 }
+            }
+            Some(Reg::Load {
+                field: Field::Raw(r),
+                mask: None,
+                ..
+            }) if (r.starts_with("meta ") || r.starts_with("ct ")) && from.len() == 4 => {
+                let o = if neg { "!= " } else { "" };
+                let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
+                self.push_other(format!(
+                    "{r} {o}{}-{}",
+                    raw_int_text(&r, u64::from(a)),
+                    raw_int_text(&r, u64::from(b))
+                ));
             }
             Some(Reg::Load {
                 field: Field::L4Proto,
@@ -2564,6 +2600,7 @@ impl State<'_> {
                     .map(|iv| addr_range(&iv.first, &iv.last, *v6))
                     .collect::<Option<Vec<_>>>()?,
             },
+            Field::L4Proto if ivs.iter().any(|iv| iv.first != iv.last) => return None,
             Field::L4Proto => MatchKind::Protocol {
                 protos: ivs
                     .iter()
@@ -2705,6 +2742,20 @@ fn tcp_flags_text(b: &[u8]) -> String {
         format!("0x{v:02x}")
     } else {
         names.join("|")
+    }
+}
+
+/// An integer value of a `meta`/`ct` key as nft prints it: times as durations, class ids
+/// as `major:minor`, others in decimal.
+fn raw_int_text(name: &str, v: u64) -> String {
+    match name.rsplit(' ').next().unwrap_or_default() {
+        "expiration" if name.starts_with("ct ") => time_text(v),
+        "priority" if name.starts_with("meta ") => match v {
+            0 => "none".into(),
+            0xffff_ffff => "root".into(),
+            v => format!("{:x}:{:x}", v >> 16, v & 0xffff),
+        },
+        _ => v.to_string(),
     }
 }
 
