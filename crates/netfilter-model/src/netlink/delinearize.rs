@@ -99,7 +99,7 @@ enum Field {
     /// A header field named by the table in `hdr_fields` (`ip length`).
     Hdr(HdrField),
     /// Whether an IPv6 extension header is present (`exthdr frag exists`).
-    ExtPresent(&'static str),
+    ExtPresent(String),
     /// A host-order integer key made big-endian by `byteorder hton` (set lookups and
     /// ranges of `meta length`, `meta skuid`, `ct mark`, ...): its nft name, and whether nft
     /// prints it in hex (marks).
@@ -161,7 +161,7 @@ impl Field {
             Field::SkGid => "meta skgid".into(),
             Field::Fib { flags, result } => fib_text(*flags, *result),
             Field::Hdr(h) => h.name.into(),
-            Field::ExtPresent(n) => format!("exthdr {n}"),
+            Field::ExtPresent(n) => n.clone(),
             Field::BeInt { name, .. } => name.clone(),
             Field::MetaProtocol => "meta protocol".into(),
             Field::IifType => "meta iiftype".into(),
@@ -516,6 +516,51 @@ fn owner(field: &Field, v: String) -> MatchKind {
         gid: (!uid).then_some(v),
         socket_exists: false,
     }
+}
+
+/// The field a TCP option load reads (`tcp option maxseg size`), or its presence.
+fn tcp_option_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
+    let name = match kind {
+        0 => "eol".to_string(),
+        1 => "nop".to_string(),
+        2 => "maxseg".to_string(),
+        3 => "window".to_string(),
+        4 => "sack-perm".to_string(),
+        5 => "sack".to_string(),
+        8 => "timestamp".to_string(),
+        19 => "md5sig".to_string(),
+        30 => "mptcp".to_string(),
+        34 => "fastopen".to_string(),
+        k => k.to_string(),
+    };
+    if present {
+        return Some(Field::ExtPresent(format!("tcp option {name}")));
+    }
+    let field = match (kind, off, len) {
+        (_, 1, 1) if kind > 1 => format!("{name} length"),
+        (2, 2, 2) => "maxseg size".to_string(),
+        (3, 2, 1) => "window count".to_string(),
+        (5, o @ (2..=30), 4) if (o - 2) % 4 == 0 => {
+            let n = (o - 2) / 8;
+            let side = if (o - 2) % 8 == 0 { "left" } else { "right" };
+            if n == 0 {
+                format!("sack {side}")
+            } else {
+                format!("sack{n} {side}")
+            }
+        }
+        (8, 2, 4) => "timestamp tsval".to_string(),
+        (8, 6, 4) => "timestamp tsecr".to_string(),
+        _ => format!(
+            "{name} @{kind},{},{}",
+            u64::from(off) * 8,
+            u64::from(len) * 8
+        ),
+    };
+    Some(Field::BeInt {
+        name: format!("tcp option {field}"),
+        hex: false,
+    })
 }
 
 /// An inclusive range of addresses as written: one address, or the range (never a prefix).
@@ -897,14 +942,15 @@ impl State<'_> {
         f
     }
 
-    /// An IPv6 extension header load (`load ipv6 2b @ 44 + 2 [present] => reg 1`) as the
-    /// header field it reads; `false` for other `exthdr` forms.
+    /// An IPv6 extension header or TCP option load (`load ipv6 2b @ 44 + 2 [present] =>
+    /// reg 1`, `load tcpopt 2b @ 2 + 2 => reg 1`) as the field it reads; `false` for other
+    /// `exthdr` forms.
     fn exthdr(&mut self, raw: &str) -> bool {
         let w: Vec<&str> = raw.split_whitespace().collect();
-        let (len, t, off, present, reg) = match w.as_slice() {
-            ["load", "ipv6", len, "@", t, "+", off, "=>", "reg", r] => (len, t, off, false, r),
-            ["load", "ipv6", len, "@", t, "+", off, "present", "=>", "reg", r] => {
-                (len, t, off, true, r)
+        let (what, len, t, off, present, reg) = match w.as_slice() {
+            ["load", what, len, "@", t, "+", off, "=>", "reg", r] => (what, len, t, off, false, r),
+            ["load", what, len, "@", t, "+", off, "present", "=>", "reg", r] => {
+                (what, len, t, off, true, r)
             }
             _ => return false,
         };
@@ -917,11 +963,29 @@ impl State<'_> {
         let (Some(len), Some(t), Some(off), Some(reg)) = parsed else {
             return false;
         };
+        if *what == "tcpopt" {
+            let Some(field) = tcp_option_field(t, off, len, present) else {
+                return false;
+            };
+            self.set_reg(
+                reg,
+                Reg::Load {
+                    field,
+                    len,
+                    mask: None,
+                    xor: None,
+                },
+            );
+            return true;
+        }
+        if *what != "ipv6" {
+            return false;
+        }
         let Some((hdr, name)) = Hdr::ipv6_ext(t) else {
             return false;
         };
         let field = if present {
-            Field::ExtPresent(name)
+            Field::ExtPresent(format!("exthdr {name}"))
         } else {
             hdr_fields::lookup(hdr, off, len, None).map_or_else(
                 || {
