@@ -916,8 +916,35 @@ impl State<'_> {
         while covered < len && guard < 16 {
             guard += 1;
             match self.regs.get(&idx) {
-                Some(Reg::Load { field, len: l, .. }) => {
-                    out.push((field.clone(), *l));
+                Some(Reg::Load {
+                    field,
+                    len: l,
+                    mask,
+                    ..
+                }) => {
+                    // A masked field (`vlan id`) by its mask; a byte-swapped integer (`meta
+                    // mark` in an interval set) as the big-endian number it now is.
+                    let f = match mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
+                        Some(h) => Field::Hdr(h),
+                        None if self.hton.contains(&idx)
+                            && matches!(
+                                field,
+                                Field::Length
+                                    | Field::SkUid
+                                    | Field::SkGid
+                                    | Field::Mark
+                                    | Field::CtMark
+                                    | Field::Raw(_)
+                            ) =>
+                        {
+                            Field::BeInt {
+                                name: field.text(),
+                                hex: matches!(field, Field::Mark | Field::CtMark),
+                            }
+                        }
+                        None => field.clone(),
+                    };
+                    out.push((f, *l));
                     let padded = (*l as usize).div_ceil(4) * 4;
                     covered += padded.max(4);
                     let step = u32::try_from((padded / 4).max(1)).ok()?;
@@ -2056,6 +2083,22 @@ impl State<'_> {
                     names: vec![iface_pattern(data)],
                 },
             ),
+            // `ct mark | 0x23 == 0x11`: nft's `|` and `^` are a mask and xor.
+            (Field::Mark | Field::CtMark, Some(m))
+                if eq_or_neq && !xor_zero && m.len() == 4 && data.len() == 4 =>
+            {
+                let (mv, xv) = (u32_ne(m), xor.as_deref().map_or(0, u32_ne));
+                let o = if neg { "!=" } else { "==" };
+                let name = field.text();
+                let d = u32_ne(data);
+                if mv == !xv {
+                    self.push_other(format!("{name} | 0x{xv:08x} {o} 0x{d:08x}"));
+                } else if mv == u32::MAX {
+                    self.push_other(format!("{name} ^ 0x{xv:08x} {o} 0x{d:08x}"));
+                } else {
+                    self.push_other(format!("{name} & 0x{mv:08x} ^ 0x{xv:08x} {o} 0x{d:08x}"));
+                }
+            }
             (Field::Mark, m) if eq_or_neq && xor_zero => self.push(
                 neg,
                 MatchKind::Mark {
@@ -3659,6 +3702,98 @@ mod tests {
                 let _ = r.canonical();
             }
         }
+    }
+
+    /// Delinearizes debug text (`nft --debug=netlink` expression lines).
+    fn canon_text(family: Family, text: &str) -> String {
+        let e = super::super::debug_text::parse_debug_exprs("t", text).unwrap();
+        canon(family, &e, &SetLookupContext::default())
+    }
+
+    #[test]
+    fn header_fields_by_position_mask_and_bounds() {
+        // `ip length 333-435`: a bound pair on a named header field is its range.
+        assert_eq!(
+            canon_text(
+                Family::Ip,
+                "[ payload load 2b @ network header + 2 => reg 1 ]
+                 [ cmp gte reg 1 0x00004d01 ]
+                 [ cmp lte reg 1 0x0000b301 ]"
+            ),
+            "nft ip length 333-435"
+        );
+        // `ip hdrlength 5`: a sub-byte field selected by its mask.
+        assert_eq!(
+            canon_text(
+                Family::Ip,
+                "[ payload load 1b @ network header + 0 => reg 1 ]
+                 [ bitwise reg 1 = ( reg 1 & 0x0000000f ) ^ 0x00000000 ]
+                 [ cmp eq reg 1 0x00000005 ]"
+            ),
+            "nft ip hdrlength 5"
+        );
+        // `frag more-fragments 1`: an IPv6 extension header field.
+        assert_eq!(
+            canon_text(
+                Family::Ip6,
+                "[ exthdr load ipv6 1b @ 44 + 3 => reg 1 ]
+                 [ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]
+                 [ cmp eq reg 1 0x00000001 ]"
+            ),
+            "nft frag more-fragments 1"
+        );
+        // `tcp option maxseg size 1360`.
+        assert_eq!(
+            canon_text(
+                Family::Inet,
+                "[ meta load l4proto => reg 1 ]
+                 [ cmp eq reg 1 0x00000006 ]
+                 [ exthdr load tcpopt 2b @ 2 + 2 => reg 1 ]
+                 [ cmp eq reg 1 0x00005005 ]"
+            ),
+            "meta l4proto tcp nft tcp option maxseg size 1360"
+        );
+    }
+
+    #[test]
+    fn dependencies_nft_does_not_list_are_dropped() {
+        // netdev: `meta protocol ip` before `ip saddr` is the address match's dependency.
+        assert_eq!(
+            canon_text(
+                Family::Netdev,
+                "[ meta load protocol => reg 1 ]
+                 [ cmp eq reg 1 0x00000008 ]
+                 [ payload load 4b @ network header + 12 => reg 1 ]
+                 [ cmp eq reg 1 0x0100000a ]"
+            ),
+            "ip saddr 10.0.0.1"
+        );
+        // inet: a `meta nfproto ipv4` before a port match alone is the rule's own.
+        assert_eq!(
+            canon_text(
+                Family::Inet,
+                "[ meta load nfproto => reg 1 ]
+                 [ cmp eq reg 1 0x00000002 ]
+                 [ meta load l4proto => reg 1 ]
+                 [ cmp eq reg 1 0x00000011 ]
+                 [ payload load 2b @ transport header + 2 => reg 1 ]
+                 [ cmp eq reg 1 0x00003500 ]"
+            ),
+            "udp dport 53 nft meta nfproto ipv4"
+        );
+        // `icmp mtu 22`: the type compare before is the field's dependency.
+        assert_eq!(
+            canon_text(
+                Family::Ip,
+                "[ meta load l4proto => reg 1 ]
+                 [ cmp eq reg 1 0x00000001 ]
+                 [ payload load 1b @ transport header + 0 => reg 1 ]
+                 [ cmp eq reg 1 0x00000003 ]
+                 [ payload load 2b @ transport header + 6 => reg 1 ]
+                 [ cmp eq reg 1 0x00001600 ]"
+            ),
+            "nft icmp mtu 22"
+        );
     }
 
     /// Found by the `netlink_delinearize` fuzz target: a raw payload load at a byte offset
