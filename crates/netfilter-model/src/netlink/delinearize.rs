@@ -969,6 +969,56 @@ impl State<'_> {
         f
     }
 
+    /// `tproxy [ip|ip6] [addr reg N] [port reg M]` as nft lists it (`tproxy ip to 1.2.3.4:80`,
+    /// the family only in tables of several families); `false` if it does not read so.
+    fn tproxy(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let (fam, rest) = match w.as_slice() {
+            [f @ ("ip" | "ip6"), rest @ ..] => (Some(*f), rest),
+            rest => (None, rest),
+        };
+        let (mut addr, mut port) = (None, None);
+        let mut i = 0;
+        while i < rest.len() {
+            match (rest.get(i), rest.get(i + 1), rest.get(i + 2)) {
+                (Some(&"addr"), Some(&"reg"), Some(r)) => addr = r.parse::<u32>().ok(),
+                (Some(&"port"), Some(&"reg"), Some(r)) => port = r.parse::<u32>().ok(),
+                _ => return false,
+            }
+            i += 3;
+        }
+        let v6 = fam == Some("ip6");
+        let a = match addr.map(|r| self.reg(r).cloned()) {
+            Some(Some(Reg::Imm(b))) => {
+                let Some(ip) = ip_from(&b, v6) else {
+                    return false;
+                };
+                if v6 {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_string()
+                }
+            }
+            Some(_) => return false,
+            None => String::new(),
+        };
+        let p = match port.map(|r| self.reg(r).cloned()) {
+            Some(Some(Reg::Imm(b))) => format!(":{}", u16_be(&b)),
+            Some(_) => return false,
+            None => String::new(),
+        };
+        let f = match fam {
+            Some(f) if !matches!(self.family, Family::Ip | Family::Ip6) => format!("{f} "),
+            _ => String::new(),
+        };
+        self.rule.statements.push(Statement::Other {
+            target: "tproxy".into(),
+            args: format!("{f}to {a}{p}"),
+            lossy: false,
+        });
+        true
+    }
+
     /// An IPv6 extension header or TCP option load (`load ipv6 2b @ 44 + 2 [present] =>
     /// reg 1`, `load tcpopt 2b @ 2 + 2 => reg 1`) as the field it reads; `false` for other
     /// `exthdr` forms.
@@ -1661,6 +1711,7 @@ impl State<'_> {
             Expr::Meta { key, .. } => self.push_other(format!("meta {}", meta_key_name(*key))),
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
             Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
+            Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.
