@@ -518,6 +518,59 @@ fn owner(field: &Field, v: String) -> MatchKind {
     }
 }
 
+/// The field an SCTP chunk load reads (`sctp chunk init initial-tsn`), or its presence.
+fn sctp_chunk_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
+    let name = match kind {
+        0 => "data",
+        1 => "init",
+        2 => "init-ack",
+        3 => "sack",
+        4 => "heartbeat",
+        5 => "heartbeat-ack",
+        6 => "abort",
+        7 => "shutdown",
+        8 => "shutdown-ack",
+        9 => "error",
+        10 => "cookie-echo",
+        11 => "cookie-ack",
+        12 => "ecne",
+        13 => "cwr",
+        14 => "shutdown-complete",
+        128 => "asconf-ack",
+        192 => "forward-tsn",
+        193 => "asconf",
+        _ => return None,
+    };
+    if present {
+        return Some(Field::ExtPresent(format!("sctp chunk {name}")));
+    }
+    let field = match (kind, off, len) {
+        (_, 0, 1) => "type",
+        (_, 1, 1) => "flags",
+        (_, 2, 2) => "length",
+        (0, 4, 4) => "tsn",
+        (0, 8, 2) => "stream",
+        (0, 10, 2) => "ssn",
+        (0, 12, 4) => "ppid",
+        (1 | 2, 4, 4) => "init-tag",
+        (1..=3, 8, 4) => "a-rwnd",
+        (1 | 2, 12, 2) => "num-outbound-streams",
+        (1 | 2, 14, 2) => "num-inbound-streams",
+        (1 | 2, 16, 4) => "initial-tsn",
+        (3 | 7, 4, 4) => "cum-tsn-ack",
+        (3, 12, 2) => "num-gap-ack-blocks",
+        (3, 14, 2) => "num-dup-tsns",
+        (12 | 13, 4, 4) => "lowest-tsn",
+        (128 | 193, 4, 4) => "seqno",
+        (192, 4, 4) => "new-cum-tsn",
+        _ => return None,
+    };
+    Some(Field::BeInt {
+        name: format!("sctp chunk {name} {field}"),
+        hex: false,
+    })
+}
+
 /// The field a TCP option load reads (`tcp option maxseg size`), or its presence.
 fn tcp_option_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
     let name = match kind {
@@ -1023,7 +1076,11 @@ impl State<'_> {
     /// reg 1`, `load tcpopt 2b @ 2 + 2 => reg 1`) as the field it reads; `false` for other
     /// `exthdr` forms.
     fn exthdr(&mut self, raw: &str) -> bool {
-        let w: Vec<&str> = raw.split_whitespace().collect();
+        let mut w: Vec<&str> = raw.split_whitespace().collect();
+        // SCTP chunks are printed without a type word (`load 1b @ 0 + 0 present => reg 1`).
+        if w.get(1).is_some_and(|x| x.ends_with('b')) {
+            w.insert(1, "sctp");
+        }
         let (what, len, t, off, present, reg) = match w.as_slice() {
             ["load", what, len, "@", t, "+", off, "=>", "reg", r] => (what, len, t, off, false, r),
             ["load", what, len, "@", t, "+", off, "present", "=>", "reg", r] => {
@@ -1042,6 +1099,21 @@ impl State<'_> {
         };
         if *what == "tcpopt" {
             let Some(field) = tcp_option_field(t, off, len, present) else {
+                return false;
+            };
+            self.set_reg(
+                reg,
+                Reg::Load {
+                    field,
+                    len,
+                    mask: None,
+                    xor: None,
+                },
+            );
+            return true;
+        }
+        if *what == "sctp" {
+            let Some(field) = sctp_chunk_field(t, off, len, present) else {
                 return false;
             };
             self.set_reg(
