@@ -100,6 +100,8 @@ enum Field {
     Hdr(HdrField),
     /// Whether an IPv6 extension header is present (`exthdr frag exists`).
     ExtPresent(String),
+    /// TCP flags under a mask, as a set key (`tcp flags & (fin | syn)`).
+    FlagsMasked(String),
     /// A host-order integer key made big-endian by `byteorder hton` (set lookups and
     /// ranges of `meta length`, `meta skuid`, `ct mark`, ...): its nft name, and whether nft
     /// prints it in hex (marks).
@@ -161,7 +163,7 @@ impl Field {
             Field::SkGid => "meta skgid".into(),
             Field::Fib { flags, result } => fib_text(*flags, *result),
             Field::Hdr(h) => h.name.into(),
-            Field::ExtPresent(n) => n.clone(),
+            Field::ExtPresent(n) | Field::FlagsMasked(n) => n.clone(),
             Field::BeInt { name, .. } => name.clone(),
             Field::MetaProtocol => "meta protocol".into(),
             Field::IifType => "meta iiftype".into(),
@@ -243,7 +245,7 @@ impl Field {
                 .to_string(),
             Field::Fib { .. } => u32_ne(b).to_string(),
             Field::Raw(r) => raw_value_text(r, b),
-            Field::TcpFlags => tcp_flags_text(b),
+            Field::TcpFlags | Field::FlagsMasked(_) => tcp_flags_text(b),
             _ => format_value(self.type_id(), b),
         }
     }
@@ -1022,6 +1024,32 @@ impl State<'_> {
         f
     }
 
+    /// `dup sreg_addr N` (without a device: the device is an interface index only the
+    /// host can name) as nft lists it, `dup to 192.168.2.1`; `false` otherwise.
+    fn dup(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["sreg_addr", r] = w.as_slice() else {
+            return false;
+        };
+        let Some(Reg::Imm(b)) = r.parse::<u32>().ok().and_then(|r| self.reg(r).cloned()) else {
+            return false;
+        };
+        let v6 = match b.len() {
+            4 => false,
+            16 => true,
+            _ => return false,
+        };
+        let Some(ip) = ip_from(&b, v6) else {
+            return false;
+        };
+        self.rule.statements.push(Statement::Other {
+            target: "dup".into(),
+            args: format!("to {ip}"),
+            lossy: false,
+        });
+        true
+    }
+
     /// `tproxy [ip|ip6] [addr reg N] [port reg M]` as nft lists it (`tproxy ip to 1.2.3.4:80`,
     /// the family only in tables of several families); `false` if it does not read so.
     fn tproxy(&mut self, raw: &str) -> bool {
@@ -1784,6 +1812,7 @@ impl State<'_> {
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
             Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
             Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
+            Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.
@@ -2180,8 +2209,9 @@ impl State<'_> {
                         },
                     );
                 } else if data[0] == 0 && op == 1 {
-                    // `tcp flags syn` (any of the masked flags set).
-                    self.push_other(format!("tcp flags & ({}) != 0", TcpFlags(m[0])));
+                    // `tcp flags syn,ack`: any of the masked flags set.
+                    let names = tcp_flags_text(&m[..1]).replace(" | ", ",");
+                    self.push_other(format!("tcp flags {names}"));
                 } else {
                     self.push(
                         neg,
@@ -2717,6 +2747,11 @@ impl State<'_> {
                         name: field.text(),
                         hex: matches!(field, Field::Mark | Field::CtMark),
                     }]
+                } else if let (Field::TcpFlags, Some([m])) = (field, mask.as_deref()) {
+                    vec![Field::FlagsMasked(format!(
+                        "tcp flags & ({})",
+                        tcp_flags_text(&[*m])
+                    ))]
                 } else if matches!(field, Field::Tos) && mask.as_deref() == Some(&[0xfc]) {
                     vec![Field::Hdr(HdrField {
                         name: "ip dscp",
@@ -2971,7 +3006,7 @@ fn tcp_flags_text(b: &[u8]) -> String {
     if names.is_empty() {
         format!("0x{v:02x}")
     } else {
-        names.join("|")
+        names.join(" | ")
     }
 }
 
