@@ -114,6 +114,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The upstream nftables test suite's `*.t.payload*` files (`NFTABLES_SRC` is a checkout):
 /// each `# RULE` block's expressions, delinearized, against the nft text parse of nft's own
 /// listing of that rule (the `.t` line's third field, or the rule itself).
+///
+/// Not comparable: payload blocks whose rule is no `ok` line of its `.t` file (disabled with
+/// `-`, or changed upstream since the payload was recorded), and one malformed block. The
+/// remaining differences (nftables 1.0.6, 361 of 2543 when last measured) fall in these
+/// classes, largest first:
+/// - `iif "lo"` / `oif` / `fwd`: nft names an interface index by asking the host; the
+///   delinearizer is a pure function and keeps the number (`meta iif 1`).
+/// - the nft text parser splits some nft syntax into several verbatim matches (`arp saddr ip
+///   1.2.3.4`, `ct original ip saddr 1.2.3.4`, `tcp dport vmap { 25:accept }`), or keeps
+///   verbatim what netlink types (`tcp flags != syn / fin,syn`, `meta mark 0xffffff00/24`,
+///   one-sided port bounds).
+/// - expressions not decoded yet: `meta time/day/hour`, `iifgroup`/`oifgroup` names, `ipsec`,
+///   `srh`, `rt` (routing), `osf`, `socket`, `xfrm`, `synproxy` flags, `hash`/`symhash`,
+///   `queue to <expression>`, nested bit operations (`(meta mark | 0x10) << 8`), `exthdr`
+///   writes and resets, payload writes with checksum fields.
+/// - map data without a data type in debug text (`dnat to ct mark map { 20 : 1.2.3.4 }` shows
+///   the address as a host-order number), named concatenated sets the text does not declare
+///   (`ip saddr . ip daddr . dport @set3` reads as `ip saddr @set3`), VLAN-in-VLAN (8021ad)
+///   and implicit dependencies nft lists in one context and not another.
 #[test]
 fn upstream_payload_files_agree_with_nft_text() {
     let Some(src) = std::env::var_os("NFTABLES_SRC").map(PathBuf::from) else {
