@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(iptables_save nft_text nft_json roundtrip_iptables_save trace_and_diff)
+[ ${#targets[@]} -eq 0 ] && targets=(iptables_save nft_text nft_json roundtrip_iptables_save trace_and_diff netlink_delinearize)
 
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null 2>&1 || { echo "fuzz: cargo-fuzz is not installed" >&2; exit 1; }

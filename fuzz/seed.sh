@@ -11,10 +11,12 @@ repo=..
 shared=${NFDIFF_SHARED_CORPUS:-$repo/../shared/corpus}
 max_bytes=${SEED_MAX_BYTES:-262144}   # larger files slow every run and add little
 
-# kind FILE -> iptables | nft_text | nft_json | none, from the file's content.
+# kind FILE -> netlink_payload | iptables | nft_text | nft_json | none, from the file's content.
 kind() {
   local f=$1
-  if head -c 4096 "$f" | LC_ALL=C grep -qE '^[[:space:]]*[{[]'; then
+  if LC_ALL=C grep -qE '^  \[ (payload|meta|cmp|immediate) ' "$f"; then
+    echo netlink_payload
+  elif head -c 4096 "$f" | LC_ALL=C grep -qE '^[[:space:]]*[{[]'; then
     echo nft_json
   elif LC_ALL=C grep -qE '^(\*(filter|nat|mangle|raw|security)|:[A-Za-z0-9_-]+ |-A |COMMIT)' "$f"; then
     echo iptables
@@ -32,7 +34,7 @@ add() { # add TARGET FILE
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(iptables_save nft_text nft_json roundtrip_iptables_save trace_and_diff)
+[ ${#targets[@]} -eq 0 ] && targets=(iptables_save nft_text nft_json roundtrip_iptables_save trace_and_diff netlink_delinearize)
 wants() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
 
 sources=("$repo/testdata")
@@ -53,6 +55,18 @@ while IFS= read -r -d '' f; do
     iptables) seed_to "$f" iptables_save roundtrip_iptables_save trace_and_diff ;;
     nft_text) seed_to "$f" nft_text trace_and_diff ;;
     nft_json) seed_to "$f" nft_json trace_and_diff ;;
+    netlink_payload)
+      seed_to "$f" netlink_delinearize
+      # Each rule (a blank-line separated block, with the sets before it) as a seed too.
+      if wants netlink_delinearize; then
+        tmp=$(mktemp -d)
+        awk -v dir="$tmp" 'BEGIN { n = 0 } /^$/ { n++; next } { print > (dir "/" n) }' "$f"
+        for b in "$tmp"/*; do
+          [ -f "$b" ] && seed_to "$b" netlink_delinearize
+        done
+        rm -rf "$tmp"
+      fi
+      ;;
     none) ;;
   esac
 done < <(find "${sources[@]}" -type f ! -name '*.md' ! -name '*.py' ! -name '*.sh' ! -name '*.snap' -print0)

@@ -11,6 +11,7 @@ mod all {
     mod legacy;
     #[cfg(feature = "netlink")]
     mod live;
+    mod netlink_payload;
     mod netns;
     mod nft_json_corpus;
     mod nft_json_kernel;

@@ -6,8 +6,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::datatype::{format_concat, format_value, hex, verdict_text};
+use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
 use super::expr::{reg32, Expr, ImmData};
+use super::hdr_fields::{self, Hdr, HdrField};
 use super::raw::RawElem;
 use super::xt::{decode_xt_match, decode_xt_target, XtContext};
 use crate::model::{
@@ -23,6 +24,8 @@ const SET_INTERVAL: u32 = 0x4;
 const SET_MAP: u32 = 0x8;
 /// `NFT_SET_ELEM_INTERVAL_END`.
 const ELEM_INTERVAL_END: u32 = 0x1;
+/// `NFT_SET_ELEM_CATCHALL`: the `*` element.
+const ELEM_CATCHALL: u32 = 0x2;
 /// `NFT_DATA_VERDICT`.
 pub(crate) const DATA_VERDICT: u32 = 0xffff_ff00;
 
@@ -95,6 +98,28 @@ enum Field {
         flags: u32,
         result: u32,
     },
+    /// A header field named by the table in `hdr_fields` (`ip length`).
+    Hdr(HdrField),
+    /// Whether an IPv6 extension header is present (`exthdr frag exists`).
+    ExtPresent(String),
+    /// TCP flags under a mask, as a set key (`tcp flags & (fin | syn)`).
+    FlagsMasked(String),
+    /// A host-order integer key made big-endian by `byteorder hton` (set lookups and
+    /// ranges of `meta length`, `meta skuid`, `ct mark`, ...): its nft name, and whether nft
+    /// prints it in hex (marks).
+    BeInt {
+        name: String,
+        hex: bool,
+    },
+    /// `meta protocol` (the link layer's ethertype, network byte order).
+    MetaProtocol,
+    /// `meta iiftype` (`ARPHRD_*`, host byte order).
+    IifType,
+    Numgen {
+        random: bool,
+        modulus: u32,
+        offset: u32,
+    },
     Raw(String),
 }
 
@@ -139,7 +164,93 @@ impl Field {
             Field::SkUid => "meta skuid".into(),
             Field::SkGid => "meta skgid".into(),
             Field::Fib { flags, result } => fib_text(*flags, *result),
+            Field::Hdr(h) => h.name.into(),
+            Field::ExtPresent(n) | Field::FlagsMasked(n) => n.clone(),
+            Field::BeInt { name, .. } => name.clone(),
+            Field::MetaProtocol => "meta protocol".into(),
+            Field::IifType => "meta iiftype".into(),
+            Field::Numgen {
+                random,
+                modulus,
+                offset,
+            } => {
+                let k = if *random { "random" } else { "inc" };
+                let off = if *offset != 0 {
+                    format!(" offset {offset}")
+                } else {
+                    String::new()
+                };
+                format!("numgen {k} mod {modulus}{off}")
+            }
             Field::Raw(s) => s.clone(),
+        }
+    }
+
+    /// A value of the field as nft prints it.
+    fn render(&self, b: &[u8]) -> String {
+        match self {
+            Field::Hdr(h) => hdr_fields::render(h, b),
+            Field::IcmpCode { v6: false } => match b.first() {
+                Some(0) => "net-unreachable".into(),
+                Some(1) => "host-unreachable".into(),
+                Some(2) => "prot-unreachable".into(),
+                Some(3) => "port-unreachable".into(),
+                Some(4) => "frag-needed".into(),
+                Some(9) => "net-prohibited".into(),
+                Some(10) => "host-prohibited".into(),
+                Some(13) => "admin-prohibited".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::IcmpCode { v6: true } => match b.first() {
+                Some(0) => "no-route".into(),
+                Some(1) => "admin-prohibited".into(),
+                Some(3) => "addr-unreachable".into(),
+                Some(4) => "port-unreachable".into(),
+                Some(5) => "policy-fail".into(),
+                Some(6) => "reject-route".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::BeInt { hex: true, .. } => {
+                let v = b.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x));
+                format!("0x{v:08x}")
+            }
+            Field::BeInt { name, .. } => {
+                raw_int_text(name, b.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x)))
+            }
+            Field::MetaProtocol => ether_type_name(u16_be(b)),
+            Field::PktType => match b.first() {
+                Some(0) => "host".into(),
+                Some(1) => "broadcast".into(),
+                Some(2) => "multicast".into(),
+                Some(3) => "other".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::CtDirection => match b.first() {
+                Some(0) => "original".into(),
+                Some(1) => "reply".into(),
+                Some(n) => n.to_string(),
+                None => hex(b),
+            },
+            Field::IifType => iftype_name(b),
+            Field::Fib { result: 3, .. } => format_value(38, b),
+            Field::ExtPresent(_) => match b.first() {
+                Some(0) => "missing".into(),
+                Some(1) => "exists".into(),
+                _ => hex(b),
+            },
+            Field::Ttl { .. } | Field::FragOff => b
+                .iter()
+                .fold(0u64, |v, x| (v << 8) | u64::from(*x))
+                .to_string(),
+            Field::Fib { .. } => u32_ne(b).to_string(),
+            // Interface indexes by name, as nft prints them (`iif "lo"`).
+            Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, b),
+            Field::Raw(r) => raw_value_text(r, b),
+            Field::TcpFlags | Field::FlagsMasked(_) => tcp_flags_text(b),
+            _ => format_value(self.type_id(), b),
         }
     }
 
@@ -172,12 +283,24 @@ impl Field {
         match self {
             Field::Addr {
                 dir: Direction::Src,
+                v6: false,
                 ..
             } => SetKey::Saddr,
             Field::Addr {
                 dir: Direction::Dst,
+                v6: false,
                 ..
             } => SetKey::Daddr,
+            Field::Addr {
+                dir: Direction::Src,
+                v6: true,
+                ..
+            } => SetKey::Saddr6,
+            Field::Addr {
+                dir: Direction::Dst,
+                v6: true,
+                ..
+            } => SetKey::Daddr6,
             Field::Port {
                 dir: Direction::Src,
                 ..
@@ -240,6 +363,12 @@ struct Ctx {
     /// `Some(true)` IPv6, `Some(false)` IPv4.
     l3_v6: Option<bool>,
     l4: Option<Protocol>,
+    /// The network header is ARP's (family arp, or `ether type arp`).
+    arp: bool,
+    /// A VLAN tag follows the link-layer header (`ether type 8021q`).
+    vlan: bool,
+    /// The ICMP(v6) type a compare fixed.
+    icmp_type: Option<u8>,
 }
 
 struct State<'a> {
@@ -257,6 +386,18 @@ struct State<'a> {
     l3_dep_used: bool,
     /// Whether the last match came from a one-sided port bound (`>=`, `<`, ...).
     last_was_bound: bool,
+    /// The last one-sided bound: its field, the range it allows, and its match's index.
+    last_bound: Option<(Field, u128, u128, usize)>,
+    /// Whether a VLAN header field was read (under `ether type 8021q`).
+    vlan_dep_used: bool,
+    /// Whether the rule rejects with an ICMP or ICMPv6 error (which needs the family).
+    reject_icmp: bool,
+    /// Index of the `icmp type X` match a type-specific field may depend on.
+    icmp_dep: Option<usize>,
+    /// Whether such a field was read.
+    icmp_dep_used: bool,
+    /// 32-bit registers whose value a `byteorder hton` made big-endian.
+    hton: std::collections::HashSet<u32>,
 }
 
 /// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
@@ -274,6 +415,9 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
                 _ => None,
             },
             l4: None,
+            arp: family == Family::Arp,
+            vlan: false,
+            icmp_type: None,
         },
         rule: Rule::default(),
         comments: Vec::new(),
@@ -281,6 +425,12 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         l4_dep_used: false,
         l3_dep_used: false,
         last_was_bound: false,
+        last_bound: None,
+        vlan_dep_used: false,
+        reject_icmp: false,
+        icmp_dep: None,
+        icmp_dep_used: false,
+        hton: std::collections::HashSet::new(),
     };
     for e in exprs {
         st.expr(e);
@@ -366,6 +516,125 @@ fn addr_range(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
     Some(AddrSpec::Range { first: f, last: l })
 }
 
+/// The owner match of a `meta skuid`/`meta skgid` value or range.
+fn owner(field: &Field, v: String) -> MatchKind {
+    let uid = matches!(field, Field::SkUid);
+    MatchKind::Owner {
+        uid: uid.then(|| v.clone()),
+        gid: (!uid).then_some(v),
+        socket_exists: false,
+    }
+}
+
+/// The field an SCTP chunk load reads (`sctp chunk init initial-tsn`), or its presence.
+fn sctp_chunk_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
+    let name = match kind {
+        0 => "data",
+        1 => "init",
+        2 => "init-ack",
+        3 => "sack",
+        4 => "heartbeat",
+        5 => "heartbeat-ack",
+        6 => "abort",
+        7 => "shutdown",
+        8 => "shutdown-ack",
+        9 => "error",
+        10 => "cookie-echo",
+        11 => "cookie-ack",
+        12 => "ecne",
+        13 => "cwr",
+        14 => "shutdown-complete",
+        128 => "asconf-ack",
+        192 => "forward-tsn",
+        193 => "asconf",
+        _ => return None,
+    };
+    if present {
+        return Some(Field::ExtPresent(format!("sctp chunk {name}")));
+    }
+    let field = match (kind, off, len) {
+        (_, 0, 1) => "type",
+        (_, 1, 1) => "flags",
+        (_, 2, 2) => "length",
+        (0, 4, 4) => "tsn",
+        (0, 8, 2) => "stream",
+        (0, 10, 2) => "ssn",
+        (0, 12, 4) => "ppid",
+        (1 | 2, 4, 4) => "init-tag",
+        (1..=3, 8, 4) => "a-rwnd",
+        (1 | 2, 12, 2) => "num-outbound-streams",
+        (1 | 2, 14, 2) => "num-inbound-streams",
+        (1 | 2, 16, 4) => "initial-tsn",
+        (3 | 7, 4, 4) => "cum-tsn-ack",
+        (3, 12, 2) => "num-gap-ack-blocks",
+        (3, 14, 2) => "num-dup-tsns",
+        (12 | 13, 4, 4) => "lowest-tsn",
+        (128 | 193, 4, 4) => "seqno",
+        (192, 4, 4) => "new-cum-tsn",
+        _ => return None,
+    };
+    Some(Field::BeInt {
+        name: format!("sctp chunk {name} {field}"),
+        hex: false,
+    })
+}
+
+/// The field a TCP option load reads (`tcp option maxseg size`), or its presence.
+fn tcp_option_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
+    let name = match kind {
+        0 => "eol".to_string(),
+        1 => "nop".to_string(),
+        2 => "maxseg".to_string(),
+        3 => "window".to_string(),
+        4 => "sack-perm".to_string(),
+        5 => "sack".to_string(),
+        8 => "timestamp".to_string(),
+        19 => "md5sig".to_string(),
+        30 => "mptcp".to_string(),
+        34 => "fastopen".to_string(),
+        k => k.to_string(),
+    };
+    if present {
+        return Some(Field::ExtPresent(format!("tcp option {name}")));
+    }
+    let field = match (kind, off, len) {
+        (_, 1, 1) if kind > 1 => format!("{name} length"),
+        (2, 2, 2) => "maxseg size".to_string(),
+        (3, 2, 1) => "window count".to_string(),
+        (5, o @ (2..=30), 4) if (o - 2) % 4 == 0 => {
+            let n = (o - 2) / 8;
+            let side = if (o - 2) % 8 == 0 { "left" } else { "right" };
+            if n == 0 {
+                format!("sack {side}")
+            } else {
+                format!("sack{n} {side}")
+            }
+        }
+        (8, 2, 4) => "timestamp tsval".to_string(),
+        (8, 6, 4) => "timestamp tsecr".to_string(),
+        _ => format!(
+            "{name} @{kind},{},{}",
+            u64::from(off) * 8,
+            u64::from(len) * 8
+        ),
+    };
+    Some(Field::BeInt {
+        name: format!("tcp option {field}"),
+        hex: false,
+    })
+}
+
+/// An inclusive range of addresses as written: one address, or the range (never a prefix).
+fn addr_range_exact(first: &[u8], last: &[u8], v6: bool) -> Option<AddrSpec> {
+    let f = ip_from(first, v6)?;
+    let l = ip_from(last, v6)?;
+    if f == l {
+        let bits = if v6 { 128 } else { 32 };
+        return IpNet::new(f, bits).ok().map(AddrSpec::net);
+    }
+    Some(AddrSpec::Range { first: f, last: l })
+}
+
 fn iface_pattern(b: &[u8]) -> IfacePattern {
     match b.iter().position(|x| *x == 0) {
         Some(end) => IfacePattern::Exact(String::from_utf8_lossy(&b[..end]).into_owned()),
@@ -413,10 +682,12 @@ fn addrtype_names(bits: u32) -> Vec<String> {
         .collect()
 }
 
-fn other(module: &str, args: String) -> MatchKind {
+/// A match kept verbatim, as the nft text and JSON parsers keep one: module `nft`, the
+/// whole nft text as arguments.
+fn other(text: String) -> MatchKind {
     MatchKind::Other {
-        module: module.to_string(),
-        args,
+        module: "nft".to_string(),
+        args: text,
         lossy: false,
     }
 }
@@ -437,6 +708,8 @@ fn cmp_op_text(op: u32) -> &'static str {
 struct Interval {
     first: Vec<u8>,
     last: Vec<u8>,
+    /// The element the interval starts with (its map data).
+    elem: RawElem,
 }
 
 fn be_add(b: &[u8], delta: i8) -> Vec<u8> {
@@ -462,6 +735,7 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
             out.push(Interval {
                 first: e.key.clone(),
                 last,
+                elem: e.clone(),
             });
         }
         return out;
@@ -475,6 +749,7 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
             out.push(Interval {
                 first: e.key.clone(),
                 last: e.key_end.clone().unwrap_or_else(|| e.key.clone()),
+                elem: e.clone(),
             });
         }
         return out;
@@ -503,6 +778,7 @@ fn intervals(info: &SetInfo) -> Vec<Interval> {
         out.push(Interval {
             first: e.key.clone(),
             last,
+            elem: e.clone(),
         });
         i = end.map_or(elems.len(), |j| j + 1);
     }
@@ -514,10 +790,171 @@ pub(crate) fn addr_text(first: &[u8], last: &[u8], v6: bool) -> String {
     addr_range(first, last, v6).map_or_else(|| hex(first), |a| a.to_string())
 }
 
-/// nft-like text of an anonymous set's elements for `fields` (a concatenation if several).
-fn set_text(info: &SetInfo, fields: &[Field], with_data: bool) -> String {
-    let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-    super::elements::anonymous_set_text(&types, info.flags, info.data_type, &info.elems, with_data)
+fn elem_data_text(info: &SetInfo, e: &RawElem) -> String {
+    if let Some((code, chain)) = &e.verdict {
+        return verdict_text(*code, chain.as_deref());
+    }
+    if let Some(o) = &e.objref {
+        return format!("\"{o}\"");
+    }
+    match (&e.data, info.data_type) {
+        (Some(d), Some(t)) => split_concat_text(t, d),
+        // No data type (debug text): a 32-bit value is most likely a mark, in host order.
+        (Some(d), None) if d.len() == 4 => format!("0x{:08x}", u32_ne(d)),
+        (Some(d), None) => hex(d),
+        _ => String::new(),
+    }
+}
+
+fn split_concat_text(t: u32, d: &[u8]) -> String {
+    let types = split_concat(t, d.len() as u32);
+    if types.len() > 1 {
+        format_concat(&types, d)
+    } else {
+        format_value(t, d)
+    }
+}
+
+/// A key of `fields` (a concatenation if several, each of the given byte length and padded
+/// to 32 bits) as nft prints it.
+fn key_value_text(fields: &[Field], lens: &[u32], b: &[u8]) -> String {
+    if b.is_empty() {
+        // The catch-all element.
+        return "*".into();
+    }
+    match fields {
+        [f] => f.render(b),
+        _ if lens.len() == fields.len() => {
+            let mut out = Vec::new();
+            let mut at = 0usize;
+            for (f, l) in fields.iter().zip(lens) {
+                let l = *l as usize;
+                let Some(chunk) = b.get(at..at.saturating_add(l)) else {
+                    let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
+                    return format_concat(&types, b);
+                };
+                out.push(f.render(chunk));
+                at = at.saturating_add(l.div_ceil(4).max(1) * 4);
+            }
+            out.join(" . ")
+        }
+        _ => {
+            let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
+            format_concat(&types, b)
+        }
+    }
+}
+
+/// An inclusive key range as nft prints it: one value, an address prefix, `a-b`, or a
+/// range per field of a concatenation (`a . b-c`).
+fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u8]) -> String {
+    if first == last {
+        return key_value_text(fields, lens, first);
+    }
+    if let [Field::Addr { v6, .. }] = fields {
+        if let Some(a) = addr_range(first, last, *v6) {
+            return a.to_string();
+        }
+    }
+    // `iifname { "eth*" }`: every name that starts with the prefix.
+    if let [Field::Iface(_)] = fields {
+        if let Some(p) = super::elements::wildcard_prefix(first, last) {
+            return format!("\"{}*\"", String::from_utf8_lossy(p));
+        }
+    }
+    if let ([Field::L4Proto], [a, ..], [b, ..]) = (fields, first, last) {
+        return format!("{a}-{b}");
+    }
+    if fields.len() > 1 && lens.len() == fields.len() {
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        for (f, l) in fields.iter().zip(lens) {
+            let l = *l as usize;
+            let end = at.saturating_add(l);
+            let (Some(x), Some(y)) = (first.get(at..end), last.get(at..end)) else {
+                out.clear();
+                break;
+            };
+            out.push(range_text(std::slice::from_ref(f), &[], x, y));
+            at = at.saturating_add(l.div_ceil(4).max(1) * 4);
+        }
+        if !out.is_empty() {
+            return out.join(" . ");
+        }
+    }
+    let (a, b) = (
+        key_value_text(fields, lens, first),
+        key_value_text(fields, lens, last),
+    );
+    if fields.len() > 1 {
+        return a
+            .split(" . ")
+            .zip(b.split(" . "))
+            .map(|(x, y)| {
+                if x == y {
+                    x.to_string()
+                } else {
+                    format!("{x}-{y}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" . ");
+    }
+    format!("{a}-{b}")
+}
+
+/// nft-like text of an anonymous set's elements for `fields` (a concatenation if several,
+/// with each field's byte length in `lens`).
+fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data: bool) -> String {
+    let mut items: Vec<(Vec<u8>, String)> = Vec::new();
+    // The catch-all element `*` (listed first, as nft does) stays out of the intervals.
+    let (catchall, elems): (Vec<RawElem>, Vec<RawElem>) = info
+        .elems
+        .iter()
+        .cloned()
+        .partition(|e| e.flags & ELEM_CATCHALL != 0);
+    for e in &catchall {
+        let t = if with_data {
+            format!("* : {}", elem_data_text(info, e))
+        } else {
+            "*".to_string()
+        };
+        items.push((Vec::new(), t));
+    }
+    let rest = SetInfo {
+        elems,
+        ..info.clone()
+    };
+    let info = &rest;
+    if with_data && info.flags & SET_INTERVAL == 0 {
+        let mut elems: Vec<&RawElem> = info
+            .elems
+            .iter()
+            .filter(|e| e.flags & ELEM_INTERVAL_END == 0)
+            .collect();
+        elems.sort_by(|a, b| a.key.cmp(&b.key));
+        for e in elems {
+            let key = match &e.key_end {
+                Some(end) => range_text(fields, lens, &e.key, end),
+                None => key_value_text(fields, lens, &e.key),
+            };
+            items.push((
+                e.key.clone(),
+                format!("{key} : {}", elem_data_text(info, e)),
+            ));
+        }
+    } else {
+        for iv in intervals(info) {
+            let mut t = range_text(fields, lens, &iv.first, &iv.last);
+            if with_data {
+                t = format!("{t} : {}", elem_data_text(info, &iv.elem));
+            }
+            items.push((iv.first, t));
+        }
+    }
+    items.sort();
+    let parts: Vec<String> = items.into_iter().map(|(_, t)| t).collect();
+    format!("{{ {} }}", parts.join(", "))
 }
 
 impl State<'_> {
@@ -528,20 +965,19 @@ impl State<'_> {
     fn set_reg(&mut self, r: u32, v: Reg) {
         if let Some(i) = reg32(r) {
             self.regs.insert(i, v);
+            self.hton.remove(&i);
         }
     }
 
     fn push(&mut self, negated: bool, kind: MatchKind) {
         self.last_was_bound = false;
+        self.last_bound = None;
         self.rule.matches.push(Match::with_negation(kind, negated));
     }
 
-    /// Keeps an expression nfdiff does not model verbatim, split like nft text is: the
-    /// expression head (`fib`, `icmpv6`, `meta`) as module, the rest as arguments.
+    /// Keeps an expression nfdiff does not model verbatim, in nft's text.
     fn push_other(&mut self, text: String) {
-        let (head, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
-        let kind = other(head, rest.to_string());
-        self.push(false, kind);
+        self.push(false, other(text));
     }
 
     /// The fields of a concatenation starting at `sreg` covering `len` bytes.
@@ -553,11 +989,39 @@ impl State<'_> {
         while covered < len && guard < 16 {
             guard += 1;
             match self.regs.get(&idx) {
-                Some(Reg::Load { field, len: l, .. }) => {
-                    out.push((field.clone(), *l));
+                Some(Reg::Load {
+                    field,
+                    len: l,
+                    mask,
+                    ..
+                }) => {
+                    // A masked field (`vlan id`) by its mask; a byte-swapped integer (`meta
+                    // mark` in an interval set) as the big-endian number it now is.
+                    let f = match mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
+                        Some(h) => Field::Hdr(h),
+                        None if self.hton.contains(&idx)
+                            && matches!(
+                                field,
+                                Field::Length
+                                    | Field::SkUid
+                                    | Field::SkGid
+                                    | Field::Mark
+                                    | Field::CtMark
+                                    | Field::Raw(_)
+                            ) =>
+                        {
+                            Field::BeInt {
+                                name: field.text(),
+                                hex: matches!(field, Field::Mark | Field::CtMark),
+                            }
+                        }
+                        None => field.clone(),
+                    };
+                    out.push((f, *l));
                     let padded = (*l as usize).div_ceil(4) * 4;
                     covered += padded.max(4);
-                    idx += (padded / 4).max(1) as u32;
+                    let step = u32::try_from((padded / 4).max(1)).ok()?;
+                    idx = idx.checked_add(step)?;
                 }
                 _ => return None,
             }
@@ -566,6 +1030,217 @@ impl State<'_> {
     }
 
     fn payload(&self, base: u32, offset: u32, len: u32) -> Field {
+        let f = self.payload_typed(base, offset, len);
+        if let Field::Raw(_) = f {
+            if let Some(h) = self
+                .hdr(base, offset)
+                .and_then(|h| hdr_fields::lookup(h, offset, len, None))
+            {
+                return Field::Hdr(h);
+            }
+        }
+        f
+    }
+
+    /// `dup sreg_addr N` (without a device: the device is an interface index only the
+    /// host can name) as nft lists it, `dup to 192.168.2.1`; `false` otherwise.
+    fn dup(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["sreg_addr", r] = w.as_slice() else {
+            return false;
+        };
+        let Some(Reg::Imm(b)) = r.parse::<u32>().ok().and_then(|r| self.reg(r).cloned()) else {
+            return false;
+        };
+        let v6 = match b.len() {
+            4 => false,
+            16 => true,
+            _ => return false,
+        };
+        let Some(ip) = ip_from(&b, v6) else {
+            return false;
+        };
+        self.rule.statements.push(Statement::Other {
+            target: "dup".into(),
+            args: format!("to {ip}"),
+            lossy: false,
+        });
+        true
+    }
+
+    /// `tproxy [ip|ip6] [addr reg N] [port reg M]` as nft lists it (`tproxy ip to 1.2.3.4:80`,
+    /// the family only in tables of several families); `false` if it does not read so.
+    fn tproxy(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let (fam, rest) = match w.as_slice() {
+            [f @ ("ip" | "ip6"), rest @ ..] => (Some(*f), rest),
+            rest => (None, rest),
+        };
+        let (mut addr, mut port) = (None, None);
+        let mut i = 0;
+        while i < rest.len() {
+            match (rest.get(i), rest.get(i + 1), rest.get(i + 2)) {
+                (Some(&"addr"), Some(&"reg"), Some(r)) => addr = r.parse::<u32>().ok(),
+                (Some(&"port"), Some(&"reg"), Some(r)) => port = r.parse::<u32>().ok(),
+                _ => return false,
+            }
+            i += 3;
+        }
+        let v6 = fam == Some("ip6");
+        let a = match addr.map(|r| self.reg(r).cloned()) {
+            Some(Some(Reg::Imm(b))) => {
+                let Some(ip) = ip_from(&b, v6) else {
+                    return false;
+                };
+                if v6 {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_string()
+                }
+            }
+            Some(_) => return false,
+            None => String::new(),
+        };
+        let p = match port.map(|r| self.reg(r).cloned()) {
+            Some(Some(Reg::Imm(b))) => format!(":{}", u16_be(&b)),
+            Some(_) => return false,
+            None => String::new(),
+        };
+        let f = match fam {
+            Some(f) if !matches!(self.family, Family::Ip | Family::Ip6) => format!("{f} "),
+            _ => String::new(),
+        };
+        self.rule.statements.push(Statement::Other {
+            target: "tproxy".into(),
+            args: format!("{f}to {a}{p}"),
+            lossy: false,
+        });
+        true
+    }
+
+    /// An IPv6 extension header or TCP option load (`load ipv6 2b @ 44 + 2 [present] =>
+    /// reg 1`, `load tcpopt 2b @ 2 + 2 => reg 1`) as the field it reads; `false` for other
+    /// `exthdr` forms.
+    fn exthdr(&mut self, raw: &str) -> bool {
+        let mut w: Vec<&str> = raw.split_whitespace().collect();
+        // SCTP chunks are printed without a type word (`load 1b @ 0 + 0 present => reg 1`).
+        if w.get(1).is_some_and(|x| x.ends_with('b')) {
+            w.insert(1, "sctp");
+        }
+        let (what, len, t, off, present, reg) = match w.as_slice() {
+            ["load", what, len, "@", t, "+", off, "=>", "reg", r] => (what, len, t, off, false, r),
+            ["load", what, len, "@", t, "+", off, "present", "=>", "reg", r] => {
+                (what, len, t, off, true, r)
+            }
+            _ => return false,
+        };
+        let parsed = (
+            len.strip_suffix('b').and_then(|l| l.parse::<u32>().ok()),
+            t.parse::<u32>().ok(),
+            off.parse::<u32>().ok(),
+            reg.parse::<u32>().ok(),
+        );
+        let (Some(len), Some(t), Some(off), Some(reg)) = parsed else {
+            return false;
+        };
+        if *what == "tcpopt" {
+            let Some(field) = tcp_option_field(t, off, len, present) else {
+                return false;
+            };
+            self.set_reg(
+                reg,
+                Reg::Load {
+                    field,
+                    len,
+                    mask: None,
+                    xor: None,
+                },
+            );
+            return true;
+        }
+        if *what == "sctp" {
+            let Some(field) = sctp_chunk_field(t, off, len, present) else {
+                return false;
+            };
+            self.set_reg(
+                reg,
+                Reg::Load {
+                    field,
+                    len,
+                    mask: None,
+                    xor: None,
+                },
+            );
+            return true;
+        }
+        if *what != "ipv6" {
+            return false;
+        }
+        let Some((hdr, name)) = Hdr::ipv6_ext(t) else {
+            return false;
+        };
+        let field = if present {
+            Field::ExtPresent(format!("exthdr {name}"))
+        } else {
+            hdr_fields::lookup(hdr, off, len, None).map_or_else(
+                || {
+                    Field::Raw(format!(
+                        "@exthdr{t},{},{}",
+                        u64::from(off) * 8,
+                        u64::from(len) * 8
+                    ))
+                },
+                Field::Hdr,
+            )
+        };
+        self.l3_dep_used = true;
+        self.set_reg(
+            reg,
+            Reg::Load {
+                field,
+                len,
+                mask: None,
+                xor: None,
+            },
+        );
+        true
+    }
+
+    /// The header a payload base points at in the current context.
+    fn hdr(&self, base: u32, offset: u32) -> Option<Hdr> {
+        match base {
+            0 if self.ctx.vlan && offset >= 14 => Some(Hdr::Vlan),
+            0 => Some(Hdr::Ether),
+            1 if self.ctx.arp => Some(Hdr::Arp),
+            1 => match self.ctx.l3_v6 {
+                Some(false) => Some(Hdr::Ip),
+                Some(true) => Some(Hdr::Ip6),
+                None => None,
+            },
+            2 => self.ctx.l4.and_then(Hdr::transport),
+            _ => None,
+        }
+    }
+
+    /// A raw payload field (`@nh,0,8`) with a mask, as the header field it selects.
+    fn masked_hdr(&self, field: &Field, mask: &[u8]) -> Option<HdrField> {
+        let Field::Raw(r) = field else {
+            return None;
+        };
+        let (base, rest) = r.strip_prefix('@')?.split_once(',')?;
+        let (off, len) = rest.split_once(',')?;
+        let (off, len) = (off.parse::<u64>().ok()? / 8, len.parse::<u64>().ok()? / 8);
+        let (off, len) = (u32::try_from(off).ok()?, u32::try_from(len).ok()?);
+        let hdr = match base {
+            "ll" => self.hdr(0, off)?,
+            "nh" => self.hdr(1, off)?,
+            "th" => self.hdr(2, off)?,
+            x => Hdr::ipv6_ext(x.strip_prefix("exthdr")?.parse().ok()?)?.0,
+        };
+        hdr_fields::lookup(hdr, off, len, Some(mask)).filter(|h| h.mask != 0)
+    }
+
+    fn payload_typed(&self, base: u32, offset: u32, len: u32) -> Field {
         let raw = || {
             let b = match base {
                 0 => "ll",
@@ -573,7 +1248,12 @@ impl State<'_> {
                 2 => "th",
                 _ => "ih",
             };
-            Field::Raw(format!("@{b},{},{}", offset * 8, len * 8))
+            // In bits, which a 32-bit byte offset or length may overflow.
+            Field::Raw(format!(
+                "@{b},{},{}",
+                u64::from(offset) * 8,
+                u64::from(len) * 8
+            ))
         };
         match base {
             0 => match (offset, len) {
@@ -620,11 +1300,11 @@ impl State<'_> {
                     (Some(v6), 0, 1) => Field::IcmpType { v6 },
                     (Some(v6), 0, 2) => Field::IcmpTypeCode { v6 },
                     (Some(v6), 1, 1) => Field::IcmpCode { v6 },
-                    (None, 0, 2) => Field::Port {
+                    (None, 0, 2) if self.ctx.l4.map_or(true, Protocol::has_ports) => Field::Port {
                         dir: Direction::Src,
                         proto: self.ctx.l4,
                     },
-                    (None, 2, 2) => Field::Port {
+                    (None, 2, 2) if self.ctx.l4.map_or(true, Protocol::has_ports) => Field::Port {
                         dir: Direction::Dst,
                         proto: self.ctx.l4,
                     },
@@ -636,7 +1316,9 @@ impl State<'_> {
         }
     }
 
-    /// Splits a raw payload compare that spans two known fields into per-field compares.
+    /// Splits a raw payload compare that spans several known fields (nft merges adjacent
+    /// compares: `ip saddr A ip daddr B`, `udp sport 67 udp dport 68`, `ether saddr X ether
+    /// type ip`, `arp htype 1 arp ptype ip`) into per-field compares, longest field first.
     fn split_fields(&self, field: &Field, data: &[u8]) -> Option<Vec<(Field, Vec<u8>)>> {
         let Field::Raw(r) = field else {
             return None;
@@ -645,34 +1327,28 @@ impl State<'_> {
         let (off, len) = rest.split_once(',')?;
         let off: u32 = off.parse().ok()?;
         let len: u32 = len.parse().ok()?;
-        if data.len() as u32 * 8 != len {
+        if data.len() as u64 * 8 != u64::from(len) || data.len() > 64 || off % 8 != 0 {
             return None;
         }
-        let (b, o, l) = (
-            match base {
-                "nh" => 1,
-                "th" => 2,
-                _ => return None,
-            },
-            off / 8,
-            len / 8,
-        );
-        let halves: Option<(u32, u32)> = match (b, self.ctx.l3_v6, o, l) {
-            (1, Some(false), 12, 8) => Some((4, 4)),
-            (1, Some(true), 8, 32) => Some((16, 16)),
-            (2, _, 0, 4) if self.ctx.l4.is_some_and(|p| p.has_ports()) => Some((2, 2)),
-            _ => None,
+        let b = match base {
+            "ll" => 0,
+            "nh" => 1,
+            "th" => 2,
+            _ => return None,
         };
-        let (a, _) = halves?;
-        let first = self.payload(b, o, a);
-        let second = self.payload(b, o + a, a);
-        if matches!(first, Field::Raw(_)) || matches!(second, Field::Raw(_)) {
-            return None;
+        let mut o = off / 8;
+        let mut rest = data;
+        let mut parts = Vec::new();
+        while !rest.is_empty() {
+            let (f, l) = (1..=rest.len().min(16)).rev().find_map(|l| {
+                let f = self.payload(b, o, l as u32);
+                (!matches!(f, Field::Raw(_))).then_some((f, l))
+            })?;
+            parts.push((f, rest[..l].to_vec()));
+            o = o.checked_add(l as u32)?;
+            rest = &rest[l..];
         }
-        Some(vec![
-            (first, data[..a as usize].to_vec()),
-            (second, data[a as usize..].to_vec()),
-        ])
+        (parts.len() >= 2).then_some(parts)
     }
 
     fn meta_field(key: u32) -> Field {
@@ -689,6 +1365,13 @@ impl State<'_> {
             15 => Field::Nfproto,
             16 => Field::L4Proto,
             19 => Field::PktType,
+            1 => Field::MetaProtocol,
+            8 => Field::IifType,
+            // nft's `meta random` is a big-endian integer.
+            24 => Field::BeInt {
+                name: "meta random".into(),
+                hex: false,
+            },
             other => Field::Raw(format!("meta {}", meta_key_name(other))),
         }
     }
@@ -718,11 +1401,34 @@ impl State<'_> {
                 len,
                 dreg,
             } => {
-                let field = self.payload(*base, *offset, *len);
+                let mut field = self.payload(*base, *offset, *len);
+                // ICMP fields that exist for one type only (`icmp mtu` of destination
+                // unreachable, `icmp gateway` of redirect): the type compare before is their
+                // dependency.
+                if let (2, Some(t)) = (*base, self.ctx.icmp_type) {
+                    let named = match (self.ctx.l4.map(|p| p.0), t, *offset, *len) {
+                        (Some(1), 3, 6, 2) => Some("icmp mtu"),
+                        (Some(1), 5, 4, 4) => Some("icmp gateway"),
+                        (Some(58), 2, 4, 4) => Some("icmpv6 mtu"),
+                        (Some(58), 130..=132, 4, 2) => Some("icmpv6 max-delay"),
+                        _ => None,
+                    };
+                    if let Some(name) = named {
+                        field = Field::Hdr(HdrField {
+                            name,
+                            kind: hdr_fields::Kind::Int,
+                            mask: 0,
+                        });
+                        self.icmp_dep_used = true;
+                    }
+                }
                 if *base == 2 && self.ctx.l4.is_some() {
                     self.l4_dep_used = true;
                 }
-                if *base >= 1 {
+                if *base == 0 && self.ctx.vlan && *offset >= 14 {
+                    self.vlan_dep_used = true;
+                }
+                if *base == 1 {
                     self.l3_dep_used = true;
                 }
                 self.set_reg(
@@ -795,16 +1501,14 @@ impl State<'_> {
                 kind,
                 offset,
             } => {
-                let k = if *kind == 1 { "random" } else { "inc" };
-                let off = if *offset != 0 {
-                    format!(" offset {offset}")
-                } else {
-                    String::new()
-                };
                 self.set_reg(
                     *dreg,
                     Reg::Load {
-                        field: Field::Raw(format!("numgen {k} mod {modulus}{off}")),
+                        field: Field::Numgen {
+                            random: *kind == 1,
+                            modulus: *modulus,
+                            offset: *offset,
+                        },
                         len: 4,
                         mask: None,
                         xor: None,
@@ -837,7 +1541,7 @@ impl State<'_> {
                     },
                     (Some(Reg::Load { field, .. }), op) => {
                         let o = if *op == 1 { "<<" } else { ">>" };
-                        Reg::Text(format!("{} {o} {}", field.text(), hex(data)))
+                        Reg::Text(format!("{} {o} {}", field.text(), u32_ne(data)))
                     }
                     (Some(Reg::Imm(v)), 0) => {
                         let r: Vec<u8> = v
@@ -852,9 +1556,15 @@ impl State<'_> {
                 };
                 self.set_reg(*dreg, v);
             }
-            Expr::Byteorder { sreg, dreg, .. } => {
+            Expr::Byteorder { sreg, dreg, op, .. } => {
                 if let Some(v) = self.reg(*sreg).cloned() {
                     self.set_reg(*dreg, v);
+                    // A host-order value turned big-endian, for `<`/`>` compares.
+                    if *op == 1 {
+                        if let Some(i) = reg32(*dreg) {
+                            self.hton.insert(i);
+                        }
+                    }
                 }
             }
             Expr::Immediate { dreg, data } => match data {
@@ -879,8 +1589,11 @@ impl State<'_> {
                 key, sreg: Some(s), ..
             } => self.meta_set(*key, *s),
             Expr::Ct {
-                key, sreg: Some(s), ..
-            } => self.ct_set(*key, *s),
+                key,
+                sreg: Some(s),
+                dir,
+                ..
+            } => self.ct_set(*key, *s, *dir),
             Expr::Nat {
                 nat_type,
                 family,
@@ -932,7 +1645,9 @@ impl State<'_> {
                 });
             }
             Expr::Reject { reject_type, code } => {
-                let with = reject_text(self.family, *reject_type, *code);
+                let v6 = self.family == Family::Ip6 || self.ctx.l3_v6 == Some(true);
+                self.reject_icmp = *reject_type == 0;
+                let with = reject_text(v6, *reject_type, *code);
                 self.rule.verdict = Some(Verdict::Reject { with });
             }
             Expr::Log {
@@ -951,7 +1666,7 @@ impl State<'_> {
                     extra.push(format!("queue-threshold {q}"));
                 }
                 if *flags != 0 {
-                    extra.push(format!("flags 0x{flags:x}"));
+                    extra.extend(log_flags(*flags));
                 }
                 self.rule.statements.push(Statement::Log {
                     prefix: prefix.clone(),
@@ -985,13 +1700,12 @@ impl State<'_> {
                     );
                 } else {
                     let over = if flags & 1 != 0 { "over " } else { "" };
-                    self.push(
-                        false,
-                        other(
-                            "limit",
-                            format!("rate {over}{rate} bytes/{u} burst {burst} bytes"),
-                        ),
-                    );
+                    let burst = if *burst != 0 {
+                        format!(" burst {}", byte_units(u64::from(*burst)))
+                    } else {
+                        String::new()
+                    };
+                    self.push_other(format!("limit rate {over}{}/{u}{burst}", byte_units(*rate)));
                 }
             }
             Expr::Match { name, rev, info } => {
@@ -1036,7 +1750,7 @@ impl State<'_> {
                     .map(|r| format!(" : {}", reg_text(&r)))
                     .unwrap_or_default();
                 let t = timeout
-                    .map(|t| format!(" timeout {}", super::datatype::nft_time(t)))
+                    .map(|t| format!(" timeout {}", time_text(t)))
                     .unwrap_or_default();
                 let verb = match op {
                     0 => "add",
@@ -1073,17 +1787,18 @@ impl State<'_> {
                 _ => {}
             },
             Expr::Queue { num, total, flags } => {
+                // As nft lists it: `queue flags bypass,fanout to 4-5`.
                 let mut a = Vec::new();
-                if *flags & 0x2 != 0 {
-                    a.push("fanout".to_string());
-                }
                 if *flags & 0x1 != 0 {
                     a.push("bypass".to_string());
                 }
+                if *flags & 0x2 != 0 {
+                    a.push("fanout".to_string());
+                }
                 let mut s = if *total > 1 {
-                    format!("num {}-{}", num, u32::from(*num) + u32::from(*total) - 1)
+                    format!("to {}-{}", num, u32::from(*num) + u32::from(*total) - 1)
                 } else {
-                    format!("num {num}")
+                    format!("to {num}")
                 };
                 if !a.is_empty() {
                     s = format!("flags {} {s}", a.join(","));
@@ -1091,12 +1806,10 @@ impl State<'_> {
                 self.rule.verdict = Some(Verdict::Queue(s));
             }
             Expr::Quota { bytes, flags } => {
+                // A quota is a condition (it stops matching once used up); nft text keeps it
+                // among the matches.
                 let over = if flags & 1 != 0 { "over " } else { "" };
-                self.rule.statements.push(Statement::Other {
-                    target: "quota".into(),
-                    args: format!("{over}{bytes} bytes"),
-                    lossy: false,
-                });
+                self.push_other(format!("quota {over}{}", byte_units(*bytes)));
             }
             Expr::PayloadSet {
                 base,
@@ -1118,6 +1831,9 @@ impl State<'_> {
             }
             Expr::Meta { key, .. } => self.push_other(format!("meta {}", meta_key_name(*key))),
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
+            Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
+            Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
+            Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.
@@ -1230,7 +1946,8 @@ impl State<'_> {
                 args: format!(
                     "{} set {}",
                     meta_key_name(k),
-                    src.map(|r| reg_text(&r)).unwrap_or_default()
+                    src.map(|r| set_value_text(SetKind::Meta(k), &r))
+                        .unwrap_or_default()
                 ),
                 lossy: false,
             },
@@ -1238,7 +1955,7 @@ impl State<'_> {
         self.rule.statements.push(st);
     }
 
-    fn ct_set(&mut self, key: u32, sreg: u32) {
+    fn ct_set(&mut self, key: u32, sreg: u32, dir: Option<u8>) {
         let src = self.reg(sreg).cloned();
         let st = match (key, src) {
             (3, Some(Reg::Imm(v))) => Statement::SetCtMark {
@@ -1270,9 +1987,15 @@ impl State<'_> {
             },
             (k, src) => Statement::Ct {
                 args: format!(
-                    "{} set {}",
+                    "{}{} set {}",
+                    match dir {
+                        Some(0) => "original ",
+                        Some(1) => "reply ",
+                        _ => "",
+                    },
                     ct_key_name(k),
-                    src.map(|r| reg_text(&r)).unwrap_or_default()
+                    src.map(|r| set_value_text(SetKind::Ct(k), &r))
+                        .unwrap_or_default()
                 ),
             },
         };
@@ -1298,6 +2021,12 @@ impl State<'_> {
                 hex(data)
             ));
             return;
+        };
+        // A sub-byte header field (`ip hdrlength`): the mask selects it.
+        let xor_none = !xor.as_ref().is_some_and(|x| x.iter().any(|b| *b != 0));
+        let (field, mask) = match mask.as_deref().and_then(|m| self.masked_hdr(&field, m)) {
+            Some(h) if xor_none => (Field::Hdr(h), None),
+            _ => (field, mask),
         };
         // One load covering two adjacent fields (nft merges `udp sport 67 udp dport 68` and
         // `ip saddr A ip daddr B` into one wider compare): split it back.
@@ -1384,23 +2113,64 @@ impl State<'_> {
                     10 => "ipv6".to_string(),
                     n => n.to_string(),
                 };
-                self.push(false, other("meta", format!("nfproto {name}")));
+                self.push(false, other(format!("meta nfproto {name}")));
+            }
+            (Field::MetaProtocol, None) if eq_or_neq && data.len() == 2 => {
+                let t = u16_be(data);
+                if op == 0 {
+                    match t {
+                        0x0800 => self.ctx.l3_v6 = Some(false),
+                        0x86dd => self.ctx.l3_v6 = Some(true),
+                        0x0806 => self.ctx.arp = true,
+                        _ => {}
+                    }
+                }
+                let name = ether_type_name(t);
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("meta protocol {o}{name}"));
+            }
+            (Field::IifType, None) if op == 0 && data == 1u16.to_ne_bytes() => {
+                // `meta iiftype ether`: nft's implicit dependency of an `ether` match in a
+                // family without a link layer of its own; kept only until `finish`.
+                self.push_other("meta iiftype ether".into());
+            }
+            (
+                Field::Numgen {
+                    random,
+                    modulus,
+                    offset: 0,
+                },
+                None,
+            ) if op == 0 && *modulus > 0 => {
+                let v = u32_ne(data);
+                let kind = if *random {
+                    MatchKind::Statistic {
+                        mode: "random".into(),
+                        probability: Some(format!("{:.11}", 1.0 / f64::from(*modulus))),
+                        every: None,
+                        packet: None,
+                    }
+                } else {
+                    MatchKind::Statistic {
+                        mode: "nth".into(),
+                        probability: None,
+                        every: Some(*modulus),
+                        packet: Some(v),
+                    }
+                };
+                self.push(false, kind);
             }
             (Field::EtherType, None) if op == 0 && data.len() == 2 => {
                 let t = u16_be(data);
                 match t {
                     0x0800 => self.ctx.l3_v6 = Some(false),
                     0x86dd => self.ctx.l3_v6 = Some(true),
+                    0x0806 => self.ctx.arp = true,
+                    0x8100 | 0x88a8 => self.ctx.vlan = true,
                     _ => {}
                 }
-                let name = match t {
-                    0x0800 => "ip".to_string(),
-                    0x86dd => "ip6".to_string(),
-                    0x0806 => "arp".to_string(),
-                    0x8100 => "8021q".to_string(),
-                    n => format!("0x{n:04x}"),
-                };
-                self.push(false, other("ether", format!("type {name}")));
+                let name = ether_type_name(t);
+                self.push(false, other(format!("ether type {name}")));
             }
             (Field::Port { dir, proto }, None) if eq_or_neq => self.push(
                 neg,
@@ -1410,59 +2180,37 @@ impl State<'_> {
                     ports: vec![PortRange::single(u16_be(data))],
                 },
             ),
-            (Field::Port { dir, proto }, None) if op >= 2 => {
-                let v = u16_be(data);
-                let r = match op {
-                    2 => v.checked_sub(1).map(|l| PortRange { first: 0, last: l }),
-                    3 => Some(PortRange { first: 0, last: v }),
-                    4 => v.checked_add(1).map(|f| PortRange {
-                        first: f,
-                        last: u16::MAX,
-                    }),
-                    _ => Some(PortRange {
-                        first: v,
-                        last: u16::MAX,
-                    }),
-                };
-                if let Some(r) = r {
-                    // `1024-65535` may come as `>= 1024` and `<= 65535`: intersect with the
-                    // bound just read on the same port.
-                    if let Some(Match {
-                        negated: false,
-                        kind:
-                            MatchKind::Port {
-                                dir: d,
-                                proto: p,
-                                ports,
-                            },
-                    }) = self.rule.matches.last_mut()
-                    {
-                        if d == dir && p == proto && ports.len() == 1 && self.last_was_bound {
-                            ports[0].first = ports[0].first.max(r.first);
-                            ports[0].last = ports[0].last.min(r.last);
-                            self.last_was_bound = false;
-                            return;
-                        }
-                    }
-                    self.push(
-                        false,
-                        MatchKind::Port {
-                            dir: *dir,
-                            proto: *proto,
-                            ports: vec![r],
-                        },
-                    );
-                    self.last_was_bound = true;
+            (
+                Field::Port { .. }
+                | Field::Length
+                | Field::Addr { .. }
+                | Field::Hdr(_)
+                | Field::FragOff
+                | Field::SkUid
+                | Field::SkGid
+                | Field::Mark
+                | Field::CtMark
+                | Field::L4Proto
+                | Field::BeInt { .. }
+                | Field::Raw(_),
+                None,
+            ) if op >= 2 && self.bound(&field, sreg, op, data) => {}
+            (Field::Ttl { .. }, None)
+                if matches!(op, 3 | 5) && self.bound(&field, sreg, op, data) => {}
+            (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => {
+                if !neg {
+                    self.ctx.icmp_type = Some(data[0]);
+                    self.icmp_dep = Some(self.rule.matches.len());
                 }
+                self.push(
+                    neg,
+                    MatchKind::Icmp {
+                        v6: *v6,
+                        icmp_type: Some(data[0]),
+                        code: None,
+                    },
+                )
             }
-            (Field::IcmpType { v6 }, None) if eq_or_neq && !data.is_empty() => self.push(
-                neg,
-                MatchKind::Icmp {
-                    v6: *v6,
-                    icmp_type: Some(data[0]),
-                    code: None,
-                },
-            ),
             (Field::IcmpTypeCode { v6 }, None) if eq_or_neq && data.len() >= 2 => self.push(
                 neg,
                 MatchKind::Icmp {
@@ -1472,9 +2220,19 @@ impl State<'_> {
                 },
             ),
             (Field::TcpFlags, Some(m)) if eq_or_neq && !m.is_empty() && !data.is_empty() => {
-                if data[0] == 0 && op == 1 {
-                    // `tcp flags syn` (any of the masked flags set).
-                    self.push_other(format!("tcp flags & ({}) != 0", TcpFlags(m[0])));
+                if data[0] == 0 && op == 1 && m[0].count_ones() == 1 {
+                    // `tcp flags syn`: one flag set, `(flags & syn) == syn`.
+                    self.push(
+                        false,
+                        MatchKind::TcpFlags {
+                            mask: TcpFlags(m[0]),
+                            set: TcpFlags(m[0]),
+                        },
+                    );
+                } else if data[0] == 0 && op == 1 {
+                    // `tcp flags syn,ack`: any of the masked flags set.
+                    let names = tcp_flags_text(&m[..1]).replace(" | ", ",");
+                    self.push_other(format!("tcp flags {names}"));
                 } else {
                     self.push(
                         neg,
@@ -1499,6 +2257,22 @@ impl State<'_> {
                     names: vec![iface_pattern(data)],
                 },
             ),
+            // `ct mark | 0x23 == 0x11`: nft's `|` and `^` are a mask and xor.
+            (Field::Mark | Field::CtMark, Some(m))
+                if eq_or_neq && !xor_zero && m.len() == 4 && data.len() == 4 =>
+            {
+                let (mv, xv) = (u32_ne(m), xor.as_deref().map_or(0, u32_ne));
+                let o = if neg { "!=" } else { "==" };
+                let name = field.text();
+                let d = u32_ne(data);
+                if mv == !xv {
+                    self.push_other(format!("{name} | 0x{xv:08x} {o} 0x{d:08x}"));
+                } else if mv == u32::MAX {
+                    self.push_other(format!("{name} ^ 0x{xv:08x} {o} 0x{d:08x}"));
+                } else {
+                    self.push_other(format!("{name} & 0x{mv:08x} ^ 0x{xv:08x} {o} 0x{d:08x}"));
+                }
+            }
             (Field::Mark, m) if eq_or_neq && xor_zero => self.push(
                 neg,
                 MatchKind::Mark {
@@ -1563,7 +2337,7 @@ impl State<'_> {
             }
             (Field::PktType, None) if eq_or_neq && !data.is_empty() => {
                 let t = match data[0] {
-                    0 => "unicast".to_string(),
+                    0 => "host".to_string(),
                     1 => "broadcast".to_string(),
                     2 => "multicast".to_string(),
                     n => n.to_string(),
@@ -1641,6 +2415,16 @@ impl State<'_> {
                 );
             }
             (f, m) => {
+                if let (Field::Hdr(h), None, 0) = (f, m, op) {
+                    if h.kind == hdr_fields::Kind::EtherType && data.len() == 2 {
+                        match u16_be(data) {
+                            0x0800 => self.ctx.l3_v6 = Some(false),
+                            0x86dd => self.ctx.l3_v6 = Some(true),
+                            0x0806 => self.ctx.arp = true,
+                            _ => {}
+                        }
+                    }
+                }
                 let masked = match m {
                     Some(m) => {
                         let x = xor
@@ -1652,14 +2436,184 @@ impl State<'_> {
                     }
                     None => f.text(),
                 };
+                let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
                 let value = match f {
-                    Field::Fib { .. } => u32_ne(data).to_string(),
                     Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, data),
-                    Field::Raw(_) => hex(data),
-                    _ => format_value(f.type_id(), data),
+                    Field::Raw(r)
+                        if swapped && (r.starts_with("meta ") || r.starts_with("ct ")) =>
+                    {
+                        data.iter()
+                            .take(8)
+                            .fold(0u64, |v, x| (v << 8) | u64::from(*x))
+                            .to_string()
+                    }
+                    _ => f.render(data),
                 };
                 self.push_other(format!("{masked} {}{value}", cmp_op_text(op)));
             }
+        }
+    }
+
+    /// A one-sided compare (`<`, `<=`, `>`, `>=`) of a port, length or address: the range
+    /// it allows, intersected with the bound just read on the same field (nft writes
+    /// `1024-2048` as `>= 1024` and `<= 2048`). `false` when the field has no such form.
+    fn bound(&mut self, field: &Field, sreg: u32, op: u32, data: &[u8]) -> bool {
+        let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
+        let (v, bits): (u128, u32) = match field {
+            Field::Port { .. } => (u128::from(u16_be(data)), 16),
+            Field::Length => {
+                let v = if swapped {
+                    let mut a = [0u8; 4];
+                    for (i, b) in data.iter().take(4).enumerate() {
+                        a[i] = *b;
+                    }
+                    u32::from_be_bytes(a)
+                } else {
+                    u32_ne(data)
+                };
+                (u128::from(v), 32)
+            }
+            Field::Addr { v6, .. } => {
+                let n = if *v6 { 16 } else { 4 };
+                let mut v = 0u128;
+                for i in 0..n {
+                    v = (v << 8) | u128::from(data.get(i).copied().unwrap_or(0));
+                }
+                (v, if *v6 { 128 } else { 32 })
+            }
+            Field::Hdr(
+                h @ HdrField {
+                    kind:
+                        hdr_fields::Kind::Int | hdr_fields::Kind::ArpOp | hdr_fields::Kind::EtherType,
+                    ..
+                },
+            ) if (1..=8).contains(&data.len()) => (
+                u128::from(hdr_fields::value(h, data)),
+                128 - u128::from(hdr_fields::max_value(h, data.len())).leading_zeros(),
+            ),
+            Field::BeInt { .. } if (1..=8).contains(&data.len()) => {
+                let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
+                (v, data.len() as u32 * 8)
+            }
+            Field::L4Proto if data.len() == 1 => (u128::from(data[0]), 8),
+            Field::Ttl { .. } | Field::FragOff if (1..=8).contains(&data.len()) => {
+                let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
+                (v, data.len() as u32 * 8)
+            }
+            // Host-order 32-bit keys (compared after a `byteorder hton`).
+            Field::SkUid | Field::SkGid | Field::Mark | Field::CtMark if data.len() == 4 => {
+                (u128::from(self.host_u32(sreg, data)), 32)
+            }
+            Field::Raw(r)
+                if (r.starts_with("meta ") || r.starts_with("ct ")) && data.len() == 4 =>
+            {
+                (u128::from(self.host_u32(sreg, data)), 32)
+            }
+            _ => return false,
+        };
+        let max = if bits == 128 {
+            u128::MAX
+        } else {
+            (1u128 << bits) - 1
+        };
+        let (mut lo, mut hi) = match op {
+            2 if v > 0 => (0, v - 1),
+            3 => (0, v),
+            4 if v < max => (v + 1, max),
+            5 => (v, max),
+            _ => return false,
+        };
+        let merge = match &self.last_bound {
+            Some((f, l, h, idx)) if f == field && *idx + 1 == self.rule.matches.len() => {
+                Some((*l, *h, *idx))
+            }
+            _ => None,
+        };
+        if let Some((l, h, _)) = merge {
+            lo = lo.max(l);
+            hi = hi.min(h);
+            if lo > hi {
+                return false;
+            }
+        }
+        let kind = match field {
+            Field::Port { dir, proto } => MatchKind::Port {
+                dir: *dir,
+                proto: *proto,
+                ports: vec![PortRange {
+                    first: u16::try_from(lo).unwrap_or(u16::MAX),
+                    last: u16::try_from(hi).unwrap_or(u16::MAX),
+                }],
+            },
+            Field::Length => MatchKind::Length {
+                range: PortRange {
+                    first: u16::try_from(lo).unwrap_or(u16::MAX),
+                    last: u16::try_from(hi).unwrap_or(u16::MAX),
+                },
+            },
+            Field::Addr { dir, v6, .. } => {
+                let n = if *v6 { 16 } else { 4 };
+                let first = lo.to_be_bytes()[16 - n..].to_vec();
+                let last = hi.to_be_bytes()[16 - n..].to_vec();
+                let Some(a) = addr_range_exact(&first, &last, *v6) else {
+                    return false;
+                };
+                MatchKind::Address {
+                    dir: *dir,
+                    addrs: vec![a],
+                }
+            }
+            // nft lists a merged pair as a range, a lone bound as written.
+            Field::Mark | Field::CtMark if merge.is_some() => {
+                other(format!("{} 0x{lo:08x}-0x{hi:08x}", field.text()))
+            }
+            Field::Mark | Field::CtMark => {
+                other(format!("{} {}0x{v:08x}", field.text(), cmp_op_text(op)))
+            }
+            // `meta skuid 1000-1005`: the owner match of a uid range.
+            Field::SkUid | Field::SkGid if merge.is_some() => owner(field, format!("{lo}-{hi}")),
+            Field::SkUid | Field::SkGid | Field::Raw(_) | Field::L4Proto | Field::BeInt { .. } => {
+                let name = field.text();
+                let t = |x: u128| raw_int_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
+                if merge.is_some() {
+                    other(format!("{name} {}-{}", t(lo), t(hi)))
+                } else {
+                    other(format!("{name} {}{}", cmp_op_text(op), t(v)))
+                }
+            }
+            _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
+            _ => other(format!(
+                "{} {}{}",
+                field.text(),
+                cmp_op_text(op),
+                field.render(data)
+            )),
+        };
+        match merge {
+            Some((_, _, idx)) => {
+                if let Some(m) = self.rule.matches.get_mut(idx) {
+                    *m = Match::new(kind);
+                }
+                self.last_bound = None;
+            }
+            None => {
+                self.push(false, kind);
+                self.last_bound = Some((field.clone(), lo, hi, self.rule.matches.len() - 1));
+            }
+        }
+        true
+    }
+
+    /// A 32-bit value of register `sreg` in host order (undoing a `byteorder hton`).
+    fn host_u32(&self, sreg: u32, data: &[u8]) -> u32 {
+        if reg32(sreg).is_some_and(|i| self.hton.contains(&i)) {
+            let mut a = [0u8; 4];
+            for (i, b) in data.iter().take(4).enumerate() {
+                a[i] = *b;
+            }
+            u32::from_be_bytes(a)
+        } else {
+            u32_ne(data)
         }
     }
 
@@ -1686,7 +2640,8 @@ impl State<'_> {
                 mask: None,
                 ..
             }) => {
-                if let Some(a) = addr_range(from, to, v6) {
+                // nft lists a range expression as a range, even one a prefix could spell.
+                if let Some(a) = addr_range_exact(from, to, v6) {
                     self.push(
                         neg,
                         MatchKind::Address {
@@ -1704,11 +2659,73 @@ impl State<'_> {
                 neg,
                 MatchKind::Length {
                     range: PortRange {
-                        first: u32_ne(from).min(65535) as u16,
-                        last: u32_ne(to).min(65535) as u16,
+                        first: self.host_u32(sreg, from).min(65535) as u16,
+                        last: self.host_u32(sreg, to).min(65535) as u16,
                     },
                 },
             ),
+            Some(Reg::Load {
+                field: f @ (Field::SkUid | Field::SkGid | Field::Mark | Field::CtMark),
+                mask: None,
+                ..
+            }) if from.len() == 4 && to.len() == 4 => {
+                let o = if neg { "!= " } else { "" };
+                let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
+                if matches!(f, Field::Mark | Field::CtMark) {
+                    self.push_other(format!("{} {o}0x{a:08x}-0x{b:08x}", f.text()));
+                } else {
+                    self.push(neg, owner(&f, format!("{a}-{b}")));
+                }
+            }
+            Some(Reg::Load {
+                field,
+                mask: Some(m),
+                ..
+            }) if self.masked_hdr(&field, &m).is_some() => {
+                if let Some(h) = self.masked_hdr(&field, &m) {
+                    let o = if neg { "!= " } else { "" };
+                    self.push_other(format!(
+                        "{} {o}{}-{}",
+                        h.name,
+                        hdr_fields::value(&h, from),
+                        hdr_fields::value(&h, to)
+                    ));
+                }
+            }
+            Some(Reg::Load {
+                field: Field::Raw(r),
+                mask: None,
+                ..
+            }) if (r.starts_with("meta ") || r.starts_with("ct ")) && from.len() == 4 => {
+                let o = if neg { "!= " } else { "" };
+                let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
+                self.push_other(format!(
+                    "{r} {o}{}-{}",
+                    raw_int_text(&r, u64::from(a)),
+                    raw_int_text(&r, u64::from(b))
+                ));
+            }
+            Some(Reg::Load {
+                field: Field::L4Proto,
+                mask: None,
+                ..
+            }) if !from.is_empty() && !to.is_empty() => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("meta l4proto {o}{}-{}", from[0], to[0]));
+            }
+            Some(Reg::Load {
+                field: f @ (Field::Hdr(_) | Field::Ttl { .. } | Field::FragOff),
+                mask: None,
+                ..
+            }) => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!(
+                    "{} {o}{}-{}",
+                    f.text(),
+                    f.render(from),
+                    f.render(to)
+                ));
+            }
             Some(r) => {
                 let o = if neg { "!= " } else { "" };
                 self.push_other(format!("{} {o}{}-{}", reg_text(&r), hex(from), hex(to)));
@@ -1722,14 +2739,47 @@ impl State<'_> {
         let anonymous = info.is_some_and(|i| i.flags & SET_ANONYMOUS != 0) || set.starts_with("__");
         // Key fields (a concatenation when the key spans several registers).
         let key_len = info.map_or(0, |i| i.key_len as usize);
+        let mut lens: Vec<u32> = Vec::new();
         let fields: Vec<Field> = match self.reg(sreg) {
             Some(Reg::Load {
                 field, len, mask, ..
             }) => {
                 if key_len > (*len as usize).div_ceil(4) * 4 {
-                    self.concat_fields(sreg, key_len)
-                        .map(|v| v.into_iter().map(|(f, _)| f).collect())
-                        .unwrap_or_else(|| vec![field.clone()])
+                    match self.concat_fields(sreg, key_len) {
+                        Some(v) => {
+                            lens = v.iter().map(|(_, l)| *l).collect();
+                            v.into_iter().map(|(f, _)| f).collect()
+                        }
+                        None => vec![field.clone()],
+                    }
+                } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
+                    vec![Field::Hdr(h)]
+                } else if reg32(sreg).is_some_and(|i| self.hton.contains(&i))
+                    && matches!(
+                        field,
+                        Field::Length
+                            | Field::SkUid
+                            | Field::SkGid
+                            | Field::Mark
+                            | Field::CtMark
+                            | Field::Raw(_)
+                    )
+                {
+                    vec![Field::BeInt {
+                        name: field.text(),
+                        hex: matches!(field, Field::Mark | Field::CtMark),
+                    }]
+                } else if let (Field::TcpFlags, Some([m])) = (field, mask.as_deref()) {
+                    vec![Field::FlagsMasked(format!(
+                        "tcp flags & ({})",
+                        tcp_flags_text(&[*m])
+                    ))]
+                } else if matches!(field, Field::Tos) && mask.as_deref() == Some(&[0xfc]) {
+                    vec![Field::Hdr(HdrField {
+                        name: "ip dscp",
+                        kind: hdr_fields::Kind::Dscp,
+                        mask: 0xfc,
+                    })]
                 } else if mask.is_some() {
                     vec![Field::Raw(reg_text(
                         self.reg(sreg).unwrap_or(&Reg::Text(String::new())),
@@ -1748,7 +2798,7 @@ impl State<'_> {
             .join(" . ");
         let is_map = dreg.is_some();
         let body = match info {
-            Some(i) if anonymous => set_text(i, &fields, is_map || i.flags & SET_MAP != 0),
+            Some(i) if anonymous => set_text(i, &fields, &lens, is_map || i.flags & SET_MAP != 0),
             _ => format!("@{set}"),
         };
         if let Some(d) = dreg {
@@ -1837,6 +2887,7 @@ impl State<'_> {
                     .map(|iv| addr_range(&iv.first, &iv.last, *v6))
                     .collect::<Option<Vec<_>>>()?,
             },
+            Field::L4Proto if ivs.iter().any(|iv| iv.first != iv.last) => return None,
             Field::L4Proto => MatchKind::Protocol {
                 protos: ivs
                     .iter()
@@ -1848,11 +2899,30 @@ impl State<'_> {
                 dir: *dir,
                 names: ivs.iter().map(|iv| iface_pattern(&iv.first)).collect(),
             },
+            // Bit sets: a set of single states is the list of them.
+            Field::CtState if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtState {
+                states: CtStateSet(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first)) as u8),
+            },
+            Field::CtStatus if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtStatus {
+                statuses: ct_status_names(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first))),
+            },
             _ => return None,
         })
     }
 
     fn finish(mut self) -> Rule {
+        if let (Some(i), true) = (self.icmp_dep, self.icmp_dep_used) {
+            if matches!(self.rule.matches.get(i), Some(m) if matches!(m.kind, MatchKind::Icmp { .. }))
+            {
+                self.rule.matches.remove(i);
+                // The l4 dependency index shifts with it.
+                if let Some(j) = self.l4_dep.as_mut() {
+                    if *j > i {
+                        *j -= 1;
+                    }
+                }
+            }
+        }
         // `meta l4proto tcp` before a transport-header test is nft's implicit dependency: not
         // a match of its own (typed port/icmp matches get it back from `normalize`).
         if let (Some(i), true) = (self.l4_dep, self.l4_dep_used) {
@@ -1862,16 +2932,14 @@ impl State<'_> {
                 self.rule.matches.remove(i);
             }
         }
-        // Implicit dependencies (`meta nfproto ipv4`, `ether type ip`) that a later
-        // protocol-specific match needs are not separate matches (nft does not print them).
+        // Implicit dependencies (`meta nfproto ipv4`, `ether type ip`) that a later match of
+        // the network header (or ICMP) needs are not separate matches (nft does not print
+        // them); before a transport-header match alone they are the rule's own.
         let needs_l3 = self.rule.matches.iter().any(|m| {
             matches!(
                 m.kind,
                 MatchKind::Address { .. }
-                    | MatchKind::Protocol { .. }
-                    | MatchKind::Port { .. }
                     | MatchKind::Icmp { .. }
-                    | MatchKind::TcpFlags { .. }
                     | MatchKind::Ttl { .. }
                     | MatchKind::Dscp { .. }
                     | MatchKind::Fragment
@@ -1882,11 +2950,60 @@ impl State<'_> {
                 .statements
                 .iter()
                 .any(|s| matches!(s, Statement::Nat { addr: Some(_), .. }));
+        if self.vlan_dep_used {
+            if let Some(i) = self.rule.matches.iter().position(|m| {
+                !m.negated
+                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
+                        if module == "nft" && (args == "ether type 8021q" || args == "ether type 8021ad"))
+            }) {
+                self.rule.matches.remove(i);
+            }
+        }
         if needs_l3 {
+            // The first of each: a second `meta nfproto ipv4` is the rule's own.
+            let mut seen: Vec<String> = Vec::new();
+            self.rule.matches.retain(|m| match &m.kind {
+                MatchKind::Other { module, args, .. }
+                    if module == "nft" && is_l3_dependency(args) && !seen.contains(args) =>
+                {
+                    seen.push(args.clone());
+                    false
+                }
+                _ => true,
+            });
+        }
+        // Dependencies nft adds for a statement and does not list: `meta nfproto` of an ICMP
+        // reject in inet/bridge/netdev, `meta iiftype ether` of an `ether` match in a family
+        // without a link layer. (The `meta l4proto tcp` of a TCP reset stays: iptables'
+        // `-p tcp -j REJECT --reject-with tcp-reset` has it too.)
+        if let Some(Verdict::Reject { with }) = &self.rule.verdict {
+            let icmp = (self.reject_icmp
+                || with
+                    .as_deref()
+                    .is_some_and(|w| w.starts_with("icmp-") || w.starts_with("icmp6-")))
+                && self.family != Family::Ip
+                && self.family != Family::Ip6;
+            if let Some(i) = self.rule.matches.iter().position(|m| {
+                !m.negated
+                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
+                        if icmp && module == "nft" && (args.starts_with("meta nfproto ")
+                            || args.starts_with("meta protocol ")
+                            || args.starts_with("ether type ")))
+            }) {
+                self.rule.matches.remove(i);
+            }
+        }
+        let has_ether = self.rule.matches.iter().any(|m| match &m.kind {
+            MatchKind::Mac { .. } => true,
+            MatchKind::Other { args, .. } => {
+                args.starts_with("ether ") || args.starts_with("vlan ") || args.contains(" ether ")
+            }
+            _ => false,
+        });
+        if has_ether {
             self.rule.matches.retain(|m| {
                 !matches!(&m.kind, MatchKind::Other { module, args, .. }
-                    if (module == "meta" && args.starts_with("nfproto "))
-                        || (module == "ether" && (args == "type ip" || args == "type ip6")))
+                    if module == "nft" && args == "meta iiftype ether")
             });
         }
         if !self.comments.is_empty() {
@@ -1894,6 +3011,262 @@ impl State<'_> {
         }
         self.rule
     }
+}
+
+/// TCP flags as nft names them (`syn`, `ecn`, ...; several joined with `|`).
+fn tcp_flags_text(b: &[u8]) -> String {
+    const N: &[&str] = &["fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"];
+    let Some(v) = b.first() else {
+        return hex(b);
+    };
+    let names: Vec<&str> = N
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| v & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        format!("0x{v:02x}")
+    } else {
+        names.join(" | ")
+    }
+}
+
+/// An integer value of a `meta`/`ct` key as nft prints it: times as durations, class ids
+/// as `major:minor`, others in decimal.
+fn raw_int_text(name: &str, v: u64) -> String {
+    match name.rsplit(' ').next().unwrap_or_default() {
+        "expiration" if name.starts_with("ct ") => time_text(v),
+        "priority" if name.starts_with("meta ") => match v {
+            0 => "none".into(),
+            0xffff_ffff => "root".into(),
+            v => format!("{:x}:{:x}", v >> 16, v & 0xffff),
+        },
+        _ => v.to_string(),
+    }
+}
+
+/// A value of a `meta`/`ct` key nfdiff keeps verbatim (`ct original bytes`, `meta
+/// priority`), as nft prints it: by the key's type, host order.
+fn raw_value_text(name: &str, b: &[u8]) -> String {
+    let key = name.rsplit(' ').next().unwrap_or_default();
+    let host = |b: &[u8]| -> u64 {
+        let mut a = [0u8; 8];
+        for (i, x) in b.iter().take(8).enumerate() {
+            a[i] = *x;
+        }
+        u64::from_ne_bytes(a)
+    };
+    let is_meta = name.starts_with("meta ");
+    let is_ct = name.starts_with("ct ");
+    match key {
+        "iiftype" | "oiftype" if is_meta => iftype_name(b),
+        "iif" | "oif" | "cpu" | "nftrace" | "rtclassid" | "skuid" | "skgid" | "cgroup"
+            if is_meta && b.len() <= 4 =>
+        {
+            host(b).to_string()
+        }
+        "priority" if is_meta && b.len() == 4 => match u32_ne(b) {
+            0 => "none".into(),
+            u32::MAX => "root".into(),
+            v => format!("{:x}:{:x}", v >> 16, v & 0xffff),
+        },
+        "expiration" if is_ct && b.len() == 4 => time_text(u64::from(u32_ne(b))),
+        "packets" | "bytes" | "avgpkt" | "zone" | "id" if is_ct && b.len() <= 8 => {
+            host(b).to_string()
+        }
+        "proto-src" | "proto-dst" if is_ct && b.len() == 2 => u16_be(b).to_string(),
+        "helper" if is_ct => {
+            let end = b.iter().position(|x| *x == 0).unwrap_or(b.len());
+            format!("\"{}\"", String::from_utf8_lossy(&b[..end]))
+        }
+        "l3proto" if is_ct && b.len() == 1 => match b[0] {
+            2 => "ipv4".into(),
+            10 => "ipv6".into(),
+            n => n.to_string(),
+        },
+        "protocol" if is_ct && b.len() == 1 => Protocol(b[0]).to_string(),
+        _ => hex(b),
+    }
+}
+
+/// An interface type (`ARPHRD_*`, host-order 16 bits) as nft names it.
+fn iftype_name(b: &[u8]) -> String {
+    let v = match b {
+        [a, c, ..] => u16::from_ne_bytes([*a, *c]),
+        [a] => u16::from(*a),
+        [] => 0,
+    };
+    match v {
+        1 => "ether".into(),
+        512 => "ppp".into(),
+        768 => "ipip".into(),
+        769 => "ipip6".into(),
+        772 => "loopback".into(),
+        776 => "sit".into(),
+        778 => "ipgre".into(),
+        n => n.to_string(),
+    }
+}
+
+/// An ethertype as nft names it.
+fn ether_type_name(t: u16) -> String {
+    match t {
+        0x0800 => "ip".to_string(),
+        0x86dd => "ip6".to_string(),
+        0x0806 => "arp".to_string(),
+        0x8100 => "8021q".to_string(),
+        0x88a8 => "8021ad".to_string(),
+        0x8035 => "rarp".to_string(),
+        n => format!("0x{n:04x}"),
+    }
+}
+
+/// nft's implicit network-layer dependencies, which it does not list.
+fn is_l3_dependency(args: &str) -> bool {
+    args.starts_with("meta nfproto ")
+        || matches!(
+            args,
+            "ether type ip"
+                | "ether type ip6"
+                | "ether type arp"
+                | "meta protocol ip"
+                | "meta protocol ip6"
+                | "meta protocol arp"
+                | "vlan type ip"
+                | "vlan type ip6"
+                | "vlan type arp"
+        )
+}
+
+/// A byte count as nft prints it: in the largest of bytes, kbytes and mbytes that divides it.
+fn byte_units(mut n: u64) -> String {
+    let mut unit = 0;
+    while unit < 2 && n != 0 && n % 1024 == 0 {
+        n /= 1024;
+        unit += 1;
+    }
+    format!("{n} {}", ["bytes", "kbytes", "mbytes"][unit])
+}
+
+/// A time in milliseconds as nft prints it (`1d2h3m4s5ms`).
+fn time_text(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [
+        ("d", 86_400_000u64),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        let n = rest / size;
+        rest %= size;
+        if n != 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
+/// Whose key a `set` statement writes.
+#[derive(Clone, Copy)]
+enum SetKind {
+    Meta(u32),
+    Ct(u32),
+}
+
+/// The value of a `meta KEY set` / `ct KEY set` statement as nft prints it: immediates by
+/// the key's type (integers in decimal, conntrack events by name), anything else as a
+/// register's text.
+fn set_value_text(kind: SetKind, r: &Reg) -> String {
+    let Reg::Imm(v) = r else {
+        return reg_text(r);
+    };
+    let n = u32_ne(v);
+    match kind {
+        SetKind::Meta(19) => match v.first() {
+            Some(0) => "host".into(),
+            Some(1) => "broadcast".into(),
+            Some(2) => "multicast".into(),
+            Some(3) => "other".into(),
+            _ => n.to_string(),
+        },
+        SetKind::Meta(2) => format!("{:x}:{:x}", n >> 16, n & 0xffff),
+        SetKind::Meta(3 | 14) | SetKind::Ct(3 | 4) => reg_text(r),
+        SetKind::Ct(18) => {
+            const EVENTS: &[&str] = &[
+                "new",
+                "related",
+                "destroy",
+                "reply",
+                "assured",
+                "protoinfo",
+                "helper",
+                "mark",
+                "seqadj",
+                "secmark",
+                "label",
+            ];
+            let names: Vec<&str> = EVENTS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| n & (1 << i) != 0)
+                .map(|(_, e)| *e)
+                .collect();
+            if names.is_empty() || n >> EVENTS.len() != 0 {
+                format!("0x{n:x}")
+            } else {
+                names.join(",")
+            }
+        }
+        SetKind::Ct(13) => {
+            // A label is a 128-bit bitmap; nft names the (first) bit set.
+            let bit = v
+                .iter()
+                .enumerate()
+                .find(|(_, b)| **b != 0)
+                .map(|(i, b)| i * 8 + b.trailing_zeros() as usize);
+            bit.map_or_else(|| reg_text(r), |b| b.to_string())
+        }
+        _ if v.len() <= 4 => n.to_string(),
+        _ => reg_text(r),
+    }
+}
+
+/// Log flags (`NF_LOG_*`) as nft lists them, one `flags ...` group each.
+fn log_flags(f: u32) -> Vec<String> {
+    const ALL: u32 = 0x2f;
+    if f & ALL == ALL {
+        let mut v = vec!["flags all".to_string()];
+        if f & !ALL != 0 {
+            v.push(format!("flags 0x{:x}", f & !ALL));
+        }
+        return v;
+    }
+    let mut v = Vec::new();
+    match f & 0x3 {
+        0x1 => v.push("flags tcp sequence".to_string()),
+        0x2 => v.push("flags tcp options".to_string()),
+        0x3 => v.push("flags tcp sequence,options".to_string()),
+        _ => {}
+    }
+    if f & 0x4 != 0 {
+        v.push("flags ip options".into());
+    }
+    if f & 0x8 != 0 {
+        v.push("flags skuid".into());
+    }
+    if f & 0x20 != 0 {
+        v.push("flags ether".into());
+    }
+    if f & !ALL != 0 {
+        v.push(format!("flags 0x{:x}", f & !ALL));
+    }
+    v
 }
 
 fn m_same(a: Option<u32>, b: Option<u32>) -> bool {
@@ -1939,66 +3312,29 @@ fn nat_flags(flags: u32) -> Vec<String> {
     v
 }
 
-fn reject_text(family: Family, ty: u32, code: u8) -> Option<String> {
-    match ty {
-        1 => Some("tcp-reset".into()),
-        0 => {
-            let v6 = family == Family::Ip6;
-            let (default, name) = if v6 {
-                (
-                    4,
-                    match code {
-                        0 => "no-route",
-                        1 => "admin-prohibited",
-                        3 => "addr-unreachable",
-                        4 => "port-unreachable",
-                        5 => "policy-fail",
-                        6 => "reject-route",
-                        _ => "",
-                    },
-                )
-            } else {
-                (
-                    3,
-                    match code {
-                        0 => "net-unreachable",
-                        1 => "host-unreachable",
-                        2 => "prot-unreachable",
-                        3 => "port-unreachable",
-                        9 => "net-prohibited",
-                        10 => "host-prohibited",
-                        13 => "admin-prohibited",
-                        _ => "",
-                    },
-                )
-            };
-            if code == default {
-                None
-            } else {
-                let fam = if v6 { "icmpv6" } else { "icmp" };
-                Some(if name.is_empty() {
-                    format!("{fam} type {code}")
-                } else {
-                    format!("{fam} type {name}")
-                })
-            }
-        }
-        2 => {
-            let name = match code {
-                0 => "no-route",
-                1 => "port-unreachable",
-                2 => "host-unreachable",
-                3 => "admin-prohibited",
-                _ => "",
-            };
-            if code == 1 {
-                None
-            } else {
-                Some(format!("icmpx type {name}"))
-            }
-        }
-        _ => Some(format!("type {ty} code {code}")),
-    }
+/// The reject type as iptables' `--reject-with` names it (how every parser keeps it), `None`
+/// for the default (port unreachable). `v6`: the packet is IPv6 (family or dependency).
+fn reject_text(v6: bool, ty: u32, code: u8) -> Option<String> {
+    let name = match (ty, v6, code) {
+        (1, _, _) => "tcp-reset",
+        (0, false, 0) => "icmp-net-unreachable",
+        (0, false, 1) => "icmp-host-unreachable",
+        (0, false, 2) => "icmp-proto-unreachable",
+        (0, false, 3) | (0, true, 4) | (2, _, 1) => return None,
+        (0, false, 9) => "icmp-net-prohibited",
+        (0, false, 10) => "icmp-host-prohibited",
+        (0, false, 13) => "icmp-admin-prohibited",
+        (0, true, 0) => "icmp6-no-route",
+        (0, true, 1) => "icmp6-adm-prohibited",
+        (0, true, 3) => "icmp6-addr-unreachable",
+        (0, true, 5) => "icmp6-policy-fail",
+        (0, true, 6) => "icmp6-reject-route",
+        (2, _, 0) => "icmpx-no-route",
+        (2, _, 2) => "icmpx-host-unreachable",
+        (2, _, 3) => "icmpx-admin-prohibited",
+        _ => return Some(format!("type {ty} code {code}")),
+    };
+    Some(name.to_string())
 }
 
 fn log_level_name(l: u32) -> String {
@@ -2110,6 +3446,105 @@ fn ct_key_name(k: u32) -> String {
 mod tests {
     use super::*;
 
+    /// Big-endian increment (an interval end key after an inclusive last).
+    fn be_inc(b: &[u8]) -> Vec<u8> {
+        let mut v = b.to_vec();
+        for x in v.iter_mut().rev() {
+            let (r, carry) = x.overflowing_add(1);
+            *x = r;
+            if !carry {
+                break;
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn anonymous_sets_of_rules() {
+        use super::super::raw::RawElem;
+        const SET_INTERVAL: u32 = 0x4;
+        const SET_MAP: u32 = 0x8;
+        const ELEM_INTERVAL_END: u32 = 0x1;
+        const ELEM_CATCHALL: u32 = 0x2;
+        let elem = |key: &[u8]| RawElem {
+            key: key.to_vec(),
+            ..RawElem::default()
+        };
+        let end = |key: &[u8]| RawElem {
+            key: key.to_vec(),
+            flags: ELEM_INTERVAL_END,
+            ..RawElem::default()
+        };
+        let info = |flags: u32, data_type: Option<u32>, elems: Vec<RawElem>| SetInfo {
+            flags,
+            key_type: 0,
+            key_len: 0,
+            data_type,
+            elems,
+        };
+        let iface = [Field::Iface(Direction::Src)];
+        let addr = [Field::Addr {
+            dir: Direction::Src,
+            v6: false,
+            full: 32,
+        }];
+        // `iifname { "eth0", "abcdef*" }` as an interval set.
+        let mut start = b"abcdef".to_vec();
+        start.resize(16, 0);
+        let mut stop = b"abcdef".to_vec();
+        stop.resize(16, 0xff);
+        let mut eth0 = b"eth0".to_vec();
+        eth0.resize(16, 0);
+        let mut eth0_end = eth0.clone();
+        eth0_end[15] = 1;
+        let elems = vec![
+            end(&[0; 16]),
+            elem(&start),
+            end(&be_inc(&stop)),
+            elem(&eth0),
+            end(&eth0_end),
+        ];
+        assert_eq!(
+            set_text(&info(SET_INTERVAL | 1, None, elems), &iface, &[16], false),
+            "{ \"abcdef*\", \"eth0\" }"
+        );
+        // A catch-all and a prefix in an interval map.
+        let mut a = elem(&[10, 141, 0, 0]);
+        a.data = Some(vec![192, 168, 0, 2]);
+        let mut c = elem(&[]);
+        c.flags = ELEM_CATCHALL;
+        c.data = Some(vec![192, 168, 0, 3]);
+        let elems = vec![end(&[0; 4]), a, end(&[10, 141, 1, 0]), c];
+        let text = set_text(
+            &info(SET_INTERVAL | SET_MAP | 1, Some(7), elems),
+            &addr,
+            &[4],
+            true,
+        );
+        assert!(text.contains("10.141.0.0/24 : 192.168.0.2"), "{text}");
+        assert!(text.contains("* : 192.168.0.3"), "{text}");
+        // Concatenated ranges: per field.
+        let e = RawElem {
+            key: vec![
+                b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0,
+            ],
+            key_end: Some(vec![
+                b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 255,
+            ]),
+            ..RawElem::default()
+        };
+        let fields = [iface[0].clone(), addr[0].clone()];
+        assert_eq!(
+            set_text(
+                &info(SET_INTERVAL | 0x80, None, vec![e]),
+                &fields,
+                &[16, 4],
+                false
+            ),
+            "{ \"eth1\" . 2.2.3.0/24 }"
+        );
+    }
+
     fn payload(base: u32, offset: u32, len: u32) -> Expr {
         Expr::Payload {
             base,
@@ -2168,8 +3603,13 @@ mod tests {
         ];
         let r = delinearize(Family::Inet, &e, &SetLookupContext::default());
         assert_eq!(r.counters.map(|c| c.packets), Some(3));
+        // `meta nfproto ipv4` is no dependency of a port match: nft lists it as the rule's own.
         assert_eq!(
             canon(Family::Inet, &e, &SetLookupContext::default()),
+            "tcp dport 80 nft meta nfproto ipv4 accept"
+        );
+        assert_eq!(
+            canon(Family::Inet, &e[2..], &SetLookupContext::default()),
             "tcp dport 80 accept"
         );
     }
@@ -2545,6 +3985,115 @@ mod tests {
                 let _ = r.canonical();
             }
         }
+    }
+
+    /// Delinearizes debug text (`nft --debug=netlink` expression lines).
+    fn canon_text(family: Family, text: &str) -> String {
+        let e = super::super::debug_text::parse_debug_exprs("t", text).unwrap();
+        canon(family, &e, &SetLookupContext::default())
+    }
+
+    #[test]
+    fn header_fields_by_position_mask_and_bounds() {
+        // `ip length 333-435`: a bound pair on a named header field is its range.
+        assert_eq!(
+            canon_text(
+                Family::Ip,
+                "[ payload load 2b @ network header + 2 => reg 1 ]
+                 [ cmp gte reg 1 0x00004d01 ]
+                 [ cmp lte reg 1 0x0000b301 ]"
+            ),
+            "nft ip length 333-435"
+        );
+        // `ip hdrlength 5`: a sub-byte field selected by its mask.
+        assert_eq!(
+            canon_text(
+                Family::Ip,
+                "[ payload load 1b @ network header + 0 => reg 1 ]
+                 [ bitwise reg 1 = ( reg 1 & 0x0000000f ) ^ 0x00000000 ]
+                 [ cmp eq reg 1 0x00000005 ]"
+            ),
+            "nft ip hdrlength 5"
+        );
+        // `frag more-fragments 1`: an IPv6 extension header field.
+        assert_eq!(
+            canon_text(
+                Family::Ip6,
+                "[ exthdr load ipv6 1b @ 44 + 3 => reg 1 ]
+                 [ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]
+                 [ cmp eq reg 1 0x00000001 ]"
+            ),
+            "nft frag more-fragments 1"
+        );
+        // `tcp option maxseg size 1360`.
+        assert_eq!(
+            canon_text(
+                Family::Inet,
+                "[ meta load l4proto => reg 1 ]
+                 [ cmp eq reg 1 0x00000006 ]
+                 [ exthdr load tcpopt 2b @ 2 + 2 => reg 1 ]
+                 [ cmp eq reg 1 0x00005005 ]"
+            ),
+            "meta l4proto tcp nft tcp option maxseg size 1360"
+        );
+    }
+
+    #[test]
+    fn dependencies_nft_does_not_list_are_dropped() {
+        // netdev: `meta protocol ip` before `ip saddr` is the address match's dependency.
+        assert_eq!(
+            canon_text(
+                Family::Netdev,
+                "[ meta load protocol => reg 1 ]
+                 [ cmp eq reg 1 0x00000008 ]
+                 [ payload load 4b @ network header + 12 => reg 1 ]
+                 [ cmp eq reg 1 0x0100000a ]"
+            ),
+            "ip saddr 10.0.0.1"
+        );
+        // inet: a `meta nfproto ipv4` before a port match alone is the rule's own.
+        assert_eq!(
+            canon_text(
+                Family::Inet,
+                "[ meta load nfproto => reg 1 ]
+                 [ cmp eq reg 1 0x00000002 ]
+                 [ meta load l4proto => reg 1 ]
+                 [ cmp eq reg 1 0x00000011 ]
+                 [ payload load 2b @ transport header + 2 => reg 1 ]
+                 [ cmp eq reg 1 0x00003500 ]"
+            ),
+            "udp dport 53 nft meta nfproto ipv4"
+        );
+        // `icmp mtu 22`: the type compare before is the field's dependency.
+        assert_eq!(
+            canon_text(
+                Family::Ip,
+                "[ meta load l4proto => reg 1 ]
+                 [ cmp eq reg 1 0x00000001 ]
+                 [ payload load 1b @ transport header + 0 => reg 1 ]
+                 [ cmp eq reg 1 0x00000003 ]
+                 [ payload load 2b @ transport header + 6 => reg 1 ]
+                 [ cmp eq reg 1 0x00001600 ]"
+            ),
+            "nft icmp mtu 22"
+        );
+    }
+
+    /// Found by the `netlink_delinearize` fuzz target: a raw payload load at a byte offset
+    /// past `u32::MAX / 8` overflowed when shown in bits (`@nh,OFFSET,LEN`).
+    #[test]
+    fn fuzz_payload_offset_beyond_u32_bits_does_not_overflow() {
+        let e = vec![
+            Expr::Payload {
+                base: 1,
+                offset: u32::MAX,
+                len: u32::MAX,
+                dreg: 1,
+            },
+            cmp(&[1, 2, 3, 4]),
+        ];
+        let r = canon(Family::Inet, &e, &SetLookupContext::default());
+        assert!(r.contains("@nh,34359738360,34359738360"), "{r}");
     }
 
     #[test]

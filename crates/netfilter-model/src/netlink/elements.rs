@@ -166,7 +166,7 @@ impl KeyShape {
 
 /// The common prefix of a string range that covers every string starting with it (`eth*`:
 /// `eth\0\0..` to `eth\xff\xff..`), if it is one.
-fn wildcard_prefix<'a>(first: &'a [u8], last: &[u8]) -> Option<&'a [u8]> {
+pub(crate) fn wildcard_prefix<'a>(first: &'a [u8], last: &[u8]) -> Option<&'a [u8]> {
     let n = first.iter().zip(last).take_while(|(a, b)| a == b).count();
     let rest_ok =
         first.get(n..)?.iter().all(|b| *b == 0) && last.get(n..)?.iter().all(|b| *b == 0xff);
@@ -340,49 +340,6 @@ fn elements_with(set: &RawSet, shape: &KeyShape) -> Vec<String> {
         out.push(t);
     }
     out
-}
-
-/// nft-like text of an anonymous set or map of a rule: `{ a, b-c, * : d }`, its key fields
-/// of datatypes `types` (from the rule's expressions), `with_data` for maps.
-pub(crate) fn anonymous_set_text(
-    types: &[u32],
-    flags: u32,
-    data_type: Option<u32>,
-    elems: &[RawElem],
-    with_data: bool,
-) -> String {
-    let mut set = RawSet {
-        flags: if with_data {
-            flags | SET_MAP
-        } else {
-            flags & !SET_MAP
-        },
-        data_type,
-        elems: elems.to_vec(),
-        ..RawSet::default()
-    };
-    // Without the set's user data, interval data (`: 10.0.0.1-10.0.0.9`, nat maps) shows by
-    // its size: a first and a last value of the data type.
-    if let Some(t) = data_type.filter(|t| *t != super::delinearize::DATA_VERDICT) {
-        // Only datatypes of a fixed size tell (an `integer` may be of any length).
-        let one: Option<usize> = split_concat(t, 0)
-            .iter()
-            .map(|x| type_size(*x).map(|s| s.div_ceil(4) * 4))
-            .sum();
-        let len = elems.iter().find_map(|e| e.data.as_ref().map(Vec::len));
-        if one.is_some_and(|one| len == Some(2 * one)) {
-            set.userdata = vec![UDATA_SET_DATA_INTERVAL, 4];
-            set.userdata.extend_from_slice(&1u32.to_ne_bytes());
-        }
-    }
-    let shape = KeyShape {
-        types: types.to_vec(),
-        swap_host: flags & SET_INTERVAL != 0,
-        host_integer: false,
-    };
-    let mut items = elements_with(&set, &shape);
-    items.sort();
-    format!("{{ {} }}", items.join(", "))
 }
 
 /// Stateful statements every element of the set gets, one string each.
@@ -565,76 +522,6 @@ mod tests {
             ..RawSet::default()
         };
         assert_eq!(set_elements(&set), ["2048001-4000000 : 1:2"]);
-    }
-
-    #[test]
-    fn anonymous_sets_of_rules() {
-        // `iifname { "eth0", "abcdef*" }` as an interval set.
-        let mut start = b"abcdef".to_vec();
-        start.resize(16, 0);
-        let mut stop = b"abcdef".to_vec();
-        stop.resize(16, 0xff);
-        let mut eth0 = b"eth0".to_vec();
-        eth0.resize(16, 0);
-        let mut eth0_end = eth0.clone();
-        eth0_end[15] = 1;
-        let elems = vec![
-            end(&[0; 16]),
-            elem(&start),
-            end(&be_inc(&stop)),
-            elem(&eth0),
-            end(&eth0_end),
-        ];
-        assert_eq!(
-            anonymous_set_text(&[41], SET_INTERVAL | 1, None, &elems, false),
-            "{ \"abcdef*\", \"eth0\" }"
-        );
-        // A catch-all and a prefix in an interval map.
-        let mut a = elem(&[10, 141, 0, 0]);
-        a.data = Some(vec![192, 168, 0, 2]);
-        let mut c = elem(&[]);
-        c.flags = ELEM_CATCHALL;
-        c.data = Some(vec![192, 168, 0, 3]);
-        let elems = vec![end(&[0; 4]), a, end(&[10, 141, 1, 0]), c];
-        assert_eq!(
-            anonymous_set_text(&[7], SET_INTERVAL | SET_MAP | 1, Some(7), &elems, true),
-            "{ * : 192.168.0.3, 10.141.0.0/24 : 192.168.0.2 }"
-        );
-        // Interval data of an anonymous nat map, known by its size.
-        let mut n = elem(&[10, 1, 1, 0]);
-        n.data = Some(vec![72, 2, 3, 66, 72, 2, 3, 78]);
-        let elems = vec![end(&[0; 4]), n, end(&[10, 1, 2, 0])];
-        assert_eq!(
-            anonymous_set_text(&[7], SET_INTERVAL | SET_MAP | 1, Some(7), &elems, true),
-            "{ 10.1.1.0/24 : 72.2.3.66-72.2.3.78 }"
-        );
-        // Concatenated ranges: per field.
-        let e = RawElem {
-            key: vec![
-                b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0,
-            ],
-            key_end: Some(vec![
-                b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 255,
-            ]),
-            ..RawElem::default()
-        };
-        assert_eq!(
-            anonymous_set_text(&[41, 7], SET_INTERVAL | 0x80, None, &[e], false),
-            "{ \"eth1\" . 2.2.3.0/24 }"
-        );
-    }
-
-    /// Big-endian increment (an interval end key after an inclusive last).
-    fn be_inc(b: &[u8]) -> Vec<u8> {
-        let mut v = b.to_vec();
-        for x in v.iter_mut().rev() {
-            let (r, carry) = x.overflowing_add(1);
-            *x = r;
-            if !carry {
-                break;
-            }
-        }
-        v
     }
 
     #[test]

@@ -6,11 +6,13 @@
 
 mod assemble;
 mod datatype;
+mod debug_text;
 mod delinearize;
 #[cfg(feature = "netlink")]
 mod dump;
 mod elements;
 mod expr;
+mod hdr_fields;
 #[cfg(feature = "netlink")]
 mod ipset;
 mod object;
@@ -22,6 +24,7 @@ mod socket;
 mod xt;
 
 pub use assemble::assemble;
+pub use debug_text::{parse_debug_exprs, parse_debug_text, DebugRule};
 pub use delinearize::{delinearize, SetInfo, SetLookupContext};
 #[cfg(feature = "netlink")]
 pub use dump::{dump_ruleset, MAX_ATTEMPTS};
