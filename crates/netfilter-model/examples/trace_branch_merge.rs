@@ -4,6 +4,8 @@
 //! and every course carries a long list of assumptions through every group's merge.
 //!
 //! `cargo run --release -p netfilter-model --example trace_branch_merge -- [GROUPS] [RULES]`
+//! `cargo run --release -p netfilter-model --example trace_branch_merge -- FILE` (the fuzz
+//! target's six traces of a ruleset file, e.g. a slow input from `fuzz/artifacts/`)
 //!
 //! Prints one line per shape: `shape=... groups=... rules=... bytes=... ms_per_trace=...`
 //! (median of three traces of one forward TCP packet).
@@ -14,7 +16,7 @@ use std::time::Instant;
 
 use netfilter_model::model::Protocol;
 use netfilter_model::parse::{parse_text, ParseOptions};
-use netfilter_model::trace::{Packet, TraceIndex, TraceOptions};
+use netfilter_model::trace::{Packet, TraceIndex, TraceOptions, TracePath};
 
 /// `groups` forward base chains at distinct priorities, `rules` undecidable rules each.
 fn undecided_groups(groups: usize, rules: usize) -> String {
@@ -86,7 +88,41 @@ fn distinct_states(groups: usize, rules: usize) -> String {
     s
 }
 
+/// The `trace_and_diff` fuzz target's six traces (forward, input, output; IPv4 and IPv6) of
+/// the ruleset in `path`: prints the milliseconds they took together.
+fn fuzz_traces(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let text = String::from_utf8_lossy(&std::fs::read(path)?).into_owned();
+    let rs = parse_text(&text, &ParseOptions::new(path))?;
+    let idx = TraceIndex::new(&rs);
+    let t = Instant::now();
+    for (src, dst) in [("10.0.0.1", "10.96.0.10"), ("fd00::1", "fd00::a")] {
+        for path in [TracePath::Forward, TracePath::Input, TracePath::Output] {
+            let mut p = Packet::new(src.parse()?, dst.parse()?);
+            p.path = path;
+            p.iif = (path != TracePath::Output).then(|| "cali1234".to_string());
+            p.oif = (path != TracePath::Input).then(|| "eth0".to_string());
+            p.proto = Some(Protocol::TCP);
+            p.sport = Some(40000);
+            p.dport = Some(80);
+            let _ = idx.trace(&p, &TraceOptions::default());
+        }
+    }
+    println!(
+        "file={path} bytes={} rules={} ms_for_six_traces={:.1}",
+        text.len(),
+        rs.rule_count(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(path) = std::env::args()
+        .nth(1)
+        .filter(|a| a.parse::<usize>().is_err())
+    {
+        return fuzz_traces(&path);
+    }
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .map(|a| a.parse())
