@@ -148,14 +148,14 @@ impl Work {
     /// undecidable rule reach the same outcomes from there on (the assumptions and steps that
     /// led each there are only reported, not consulted).
     fn point_key(&self, order: usize) -> PointKey {
+        let mut h = DefaultHasher::new();
+        for f in &self.stack {
+            (f.chain, f.pos, f.trail_start).hash(&mut h);
+        }
         PointKey {
             order,
             order_pos: self.order_pos,
-            stack: self
-                .stack
-                .iter()
-                .map(|f| (f.chain, f.pos, f.trail_start))
-                .collect(),
+            stack: (self.stack.len(), h.finish()),
             trail: (self.trail.len(), self.trail_keys.last().copied()),
             st: self.br.st.clone(),
             future: self.br.future_key(),
@@ -186,7 +186,9 @@ struct PointKey {
     /// Which order of the group runs.
     order: usize,
     order_pos: usize,
-    stack: Vec<(ChainId, usize, usize)>,
+    /// Depth and hash of the call stack (chains and positions): a fixed-size key, as the
+    /// trace may visit up to `max_steps` points.
+    stack: (usize, u64),
     /// Length and hash of the goto trail.
     trail: (usize, Option<u64>),
     st: PktState,
