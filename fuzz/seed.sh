@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=..
-shared=${NFDIFF_SHARED_CORPUS:-$repo/../shared/corpus}
+# NFDIFF_CORPUS is what the tests read (a worktree is not next to shared/).
+shared=${NFDIFF_SHARED_CORPUS:-${NFDIFF_CORPUS:-$repo/../shared/corpus}}
 max_bytes=${SEED_MAX_BYTES:-262144}   # larger files slow every run and add little
 
 # kind FILE -> netlink_payload | iptables | nft_text | nft_json | none, from the file's content.

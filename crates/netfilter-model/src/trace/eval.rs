@@ -2,7 +2,7 @@
 //! call stack, forking on undecidable matches and on chain orders that matter.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
@@ -27,6 +27,26 @@ struct AcceptRec {
     nat_chain: bool,
 }
 
+/// Hashes of the last non-policy accept outside nat chains, the last non-policy accept and
+/// the last accept of a course ([`accept_decider`] takes the first there is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct Accepted([Option<u64>; 3]);
+
+impl Accepted {
+    /// The deciding accept so far and which of the three it is: with the accepts still to
+    /// come, that is all [`accept_decider`] needs, so courses equal in it (and in packet
+    /// state) end with the same deciding rules.
+    fn decider(&self) -> Option<(usize, u64)> {
+        self.0
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| k.map(|k| (i, k)))
+    }
+}
+
+/// See [`Accepted::decider`].
+type DeciderKey = Option<(usize, u64)>;
+
 /// One possible course of the packet.
 #[derive(Debug, Clone)]
 struct Branch {
@@ -38,6 +58,40 @@ struct Branch {
     /// Whether an undecidable match was assumed not to hold (or a non-first vmap option taken).
     alt_assumption: bool,
     accepts: Vec<AcceptRec>,
+    /// The accepts that can still decide (see [`Accepted`]), kept up to date by
+    /// [`Branch::accept`].
+    accepted: Accepted,
+}
+
+impl Branch {
+    /// Records an accept.
+    fn accept(&mut self, a: AcceptRec) {
+        let mut h = DefaultHasher::new();
+        a.rule.hash(&mut h);
+        let key = Some(h.finish());
+        if !a.rule.policy {
+            if !a.nat_chain {
+                self.accepted.0[0] = key;
+            }
+            self.accepted.0[1] = key;
+        }
+        self.accepted.0[2] = key;
+        self.accepts.push(a);
+    }
+
+    /// What, besides the packet state and position, decides how this course's outcomes are
+    /// reported: whether an undecidable match was assumed not to hold (and then whether a
+    /// group ran out of listing order: such outcomes do not make the trace `uncertain`), and
+    /// the accepts that can still decide. Courses where every match was assumed to hold are
+    /// one class whatever the order: the listing-order one comes first and stands for them,
+    /// as it did when courses were merged on equal assumption lists.
+    fn future_key(&self) -> (bool, bool, DeciderKey) {
+        (
+            self.alt_assumption,
+            self.alt_assumption && self.orders.is_empty(),
+            self.accepted.decider(),
+        )
+    }
 }
 
 /// A finished course.
@@ -56,12 +110,15 @@ struct Frame {
     trail_start: usize,
 }
 
+#[derive(Clone)]
 struct Work {
     br: Branch,
     order_pos: usize,
     stack: Vec<Frame>,
     /// Chains left by goto, per frame (see `Frame::trail_start`), to find goto loops.
     trail: Vec<ChainId>,
+    /// `trail_keys[i]` hashes `trail[..=i]` (kept in step with `trail`).
+    trail_keys: Vec<u64>,
     /// The chains of `stack` and `trail`: reaching one of them again is a loop.
     on_path: HashSet<ChainId>,
 }
@@ -71,9 +128,37 @@ impl Work {
     fn pop_frame(&mut self) {
         if let Some(f) = self.stack.pop() {
             self.on_path.remove(&f.chain);
-            for c in self.trail.drain(f.trail_start.min(self.trail.len())..) {
+            let from = f.trail_start.min(self.trail.len());
+            for c in self.trail.drain(from..) {
                 self.on_path.remove(&c);
             }
+            self.trail_keys.truncate(from);
+        }
+    }
+
+    /// Leaves `c` by goto.
+    fn push_trail(&mut self, c: ChainId) {
+        let mut h = DefaultHasher::new();
+        (self.trail_keys.last(), c).hash(&mut h);
+        self.trail_keys.push(h.finish());
+        self.trail.push(c);
+    }
+
+    /// Where this course is and what decides its future: two courses with equal keys at an
+    /// undecidable rule reach the same outcomes from there on (the assumptions and steps that
+    /// led each there are only reported, not consulted).
+    fn point_key(&self, order: usize) -> PointKey {
+        let mut h = DefaultHasher::new();
+        for f in &self.stack {
+            (f.chain, f.pos, f.trail_start).hash(&mut h);
+        }
+        PointKey {
+            order,
+            order_pos: self.order_pos,
+            stack: (self.stack.len(), h.finish()),
+            trail: (self.trail.len(), self.trail_keys.last().copied()),
+            st: self.br.st.clone(),
+            future: self.br.future_key(),
         }
     }
 
@@ -92,6 +177,39 @@ impl Work {
         }
         path.push(chain_label(idx, to));
         path
+    }
+}
+
+/// A course at an undecidable rule (see [`Work::point_key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PointKey {
+    /// Which order of the group runs.
+    order: usize,
+    order_pos: usize,
+    /// Depth and hash of the call stack (chains and positions): a fixed-size key, as the
+    /// trace may visit up to `max_steps` points.
+    stack: (usize, u64),
+    /// Length and hash of the goto trail.
+    trail: (usize, Option<u64>),
+    st: PktState,
+    future: (bool, bool, DeciderKey),
+}
+
+/// The courses that reached an undecidable rule of one group, in one order of it.
+///
+/// A course reaching such a rule in the same [`PointKey`] as an earlier one is dropped: the
+/// earlier one already follows (or followed) every course from there. Without this, courses
+/// forked at undecidable rules without effect met again at the next one and forked again,
+/// up to the branch limit, and the 256 copies each walked the rest of the ruleset.
+struct Seen {
+    order: usize,
+    keys: HashSet<PointKey>,
+}
+
+impl Seen {
+    /// Whether no course was at `w`'s point before (and remembers it).
+    fn first_visit(&mut self, w: &Work) -> bool {
+        self.keys.insert(w.point_key(self.order))
     }
 }
 
@@ -210,6 +328,7 @@ impl TraceIndex<'_> {
             orders: Vec::new(),
             alt_assumption: false,
             accepts: Vec::new(),
+            accepted: Accepted::default(),
         }];
         let mut done: Vec<Outcome> = Vec::new();
         let mut notes = Vec::new();
@@ -246,27 +365,40 @@ impl TraceIndex<'_> {
                     }
                 };
                 let mut next: Vec<Branch> = Vec::new();
+                let mut seen = Seen {
+                    order: 0,
+                    keys: HashSet::new(),
+                };
                 for br in frontier {
+                    // The last order to run takes the course itself: cloning it for every group
+                    // made the work grow with groups x steps so far.
+                    let mut br = Some(br);
                     for (oi, order) in orders.iter().enumerate() {
-                        let b = if oi == 0 {
-                            br.clone()
-                        } else {
+                        if oi > 0 {
                             if budget.branches >= opts.max_branches {
                                 budget.truncated = true;
                                 break;
                             }
                             budget.branches += 1;
-                            let mut b = br.clone();
+                        }
+                        // Without branches left, no later order runs (the count only grows).
+                        let last = oi + 1 == orders.len() || budget.branches >= opts.max_branches;
+                        let b = if last { br.take() } else { br.clone() };
+                        let Some(mut b) = b else {
+                            break;
+                        };
+                        if oi > 0 {
                             b.orders
                                 .push(order.iter().map(|&id| self.chain_ref(id)).collect());
-                            b
-                        };
+                        }
+                        seen.order = oi;
                         self.run_group(
                             Work {
                                 br: b,
                                 order_pos: 0,
                                 stack: Vec::new(),
                                 trail: Vec::new(),
+                                trail_keys: Vec::new(),
                                 on_path: HashSet::new(),
                             },
                             order,
@@ -276,28 +408,23 @@ impl TraceIndex<'_> {
                             oif,
                             opts,
                             &mut budget,
+                            &mut seen,
                             &mut next,
                             &mut done,
                         )?;
                     }
                 }
-                // Courses that reach the same packet state under the same assumptions have
-                // the same future: keep the first (listing order comes first). Unless their
-                // accepting rules so far differ: another order of equal-priority chains can
-                // change which rule accepts the packet without changing the verdict.
-                // Bucketed by hash: comparing every pair made this quadratic in the branches.
+                // Courses that reach the same packet state with the same future key have the
+                // same future: keep the first (listing order comes first). The key holds their
+                // accepting rules so far: another order of equal-priority chains can change
+                // which rule accepts the packet without changing the verdict. Courses are not
+                // kept apart by their assumption lists: with undecidable matches in many
+                // groups, 256 courses differing only in assumptions went through every later
+                // group (and were compared at each).
                 let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
-                let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
+                let mut keys: HashSet<(PktState, (bool, bool, DeciderKey))> = HashSet::new();
                 for b in next {
-                    let mut h = DefaultHasher::new();
-                    (&b.st, &b.assumptions).hash(&mut h);
-                    let bucket = buckets.entry(h.finish()).or_default();
-                    if !bucket.iter().any(|&i| {
-                        kept[i].st == b.st
-                            && kept[i].assumptions == b.assumptions
-                            && accept_decider(&kept[i].accepts) == accept_decider(&b.accepts)
-                    }) {
-                        bucket.push(kept.len());
+                    if keys.insert((b.st.clone(), b.future_key())) {
                         kept.push(b);
                     }
                 }
@@ -333,6 +460,7 @@ impl TraceIndex<'_> {
         oif: &str,
         opts: &TraceOptions,
         budget: &mut Budget,
+        seen: &mut Seen,
         cont: &mut Vec<Branch>,
         done: &mut Vec<Outcome>,
     ) -> Result<(), TraceError> {
@@ -366,6 +494,7 @@ impl TraceIndex<'_> {
                         .push(mk_step(self, hook, id, None, StepEvent::Enter, None));
                     w.stack.clear();
                     w.trail.clear();
+                    w.trail_keys.clear();
                     w.on_path.clear();
                     w.stack.push(Frame {
                         chain: id,
@@ -425,7 +554,7 @@ impl TraceIndex<'_> {
                             });
                             break 'course;
                         }
-                        w.br.accepts.push(AcceptRec {
+                        w.br.accept(AcceptRec {
                             rule: r,
                             nat_chain: self.is_nat_chain(base_id),
                         });
@@ -475,16 +604,13 @@ impl TraceIndex<'_> {
                     Truth::No => continue,
                     Truth::Yes => {}
                     Truth::Maybe(reason) => {
+                        if !seen.first_visit(&w) {
+                            break 'course;
+                        }
                         let rr = rule_ref_of(self, top.chain, Some(ri));
                         if budget.branches < opts.max_branches {
                             budget.branches += 1;
-                            let mut alt = Work {
-                                br: w.br.clone(),
-                                order_pos: w.order_pos,
-                                stack: w.stack.clone(),
-                                trail: w.trail.clone(),
-                                on_path: w.on_path.clone(),
-                            };
+                            let mut alt = w.clone();
                             alt.br.alt_assumption = true;
                             alt.br.steps.push(mk_step(
                                 self,
@@ -599,7 +725,7 @@ impl TraceIndex<'_> {
                     }
                 }
                 if nat_done {
-                    w.br.accepts.push(AcceptRec {
+                    w.br.accept(AcceptRec {
                         rule: rule_ref_of(self, top.chain, Some(ri)),
                         nat_chain: true,
                     });
@@ -633,6 +759,9 @@ impl TraceIndex<'_> {
                                 &owned
                             }
                             VmapOutcome::Maybe(options, reason) => {
+                                if !seen.first_visit(&w) {
+                                    break 'course;
+                                }
                                 let rr = rule_ref_of(self, top.chain, Some(ri));
                                 let mut first: Option<(Option<Verdict>, String)> = None;
                                 for (oi, (v, el)) in options.into_iter().enumerate() {
@@ -663,13 +792,7 @@ impl TraceIndex<'_> {
                                         break;
                                     }
                                     budget.branches += 1;
-                                    let mut alt = Work {
-                                        br: w.br.clone(),
-                                        order_pos: w.order_pos,
-                                        stack: w.stack.clone(),
-                                        trail: w.trail.clone(),
-                                        on_path: w.on_path.clone(),
-                                    };
+                                    let mut alt = w.clone();
                                     // Replace the first option's assumption and step.
                                     alt.br.assumptions.pop();
                                     alt.br.steps.pop();
@@ -686,7 +809,7 @@ impl TraceIndex<'_> {
                                     match v {
                                         Some(v) => {
                                             if let Some(f) = self.apply_verdict(
-                                                alt, &v, hook, top.chain, ri, opts, done,
+                                                alt, &v, hook, top.chain, ri, opts, budget, done,
                                             )? {
                                                 work.push(f);
                                             }
@@ -706,7 +829,7 @@ impl TraceIndex<'_> {
                     }
                     Some(v) => v,
                 };
-                match self.apply_verdict(w, verdict, hook, top.chain, ri, opts, done)? {
+                match self.apply_verdict(w, verdict, hook, top.chain, ri, opts, budget, done)? {
                     Some(n) => w = n,
                     None => break 'course,
                 }
@@ -733,6 +856,7 @@ impl TraceIndex<'_> {
         at: ChainId,
         ri: usize,
         opts: &TraceOptions,
+        budget: &mut Budget,
         done: &mut Vec<Outcome>,
     ) -> Result<Option<Work>, TraceError> {
         let base_id = w.stack.first().map_or(at, |f| f.chain);
@@ -741,7 +865,7 @@ impl TraceIndex<'_> {
             Verdict::Accept => {
                 w.br.steps
                     .push(mk_step(self, hook, at, Some(ri), StepEvent::Accept, None));
-                w.br.accepts.push(AcceptRec {
+                w.br.accept(AcceptRec {
                     rule: rule_ref_of(self, at, Some(ri)),
                     nat_chain: self.is_nat_chain(base_id),
                 });
@@ -820,7 +944,7 @@ impl TraceIndex<'_> {
                 if is_goto && w.stack.len() > 1 {
                     // The goto replaces the frame; remember the chain left, to find loops.
                     if let Some(f) = w.stack.pop() {
-                        w.trail.push(f.chain);
+                        w.push_trail(f.chain);
                     }
                     w.stack.push(Frame {
                         chain: id,
@@ -851,32 +975,33 @@ impl TraceIndex<'_> {
                     _ => "the target is not known to nfdiff",
                 };
                 let rr = rule_ref_of(self, at, Some(ri));
-                let mut alt = Work {
-                    br: w.br.clone(),
-                    order_pos: w.order_pos,
-                    stack: Vec::new(),
-                    trail: Vec::new(),
-                    on_path: HashSet::new(),
-                };
-                alt.br.alt_assumption = true;
-                alt.br.assumptions.push(Assumption {
-                    rule: rr.clone(),
-                    holds: false,
-                    reason: format!("{what}; assumed it drops"),
-                });
-                alt.br.steps.push(mk_step(
-                    self,
-                    hook,
-                    at,
-                    Some(ri),
-                    StepEvent::Queue,
-                    Some(format!("{what}; assumed it drops")),
-                ));
-                done.push(Outcome {
-                    verdict: FinalVerdict::Drop,
-                    decided_by: Some(rr.clone()),
-                    br: alt.br,
-                });
+                // The drop is a course of its own, within the branch limit like any other
+                // (one per queue rule per course made the kept outcomes grow quadratically).
+                if budget.branches >= opts.max_branches {
+                    budget.truncated = true;
+                } else {
+                    budget.branches += 1;
+                    let mut alt = w.br.clone();
+                    alt.alt_assumption = true;
+                    alt.assumptions.push(Assumption {
+                        rule: rr.clone(),
+                        holds: false,
+                        reason: format!("{what}; assumed it drops"),
+                    });
+                    alt.steps.push(mk_step(
+                        self,
+                        hook,
+                        at,
+                        Some(ri),
+                        StepEvent::Queue,
+                        Some(format!("{what}; assumed it drops")),
+                    ));
+                    done.push(Outcome {
+                        verdict: FinalVerdict::Drop,
+                        decided_by: Some(rr.clone()),
+                        br: alt,
+                    });
+                }
                 w.br.assumptions.push(Assumption {
                     rule: rr.clone(),
                     holds: true,
@@ -890,7 +1015,7 @@ impl TraceIndex<'_> {
                     StepEvent::Queue,
                     Some(format!("{what}; assumed it accepts")),
                 ));
-                w.br.accepts.push(AcceptRec {
+                w.br.accept(AcceptRec {
                     rule: rr,
                     nat_chain: self.is_nat_chain(base_id),
                 });

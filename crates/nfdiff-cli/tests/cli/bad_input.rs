@@ -28,6 +28,8 @@ const CASES: &[(&str, Outcome)] = &[
     ("deep-nesting-top.json.bad", Fails),
     ("deep-nesting.json.bad", Fails),
     ("deep-nesting.nft.bad", Fails),
+    ("deepest-accepted-nesting.json.bad", Parses),
+    ("deepest-accepted-nesting.nft.bad", Parses),
     ("duplicate-chain.rules.bad", Fails),
     ("duplicate-table.nft.bad", Parses),
     ("duplicate-table.rules.bad", Fails),
@@ -248,6 +250,148 @@ fn a_20000_deep_jump_chain_parses_and_trace_stops_cleanly() {
         err.starts_with("nfdiff: jumps nested more than 64 chains deep (at legacy ip filter C63)"),
         "{err}"
     );
+}
+
+/// `table ip t` with an input and a forward base chain entering c0 -> c1 -> ... -> c(n-1) by
+/// `verb` (`jump` or `goto`); the last chain drops.
+fn nft_chain_of(verb: &str, n: usize) -> String {
+    let mut s = String::from(
+        "table ip t {\n\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n\t\tjump c0\n\t}\n",
+    );
+    for i in 0..n - 1 {
+        s.push_str(&format!("\tchain c{i} {{\n\t\t{verb} c{}\n\t}}\n", i + 1));
+    }
+    s.push_str(&format!("\tchain c{} {{\n\t\tdrop\n\t}}\n}}\n", n - 1));
+    s
+}
+
+/// The same as `nft -j` JSON.
+fn json_chain_of(verb: &str, n: usize) -> String {
+    let mut items = vec![
+        r#"{"table": {"family": "ip", "name": "t"}}"#.to_string(),
+        r#"{"chain": {"family": "ip", "table": "t", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}}"#.to_string(),
+    ];
+    items.extend(
+        (0..n).map(|i| format!(r#"{{"chain": {{"family": "ip", "table": "t", "name": "c{i}"}}}}"#)),
+    );
+    items.push(
+        r#"{"rule": {"family": "ip", "table": "t", "chain": "input", "expr": [{"jump": {"target": "c0"}}]}}"#
+            .to_string(),
+    );
+    items.extend((0..n - 1).map(|i| {
+        format!(
+            r#"{{"rule": {{"family": "ip", "table": "t", "chain": "c{i}", "expr": [{{"{verb}": {{"target": "c{}"}}}}]}}}}"#,
+            i + 1
+        )
+    }));
+    items.push(format!(
+        r#"{{"rule": {{"family": "ip", "table": "t", "chain": "c{}", "expr": [{{"drop": null}}]}}}}"#,
+        n - 1
+    ));
+    format!("{{\"nftables\": [{}]}}\n", items.join(", "))
+}
+
+/// Not only parsing: `diff`, `doctor`, `reach` and `trace` walk a 20,000-deep chain graph
+/// without recursion, in every format (a goto chain that deep is legal and traced to its end;
+/// jumps stop at the depth limit with an error). A recursive walk overflows the stack of a
+/// debug build long before 20,000 levels.
+#[test]
+fn a_20000_deep_chain_graph_is_diffed_doctored_and_traced_without_recursion() {
+    let n = 20_000;
+    let old = Scratch::new("deep-jumps-old.rules", jump_chain(n).as_bytes());
+    let changed = jump_chain(n).replace("-j DROP", "-j ACCEPT");
+    let new = Scratch::new("deep-jumps-new.rules", changed.as_bytes());
+    let (out, took) = timed(&["diff", old.path(), new.path()]);
+    println!("diff of two 20,000-deep jump chains: {took:?}");
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("chain C{}: changed (1 rule)", n - 1)),
+        "{text}"
+    );
+
+    let (out, took) = timed(&["doctor", old.path()]);
+    println!("doctor of a 20,000-deep jump chain: {took:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+
+    let mut args = TRACE_INPUT.to_vec();
+    args[0] = "reach";
+    args[4] = "eth*";
+    args.push(old.path());
+    let (out, took) = timed(&args);
+    println!("reach of a 20,000-deep jump chain: {took:?}");
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(
+        stderr(&out).starts_with("nfdiff: jumps nested more than 64 chains deep"),
+        "{}",
+        stderr(&out)
+    );
+
+    for (name, text) in [
+        ("deep-jumps.nft", nft_chain_of("jump", n)),
+        ("deep-gotos.nft", nft_chain_of("goto", n)),
+        ("deep-jumps.json", json_chain_of("jump", n)),
+        ("deep-gotos.json", json_chain_of("goto", n)),
+    ] {
+        let file = Scratch::new(name, text.as_bytes());
+        let (out, took) = timed(&["diff", file.path(), file.path()]);
+        println!("diff of {name} with itself: {took:?}");
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
+        let (out, took) = timed(&["doctor", file.path()]);
+        println!("doctor of {name}: {took:?}");
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
+        let mut args = TRACE_INPUT.to_vec();
+        args.push(file.path());
+        let (out, took) = timed(&args);
+        println!("trace of {name}: {took:?}");
+        if name.contains("gotos") {
+            assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains(&format!("DROP by nft ip t c{} rule 1", n - 1)),
+                "{name}: {text}"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{name}: {}", transcript(&out));
+            assert!(
+                stderr(&out)
+                    .starts_with("nfdiff: jumps nested more than 64 chains deep (at nft ip t c63)"),
+                "{name}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// The deepest nesting each parser accepts (61 nested binary operations in JSON: 128 levels
+/// with the document's own; 62 nested anonymous sets in nft text: 64 braces with the table's
+/// and the chain's) goes on to `trace`, `diff` and `doctor`: the expression is kept verbatim,
+/// so nothing after the parser walks it by recursion.
+#[test]
+fn the_deepest_accepted_nesting_is_traced_diffed_and_doctored() {
+    for file in [
+        "testdata/bad/deepest-accepted-nesting.json.bad",
+        "testdata/bad/deepest-accepted-nesting.nft.bad",
+    ] {
+        let mut args = TRACE_INPUT.to_vec();
+        args.push(file);
+        let (out, took) = timed(&args);
+        println!("trace {file}: {took:?}");
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", transcript(&out));
+        insta::assert_snapshot!(
+            snapshot_name("trace", file.trim_start_matches("testdata/bad/")),
+            transcript(&out)
+        );
+        let (out, _) = timed(&["diff", file, file]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", transcript(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("no differences"),
+            "{file}: {}",
+            transcript(&out)
+        );
+        let (out, _) = timed(&["doctor", file]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", transcript(&out));
+    }
 }
 
 #[test]

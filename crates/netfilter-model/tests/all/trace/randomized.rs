@@ -586,7 +586,7 @@ fn random_rulesets_agree_with_reference_evaluator() {
                 c.gotos += usize::from(rep.steps.iter().any(|s| s.event == E::Goto));
                 c.returns += usize::from(rep.steps.iter().any(|s| s.event == E::Return));
             }
-            assert!(!rep.uncertain, "{ctx}");
+            assert!(!rep.uncertain, "{rep:#?}\n{ctx}");
             let reference = Ref { rs: &rs, pkt: &pkt };
             let groups = reference.groups();
             let (v, d) = reference.eval(&groups);
