@@ -253,6 +253,8 @@ fn elem(u: &mut Unstructured) -> Result<RawElem> {
         objref: u.arbitrary()?,
         flags: small(u, 3)?,
         timeout: u.arbitrary()?,
+        // Element comments and statements do not reach delinearization.
+        ..RawElem::default()
     })
 }
 
