@@ -906,6 +906,16 @@ fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u8]) -> Stri
 /// nft-like text of an anonymous set's elements for `fields` (a concatenation if several,
 /// with each field's byte length in `lens`).
 fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data: bool) -> String {
+    if with_data && info.data_type.is_some_and(|t| t != DATA_VERDICT) {
+        let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
+        return super::elements::anonymous_set_text(
+            &types,
+            info.flags,
+            info.data_type,
+            &info.elems,
+            with_data,
+        );
+    }
     let mut items: Vec<(Vec<u8>, String)> = Vec::new();
     // The catch-all element `*` (listed first, as nft does) stays out of the intervals.
     let (catchall, elems): (Vec<RawElem>, Vec<RawElem>) = info
@@ -3523,6 +3533,19 @@ mod tests {
         );
         assert!(text.contains("10.141.0.0/24 : 192.168.0.2"), "{text}");
         assert!(text.contains("* : 192.168.0.3"), "{text}");
+        // Interval data of an anonymous nat map, known by its size.
+        let mut n = elem(&[10, 1, 1, 0]);
+        n.data = Some(vec![72, 2, 3, 66, 72, 2, 3, 78]);
+        let elems = vec![end(&[0; 4]), n, end(&[10, 1, 2, 0])];
+        assert_eq!(
+            set_text(
+                &info(SET_INTERVAL | SET_MAP | 1, Some(7), elems),
+                &addr,
+                &[4],
+                true
+            ),
+            "{ 10.1.1.0/24 : 72.2.3.66-72.2.3.78 }"
+        );
         // Concatenated ranges: per field.
         let e = RawElem {
             key: vec![
