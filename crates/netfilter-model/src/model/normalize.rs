@@ -344,7 +344,12 @@ fn normalize_match(m: &mut Match) {
             // for iptables, and re-spacing a brace in them (`--{-}` -> `--{ - }`) split one
             // word into three that read back as another match.
             if module == "nft" {
-                *args = sort_anonymous_sets(args).replace(" == {", " {");
+                let mut a = sort_anonymous_sets(args);
+                // Until none is left, so that normalizing twice changes nothing (` == == {`).
+                while a.contains(" == {") {
+                    a = a.replace(" == {", " {");
+                }
+                *args = a;
             }
         }
         // 5 is the kernel's default burst; iptables-save and nft omit it, nft JSON prints it.
