@@ -20,8 +20,9 @@ cargo fuzz build
 for t in "${targets[@]}"; do
   echo "fuzz: $t for ${seconds}s"
   # -timeout: one input slower than 60 s fails. A smoke run looks for crashes; slow inputs are
-  # a performance question for the long local runs (the slowest seen: 11 s under ASan on a
-  # loaded machine, 2 s alone, in the tracer's branch merge); -max_len keeps inputs near dump size; -seed=1
+  # a performance question for the long local runs (run with -timeout=10; the slowest seen,
+  # 11 s under ASan in the tracer's branch merge, is fixed: see README.md); -max_len keeps
+  # inputs near dump size; -seed=1
   # makes the mutation order the same on every run, so a smoke run that passed passes again.
   log="${TMPDIR:-/tmp}/nfdiff-fuzz-$t.log"
   status=0

@@ -345,7 +345,17 @@ fn normalize_match(m: &mut Match) {
                 }
             }
             // `x == { a, b }` and `x { a, b }` are one lookup (nft JSON leaves `==` out).
-            *args = sort_anonymous_sets(args).replace(" == {", " {");
+            // Only nft text has anonymous sets: the arguments of an iptables match are words
+            // for iptables, and re-spacing a brace in them (`--{-}` -> `--{ - }`) split one
+            // word into three that read back as another match.
+            if module == "nft" {
+                let mut a = sort_anonymous_sets(args);
+                // Until none is left, so that normalizing twice changes nothing (` == == {`).
+                while a.contains(" == {") {
+                    a = a.replace(" == {", " {");
+                }
+                *args = a;
+            }
         }
         // 5 is the kernel's default burst; iptables-save and nft omit it, nft JSON prints it.
         MatchKind::Limit { burst, .. } if *burst == Some(5) => *burst = None,

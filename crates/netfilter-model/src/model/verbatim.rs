@@ -79,7 +79,10 @@ impl Group {
 /// verdict maps, object policies) with its comma-separated elements trimmed and in
 /// natural order, so listings that order them differently read the same. Quoted
 /// strings are copied unchanged. Text with unbalanced braces or quotes comes back
-/// as it was. Iterative: nesting depth costs memory, never stack.
+/// as it was. A `{` opens a group only at the start or after a blank, as nft prints
+/// them: one glued to a word (`--{-}` in the arguments of an unknown iptables target) is
+/// part of that word, and re-spacing it would split the word. Iterative: nesting depth
+/// costs memory, never stack.
 pub(crate) fn sort_anonymous_sets(text: &str) -> String {
     if !text.contains('{') {
         return text.to_string();
@@ -87,7 +90,10 @@ pub(crate) fn sort_anonymous_sets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut stack: Vec<Group> = Vec::new();
     let mut chars = text.chars();
+    let mut after_blank = true;
     while let Some(c) = chars.next() {
+        let opens = after_blank;
+        after_blank = c.is_whitespace();
         match c {
             '"' => {
                 let mut s = String::from('"');
@@ -111,7 +117,7 @@ pub(crate) fn sort_anonymous_sets(text: &str) -> String {
                     None => out.push_str(&s),
                 }
             }
-            '{' => stack.push(Group::default()),
+            '{' if opens => stack.push(Group::default()),
             '}' => {
                 let Some(g) = stack.pop() else {
                     return text.to_string();
@@ -142,6 +148,14 @@ pub(crate) fn sort_anonymous_sets(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_brace_glued_to_a_word_is_part_of_it() {
+        assert_eq!(sort_anonymous_sets("--{-}"), "--{-}");
+        assert_eq!(sort_anonymous_sets("--set x{b,a} y"), "--set x{b,a} y");
+        assert_eq!(sort_anonymous_sets("ip saddr {b,a}"), "ip saddr { a, b }");
+        assert_eq!(sort_anonymous_sets("{ { b, a }, c }"), "{ c, { a, b } }");
+    }
 
     #[test]
     fn natural_order() {

@@ -8,8 +8,10 @@ pub struct TraceOptions {
     pub max_steps: u64,
     /// Deepest call stack of jumps allowed (the kernel's nf_tables limit is 16 nested jumps).
     pub max_depth: usize,
-    /// Most branches (undecidable matches, equal-priority orders) followed; beyond, further
-    /// undecidable matches are assumed to hold and a note says so.
+    /// Most branches (undecidable matches, equal-priority orders, the drop a queue or
+    /// unknown target may do) followed; beyond, further undecidable matches are assumed to
+    /// hold and a note says so. Every fork counts, also one later merged into an equal
+    /// course.
     pub max_branches: usize,
 }
 

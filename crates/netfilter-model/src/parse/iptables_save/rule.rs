@@ -284,6 +284,14 @@ pub(crate) fn parse_rule<'t, 'a>(
                     .get(i + 1)
                     .filter(|m| !is_generic(m) && !m.is("!"))
                     .ok_or_else(|| LineError::at(t, "`-m` expects a module name"))?;
+                if m.is("nft") {
+                    // The model keeps nft expressions as matches of module `nft`, which
+                    // normalization reads as nft text; iptables has no such match.
+                    return Err(LineError::at(
+                        m,
+                        "no iptables match is named `nft`: expected a match module",
+                    ));
+                }
                 let (opts, next) = collect(toks, i + 2)?;
                 matches::build(m.as_str(), &opts, &mut acc)?;
                 i = next;
