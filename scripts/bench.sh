@@ -25,6 +25,10 @@ RESULTS=$D/results.tsv
 measure() {
   local key=$1; shift
   local times=() cpus=() t0 t1 st=0 i rss=0 r
+  # One untimed warm-up run when several are timed: the first run after a build or another
+  # task pays for page cache and fresh memory (on this VM, first touches of memory cost
+  # tenths of a second of system time now and then).
+  if [ "$RUNS" -gt 1 ]; then "$@" >/dev/null 2>&1 || true; fi
   for ((i = 0; i < RUNS; i++)); do
     t0=$(date +%s%N)
     /usr/bin/time -v -o "$D/$key.time" "$@" >/dev/null 2>"$D/$key.err" || st=$?
@@ -187,7 +191,8 @@ LOAD=$(uptime | sed 's/.*load average: //')
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`scripts/bench.sh\`. Each figure is the median wall time of $RUNS runs, with the"
+  echo "Written by \`scripts/bench.sh\`. Each figure is the median wall time of $RUNS runs (after one"
+  echo "untimed warm-up run when there are several), with the"
   echo "median CPU time (user + system, from \`/usr/bin/time -v\`) in brackets: the machine is shared,"
   echo "and under load the wall time carries the wait for a CPU. Peak RSS is the largest"
   echo "\"Maximum resident set size\" of those runs. Ratios are of wall times. Inputs: \`nfdiff-gen --seed 1\`"
