@@ -332,9 +332,9 @@ fn normalize_match(m: &mut Match) {
             types.sort();
             types.dedup();
         }
-        MatchKind::Mark { value, mask } | MatchKind::CtMark { value, mask } => {
-            *value &= *mask;
-        }
+        // The kernel compares `(mark & mask) == value` with the value as given: bits of the
+        // value outside the mask make the match never hold, so they are kept.
+        MatchKind::Mark { .. } | MatchKind::CtMark { .. } => {}
         MatchKind::Mac { addr } => *addr = addr.to_ascii_lowercase(),
         MatchKind::Other { module, args, .. } => {
             if module == "nft" {

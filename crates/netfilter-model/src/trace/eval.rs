@@ -10,6 +10,7 @@ use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement
 use super::error::TraceError;
 use super::matching::{eval_match, Ctx, PktState, Truth};
 use super::nat::apply_nat;
+use super::natcore::mapped_at;
 use super::options::TraceOptions;
 use super::packet::Packet;
 use super::path::{hook_has_iif, hook_has_oif};
@@ -486,6 +487,18 @@ impl TraceIndex<'_> {
                             None,
                             StepEvent::Skip,
                             Some("nat chains see only the first packet of a connection".into()),
+                        ));
+                        w.order_pos += 1;
+                        continue;
+                    }
+                    if is_nat && mapped_at(hook, &w.br.st) {
+                        w.br.steps.push(mk_step(
+                            self,
+                            hook,
+                            id,
+                            None,
+                            StepEvent::Skip,
+                            Some("an earlier nat chain of this hook mapped the connection".into()),
                         ));
                         w.order_pos += 1;
                         continue;

@@ -9,6 +9,7 @@ mod eval;
 mod ifclass;
 mod matching;
 mod nat;
+mod natcore;
 mod options;
 mod packet;
 mod path;

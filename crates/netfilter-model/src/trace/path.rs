@@ -46,10 +46,14 @@ impl TracePath {
     }
 }
 
-/// Whether the input interface is known to the kernel at this hook
-/// (it is not at postrouting and output: `in` is NULL there).
+/// Whether the input interface is known to the kernel at this hook on a path that has one
+/// (not at output: `in` is NULL there; at postrouting a forwarded packet keeps the device
+/// it came in on, `ip_output` passes `skb->dev` as `in`).
 pub(crate) fn hook_has_iif(hook: &Hook) -> bool {
-    matches!(hook, Hook::Prerouting | Hook::Input | Hook::Forward)
+    matches!(
+        hook,
+        Hook::Prerouting | Hook::Input | Hook::Forward | Hook::Postrouting
+    )
 }
 
 /// Whether the output interface is known at this hook (not before routing, nor at input).
@@ -95,7 +99,8 @@ mod tests {
         );
         assert_eq!("INPUT".parse::<TracePath>(), Ok(TracePath::Input));
         assert!("sideways".parse::<TracePath>().is_err());
-        assert!(!hook_has_iif(&Hook::Postrouting));
+        assert!(hook_has_iif(&Hook::Postrouting));
+        assert!(!hook_has_iif(&Hook::Output));
         assert!(!hook_has_oif(&Hook::Prerouting));
     }
 }

@@ -8,6 +8,7 @@ use crate::model::{
     Statement, Table, Verdict,
 };
 
+use super::natcore::{flatten, nat_core_priority, Unit};
 use super::prefilter::Prefilter;
 use super::report::ChainRef;
 use super::sets::ParsedSet;
@@ -106,9 +107,11 @@ impl ChainSkip {
     }
 }
 
-/// Base chains of one priority on one hook, in listing order, with the orders to evaluate.
+/// Base chains that run at one priority on one hook (nat chains at the nat core's), with the
+/// orders to evaluate.
 pub(crate) struct Group {
     pub(crate) priority: i32,
+    /// The chains in the first order: listing order, the nat core's by their own priority.
     pub(crate) chains: Vec<ChainId>,
     /// Orders to evaluate, as permutations of `chains`; the first is the listing order.
     pub(crate) order_ids: Vec<Vec<ChainId>>,
@@ -232,7 +235,9 @@ impl<'a> TraceIndex<'a> {
                 Hook::Output,
                 Hook::Postrouting,
             ] {
-                let mut base: Vec<(i32, ChainId)> = Vec::new();
+                // (priority it runs at, its own priority, is a nat chain, id).
+                let core = nat_core_priority(&hook);
+                let mut base: Vec<(i32, i32, bool, ChainId)> = Vec::new();
                 for (ti, t) in self.tables.iter().enumerate() {
                     let fam = t.table.family;
                     let sees = if v6 { fam.sees_ipv6() } else { fam.sees_ipv4() };
@@ -242,34 +247,71 @@ impl<'a> TraceIndex<'a> {
                     for (ci, c) in t.table.chains.iter().enumerate() {
                         if let Some(b) = &c.base {
                             if b.hook == hook {
-                                base.push((b.priority, (ti, ci)));
+                                let nat = b.chain_type == ChainType::Nat && core.is_some();
+                                let at = if nat {
+                                    core.unwrap_or(b.priority)
+                                } else {
+                                    b.priority
+                                };
+                                base.push((at, b.priority, nat, (ti, ci)));
                             }
                         }
                     }
                 }
                 // Stable: equal priorities keep listing order.
-                base.sort_by_key(|(p, _)| *p);
+                base.sort_by_key(|(at, own, _, _)| (*at, *own));
                 let mut groups: Vec<Group> = Vec::new();
-                for (p, id) in base {
+                let mut members: Vec<Vec<(i32, bool, ChainId)>> = Vec::new();
+                for (at, own, nat, id) in base {
                     match groups.last_mut() {
-                        Some(g) if g.priority == p => g.chains.push(id),
-                        _ => groups.push(Group {
-                            priority: p,
-                            chains: vec![id],
-                            order_ids: Vec::new(),
-                        }),
+                        Some(g) if g.priority == at => {}
+                        _ => {
+                            groups.push(Group {
+                                priority: at,
+                                chains: Vec::new(),
+                                order_ids: Vec::new(),
+                            });
+                            members.push(Vec::new());
+                        }
+                    }
+                    if let Some(m) = members.last_mut() {
+                        m.push((own, nat, id));
                     }
                 }
-                for g in &mut groups {
-                    let eff: Vec<Effects> = g
-                        .chains
-                        .iter()
-                        .map(|id| effects.get(id).copied().unwrap_or_default())
-                        .collect();
-                    g.order_ids = orders_for(&eff)
-                        .into_iter()
-                        .map(|o| o.into_iter().map(|i| g.chains[i]).collect())
-                        .collect();
+                for (g, m) in groups.iter_mut().zip(members) {
+                    let eff_of = |id: &ChainId| effects.get(id).copied().unwrap_or_default();
+                    // The nat core is one unit, where its first chain would be listed.
+                    let mut units: Vec<Unit<ChainId>> = Vec::new();
+                    let mut unit_eff: Vec<Effects> = Vec::new();
+                    let nat: Vec<(i32, ChainId)> =
+                        m.iter().filter(|x| x.1).map(|x| (x.0, x.2)).collect();
+                    for &(_, is_nat, id) in &m {
+                        if !is_nat {
+                            units.push(Unit::Chain(id));
+                            unit_eff.push(eff_of(&id));
+                        } else if !units.iter().any(|u| matches!(u, Unit::NatCore(_))) {
+                            units.push(Unit::NatCore(nat_orders(&nat, &eff_of)));
+                            let mut e = Effects::default();
+                            for (_, c) in &nat {
+                                let x = eff_of(c);
+                                e.writes |= x.writes;
+                                e.may_drop |= x.may_drop;
+                            }
+                            unit_eff.push(e);
+                        }
+                    }
+                    // Each order of the units, with at most this many orders of the nat core.
+                    let cap = MAX_FULL_PERMUTATION * MAX_FULL_PERMUTATION;
+                    let mut orders: Vec<Vec<ChainId>> = Vec::new();
+                    for o in orders_for(&unit_eff) {
+                        for f in flatten(&units, &o, cap) {
+                            if !orders.contains(&f) {
+                                orders.push(f);
+                            }
+                        }
+                    }
+                    g.chains = orders.first().cloned().unwrap_or_default();
+                    g.order_ids = orders;
                 }
                 self.hooks.insert((hook.clone(), v6), groups);
             }
@@ -403,6 +445,35 @@ impl<'a> TraceIndex<'a> {
             .flat_map(|g| &g.chains)
             .any(|id| self.tables[id.0].table.backend == backend)
     }
+}
+
+/// The orders worth trying for the nat core's chains: by their own priority, and chains of
+/// equal own priority in the orders [`orders_for`] gives (one such run varied at a time).
+fn nat_orders(nat: &[(i32, ChainId)], eff_of: &dyn Fn(&ChainId) -> Effects) -> Vec<Vec<ChainId>> {
+    let sorted: Vec<ChainId> = nat.iter().map(|x| x.1).collect();
+    let mut out = vec![sorted.clone()];
+    let mut start = 0;
+    while start < nat.len() {
+        let end = start
+            + nat[start..]
+                .iter()
+                .take_while(|x| x.0 == nat[start].0)
+                .count();
+        if end - start > 1 {
+            let eff: Vec<Effects> = nat[start..end].iter().map(|x| eff_of(&x.1)).collect();
+            for o in orders_for(&eff).into_iter().skip(1) {
+                let mut v = sorted.clone();
+                for (k, &i) in o.iter().enumerate() {
+                    v[start + k] = sorted[start + i];
+                }
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+        start = end;
+    }
+    out
 }
 
 /// The orders worth evaluating for a group, listing order first.

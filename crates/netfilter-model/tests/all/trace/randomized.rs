@@ -269,6 +269,8 @@ struct St {
     dst: IpAddr,
     dport: Option<u16>,
     mark: u32,
+    /// Whether a nat statement mapped the connection.
+    mapped: bool,
 }
 
 enum Res {
@@ -292,7 +294,8 @@ fn pattern_ok(p: &IfacePattern, name: &str) -> bool {
 impl Ref<'_> {
     fn names(&self, hook: &Hook) -> (String, String) {
         let iif = match hook {
-            Hook::Prerouting | Hook::Input | Hook::Forward
+            // A forwarded packet keeps its input interface at postrouting.
+            Hook::Prerouting | Hook::Input | Hook::Forward | Hook::Postrouting
                 if self.pkt.path != TracePath::Output =>
             {
                 self.pkt.iif.clone().unwrap()
@@ -360,6 +363,7 @@ impl Ref<'_> {
                             None => (a.as_str(), None),
                         };
                         st.dst = ip.parse().unwrap();
+                        st.mapped = true;
                         if port.is_some() {
                             st.dport = port;
                         }
@@ -429,17 +433,25 @@ impl Ref<'_> {
             dst: self.pkt.dst,
             dport: self.pkt.dport,
             mark: self.pkt.mark,
+            mapped: false,
         };
         let mut accepts: Vec<(Key, bool, bool)> = Vec::new(); // key, policy, nat chain
+                                                              // The hook where a nat chain mapped the connection: the nat core runs no further
+                                                              // nat chain there (the generator's nat chains are all on prerouting).
+        let mut mapped: Option<Hook> = None;
         for (hook, g) in groups {
             for &(ti, ci) in g {
                 let t = &self.rs.tables[ti];
                 let b = t.chains[ci].base.as_ref().unwrap();
                 let nat = b.chain_type == ChainType::Nat;
-                if nat && self.pkt.ct_state != CtStateSet::NEW {
+                if nat && (self.pkt.ct_state != CtStateSet::NEW || mapped.as_ref() == Some(hook)) {
                     continue;
                 }
-                match self.run_chain(t, ci, &mut st, hook, nat) {
+                let res = self.run_chain(t, ci, &mut st, hook, nat);
+                if std::mem::take(&mut st.mapped) {
+                    mapped = Some(hook.clone());
+                }
+                match res {
                     Res::Drop(k) => return (FinalVerdict::Drop, Some(k)),
                     Res::Accept(k, n) => accepts.push((k, false, n)),
                     Res::Continue => {

@@ -4,5 +4,6 @@ pub mod compare;
 pub mod node;
 
 mod gen;
+mod issue21;
 mod randomized;
 mod scenarios;
