@@ -113,6 +113,14 @@ pub fn icmp_type_name(v6: bool, t: u8) -> Option<&'static str> {
 
 impl fmt::Display for SetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let SetKey::TransportPort { proto, dir } = self {
+            let d = if *dir == Direction::Src {
+                "sport"
+            } else {
+                "dport"
+            };
+            return write!(f, "{proto} {d}");
+        }
         f.write_str(match self {
             SetKey::Saddr => "ip saddr",
             SetKey::Daddr => "ip daddr",
@@ -127,6 +135,7 @@ impl fmt::Display for SetKey {
             SetKey::IpsetSrc => "src",
             SetKey::IpsetDst => "dst",
             SetKey::Other(s) => s,
+            SetKey::TransportPort { .. } => "",
         })
     }
 }

@@ -253,4 +253,12 @@ pub enum SetKey {
     Saddr6,
     /// IPv6 destination address (`ip6 daddr`).
     Daddr6,
+    /// A port of one transport protocol (`tcp dport`, `udp sport`): the lookup needs that
+    /// protocol, where `Sport`/`Dport` (`th dport`) take any protocol with ports.
+    TransportPort {
+        /// The protocol (`tcp`, `udp`, ...).
+        proto: Protocol,
+        /// `Src` for the source port, `Dst` for the destination port.
+        dir: Direction,
+    },
 }

@@ -302,6 +302,13 @@ impl Field {
                 ..
             } => SetKey::Daddr6,
             Field::Port {
+                dir,
+                proto: Some(proto),
+            } => SetKey::TransportPort {
+                proto: *proto,
+                dir: *dir,
+            },
+            Field::Port {
                 dir: Direction::Src,
                 ..
             } => SetKey::Sport,
@@ -640,6 +647,20 @@ fn iface_pattern(b: &[u8]) -> IfacePattern {
         Some(end) => IfacePattern::Exact(String::from_utf8_lossy(&b[..end]).into_owned()),
         None => IfacePattern::Prefix(String::from_utf8_lossy(b).into_owned()),
     }
+}
+
+/// An interface-name element of an interval set: one name, or a wildcard `"cali*"`, which
+/// nft stores as the range from `cali` padded with zeros to `cali` padded with 0xff.
+fn iface_range(first: &[u8], last: &[u8]) -> Option<IfacePattern> {
+    if first == last {
+        return Some(iface_pattern(first));
+    }
+    let n = first.iter().position(|x| *x == 0)?;
+    let wildcard = first[n..].iter().all(|x| *x == 0)
+        && last.len() == first.len()
+        && last[..n] == first[..n]
+        && last[n..].iter().all(|x| *x == 0xff);
+    wildcard.then(|| IfacePattern::Prefix(String::from_utf8_lossy(&first[..n]).into_owned()))
 }
 
 fn ct_status_names(bits: u32) -> Vec<String> {
@@ -2907,7 +2928,10 @@ impl State<'_> {
             },
             Field::Iface(dir) => MatchKind::Interface {
                 dir: *dir,
-                names: ivs.iter().map(|iv| iface_pattern(&iv.first)).collect(),
+                names: ivs
+                    .iter()
+                    .map(|iv| iface_range(&iv.first, &iv.last))
+                    .collect::<Option<Vec<_>>>()?,
             },
             // Bit sets: a set of single states is the list of them.
             Field::CtState if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtState {
@@ -3730,6 +3754,25 @@ mod tests {
             canon(Family::Ip, &e, &SetLookupContext::default()),
             "ct state established,related meta mark set mark and 0xfff0ffff xor 0x00040000"
         );
+    }
+
+    #[test]
+    fn interface_wildcards_of_interval_sets() {
+        let pad = |s: &[u8], b: u8| {
+            let mut v = s.to_vec();
+            v.resize(16, b);
+            v
+        };
+        assert_eq!(
+            iface_range(&pad(b"cali", 0), &pad(b"cali", 0xff)),
+            Some(IfacePattern::Prefix("cali".into()))
+        );
+        assert_eq!(
+            iface_range(&pad(b"eth0", 0), &pad(b"eth0", 0)),
+            Some(IfacePattern::Exact("eth0".into()))
+        );
+        // Any other range of names is not an interface pattern.
+        assert_eq!(iface_range(&pad(b"a", 0), &pad(b"b", 0)), None);
     }
 
     #[test]

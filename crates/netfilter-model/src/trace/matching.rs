@@ -281,6 +281,14 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
                 "the members of set `{set}` are not in the dump (an ipset?)"
             )),
             Some(ps) => {
+                // `tcp dport @s` needs a TCP packet, negated or not.
+                for k in keys {
+                    if let SetKey::TransportPort { proto, .. } = k {
+                        if let Some(e) = proto_dep(ctx, *proto) {
+                            return e;
+                        }
+                    }
+                }
                 let key: Vec<KeyVal<'_>> = keys.iter().map(|k| key_val(k, ctx)).collect();
                 if key
                     .iter()
@@ -348,6 +356,10 @@ pub(crate) fn key_val<'a>(k: &SetKey, ctx: &Ctx<'a>) -> KeyVal<'a> {
         SetKey::Daddr => KeyVal::Addr(ctx.st.dst),
         SetKey::Sport => port(ctx.st.sport, "source"),
         SetKey::Dport => port(ctx.st.dport, "destination"),
+        SetKey::TransportPort { dir, .. } => match dir {
+            Direction::Src => port(ctx.st.sport, "source"),
+            Direction::Dst => port(ctx.st.dport, "destination"),
+        },
         SetKey::IifName => KeyVal::Name(ctx.iif),
         SetKey::OifName => KeyVal::Name(ctx.oif),
         SetKey::L4Proto => match ctx.pkt.proto {

@@ -120,7 +120,7 @@ fn inner_native_nft() {
             "iifname \"lo\" accept",
             "iifname \"veth*\" meta mark set 0x00000010",
             "ip saddr @allowed tcp dport vmap @portmap",
-            "ip saddr . dport @svc accept",
+            "ip saddr . tcp dport @svc accept",
             "ip saddr != 10.9.0.0/16 tcp dport { 8000-8080, 9090 } accept",
             "udp sport 53 udp dport 1024-65535 accept",
             "ip6 saddr fe80::/10 icmpv6 type echo-request accept",

@@ -318,7 +318,7 @@ fn native_nft_rules_read_back_as_json() {
         vec![
             "ct state established,related accept",
             "iifname vmap @dispatch",
-            "ip saddr . dport @allowed accept",
+            "ip saddr . tcp dport @allowed accept",
             "iifname \"cali*\" tcp dport { 80, 443 } meta mark set mark or 0x00080000 accept",
             "meta mark & 0x00010000 == 0x00010000 counter name \"hits\" drop",
             "udp dport 53 reject",

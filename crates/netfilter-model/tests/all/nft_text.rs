@@ -428,7 +428,7 @@ fn kernel_native_listing_round_trip() {
         chain_texts(&listed, "web", "from_eth0"),
         [
             r#"ip saddr @blocked counter name "hits" drop"#,
-            "ip saddr . dport @allowed accept",
+            "ip saddr . tcp dport @allowed accept",
             r#"tcp dport { 22, 80, 443 } meta mark set 0x00000001 accept comment "web""#,
             "ip daddr != 10.0.0.0/8 udp dport 53 meta mark set mark or 0x00080000 accept",
             "icmp type echo-request limit rate 5/second burst 10 packets accept",

@@ -220,8 +220,18 @@ fn set_key(e: &Value) -> SetKey {
             ("ip6", "saddr") => return SetKey::Saddr6,
             ("ip6", "daddr") => return SetKey::Daddr6,
             ("ip", "protocol") | ("ip6", "nexthdr") => return SetKey::L4Proto,
-            ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "sport") => return SetKey::Sport,
-            ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th", "dport") => return SetKey::Dport,
+            (p @ ("tcp" | "udp" | "sctp" | "dccp" | "udplite"), f @ ("sport" | "dport")) => {
+                if let Some(proto) = Protocol::parse(p) {
+                    let dir = if f == "sport" {
+                        Direction::Src
+                    } else {
+                        Direction::Dst
+                    };
+                    return SetKey::TransportPort { proto, dir };
+                }
+            }
+            ("th", "sport") => return SetKey::Sport,
+            ("th", "dport") => return SetKey::Dport,
             _ => {}
         }
     }
@@ -1011,7 +1021,10 @@ mod tests {
                 set: "allowed".into(),
                 keys: vec![
                     SetKey::Saddr,
-                    SetKey::Dport,
+                    SetKey::TransportPort {
+                        proto: Protocol::TCP,
+                        dir: Direction::Dst
+                    },
                     SetKey::Other("ether saddr".into())
                 ]
             }

@@ -371,6 +371,13 @@ fn set_key(field: &Field, text: &str) -> SetKey {
             v6: true,
         } => SetKey::Daddr6,
         Field::Port {
+            proto: Some(proto),
+            dir,
+        } => SetKey::TransportPort {
+            proto: *proto,
+            dir: *dir,
+        },
+        Field::Port {
             dir: Direction::Src,
             ..
         } => SetKey::Sport,
@@ -1088,7 +1095,9 @@ mod tests {
     #[test]
     fn lookups_vmaps_and_others() {
         let x = m("ip saddr . tcp dport @allowed");
-        assert_eq!(x.to_string(), "ip saddr . dport @allowed");
+        // The port keeps its protocol: `tcp dport @s` does not match UDP.
+        assert_eq!(x.to_string(), "ip saddr . tcp dport @allowed");
+        assert_eq!(m("th dport @p").to_string(), "dport @p");
         // The address family of a key counts.
         assert_ne!(m("ip6 saddr @s"), m("ip saddr @s"));
         assert_eq!(m("ip6 saddr @s").to_string(), "ip6 saddr @s");

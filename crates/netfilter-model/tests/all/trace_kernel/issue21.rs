@@ -51,6 +51,13 @@ fn nft(rules: &str) -> Load {
 const MARK_OUTSIDE_MASK: &str = "*filter\n:FORWARD ACCEPT [0:0]\n\
      -A FORWARD -m mark --mark 0x2/0xf0 -j DROP\n\
      -A FORWARD -m connmark --mark 0x1/0x10 -j DROP\nCOMMIT\n";
+const PORT_SETS: &str = "table inet t {\n\
+     set ports { type inet_service; flags interval; elements = { 5000-5010 }; }\n\
+     chain f { type filter hook forward priority 0; policy accept; tcp dport @ports counter drop; }\n}\n";
+const CONCAT_SET: &str = "table ip t {\n\
+     set s { type ipv4_addr . inet_service; elements = { 10.244.1.5 . 5005 }; }\n\
+     chain f { type filter hook forward priority 0; policy accept; ip saddr . udp dport @s counter drop; }\n}\n";
+
 fn cases() -> Vec<Case> {
     let to_remote = udp("192.168.50.2", REMOTE, 5005);
     vec![
@@ -117,6 +124,53 @@ fn cases() -> Vec<Case> {
             probe: to_remote.clone(),
             kernel: FinalVerdict::Drop,
         },
+        // 6: a set lookup keyed on a port keeps its protocol.
+        Case {
+            name: "tcp dport @ports does not match UDP",
+            load: nft(PORT_SETS),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Accept,
+        },
+        Case {
+            name: "tcp dport @ports matches TCP",
+            load: nft(PORT_SETS),
+            probe: Probe {
+                proto: "tcp",
+                ..to_remote.clone()
+            },
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "ip saddr . udp dport @s does not match TCP",
+            load: nft(CONCAT_SET),
+            probe: Probe {
+                proto: "tcp",
+                ..to_remote.clone()
+            },
+            kernel: FinalVerdict::Accept,
+        },
+        Case {
+            name: "ip saddr . udp dport @s matches UDP",
+            load: nft(CONCAT_SET),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
+        // 5: wildcards in anonymous sets and verdict maps.
+        Case {
+            name: "iifname { \"ext0\", \"cali*\" } drop",
+            load: nft("table inet t {\n\
+                 chain f { type filter hook forward priority 0; policy accept; iifname { \"ext0\", \"cali*\" } counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "iifname vmap with a wildcard",
+            load: nft("table inet t {\n\
+                 chain f { type filter hook forward priority 0; policy accept; iifname vmap { \"ext0\" : accept, \"cali*\" : jump d }; }\n\
+                 chain d { counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
         // 1: value bits outside the mask: the match never holds.
         Case {
             name: "legacy mark and connmark values outside their masks",
@@ -171,10 +225,17 @@ fn issue21_reproducers_agree_with_the_kernel() {
         let pkt = packet_of(&p);
         // The JSON dump loses the options of iptables-nft's xt matches (connmark): there the
         // tracer may be uncertain, as long as it holds the kernel's verdict possible.
-        let sources = [
+        #[allow(unused_mut)]
+        let mut sources = vec![
             ("legacy save + nft text", Some(cap.ruleset()), true),
             ("legacy save + nft JSON", cap.ruleset_json(), false),
         ];
+        #[cfg(feature = "netlink")]
+        sources.push((
+            "legacy save + live nf_tables",
+            Some(node.live_ruleset(&cap)),
+            true,
+        ));
         for (what, rs, exact) in sources {
             let Some(rs) = rs else { continue };
             match compare(&cap, &rs, &pkt) {

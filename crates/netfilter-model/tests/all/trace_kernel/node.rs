@@ -354,6 +354,38 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The node's rulesets as a live reader sees them: nf_tables read over netlink from inside
+    /// the node's namespace (one thread joins it), with the legacy save of `cap`.
+    #[cfg(feature = "netlink")]
+    pub fn live_ruleset(&self, cap: &Capture) -> Ruleset {
+        let ns = format!("/proc/{}/ns/net", self.child.id());
+        let nft = std::thread::spawn(move || {
+            let f = std::fs::File::open(&ns).unwrap_or_else(|e| panic!("{ns}: {e}"));
+            // SAFETY: setns on a valid namespace fd; it changes only this thread's namespace
+            // (and that of the threads it starts), never the test process's other threads.
+            let rc =
+                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&f), libc::CLONE_NEWNET) };
+            assert_eq!(
+                rc,
+                0,
+                "setns into the node: {}",
+                std::io::Error::last_os_error()
+            );
+            netfilter_model::netlink::read_live_nft()
+                .unwrap_or_else(|e| panic!("live read in the node: {e}"))
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("the live reader thread panicked"));
+        let lopts =
+            ParseOptions::new("kernel:iptables-legacy-save -c").with_backend(Some(Backend::Legacy));
+        let mut rs = parse_iptables_save(&cap.legacy_save, &lopts)
+            .unwrap_or_else(|e| panic!("cannot read the kernel's legacy save: {e}"));
+        rs.extend(nft);
+        rs
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.stdin.write_all(b"exit 0\n");
