@@ -11,6 +11,7 @@ use super::error::TraceError;
 use super::matching::{eval_match, Ctx, PktState, Truth};
 use super::nat::apply_nat;
 use super::natcore::mapped_at;
+use super::noct::{no_conntrack, reads_conntrack};
 use super::options::TraceOptions;
 use super::packet::Packet;
 use super::path::{hook_has_iif, hook_has_oif};
@@ -663,7 +664,13 @@ impl TraceIndex<'_> {
                 // connection-mark statements do nothing, and `notrack` after conntrack
                 // does nothing either (the kernel ignores it once an entry is attached).
                 let before_ct = self.before_conntrack(hook, base_id);
+                let nft_rule = self.tables[top.chain.0].table.backend == Backend::Nft;
+                let mut broke = false;
                 for s in &rule.statements {
+                    if nft_rule && reads_conntrack(s) && no_conntrack(before_ct, &w.br.st, pkt) {
+                        broke = true;
+                        break;
+                    }
                     let before = (w.br.st.mark, w.br.st.ct_mark);
                     let st = &mut w.br.st;
                     let no_ct = before_ct || st.untracked;
@@ -736,6 +743,17 @@ impl TraceIndex<'_> {
                             Some(format!("0x{:x} -> 0x{:x}", before.1, after.1)),
                         ));
                     }
+                }
+                if broke {
+                    w.br.steps.push(mk_step(
+                        self,
+                        hook,
+                        top.chain,
+                        Some(ri),
+                        StepEvent::Skip,
+                        Some("a ct expression without a conntrack entry ends the rule".into()),
+                    ));
+                    continue;
                 }
                 if nat_done {
                     w.br.accept(AcceptRec {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use crate::model::{CtStateSet, Direction, Match, MatchKind, Protocol, SetKey};
 
+use super::noct::no_conntrack;
 use super::packet::Packet;
 use super::sets::{KeyVal, ParsedSet};
 
@@ -250,7 +251,7 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
         // No conntrack entry (not yet, or untracked): nft's ct expression breaks the rule
         // and xt_connmark / xt_conntrack fail, negated or not.
         MatchKind::CtStatus { .. } | MatchKind::CtDirection { .. } | MatchKind::CtMark { .. }
-            if ctx.before_conntrack || st.untracked =>
+            if no_conntrack(ctx.before_conntrack, st, ctx.pkt) =>
         {
             return Eval::Inapplicable;
         }

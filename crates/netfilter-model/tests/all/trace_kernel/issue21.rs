@@ -171,6 +171,36 @@ fn cases() -> Vec<Case> {
             probe: to_remote.clone(),
             kernel: FinalVerdict::Drop,
         },
+        // 9: a ct expression without a conntrack entry breaks the rule.
+        Case {
+            name: "meta mark set ct mark drop before conntrack",
+            load: nft("table ip t {\n\
+                 chain raw { type filter hook prerouting priority raw; policy accept; meta mark set ct mark counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Accept,
+        },
+        Case {
+            name: "ct mark set ct mark or 0x1 drop before conntrack",
+            load: nft("table ip t {\n\
+                 chain raw { type filter hook prerouting priority -300; policy accept; ct mark set ct mark or 0x1 counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Accept,
+        },
+        Case {
+            name: "meta mark set ct mark drop on an untracked packet",
+            load: nft("table ip t {\n\
+                 chain raw { type filter hook prerouting priority raw; policy accept; notrack; }\n\
+                 chain f { type filter hook forward priority 0; policy accept; meta mark set ct mark counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Accept,
+        },
+        Case {
+            name: "ct mark set 0x1 drop before conntrack (a store, not a load)",
+            load: nft("table ip t {\n\
+                 chain raw { type filter hook prerouting priority raw; policy accept; ct mark set 0x1 counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
         // 1: value bits outside the mask: the match never holds.
         Case {
             name: "legacy mark and connmark values outside their masks",
