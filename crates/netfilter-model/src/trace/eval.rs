@@ -11,6 +11,7 @@ use super::error::TraceError;
 use super::matching::{eval_match, Ctx, PktState, Truth};
 use super::nat::apply_nat;
 use super::natcore::mapped_at;
+use super::natmap::{resolve as resolve_nat_map, NatMap};
 use super::noct::{no_conntrack, reads_conntrack};
 use super::options::TraceOptions;
 use super::packet::Packet;
@@ -666,7 +667,39 @@ impl TraceIndex<'_> {
                 let before_ct = self.before_conntrack(hook, base_id);
                 let nft_rule = self.tables[top.chain.0].table.backend == Backend::Nft;
                 let mut broke = false;
-                for s in &rule.statements {
+                let nat_map = self.nat_map(rule, pkt, &w.br.st, iif, oif, top.chain);
+                if let Some((_, NatMap::Maybe(_, reason))) = &nat_map {
+                    // The other course: the key is in no element, the lookup breaks the rule.
+                    if budget.branches < opts.max_branches {
+                        budget.branches += 1;
+                        let mut alt = w.clone();
+                        alt.br.alt_assumption = true;
+                        alt.br.steps.push(mk_step(
+                            self,
+                            hook,
+                            top.chain,
+                            Some(ri),
+                            StepEvent::Assume,
+                            Some(format!(
+                                "assumed the nat map has no element for the packet: {reason}"
+                            )),
+                        ));
+                        alt.br.assumptions.push(Assumption {
+                            rule: rule_ref_of(self, top.chain, Some(ri)),
+                            holds: false,
+                            reason: format!("nat map lookup: {reason}"),
+                        });
+                        work.push(alt);
+                    } else {
+                        budget.truncated = true;
+                    }
+                    w.br.assumptions.push(Assumption {
+                        rule: rule_ref_of(self, top.chain, Some(ri)),
+                        holds: true,
+                        reason: format!("nat map lookup: {reason}"),
+                    });
+                }
+                for (si, s) in rule.statements.iter().enumerate() {
                     if nft_rule && reads_conntrack(s) && no_conntrack(before_ct, &w.br.st, pkt) {
                         broke = true;
                         break;
@@ -706,6 +739,18 @@ impl TraceIndex<'_> {
                             continue;
                         }
                         Statement::Nat { .. } => {
+                            let s = match &nat_map {
+                                Some((i, NatMap::Hit(x) | NatMap::Maybe(Some(x), _)))
+                                    if *i == si =>
+                                {
+                                    x
+                                }
+                                Some((i, NatMap::Miss)) if *i == si => {
+                                    broke = true;
+                                    break;
+                                }
+                                _ => s,
+                            };
                             if let Some(d) = apply_nat(s, st) {
                                 w.br.steps.push(mk_step(
                                     self,
@@ -751,7 +796,11 @@ impl TraceIndex<'_> {
                         top.chain,
                         Some(ri),
                         StepEvent::Skip,
-                        Some("a ct expression without a conntrack entry ends the rule".into()),
+                        Some(if matches!(nat_map, Some((_, NatMap::Miss))) {
+                            "the nat map has no element for the packet: the rule ends".into()
+                        } else {
+                            "a ct expression without a conntrack entry ends the rule".into()
+                        }),
                     ));
                     continue;
                 }
@@ -1057,6 +1106,29 @@ impl TraceIndex<'_> {
             _ => {}
         }
         Ok(Some(w))
+    }
+}
+
+impl TraceIndex<'_> {
+    /// The rule's first NAT statement through a map, resolved for the packet.
+    fn nat_map(
+        &self,
+        rule: &Rule,
+        pkt: &Packet,
+        st: &PktState,
+        iif: &str,
+        oif: &str,
+        id: ChainId,
+    ) -> Option<(usize, NatMap)> {
+        let (i, s) = rule
+            .statements
+            .iter()
+            .enumerate()
+            .find(|(_, s)| matches!(s, Statement::Nat { .. }))?;
+        match resolve_nat_map(s, &ctx_for(self, pkt, st, iif, oif, id)) {
+            NatMap::NotAMap => None,
+            m => Some((i, m)),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod ifclass;
 mod matching;
 mod nat;
 mod natcore;
+mod natmap;
 mod noct;
 mod options;
 mod packet;

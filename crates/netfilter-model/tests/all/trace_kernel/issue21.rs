@@ -41,7 +41,7 @@ fn iptables_nft(rules: &str) -> Load {
     }
 }
 
-fn nft(rules: &str) -> Load {
+fn nft(rules: impl Into<String>) -> Load {
     Load {
         nft: Some(rules.into()),
         ..Load::default()
@@ -57,6 +57,12 @@ const PORT_SETS: &str = "table inet t {\n\
 const CONCAT_SET: &str = "table ip t {\n\
      set s { type ipv4_addr . inet_service; elements = { 10.244.1.5 . 5005 }; }\n\
      chain f { type filter hook forward priority 0; policy accept; ip saddr . udp dport @s counter drop; }\n}\n";
+
+/// Maps for DNAT and a forward chain that drops what reaches the remote's address.
+const NAT_MAPS: &str = "table ip t {\n\
+     map m { type ipv4_addr : ipv4_addr; elements = { 10.96.0.70 : 192.168.50.2 }; }\n\
+     map mp { type ipv4_addr . inet_service : ipv4_addr . inet_service; elements = { 10.96.0.71 . 53 : 192.168.50.2 . 5005 }; }\n\
+     chain f { type filter hook forward priority 0; policy accept; ip daddr 192.168.50.2 counter drop; }\n";
 
 fn cases() -> Vec<Case> {
     let to_remote = udp("192.168.50.2", REMOTE, 5005);
@@ -199,6 +205,25 @@ fn cases() -> Vec<Case> {
             load: nft("table ip t {\n\
                  chain raw { type filter hook prerouting priority raw; policy accept; ct mark set 0x1 counter drop; }\n}\n"),
             probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
+        // 8: DNAT through a map changes the destination.
+        Case {
+            name: "dnat to ip daddr map @m",
+            load: nft(format!("{NAT_MAPS}chain n {{ type nat hook prerouting priority dstnat; policy accept; dnat to ip daddr map @m; }}\n}}\n")),
+            probe: udp("10.96.0.70", REMOTE, 5005),
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "dnat to ip daddr . udp dport through a concatenated map",
+            load: nft(format!("{NAT_MAPS}chain n {{ type nat hook prerouting priority dstnat; policy accept; dnat ip addr . port to ip daddr . udp dport map @mp; }}\n}}\n")),
+            probe: udp("10.96.0.71", REMOTE, 53),
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "dnat to ip daddr through an anonymous map",
+            load: nft(format!("{NAT_MAPS}chain n {{ type nat hook prerouting priority dstnat; policy accept; dnat to ip daddr map {{ 10.96.0.72 : 192.168.50.2 }}; }}\n}}\n")),
+            probe: udp("10.96.0.72", REMOTE, 5005),
             kernel: FinalVerdict::Drop,
         },
         // 1: value bits outside the mask: the match never holds.
