@@ -22,6 +22,7 @@ use super::report::{
 };
 use super::schedule::{ChainId, TraceIndex};
 use super::vmap::VmapOutcome;
+use super::xt::{xt_effect, XtEffect};
 
 /// An accept that ended a base chain.
 #[derive(Debug, Clone)]
@@ -667,6 +668,8 @@ impl TraceIndex<'_> {
                 let before_ct = self.before_conntrack(hook, base_id);
                 let nft_rule = self.tables[top.chain.0].table.backend == Backend::Nft;
                 let mut broke = false;
+                // The verdict of an xt target whose options nft JSON lost.
+                let mut xt_verdict: Option<Verdict> = None;
                 let nat_map = self.nat_map(rule, pkt, &w.br.st, iif, oif, top.chain);
                 if let Some((_, NatMap::Maybe(_, reason))) = &nat_map {
                     // The other course: the key is in no element, the lookup breaks the rule.
@@ -716,6 +719,51 @@ impl TraceIndex<'_> {
                             continue;
                         }
                         Statement::Notrack if !before_ct => continue,
+                        Statement::Other { .. } => match xt_effect(s) {
+                            None | Some(XtEffect::Harmless) => continue,
+                            Some(XtEffect::Verdict(v)) => {
+                                xt_verdict = Some(v);
+                                break;
+                            }
+                            Some(XtEffect::Mutates(what)) => {
+                                w.br.assumptions.push(Assumption {
+                                    rule: rule_ref_of(self, top.chain, Some(ri)),
+                                    holds: true,
+                                    reason: what,
+                                });
+                                continue;
+                            }
+                            Some(XtEffect::Unknown(what)) => {
+                                xt_verdict = Some(Verdict::Other(what));
+                                break;
+                            }
+                            Some(XtEffect::Nat(kind)) => {
+                                let xs = Statement::Nat {
+                                    kind,
+                                    addr: None,
+                                    port: None,
+                                    flags: Vec::new(),
+                                };
+                                if let Some(d) = apply_nat(&xs, st) {
+                                    w.br.steps.push(mk_step(
+                                        self,
+                                        hook,
+                                        top.chain,
+                                        Some(ri),
+                                        StepEvent::Nat,
+                                        Some(format!("{d} (xt target: the address is not in the nft JSON dump; assumed unchanged)")),
+                                    ));
+                                    w.br.assumptions.push(Assumption {
+                                        rule: rule_ref_of(self, top.chain, Some(ri)),
+                                        holds: true,
+                                        reason: "the xt NAT target's address is not in the nft JSON dump; assumed unchanged".into(),
+                                    });
+                                    nat_done = true;
+                                    break;
+                                }
+                                continue;
+                            }
+                        },
                         Statement::SetMark { and, xor } => st.mark = (st.mark & and) ^ xor,
                         Statement::SetCtMark { and, xor } => st.ct_mark = (st.ct_mark & and) ^ xor,
                         Statement::SaveMark { nfmask, ctmask } => {
@@ -815,7 +863,7 @@ impl TraceIndex<'_> {
                 }
                 // The verdict (a verdict map first picks one).
                 let owned: Verdict;
-                let verdict: &Verdict = match &rule.verdict {
+                let verdict: &Verdict = match xt_verdict.as_ref().or(rule.verdict.as_ref()) {
                     None | Some(Verdict::Continue) => continue,
                     Some(Verdict::Vmap(_)) => {
                         let Some(spec) = self.tables[top.chain.0].vmaps.get(&(top.chain.1, ri))

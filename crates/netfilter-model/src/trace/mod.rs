@@ -21,6 +21,7 @@ mod report;
 mod schedule;
 mod sets;
 mod vmap;
+mod xt;
 
 pub use error::TraceError;
 pub use ifclass::{iface_classes, IfaceClass, IFNAME_MAX};

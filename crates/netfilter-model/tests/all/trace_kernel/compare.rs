@@ -159,8 +159,19 @@ pub fn kernel_outcome(cap: &Capture, rs: &Ruleset) -> KernelOutcome {
 /// Compares one capture with the tracer on the captured dumps. `Err` explains the
 /// disagreement.
 pub fn compare(cap: &Capture, rs: &Ruleset, pkt: &Packet) -> Result<TraceReport, String> {
+    compare_read(cap, rs, rs, pkt)
+}
+
+/// [`compare`], reading the kernel's outcome from the counters of `counted_in` (a source that
+/// keeps every rule's verdict, where `rs` may not: nft JSON shows xt targets without them).
+pub fn compare_read(
+    cap: &Capture,
+    counted_in: &Ruleset,
+    rs: &Ruleset,
+    pkt: &Packet,
+) -> Result<TraceReport, String> {
     let rep = trace(rs, pkt, &TraceOptions::default()).map_err(|e| format!("trace failed: {e}"))?;
-    let k = kernel_outcome(cap, rs);
+    let k = kernel_outcome(cap, counted_in);
     let single = !rep.order_dependent && !rep.uncertain;
     // Verdicts the tracer holds possible, each with its deciding rule.
     let mut possible: Vec<(FinalVerdict, Option<RuleKey>)> =

@@ -4,7 +4,7 @@
 
 use netfilter_model::trace::FinalVerdict;
 
-use super::compare::{compare, packet_of, show};
+use super::compare::{compare_read, packet_of, show};
 use super::node::{Load, Node, Probe, POD1, REMOTE};
 
 /// One reproducer.
@@ -226,6 +226,22 @@ fn cases() -> Vec<Case> {
             probe: udp("10.96.0.72", REMOTE, 5005),
             kernel: FinalVerdict::Drop,
         },
+        // 11: xt targets of iptables-nft rules, whose options nft JSON loses.
+        Case {
+            name: "iptables-nft REJECT (an xt target in nft JSON)",
+            load: iptables_nft("*filter\n:FORWARD ACCEPT [0:0]\n\
+                 -A FORWARD -s 10.244.1.5/32 -j LOG\n\
+                 -A FORWARD -s 10.244.1.5/32 -j REJECT\nCOMMIT\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "iptables-nft DNAT (an xt target in nft JSON)",
+            load: iptables_nft("*nat\n:PREROUTING ACCEPT [0:0]\n\
+                 -A PREROUTING -d 10.96.0.80/32 -p udp -j DNAT --to-destination 192.168.50.2\nCOMMIT\n"),
+            probe: udp("10.96.0.80", REMOTE, 5005),
+            kernel: FinalVerdict::Accept,
+        },
         // 1: value bits outside the mask: the match never holds.
         Case {
             name: "legacy mark and connmark values outside their masks",
@@ -293,7 +309,7 @@ fn issue21_reproducers_agree_with_the_kernel() {
         ));
         for (what, rs, exact) in sources {
             let Some(rs) = rs else { continue };
-            match compare(&cap, &rs, &pkt) {
+            match compare_read(&cap, &cap.ruleset(), &rs, &pkt) {
                 Ok(rep) => {
                     if exact && (rep.verdict != kernel || rep.uncertain || rep.order_dependent) {
                         failures.push(format!(
