@@ -219,7 +219,7 @@ pub fn compare_read(
                 // No counter names the drop: it must be a policy without counters.
                 if !candidates.iter().any(|c| {
                     c.as_ref()
-                        .is_some_and(|c| c.4.is_none() && !has_counter(rs, c))
+                        .is_some_and(|c| c.4.is_none() && !has_counter(counted_in, c))
                 }) {
                     return Err(format!(
                         "kernel dropped with no drop counter moving (an nf_tables policy?) but the tracer names {}",
@@ -239,7 +239,7 @@ pub fn compare_read(
         let checkable: Vec<&RuleKey> = candidates
             .iter()
             .filter_map(|c| c.as_ref())
-            .filter(|c| c.4.is_some() && has_counter(rs, c))
+            .filter(|c| c.4.is_some() && has_counter(counted_in, c))
             .collect();
         if !checkable.is_empty()
             && checkable.len() == candidates.len()
@@ -260,7 +260,7 @@ pub fn compare_read(
     // base chains at one priority of one hook (the kernel's order between them is not in the
     // dumps; a drop in the first hides the packet from the second).
     if single && !k.reject && rep.assumptions.is_empty() && !equal_priority_clash(rs) {
-        fired_rules_agree(&rep, rs, &k)?;
+        fired_rules_agree(&rep, counted_in, &k)?;
     }
     Ok(rep)
 }

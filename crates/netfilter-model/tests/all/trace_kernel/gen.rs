@@ -15,20 +15,20 @@ use super::node::{Endpoint, Probe, ENDPOINTS};
 pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
 }
@@ -515,11 +515,13 @@ pub fn generate(seed: u64) -> Case {
     if let (true, true, Some(l), Some(n)) = (clash, rng.chance(60), legacy.as_mut(), nft.as_mut()) {
         handshake(&mut rng, l, n);
     }
-    Case {
+    let mut case = Case {
         seed,
         legacy,
         nft,
         probe: probe(&mut rng),
         clash,
-    }
+    };
+    super::gen21::add_extras(&mut case);
+    case
 }

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod node;
 
 mod gen;
+mod gen21;
 mod issue21;
 mod randomized;
 mod scenarios;

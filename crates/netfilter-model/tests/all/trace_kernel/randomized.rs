@@ -5,7 +5,9 @@
 //! `NFDIFF_TRACE_KERNEL_SEED=<s>` the base seed (default 1), and
 //! `NFDIFF_TRACE_KERNEL_CASE_SEED=<s>` replays one case as printed by a failure.
 
-use super::compare::{compare, equal_priority_clash, kernel_outcome, packet_of, show};
+use super::compare::{
+    compare, compare_read, equal_priority_clash, kernel_outcome, packet_of, show,
+};
 use super::gen::{generate, Case};
 use super::node::{Load, Node};
 
@@ -60,6 +62,8 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
     let mut failures = Vec::new();
     let (mut delivered, mut dropped, mut ambiguous, mut clashes) = (0, 0, 0, 0);
     let mut legacy_last = 0;
+    // Per source (save + nft text, nft JSON, live): cases compared, and "can't tell" ones.
+    let mut per_source = [(0usize, 0usize); 3];
     for &seed in &seeds {
         let mut case = generate(seed);
         // The shared namespace registered its legacy tables long ago, so there nf_tables
@@ -86,7 +90,7 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
             ));
             continue;
         }
-        let cap = match node.send(&case.probe, false) {
+        let cap = match node.send(&case.probe, true) {
             Ok(c) => c,
             Err(e) => {
                 failures.push(reproducer(&case, &format!("sending failed: {e}"), ""));
@@ -95,6 +99,24 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
         };
         let rs = cap.ruleset();
         let pkt = packet_of(&case.probe);
+        // The same capture read through the other sources: nft JSON, and a live read.
+        #[allow(unused_mut)]
+        let mut others = vec![("nft JSON", cap.ruleset_json())];
+        #[cfg(feature = "netlink")]
+        others.push(("live", Some(node.live_ruleset(&cap))));
+        for (i, (what, other)) in others.into_iter().enumerate() {
+            let Some(other) = other else { continue };
+            match compare_read(&cap, &rs, &other, &pkt) {
+                Ok(rep) => {
+                    per_source[i + 1].0 += 1;
+                    if rep.uncertain {
+                        per_source[i + 1].1 += 1;
+                    }
+                }
+                Err(e) => failures.push(reproducer(&case, &format!("({what} source) {e}"), "")),
+            }
+        }
+        per_source[0].0 += 1;
         match compare(&cap, &rs, &pkt) {
             Ok(rep) => {
                 if cap.delivered > 0 {
@@ -104,6 +126,9 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
                 }
                 if rep.order_dependent || rep.uncertain {
                     ambiguous += 1;
+                }
+                if rep.uncertain {
+                    per_source[0].1 += 1;
                 }
                 if equal_priority_clash(&rs) {
                     clashes += 1;
@@ -136,6 +161,17 @@ fn kernel_agrees_with_the_tracer_on_random_rulesets() {
         started.elapsed().as_secs_f64(),
         failures.len()
     );
+    for (name, (n, u)) in ["save + nft text", "nft JSON", "live"]
+        .iter()
+        .zip(per_source)
+    {
+        if n > 0 {
+            println!(
+                "  {name}: {n} cases, {u} can't tell ({:.2}%)",
+                100.0 * u as f64 / n as f64
+            );
+        }
+    }
     let summary: Vec<&str> = failures
         .iter()
         .map(|f| f.lines().next().unwrap_or(""))
