@@ -8,6 +8,7 @@ use crate::model::{CtStateSet, Direction, Match, MatchKind, Protocol, SetKey};
 use super::noct::no_conntrack;
 use super::packet::Packet;
 use super::sets::{KeyVal, ParsedSet};
+use super::verbatim::{eval_verbatim, Verbatim};
 
 /// The outcome of a test that may be undecidable from the data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -323,6 +324,15 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
             let invert = args.split_whitespace().any(|a| a == "--invert");
             Truth::from(ctx.pkt.rpf_valid != invert)
         }
+        MatchKind::Other {
+            module,
+            args,
+            lossy: false,
+        } if module == "nft" => match eval_verbatim(args, ctx) {
+            Some(Verbatim::T(t)) => t,
+            Some(Verbatim::Inapplicable) => return Eval::Inapplicable,
+            None => maybe(format!("`{module}` is a match nfdiff does not evaluate")),
+        },
         MatchKind::Other { lossy: true, .. } => {
             maybe(format!("`{m}` was read from a lossy source"))
         }

@@ -20,6 +20,7 @@ mod reach;
 mod report;
 mod schedule;
 mod sets;
+mod verbatim;
 mod vmap;
 mod xt;
 

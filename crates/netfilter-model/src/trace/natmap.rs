@@ -20,7 +20,7 @@ pub(crate) enum NatMap {
     Maybe(Option<Statement>, String),
 }
 
-fn key_of(word: &str) -> Option<SetKey> {
+pub(crate) fn key_of(word: &str) -> Option<SetKey> {
     let w: Vec<&str> = word.split_whitespace().collect();
     Some(match w.as_slice() {
         ["ip", "saddr"] => SetKey::Saddr,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Protocol, SetKey, Verdict};
+use crate::model::{CtStateSet, Protocol, SetKey, Verdict};
 
 use super::matching::{key_val, Ctx};
 use super::sets::{split_top, KeyVal, Lookup, ParsedSet};
@@ -63,6 +63,46 @@ pub(crate) fn parse_verdict(s: &str) -> Option<Verdict> {
     })
 }
 
+/// The key text of `ct state vmap { ... }`.
+const CT_STATE: &str = "ct state";
+
+/// `ct state vmap`: a connection is in one state, so the first element naming it decides.
+fn ct_state_lookup(
+    set: &ParsedSet,
+    ctx: &Ctx<'_>,
+    verdict_of: impl Fn(usize) -> Option<Verdict>,
+) -> VmapOutcome {
+    let state_bits = CtStateSet::INVALID
+        | CtStateSet::ESTABLISHED
+        | CtStateSet::RELATED
+        | CtStateSet::NEW
+        | CtStateSet::UNTRACKED;
+    let bits = if ctx.before_conntrack && !ctx.st.untracked {
+        CtStateSet::INVALID
+    } else {
+        ctx.st.ct_bits(ctx.pkt) & state_bits
+    };
+    for (i, raw) in set.raw.iter().enumerate() {
+        let key = raw.split(" : ").next().unwrap_or("").replace(' ', "");
+        let Some(states) = CtStateSet::parse_list(&key) else {
+            return VmapOutcome::Maybe(
+                vec![(verdict_of(i), raw.clone()), (None, String::new())],
+                format!("ct state element `{raw}` is not understood"),
+            );
+        };
+        if states.0 & bits != 0 {
+            return match verdict_of(i) {
+                Some(v) => VmapOutcome::Hit(v, raw.clone()),
+                None => VmapOutcome::Maybe(
+                    vec![(None, raw.clone())],
+                    format!("the verdict of `{raw}` is not understood"),
+                ),
+            };
+        }
+    }
+    VmapOutcome::Miss
+}
+
 fn parse_key(s: &str) -> Result<VKey, String> {
     let words: Vec<&str> = s.split_whitespace().collect();
     let k = |key, proto, v6| Ok(VKey { key, proto, v6 });
@@ -88,6 +128,7 @@ fn parse_key(s: &str) -> Result<VKey, String> {
             None,
         ),
         ["meta", "mark"] | ["mark"] => k(SetKey::Mark, None, None),
+        ["ct", "state"] => k(SetKey::Other(CT_STATE.into()), None, None),
         ["meta", "l4proto"] | ["ip", "protocol"] | ["ip6", "nexthdr"] => {
             k(SetKey::L4Proto, None, None)
         }
@@ -172,6 +213,15 @@ impl VmapSpec {
             Ok(k) => k,
             Err(r) => return all_options(r.clone()),
         };
+        if let [VKey {
+            key: SetKey::Other(k),
+            ..
+        }] = keys.as_slice()
+        {
+            if k == CT_STATE {
+                return ct_state_lookup(set, ctx, verdict_of);
+            }
+        }
         let mut vals = Vec::with_capacity(keys.len());
         for k in keys {
             if let Some(want) = k.proto {
@@ -273,5 +323,39 @@ mod tests {
         ));
         assert_eq!(parse_verdict("jump foo"), Some(Verdict::Jump("foo".into())));
         assert_eq!(parse_verdict("bogus"), None);
+    }
+}
+
+#[cfg(test)]
+mod ct_state_tests {
+    use super::*;
+    use crate::trace::matching::PktState;
+    use crate::trace::packet::Packet;
+
+    #[test]
+    fn ct_state_vmap_follows_the_query() {
+        let spec = VmapSpec::parse(
+            "ct state vmap { established : accept, invalid : drop, new : continue }",
+        );
+        let mut p = Packet::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let sets = HashMap::new();
+        let eval = |p: &Packet| {
+            let st = PktState::from_packet(p);
+            let ctx = Ctx {
+                pkt: p,
+                st: &st,
+                iif: "",
+                oif: "",
+                sets: &sets,
+                before_conntrack: false,
+            };
+            spec.eval(&ctx)
+        };
+        p.ct_state = CtStateSet::INVALID;
+        assert!(matches!(eval(&p), VmapOutcome::Hit(Verdict::Drop, _)));
+        p.ct_state = CtStateSet::ESTABLISHED;
+        assert!(matches!(eval(&p), VmapOutcome::Hit(Verdict::Accept, _)));
+        p.ct_state = CtStateSet::RELATED;
+        assert!(matches!(eval(&p), VmapOutcome::Miss));
     }
 }

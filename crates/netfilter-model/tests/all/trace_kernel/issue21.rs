@@ -242,6 +242,47 @@ fn cases() -> Vec<Case> {
             probe: udp("10.96.0.80", REMOTE, 5005),
             kernel: FinalVerdict::Accept,
         },
+        // "Can't tell"s the query decides.
+        Case {
+            name: "anonymous concatenation set",
+            load: nft("table inet t {\n\
+                 chain f { type filter hook forward priority 0; policy accept; ip saddr . udp dport { 10.244.1.5 . 5005, 10.244.1.9 . 53 } counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "icmp type { ... } in an inet table",
+            load: nft("table inet t {\n\
+                 chain f { type filter hook forward priority 0; policy accept; icmp type { echo-request, echo-reply } counter drop; }\n}\n"),
+            probe: Probe {
+                proto: "icmp",
+                dport: 1,
+                ..to_remote.clone()
+            },
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "meta nfproto ipv6 does not match IPv4",
+            load: nft("table inet t {\n\
+                 chain f { type filter hook forward priority 0; policy accept; meta nfproto ipv6 counter drop; meta nfproto ipv4 counter accept; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Accept,
+        },
+        Case {
+            name: "ct state ! established (iptables-nft conntrack)",
+            load: iptables_nft("*filter\n:FORWARD ACCEPT [0:0]\n\
+                 -A FORWARD -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP\nCOMMIT\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
+        Case {
+            name: "ct state vmap",
+            load: nft("table inet t {\n\
+                 chain f { type filter hook forward priority 0; policy accept; ct state vmap { established : accept, new : jump d, invalid : drop }; }\n\
+                 chain d { counter drop; }\n}\n"),
+            probe: to_remote.clone(),
+            kernel: FinalVerdict::Drop,
+        },
         // 1: value bits outside the mask: the match never holds.
         Case {
             name: "legacy mark and connmark values outside their masks",
