@@ -1,8 +1,9 @@
 //! Extra features for the generated kernel cases (issue 21): nat chains at odd priorities
 //! (two of them, the later one must not run), DNAT through maps, `iifname` on postrouting,
 //! mark values outside their masks, port-keyed set lookups, and ct loads without a
-//! conntrack entry. They go into one more nft table, `x21`, drawn from their own random
-//! stream so the rest of a seed's case stays as it was.
+//! conntrack entry; anonymous concatenation sets, `icmp type` sets, `meta nfproto` and
+//! `ct state vmap` in an inet table. They go into more nft tables (`x21`, `x21i`), drawn
+//! from their own random stream so the rest of a seed's case stays as it was.
 
 use std::fmt::Write as _;
 
@@ -129,7 +130,44 @@ pub fn add_extras(case: &mut Case) {
         );
         case.probe.dst = svc;
     }
-    let table = format!("table ip x21 {{\n{body}}}\n");
+    let mut table = format!("table ip x21 {{\n{body}}}\n");
+    // Verbatim forms the tracer decides from the query, in an inet table.
+    if rng.chance(50) {
+        let mut rules = Vec::new();
+        for _ in 0..1 + rng.below(2) {
+            rules.push(match rng.below(4) {
+                0 => format!(
+                    "ip saddr . {} dport {{ 10.244.1.5 . 5005, 10.244.1.9 . 53, 192.168.50.2 . 80 }} counter {}",
+                    rng.pick(&["udp", "tcp"]),
+                    verdict(&mut rng)
+                ),
+                1 => format!(
+                    "icmp type {{ {} }} counter {}",
+                    rng.pick(&["echo-request, echo-reply", "echo-reply, destination-unreachable"]),
+                    verdict(&mut rng)
+                ),
+                2 => format!(
+                    "meta nfproto {} counter {}",
+                    rng.pick(&["ipv4", "ipv6"]),
+                    verdict(&mut rng)
+                ),
+                // Drops through a chain with a counter, so the kernel's counters show them.
+                _ => format!(
+                    "ct state vmap {{ established : accept, new : {}, invalid : jump d }}",
+                    rng.pick(&["accept", "jump d", "continue"])
+                ),
+            });
+        }
+        let _ = write!(
+            table,
+            "table inet x21i {{\n\tchain v {{\n\t\ttype filter hook forward priority {}; policy accept;\n",
+            rng.pick(&[-7, 7])
+        );
+        for r in rules {
+            let _ = writeln!(table, "\t\t{r}");
+        }
+        table.push_str("\t}\n\tchain d {\n\t\tcounter drop\n\t}\n}\n");
+    }
     match &mut case.nft {
         Some(n) => n.push_str(&table),
         None => case.nft = Some(table),
