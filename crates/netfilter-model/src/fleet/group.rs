@@ -1,0 +1,323 @@
+//! Grouping nodes by configuration: an accumulator that keeps one chain list per configuration
+//! and only names and findings per node, so a fleet of 10,000 nodes costs megabytes.
+
+use std::collections::HashMap;
+
+use similar::{capture_diff_slices, Algorithm, DiffOp};
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::doctor::Severity;
+use crate::model::Backend;
+
+use super::fingerprint::{BackendSummary, ChainFingerprint, FindingBrief, NodeFingerprint};
+use super::report::{ChainDelta, ConfigGroup, DeltaStatus, FleetReport, NodeReport, SkippedSource};
+
+/// One configuration while nodes are being added.
+struct Config {
+    hash: String,
+    chains: Vec<ChainFingerprint>,
+    /// Indexes into `Fleet::nodes`.
+    nodes: Vec<usize>,
+}
+
+/// What is kept of one node.
+struct NodeEntry {
+    node: String,
+    source: String,
+    config: usize,
+    endpoints: usize,
+    backends: Vec<BackendSummary>,
+    findings: Vec<FindingBrief>,
+}
+
+/// Accumulates node fingerprints (in any number, one at a time) and skipped inputs; then
+/// [`Fleet::report`] groups them.
+#[derive(Default)]
+pub struct Fleet {
+    configs: Vec<Config>,
+    by_hash: HashMap<String, usize>,
+    nodes: Vec<NodeEntry>,
+    skipped: Vec<SkippedSource>,
+}
+
+/// The configuration hash of a chain list (sorted by key first).
+fn config_hash(chains: &[ChainFingerprint]) -> String {
+    let mut h = Xxh3::new();
+    for c in chains {
+        for part in [
+            c.backend.as_str(),
+            c.family.as_str(),
+            &c.table,
+            c.kind.as_str(),
+            &c.name,
+            &c.hash,
+        ] {
+            h.update(part.as_bytes());
+            h.update(b"\0");
+        }
+    }
+    format!("{:016x}", h.digest())
+}
+
+impl Fleet {
+    /// An empty fleet.
+    pub fn new() -> Fleet {
+        Fleet::default()
+    }
+
+    /// Adds a node read from `source`.
+    pub fn add(&mut self, source: &str, fp: NodeFingerprint) {
+        let mut chains = fp.chains;
+        chains.sort_by_cached_key(|c| c.key());
+        let hash = config_hash(&chains);
+        let index = self.nodes.len();
+        let config = match self.by_hash.get(&hash) {
+            Some(&i) => i,
+            None => {
+                self.configs.push(Config {
+                    hash: hash.clone(),
+                    chains,
+                    nodes: Vec::new(),
+                });
+                self.by_hash.insert(hash, self.configs.len() - 1);
+                self.configs.len() - 1
+            }
+        };
+        self.configs[config].nodes.push(index);
+        self.nodes.push(NodeEntry {
+            node: fp.node,
+            source: source.to_string(),
+            config,
+            endpoints: fp.endpoints,
+            backends: fp.backends,
+            findings: fp.findings,
+        });
+    }
+
+    /// Records an input that could not be read.
+    pub fn skip(&mut self, source: &str, error: impl Into<String>) {
+        self.skipped.push(SkippedSource {
+            source: source.to_string(),
+            error: error.into(),
+        });
+    }
+
+    /// Nodes added so far.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether no node was added.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Groups the nodes: configurations largest first, each compared with the majority.
+    pub fn report(&self) -> FleetReport {
+        let mut order: Vec<usize> = (0..self.configs.len()).collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(self.configs[i].nodes.len()),
+                self.configs[i].nodes[0],
+            )
+        });
+        let mut number_of = vec![0; self.configs.len()];
+        for (n, &i) in order.iter().enumerate() {
+            number_of[i] = n + 1;
+        }
+        let majority = order.first().map(|&i| &self.configs[i]);
+        let groups: Vec<ConfigGroup> = order
+            .iter()
+            .map(|&i| {
+                let c = &self.configs[i];
+                let mut backends: Vec<Backend> = c.chains.iter().map(|ch| ch.backend).collect();
+                backends.sort();
+                backends.dedup();
+                ConfigGroup {
+                    number: number_of[i],
+                    config: c.hash.clone(),
+                    nodes: c
+                        .nodes
+                        .iter()
+                        .map(|&n| self.nodes[n].node.clone())
+                        .collect(),
+                    backends,
+                    chains: c.chains.len(),
+                    differences: match majority {
+                        Some(m) if !std::ptr::eq(m, c) => chain_deltas(&m.chains, &c.chains),
+                        _ => Vec::new(),
+                    },
+                }
+            })
+            .collect();
+        let non_info = |n: &NodeEntry| n.findings.iter().any(|f| f.severity > Severity::Info);
+        let mut outliers: Vec<NodeReport> = Vec::new();
+        let mut healthy = 0;
+        for n in &self.nodes {
+            if !non_info(n) {
+                healthy += 1;
+            }
+            if number_of[n.config] == 1 && !non_info(n) {
+                continue;
+            }
+            outliers.push(NodeReport {
+                node: n.node.clone(),
+                source: n.source.clone(),
+                group: number_of[n.config],
+                endpoints: n.endpoints,
+                backends: n.backends.clone(),
+                findings: n.findings.clone(),
+            });
+        }
+        // Stable: input order within equal severity.
+        outliers.sort_by_key(|n| std::cmp::Reverse(n.worst()));
+        FleetReport {
+            nodes: self.nodes.len(),
+            groups,
+            outliers,
+            healthy,
+            skipped: self.skipped.clone(),
+        }
+    }
+}
+
+/// Shape counts of one chain present on both sides.
+fn shape_counts(old: &[String], new: &[String]) -> (usize, usize, usize) {
+    let (mut added, mut removed, mut changed) = (0, 0, 0);
+    for op in capture_diff_slices(Algorithm::Myers, old, new) {
+        match op {
+            DiffOp::Equal { .. } => {}
+            DiffOp::Delete { old_len, .. } => removed += old_len,
+            DiffOp::Insert { new_len, .. } => added += new_len,
+            DiffOp::Replace {
+                old_len, new_len, ..
+            } => {
+                let both = old_len.min(new_len);
+                changed += both;
+                removed += old_len - both;
+                added += new_len - both;
+            }
+        }
+    }
+    (added, removed, changed)
+}
+
+/// How `other` differs from `majority`, both sorted by key.
+pub fn chain_deltas(majority: &[ChainFingerprint], other: &[ChainFingerprint]) -> Vec<ChainDelta> {
+    let mut out: Vec<(Option<&str>, ChainDelta)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    let delta = |c: &ChainFingerprint, status, added, removed, changed, base_changed| ChainDelta {
+        backend: c.backend,
+        family: c.family,
+        table: c.table.clone(),
+        kind: c.kind,
+        name: c.name.clone(),
+        status,
+        added,
+        removed,
+        changed,
+        base_changed,
+        moved_from: None,
+    };
+    while i < majority.len() || j < other.len() {
+        let ord = match (majority.get(i), other.get(j)) {
+            (Some(a), Some(b)) => a.key().cmp(&b.key()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match ord {
+            std::cmp::Ordering::Less => {
+                let a = &majority[i];
+                out.push((
+                    Some(a.hash.as_str()),
+                    delta(a, DeltaStatus::Removed, 0, a.shapes.len(), 0, false),
+                ));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                let b = &other[j];
+                out.push((
+                    Some(b.hash.as_str()),
+                    delta(b, DeltaStatus::Added, b.shapes.len(), 0, 0, false),
+                ));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let (a, b) = (&majority[i], &other[j]);
+                if a.hash != b.hash {
+                    let (added, removed, changed) = shape_counts(&a.shapes, &b.shapes);
+                    out.push((
+                        None,
+                        delta(
+                            b,
+                            DeltaStatus::Changed,
+                            added,
+                            removed,
+                            changed,
+                            a.base != b.base,
+                        ),
+                    ));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    fold_moves(out)
+}
+
+/// Pairs a chain only the majority has in one backend with the same chain, same content, that
+/// only the other configuration has in another backend: one `moved` entry instead of two.
+fn fold_moves(entries: Vec<(Option<&str>, ChainDelta)>) -> Vec<ChainDelta> {
+    let same_place = |a: &ChainDelta, b: &ChainDelta| {
+        a.backend != b.backend
+            && a.family == b.family
+            && a.table == b.table
+            && a.kind == b.kind
+            && a.name == b.name
+    };
+    let mut taken = vec![false; entries.len()];
+    let mut out = Vec::new();
+    for i in 0..entries.len() {
+        if taken[i] {
+            continue;
+        }
+        let (hash, d) = &entries[i];
+        if d.status == DeltaStatus::Added {
+            let partner = (0..entries.len()).find(|&k| {
+                !taken[k]
+                    && entries[k].1.status == DeltaStatus::Removed
+                    && entries[k].0 == *hash
+                    && same_place(&entries[k].1, d)
+            });
+            if let Some(k) = partner {
+                taken[k] = true;
+                let mut m = d.clone();
+                m.status = DeltaStatus::Moved;
+                m.added = 0;
+                m.moved_from = Some(entries[k].1.backend);
+                out.push(m);
+                continue;
+            }
+        }
+        if d.status == DeltaStatus::Removed {
+            let partner = (i + 1..entries.len()).find(|&k| {
+                !taken[k]
+                    && entries[k].1.status == DeltaStatus::Added
+                    && entries[k].0 == *hash
+                    && same_place(&entries[k].1, d)
+            });
+            if let Some(k) = partner {
+                taken[k] = true;
+                let mut m = entries[k].1.clone();
+                m.status = DeltaStatus::Moved;
+                m.added = 0;
+                m.moved_from = Some(d.backend);
+                out.push(m);
+                continue;
+            }
+        }
+        out.push(d.clone());
+    }
+    out
+}
