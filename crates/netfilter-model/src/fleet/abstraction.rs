@@ -104,8 +104,9 @@ pub fn abstract_names(text: &str, mut found: InterfaceSink<'_>) -> Abstracted {
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let at_word_start = i == 0 || !is_word(bytes[i - 1]);
-        if at_word_start {
+        // Every placeholder's word starts with one of these letters.
+        let candidate = matches!(bytes[i], b'c' | b'v' | b'l' | b'K');
+        if candidate && (i == 0 || !is_word(bytes[i - 1])) {
             if let Some((placeholder, len, is_iface)) = token_at(bytes, i) {
                 let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
                 o.push_str(&text[copied..i]);
@@ -141,6 +142,14 @@ pub fn abstract_names(text: &str, mut found: InterfaceSink<'_>) -> Abstracted {
 /// trailing `,` or `;` ignored) is an IP address.
 fn is_address(token: &str) -> bool {
     let t = token.trim_end_matches([',', ';']).trim_matches('"');
+    // Cheap rejection first: most words of a rule are keywords.
+    let b = t.as_bytes();
+    if b.is_empty()
+        || !(b[0].is_ascii_hexdigit() || b[0] == b':')
+        || !b.iter().any(|c| *c == b'.' || *c == b':')
+    {
+        return false;
+    }
     let t = t.split('/').next().unwrap_or(t);
     if t.parse::<std::net::IpAddr>().is_ok() {
         return true;
