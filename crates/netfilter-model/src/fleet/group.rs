@@ -114,12 +114,25 @@ impl Fleet {
 
     /// Groups the nodes: configurations largest first, each compared with the majority.
     pub fn report(&self) -> FleetReport {
+        // Everything is sorted by name, so the report does not depend on the input order (a
+        // tar stream lists files in directory order).
+        let name = |n: &usize| self.nodes[*n].node.as_str();
+        let sorted_nodes: Vec<Vec<usize>> = self
+            .configs
+            .iter()
+            .map(|c| {
+                let mut v = c.nodes.clone();
+                v.sort_by(|a, b| name(a).cmp(name(b)).then(a.cmp(b)));
+                v
+            })
+            .collect();
         let mut order: Vec<usize> = (0..self.configs.len()).collect();
-        order.sort_by_key(|&i| {
-            (
-                std::cmp::Reverse(self.configs[i].nodes.len()),
-                self.configs[i].nodes[0],
-            )
+        order.sort_by(|&a, &b| {
+            sorted_nodes[b]
+                .len()
+                .cmp(&sorted_nodes[a].len())
+                .then_with(|| name(&sorted_nodes[a][0]).cmp(name(&sorted_nodes[b][0])))
+                .then_with(|| self.configs[a].hash.cmp(&self.configs[b].hash))
         });
         let mut number_of = vec![0; self.configs.len()];
         for (n, &i) in order.iter().enumerate() {
@@ -136,8 +149,7 @@ impl Fleet {
                 ConfigGroup {
                     number: number_of[i],
                     config: c.hash.clone(),
-                    nodes: c
-                        .nodes
+                    nodes: sorted_nodes[i]
                         .iter()
                         .map(|&n| self.nodes[n].node.clone())
                         .collect(),
@@ -169,8 +181,12 @@ impl Fleet {
                 findings: n.findings.clone(),
             });
         }
-        // Stable: input order within equal severity.
-        outliers.sort_by_key(|n| std::cmp::Reverse(n.worst()));
+        outliers.sort_by(|a, b| {
+            b.worst()
+                .cmp(&a.worst())
+                .then_with(|| a.node.cmp(&b.node))
+                .then_with(|| a.source.cmp(&b.source))
+        });
         FleetReport {
             nodes: self.nodes.len(),
             groups,

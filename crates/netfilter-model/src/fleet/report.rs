@@ -67,7 +67,7 @@ pub struct ConfigGroup {
     pub number: usize,
     /// Hash of the configuration (XXH3-64 of its chain keys and hashes), 16 hex digits.
     pub config: String,
-    /// Its nodes, in input order.
+    /// Its nodes, by name.
     pub nodes: Vec<String>,
     /// Backends with chains in it.
     pub backends: Vec<Backend>,
@@ -116,11 +116,11 @@ pub struct SkippedSource {
 pub struct FleetReport {
     /// Nodes read.
     pub nodes: usize,
-    /// Configurations, largest first (ties: the one whose first node came first); the first is
-    /// the majority.
+    /// Configurations, largest first (ties: by their first node's name); the first is the
+    /// majority.
     pub groups: Vec<ConfigGroup>,
     /// Nodes outside the majority or with warning or critical findings: worst finding first,
-    /// then in input order.
+    /// then by name.
     pub outliers: Vec<NodeReport>,
     /// Nodes of any configuration with info findings only or none: their count.
     pub healthy: usize,
