@@ -171,6 +171,10 @@ pub enum Command {
         /// Worker threads (default: the available cores).
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+        /// Also write every node's fingerprint to FILE, one JSON object per line (what
+        /// `nfdiff fleet FILE` reads back in a fraction of the time).
+        #[arg(long, value_name = "FILE")]
+        save_fingerprints: Option<std::path::PathBuf>,
     },
 }
 

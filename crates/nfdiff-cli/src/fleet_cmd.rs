@@ -6,12 +6,14 @@
 //! keeps only its fingerprint; the collector keeps one chain list per configuration.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use netfilter_model::fleet::{
     fingerprint_snapshot, is_fingerprint, parse_fingerprints, FingerprintOptions, Fleet,
     NodeFingerprint,
@@ -71,12 +73,18 @@ fn worker_count(jobs: Option<usize>) -> usize {
     .max(1)
 }
 
-/// Reads every input into a [`Fleet`], in input order, on `workers` threads.
-pub fn collect(sources: &[String], workers: usize) -> Fleet {
+/// Reads every input into a [`Fleet`], in input order, on `workers` threads; each node's
+/// fingerprint is also written to `save` (one JSON object per line) when given.
+pub fn collect(
+    sources: &[String],
+    workers: usize,
+    mut save: Option<&mut dyn Write>,
+) -> Result<Fleet> {
     let (item_tx, item_rx) = sync_channel::<(usize, Event)>(workers * 2);
     let (done_tx, done_rx) = sync_channel::<(usize, String, Outcome)>(workers * 2);
     let item_rx = Mutex::new(item_rx);
     let mut fleet = Fleet::new();
+    let mut save_error: Option<std::io::Error> = None;
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut seq = 0;
@@ -100,6 +108,12 @@ pub fn collect(sources: &[String], workers: usize) -> Fleet {
                 match outcome {
                     Ok(fps) => {
                         for fp in fps {
+                            if let (Some(w), None) = (save.as_mut(), &save_error) {
+                                let line = serde_json::to_string(&fp).map_err(std::io::Error::from);
+                                if let Err(e) = line.and_then(|l| writeln!(w, "{l}")) {
+                                    save_error = Some(e);
+                                }
+                            }
                             fleet.add(&name, fp);
                         }
                     }
@@ -109,7 +123,10 @@ pub fn collect(sources: &[String], workers: usize) -> Fleet {
             }
         }
     });
-    fleet
+    match save_error {
+        Some(e) => Err(anyhow::Error::from(e).context("cannot write the fingerprints")),
+        None => Ok(fleet),
+    }
 }
 
 fn worker(
@@ -138,8 +155,22 @@ pub fn fleet(
     sources: &[String],
     format: FleetFormat,
     jobs: Option<usize>,
+    save_fingerprints: Option<&Path>,
 ) -> Result<Status> {
-    let fleet = collect(sources, worker_count(jobs));
+    let mut save = match save_fingerprints {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let fleet = collect(
+        sources,
+        worker_count(jobs),
+        save.as_mut().map(|w| w as &mut dyn Write),
+    )?;
+    if let Some(mut w) = save {
+        w.flush().context("cannot write the fingerprints")?;
+    }
     let report = fleet.report();
     for s in &report.skipped {
         eprintln!("nfdiff: skipped {}: {}", s.source, s.error);

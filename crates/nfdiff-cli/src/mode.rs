@@ -75,6 +75,8 @@ pub enum Mode {
         format: crate::args::FleetFormat,
         /// Worker threads; `None` means the available cores.
         jobs: Option<usize>,
+        /// Where to write the nodes' fingerprints (JSON Lines).
+        save_fingerprints: Option<std::path::PathBuf>,
     },
     /// `nfdiff snapshot`.
     Snapshot {
@@ -160,6 +162,7 @@ impl Mode {
                 sources,
                 format,
                 jobs,
+                save_fingerprints,
             } => {
                 if sources.iter().filter(|s| *s == "-").count() > 1 {
                     bail!("standard input (`-`) can be read only once");
@@ -171,6 +174,7 @@ impl Mode {
                     sources,
                     format,
                     jobs,
+                    save_fingerprints,
                 })
             }
             Command::Snapshot { output, sources } => {

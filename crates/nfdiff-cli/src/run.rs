@@ -132,7 +132,14 @@ pub fn run() -> Result<Status> {
             sources,
             format,
             jobs,
-        } => crate::fleet_cmd::fleet(&mut out, &sources, format, jobs)?,
+            save_fingerprints,
+        } => crate::fleet_cmd::fleet(
+            &mut out,
+            &sources,
+            format,
+            jobs,
+            save_fingerprints.as_deref(),
+        )?,
     };
     out.flush()?;
     Ok(status)

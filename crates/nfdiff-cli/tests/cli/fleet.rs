@@ -156,6 +156,17 @@ fn tar_stream_on_stdin_and_fingerprint_files_give_the_same_fleet() {
         by_fp["outliers"][0]["findings"],
         by_dir["outliers"][0]["findings"]
     );
+    // `--save-fingerprints` writes the same lines while it reads the snapshots.
+    let o = run(
+        &base,
+        &["fleet", "fleet", "--save-fingerprints", "saved.jsonl"],
+        None,
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(base.join("saved.jsonl")).expect("saved"),
+        jsonl
+    );
     // Kilobytes per node.
     assert!(jsonl.len() / files.len() < 10_000, "{} bytes", jsonl.len());
 }
