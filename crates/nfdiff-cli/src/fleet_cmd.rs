@@ -10,12 +10,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use netfilter_model::fleet::{
-    fingerprint_snapshot, is_fingerprint, parse_fingerprints, FingerprintOptions, Fleet,
+    fingerprint_snapshot, is_fingerprint, FingerprintOptions, FingerprintStream, Fleet,
     NodeFingerprint,
 };
 use netfilter_model::parse::{sniff_format, Format, ParseOptions};
@@ -25,41 +25,62 @@ use crate::exit::{self, Status};
 use crate::fleet_input::{for_each_input, Event, Item};
 use crate::render;
 
-/// What one document gave: its nodes, or why it was skipped.
-type Outcome = std::result::Result<Vec<NodeFingerprint>, String>;
+/// What a worker reports about a document: each node as it is read, then the end (with the
+/// error that made it skip the rest, if any).
+enum Msg {
+    /// One node.
+    Node(Box<NodeFingerprint>),
+    /// The document is done; `Some` says why it was (partly) skipped.
+    End(Option<String>),
+}
 
-/// Fingerprints one document's bytes.
-fn process(name: &str, bytes: Vec<u8>) -> Outcome {
+/// Fingerprints one document's bytes, sending each node as it is read. Fingerprint files are
+/// streamed: 10,000 nodes in one file are never held as 10,000 structs.
+fn process(name: &str, bytes: Vec<u8>, send: &mut dyn FnMut(Msg) -> bool) -> Option<String> {
     let text = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
     let opts = ParseOptions::new(name);
     if is_fingerprint(&text) {
-        return parse_fingerprints(&text, &opts).map_err(|e| e.to_string());
+        for fp in FingerprintStream::new(&text, &opts) {
+            match fp {
+                Ok(fp) => {
+                    if !send(Msg::Node(Box::new(fp))) {
+                        return None;
+                    }
+                }
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+        return None;
     }
     if sniff_format(&text) == Some(Format::Snapshot) {
-        return fingerprint_snapshot(&text, &opts, &FingerprintOptions::default())
-            .map(|fp| vec![fp])
-            .map_err(|e| e.to_string());
+        return match fingerprint_snapshot(&text, &opts, &FingerprintOptions::default()) {
+            Ok(fp) => {
+                send(Msg::Node(Box::new(fp)));
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        };
     }
-    Err("not an nfdiff snapshot or fingerprint (make one with `nfdiff snapshot -o FILE`)".into())
+    Some("not an nfdiff snapshot or fingerprint (make one with `nfdiff snapshot -o FILE`)".into())
 }
 
 /// Reads and fingerprints one item, a panic included as an error (one bad node never stops
 /// the run).
-fn process_item(item: Item) -> (String, Outcome) {
-    let name = item.name.clone();
-    let outcome = match item.read() {
-        Ok((name, bytes)) => match catch_unwind(AssertUnwindSafe(|| process(&name, bytes))) {
-            Ok(o) => o,
-            Err(_) => {
-                Err("internal error while reading it (a bug in nfdiff; please report it)".into())
+fn process_item(item: Item, send: &mut dyn FnMut(Msg) -> bool) -> Option<String> {
+    match item.read() {
+        Ok((name, bytes)) => {
+            match catch_unwind(AssertUnwindSafe(|| process(&name, bytes, &mut *send))) {
+                Ok(o) => o,
+                Err(_) => Some(
+                    "internal error while reading it (a bug in nfdiff; please report it)".into(),
+                ),
             }
-        },
-        Err(e) => Err(format!("{e:#}")),
-    };
-    (name, outcome)
+        }
+        Err(e) => Some(format!("{e:#}")),
+    }
 }
 
 /// Worker threads: `--jobs`, else the available cores (at most 8).
@@ -73,18 +94,71 @@ fn worker_count(jobs: Option<usize>) -> usize {
     .max(1)
 }
 
+/// Adds worker messages to the fleet in input order (documents finish out of order).
+struct Collector<'w> {
+    fleet: Fleet,
+    save: Option<&'w mut dyn Write>,
+    save_error: Option<std::io::Error>,
+    pending: BTreeMap<usize, Vec<(String, Msg)>>,
+    next: usize,
+}
+
+impl Collector<'_> {
+    fn apply(&mut self, name: &str, msg: Msg) {
+        match msg {
+            Msg::Node(fp) => {
+                if let (Some(w), None) = (self.save.as_mut(), &self.save_error) {
+                    let line = serde_json::to_string(&fp).map_err(std::io::Error::from);
+                    if let Err(e) = line.and_then(|l| writeln!(w, "{l}")) {
+                        self.save_error = Some(e);
+                    }
+                }
+                self.fleet.add(name, *fp);
+            }
+            Msg::End(Some(e)) => self.fleet.skip(name, e),
+            Msg::End(None) => {}
+        }
+    }
+
+    fn receive(&mut self, seq: usize, name: String, msg: Msg) {
+        if seq != self.next {
+            self.pending.entry(seq).or_default().push((name, msg));
+            return;
+        }
+        let ended = matches!(msg, Msg::End(_));
+        self.apply(&name, msg);
+        if !ended {
+            return;
+        }
+        self.next += 1;
+        // Catch up with documents that went ahead.
+        while let Some(msgs) = self.pending.remove(&self.next) {
+            let mut ended = false;
+            for (name, msg) in msgs {
+                ended |= matches!(msg, Msg::End(_));
+                self.apply(&name, msg);
+            }
+            if !ended {
+                break;
+            }
+            self.next += 1;
+        }
+    }
+}
+
 /// Reads every input into a [`Fleet`], in input order, on `workers` threads; each node's
 /// fingerprint is also written to `save` (one JSON object per line) when given.
-pub fn collect(
-    sources: &[String],
-    workers: usize,
-    mut save: Option<&mut dyn Write>,
-) -> Result<Fleet> {
+pub fn collect(sources: &[String], workers: usize, save: Option<&mut dyn Write>) -> Result<Fleet> {
     let (item_tx, item_rx) = sync_channel::<(usize, Event)>(workers * 2);
-    let (done_tx, done_rx) = sync_channel::<(usize, String, Outcome)>(workers * 2);
+    let (done_tx, done_rx) = sync_channel::<(usize, String, Msg)>(workers * 4);
     let item_rx = Mutex::new(item_rx);
-    let mut fleet = Fleet::new();
-    let mut save_error: Option<std::io::Error> = None;
+    let mut c = Collector {
+        fleet: Fleet::new(),
+        save,
+        save_error: None,
+        pending: BTreeMap::new(),
+        next: 0,
+    };
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut seq = 0;
@@ -99,51 +173,33 @@ pub fn collect(
             s.spawn(move || worker(item_rx, &done_tx));
         }
         drop(done_tx);
-        // Documents finish out of order; they are added in input order.
-        let mut pending: BTreeMap<usize, (String, Outcome)> = BTreeMap::new();
-        let mut next = 0;
-        for (seq, name, outcome) in done_rx {
-            pending.insert(seq, (name, outcome));
-            while let Some((name, outcome)) = pending.remove(&next) {
-                match outcome {
-                    Ok(fps) => {
-                        for fp in fps {
-                            if let (Some(w), None) = (save.as_mut(), &save_error) {
-                                let line = serde_json::to_string(&fp).map_err(std::io::Error::from);
-                                if let Err(e) = line.and_then(|l| writeln!(w, "{l}")) {
-                                    save_error = Some(e);
-                                }
-                            }
-                            fleet.add(&name, fp);
-                        }
-                    }
-                    Err(e) => fleet.skip(&name, e),
-                }
-                next += 1;
-            }
+        for (seq, name, msg) in done_rx {
+            c.receive(seq, name, msg);
         }
     });
-    match save_error {
+    match c.save_error {
         Some(e) => Err(anyhow::Error::from(e).context("cannot write the fingerprints")),
-        None => Ok(fleet),
+        None => Ok(c.fleet),
     }
 }
 
-fn worker(
-    items: &Mutex<Receiver<(usize, Event)>>,
-    done: &std::sync::mpsc::SyncSender<(usize, String, Outcome)>,
-) {
+fn worker(items: &Mutex<Receiver<(usize, Event)>>, done: &SyncSender<(usize, String, Msg)>) {
     loop {
         let next = match items.lock() {
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
         let Ok((seq, ev)) = next else { return };
-        let (name, outcome) = match ev {
-            Event::Item(item) => process_item(item),
-            Event::Failed(name, e) => (name, Err(e)),
+        let (name, error) = match ev {
+            Event::Item(item) => {
+                let name = item.name.clone();
+                let mut send = |m: Msg| done.send((seq, name.clone(), m)).is_ok();
+                let error = process_item(item, &mut send);
+                (name, error)
+            }
+            Event::Failed(name, e) => (name, Some(e)),
         };
-        if done.send((seq, name, outcome)).is_err() {
+        if done.send((seq, name, Msg::End(error))).is_err() {
             return;
         }
     }

@@ -440,40 +440,73 @@ pub fn fingerprint_snapshot(
 /// Reads fingerprint documents: one JSON object, or several one after another (JSON Lines,
 /// or `cat` of several `/fingerprint` responses). Each must be version [`FINGERPRINT_VERSION`].
 pub fn parse_fingerprints(text: &str, opts: &ParseOptions) -> Result<Vec<NodeFingerprint>> {
-    let mut out = Vec::new();
-    let stream = serde_json::Deserializer::from_str(text).into_iter::<NodeFingerprint>();
-    for item in stream {
-        let fp = item.map_err(|e| {
-            Error::Parse(ParseError {
-                source_name: opts.source_name.to_string(),
+    FingerprintStream::new(text, opts).collect()
+}
+
+/// The fingerprint documents of a text one at a time (see [`parse_fingerprints`]), so that a
+/// file of 10,000 of them is never held as 10,000 structs. The first error ends the stream; a
+/// text without any document gives one error.
+pub struct FingerprintStream<'a> {
+    inner: serde_json::StreamDeserializer<'a, serde_json::de::StrRead<'a>, NodeFingerprint>,
+    source_name: String,
+    read: usize,
+    done: bool,
+}
+
+impl<'a> FingerprintStream<'a> {
+    /// A stream over `text`, errors naming `opts.source_name`.
+    pub fn new(text: &'a str, opts: &ParseOptions) -> FingerprintStream<'a> {
+        FingerprintStream {
+            inner: serde_json::Deserializer::from_str(text).into_iter(),
+            source_name: opts.source_name.to_string(),
+            read: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for FingerprintStream<'_> {
+    type Item = Result<NodeFingerprint>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = match self.inner.next() {
+            Some(Ok(fp)) if fp.nfdiff_fingerprint == FINGERPRINT_VERSION => {
+                self.read += 1;
+                return Some(Ok(fp));
+            }
+            Some(Ok(fp)) => Err(Error::Unsupported {
+                what: format!(
+                    "{}: nfdiff fingerprint version {}",
+                    self.source_name, fp.nfdiff_fingerprint
+                ),
+                reason: format!("this nfdiff reads version {FINGERPRINT_VERSION}"),
+            }),
+            Some(Err(e)) => Err(Error::Parse(ParseError {
+                source_name: self.source_name.clone(),
                 position: Position {
                     line: u32::try_from(e.line()).unwrap_or(u32::MAX),
                     column: u32::try_from(e.column()).unwrap_or(u32::MAX),
                 },
                 message: format!("expected an nfdiff fingerprint: {e}"),
                 context: None,
-            })
-        })?;
-        if fp.nfdiff_fingerprint != FINGERPRINT_VERSION {
-            return Err(Error::Unsupported {
-                what: format!(
-                    "{}: nfdiff fingerprint version {}",
-                    opts.source_name, fp.nfdiff_fingerprint
-                ),
-                reason: format!("this nfdiff reads version {FINGERPRINT_VERSION}"),
-            });
-        }
-        out.push(fp);
+            })),
+            None if self.read == 0 => Err(Error::Parse(ParseError {
+                source_name: self.source_name.clone(),
+                position: Position { line: 1, column: 1 },
+                message: "expected an nfdiff fingerprint, found no JSON object".into(),
+                context: None,
+            })),
+            None => {
+                self.done = true;
+                return None;
+            }
+        };
+        self.done = true;
+        Some(item)
     }
-    if out.is_empty() {
-        return Err(Error::Parse(ParseError {
-            source_name: opts.source_name.to_string(),
-            position: Position { line: 1, column: 1 },
-            message: "expected an nfdiff fingerprint, found no JSON object".into(),
-            context: None,
-        }));
-    }
-    Ok(out)
 }
 
 /// Whether a text looks like fingerprint documents (a JSON object whose first key, within the

@@ -13,8 +13,8 @@ mod report;
 
 pub use fingerprint::{
     fingerprint_node, fingerprint_snapshot, is_fingerprint, parse_fingerprints, BackendSummary,
-    ChainFingerprint, ChainKey, ChainKind, FindingBrief, FingerprintOptions, NodeFingerprint,
-    FINGERPRINT_VERSION,
+    ChainFingerprint, ChainKey, ChainKind, FindingBrief, FingerprintOptions, FingerprintStream,
+    NodeFingerprint, FINGERPRINT_VERSION,
 };
 pub use group::{chain_deltas, Fleet};
 pub use report::{ChainDelta, ConfigGroup, DeltaStatus, FleetReport, NodeReport, SkippedSource};

@@ -167,6 +167,18 @@ fn tar_stream_on_stdin_and_fingerprint_files_give_the_same_fleet() {
         std::fs::read_to_string(base.join("saved.jsonl")).expect("saved"),
         jsonl
     );
+    // A broken line part-way: the nodes before it count, the file is reported with the line.
+    let lines: Vec<&str> = jsonl.lines().collect();
+    let broken = format!(
+        "{}\n{}\n{{\"nfdiff_fingerprint\": 1, \"node\": \n{}\n",
+        lines[0], lines[1], lines[2]
+    );
+    std::fs::write(base.join("broken.jsonl"), broken).expect("write");
+    let o = run(&base, &["fleet", "broken.jsonl", "--format", "json"], None);
+    let j = json(&o);
+    assert_eq!(j["nodes"], 2, "{}", text(&o.stderr));
+    let err = j["skipped"][0]["error"].as_str().expect("error");
+    assert!(err.starts_with("broken.jsonl:4:"), "{err}");
     // Kilobytes per node.
     assert!(jsonl.len() / files.len() < 10_000, "{} bytes", jsonl.len());
 }
