@@ -98,9 +98,16 @@ fn token_at(bytes: &[u8], i: usize) -> Option<(&'static str, usize, bool)> {
 
 /// Replaces the per-node names in `text` (not addresses: see [`abstract_rule`]). Concrete
 /// interface names found are pushed to `found`.
-pub fn abstract_names(text: &str, mut found: InterfaceSink<'_>) -> Abstracted {
+pub fn abstract_names(text: &str, found: InterfaceSink<'_>) -> Abstracted {
+    let mut out = String::new();
+    let changed = abstract_names_into(text, found, &mut out);
+    Abstracted { text: out, changed }
+}
+
+/// [`abstract_names`] into `out` (cleared first); returns whether anything was replaced.
+pub fn abstract_names_into(text: &str, mut found: InterfaceSink<'_>, out: &mut String) -> bool {
+    out.clear();
     let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -108,9 +115,8 @@ pub fn abstract_names(text: &str, mut found: InterfaceSink<'_>) -> Abstracted {
         let candidate = matches!(bytes[i], b'c' | b'v' | b'l' | b'K');
         if candidate && (i == 0 || !is_word(bytes[i - 1])) {
             if let Some((placeholder, len, is_iface)) = token_at(bytes, i) {
-                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                o.push_str(&text[copied..i]);
-                o.push_str(placeholder);
+                out.push_str(&text[copied..i]);
+                out.push_str(placeholder);
                 if is_iface {
                     if let Some(f) = found.as_deref_mut() {
                         f.push(text[i..i + len].to_string());
@@ -123,19 +129,8 @@ pub fn abstract_names(text: &str, mut found: InterfaceSink<'_>) -> Abstracted {
         }
         i += 1;
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Abstracted {
-                text: o,
-                changed: true,
-            }
-        }
-        None => Abstracted {
-            text: text.to_string(),
-            changed: false,
-        },
-    }
+    out.push_str(&text[copied..]);
+    copied > 0
 }
 
 /// Whether `token` (with a `/len` prefix length or a `:port` after an IPv4 address allowed, and
@@ -147,6 +142,7 @@ fn is_address(token: &str) -> bool {
     if b.is_empty()
         || !(b[0].is_ascii_hexdigit() || b[0] == b':')
         || !b.iter().any(|c| *c == b'.' || *c == b':')
+        || !b.iter().any(u8::is_ascii_digit)
     {
         return false;
     }
@@ -162,43 +158,50 @@ fn is_address(token: &str) -> bool {
     }
 }
 
-/// Replaces every IP address word of `text` with `<addr>` (keeping a trailing `,`).
-fn abstract_addresses(text: &str) -> Abstracted {
+/// Replaces every IP address word of `text` with `<addr>` (keeping a trailing `,`); returns
+/// whether there was one.
+fn abstract_addresses(text: &mut String) -> bool {
     if !text.split(' ').any(is_address) {
-        return Abstracted {
-            text: text.to_string(),
-            changed: false,
-        };
+        return false;
     }
-    let words: Vec<String> = text
-        .split(' ')
-        .map(|w| {
-            if is_address(w) {
-                let tail = &w[w.trim_end_matches([',', ';']).len()..];
-                format!("<addr>{tail}")
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
-    Abstracted {
-        text: words.join(" "),
-        changed: true,
+    let mut out = String::with_capacity(text.len());
+    for (n, w) in text.split(' ').enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        if is_address(w) {
+            out.push_str("<addr>");
+            out.push_str(&w[w.trim_end_matches([',', ';']).len()..]);
+        } else {
+            out.push_str(w);
+        }
     }
+    *text = out;
+    true
 }
 
 /// Abstracts one rule's canonical text (or one set element). `per_endpoint` says that its
 /// chain's or set's own name was abstracted: then its addresses are endpoint addresses too.
 pub fn abstract_rule(text: &str, per_endpoint: bool, found: InterfaceSink<'_>) -> Abstracted {
-    let named = abstract_names(text, found);
-    if named.changed || per_endpoint {
-        let addressed = abstract_addresses(&named.text);
-        Abstracted {
-            changed: true,
-            text: addressed.text,
-        }
+    let mut out = String::new();
+    let changed = abstract_rule_into(text, per_endpoint, found, &mut out);
+    Abstracted { text: out, changed }
+}
+
+/// [`abstract_rule`] into `out` (cleared first); returns whether anything was replaced (or,
+/// for a per-endpoint rule, always true: it stands for every endpoint's copy).
+pub fn abstract_rule_into(
+    text: &str,
+    per_endpoint: bool,
+    found: InterfaceSink<'_>,
+    out: &mut String,
+) -> bool {
+    let named = abstract_names_into(text, found, out);
+    if named || per_endpoint {
+        abstract_addresses(out);
+        true
     } else {
-        named
+        false
     }
 }
 

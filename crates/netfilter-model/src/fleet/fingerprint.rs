@@ -28,6 +28,7 @@
 //!   to [`FingerprintOptions::max_evidence`] lines.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
@@ -38,7 +39,7 @@ use crate::model::{Backend, Chain, Family, NamedSet, Ruleset};
 use crate::parse::ParseOptions;
 use crate::snapshot::{facts_from_snapshot, parse_snapshot, snapshot_ruleset};
 
-use super::abstraction::{abstract_names, abstract_rule};
+use super::abstraction::{abstract_names, abstract_rule, abstract_rule_into};
 
 /// The fingerprint format version this library writes and reads (the abstraction rules of
 /// [`super::abstraction`] and the hash are part of it).
@@ -66,6 +67,23 @@ pub struct NodeFingerprint {
     pub chains: Vec<ChainFingerprint>,
     /// The node's doctor findings, worst first.
     pub findings: Vec<FindingBrief>,
+}
+
+impl NodeFingerprint {
+    /// The same fingerprint with the node's host name and the time its state was read (RFC
+    /// 3339 UTC) recorded, as `nfdiff serve` sets them.
+    pub fn with_origin(mut self, hostname: Option<String>, created: Option<String>) -> Self {
+        self.hostname = hostname;
+        self.created = created;
+        self
+    }
+
+    /// The wire form: one line of JSON (`nfdiff_fingerprint` first), what `/fingerprint`
+    /// serves and what `nfdiff fleet` reads, alone or as JSON Lines.
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs of strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// Sizes of one backend on a node.
@@ -267,13 +285,16 @@ fn base_text(chain: &Chain) -> Option<String> {
 fn chain_shapes(chain: &Chain, per_endpoint: bool, ifaces: &mut Vec<String>) -> Vec<u64> {
     let mut shapes = Vec::with_capacity(chain.rules.len().min(64));
     let mut last: Option<(u64, bool)> = None;
+    let (mut text, mut abstracted) = (String::new(), String::new());
     for r in &chain.rules {
-        let a = abstract_rule(&r.to_string(), per_endpoint, Some(ifaces));
-        let h = xxh3_64(a.text.as_bytes());
-        if a.changed && last == Some((h, true)) {
+        text.clear();
+        let _ = write!(text, "{r}");
+        let changed = abstract_rule_into(&text, per_endpoint, Some(ifaces), &mut abstracted);
+        let h = xxh3_64(abstracted.as_bytes());
+        if changed && last == Some((h, true)) {
             continue;
         }
-        last = Some((h, a.changed));
+        last = Some((h, changed));
         shapes.push(h);
     }
     shapes

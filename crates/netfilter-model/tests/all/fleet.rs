@@ -242,7 +242,7 @@ fn fingerprints_round_trip_through_json_and_group_the_same() {
     let jsonl: String = g
         .fingerprints
         .iter()
-        .map(|fp| serde_json::to_string(fp).expect("serializes") + "\n")
+        .map(|fp| fp.to_json() + "\n")
         .collect();
     let back = parse_fingerprints(&jsonl, &ParseOptions::new("fleet.jsonl")).expect("parses");
     assert_eq!(back, g.fingerprints);
@@ -331,7 +331,10 @@ fn incident_fixture_fingerprint_names_its_stale_copy() {
         rs.extend(parse_text(&text, &ParseOptions::new(f)).expect("parses"));
     }
     let facts = netfilter_model::doctor::NodeFacts::default();
-    let fp = fingerprint_node("incident", &rs, &facts, &FingerprintOptions::default());
+    let fp = fingerprint_node("incident", &rs, &facts, &FingerprintOptions::default())
+        .with_origin(Some("node-7".into()), Some("2026-12-05T00:00:00Z".into()));
+    assert_eq!(fp.hostname.as_deref(), Some("node-7"));
+    assert!(fp.to_json().starts_with(r#"{"nfdiff_fingerprint":1,"node":"incident","hostname":"node-7","created":"2026-12-05T00:00:00Z","endpoints":4,"#));
     // Four pods in legacy (the new one included), three in the stale nft copy.
     assert_eq!(fp.endpoints, 4);
     let fw: Vec<_> = fp
