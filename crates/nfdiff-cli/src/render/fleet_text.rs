@@ -148,8 +148,22 @@ pub fn write(out: &mut impl Write, r: &FleetReport) -> anyhow::Result<()> {
             g.number,
             names_text(&g.nodes, NAMES_SHOWN)
         )?;
-        for d in &g.differences {
-            writeln!(out, "  {}: {}", delta_where(d), delta_what(d))?;
+        let moved_from = g.differences.first().and_then(|d| d.moved_from);
+        let all_moved = g
+            .differences
+            .iter()
+            .all(|d| d.status == DeltaStatus::Moved && d.moved_from == moved_from);
+        match (moved_from, g.backends.as_slice()) {
+            (Some(from), [to]) if all_moved => writeln!(
+                out,
+                "  all {} chain(s): the same rules as the majority has in {from}, but in {to}",
+                g.differences.len()
+            )?,
+            _ => {
+                for d in &g.differences {
+                    writeln!(out, "  {}: {}", delta_where(d), delta_what(d))?;
+                }
+            }
         }
     }
     if r.groups.len() > 1 {
