@@ -67,7 +67,7 @@ timed fp1 "$BIN/nfdiff" fleet "$WORK/fingerprints.jsonl"
 timed fp10 "$BIN/nfdiff" fleet "$WORK/fingerprints-x10.jsonl"
 FP_KB=$(($(stat -c %s "$WORK/fingerprints.jsonl") / 1024))
 FP10_KB=$(($(stat -c %s "$WORK/fingerprints-x10.jsonl") / 1024))
-SUMMARY=$(head -2 "$WORK/report.txt" | tr '\n' ' ')
+SUMMARY="$(head -1 "$WORK/report.txt") $(sed -n 2p "$WORK/report.txt" | cut -d: -f1,2)."
 
 SECTION=$WORK/section.md
 {
