@@ -37,7 +37,7 @@ use crate::doctor::{diagnose, DoctorOptions, NodeFacts, Severity};
 use crate::error::{Error, ParseError, Position, Result};
 use crate::model::{Backend, Chain, Family, NamedSet, Ruleset};
 use crate::parse::ParseOptions;
-use crate::snapshot::{facts_from_snapshot, parse_snapshot, snapshot_ruleset};
+use crate::snapshot::{facts_from_snapshot, parse_snapshot, snapshot_ruleset, Snapshot};
 
 use super::abstraction::{abstract_names, abstract_rule, abstract_rule_into};
 
@@ -445,17 +445,25 @@ pub fn fingerprint_snapshot(
     opts: &ParseOptions,
     fp_opts: &FingerprintOptions,
 ) -> Result<NodeFingerprint> {
-    let snap = parse_snapshot(text, opts)?;
-    let rs = snapshot_ruleset(&snap, opts)?;
-    let facts = facts_from_snapshot(&snap);
+    fingerprint_of_snapshot(&parse_snapshot(text, opts)?, opts, fp_opts)
+}
+
+/// Fingerprints a snapshot already read (what `nfdiff serve` captures for `/fingerprint`): its
+/// rulesets merged, its node facts for the doctor, named by its host name, else by
+/// `opts.source_name`.
+pub fn fingerprint_of_snapshot(
+    snap: &Snapshot,
+    opts: &ParseOptions,
+    fp_opts: &FingerprintOptions,
+) -> Result<NodeFingerprint> {
+    let rs = snapshot_ruleset(snap, opts)?;
+    let facts = facts_from_snapshot(snap);
     let node = snap
         .hostname
         .clone()
         .unwrap_or_else(|| opts.source_name.to_string());
-    let mut fp = fingerprint_node(&node, &rs, &facts, fp_opts);
-    fp.hostname = snap.hostname;
-    fp.created = Some(snap.created);
-    Ok(fp)
+    Ok(fingerprint_node(&node, &rs, &facts, fp_opts)
+        .with_origin(snap.hostname.clone(), Some(snap.created.clone())))
 }
 
 /// Reads fingerprint documents: one JSON object, or several one after another (JSON Lines,
