@@ -337,3 +337,164 @@ fn fold_moves(entries: Vec<(Option<&str>, ChainDelta)>) -> Vec<ChainDelta> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::ChainKind;
+    use crate::model::Family;
+
+    fn chain(
+        backend: Backend,
+        name: &str,
+        base: Option<&str>,
+        shapes: &[&str],
+    ) -> ChainFingerprint {
+        let shapes: Vec<String> = shapes.iter().map(|s| s.to_string()).collect();
+        ChainFingerprint {
+            backend,
+            family: Family::Ip,
+            table: "filter".into(),
+            kind: ChainKind::Chain,
+            name: name.into(),
+            base: base.map(str::to_string),
+            instances: 1,
+            rules: shapes.len(),
+            variants: 1,
+            hash: format!("{}|{}", base.unwrap_or(""), shapes.join(",")),
+            shapes,
+        }
+    }
+
+    /// backend, name, status, added, removed, changed, base_changed, moved_from.
+    type Row<'a> = (
+        Backend,
+        &'a str,
+        DeltaStatus,
+        usize,
+        usize,
+        usize,
+        bool,
+        Option<Backend>,
+    );
+
+    fn sorted(mut v: Vec<ChainFingerprint>) -> Vec<ChainFingerprint> {
+        v.sort_by_cached_key(|c| c.key());
+        v
+    }
+
+    #[test]
+    fn deltas_count_added_removed_changed_and_fold_moves() {
+        use Backend::{Legacy, Nft};
+        let majority = sorted(vec![
+            chain(
+                Nft,
+                "FORWARD",
+                Some("filter forward"),
+                &["a", "b", "c", "d"],
+            ),
+            chain(Nft, "gone", None, &["x", "y"]),
+            chain(Nft, "moves", None, &["m"]),
+            chain(Nft, "policy", Some("policy accept"), &["p"]),
+        ]);
+        let other = sorted(vec![
+            chain(
+                Nft,
+                "FORWARD",
+                Some("filter forward"),
+                &["a", "B", "c", "d", "e"],
+            ),
+            chain(Legacy, "moves", None, &["m"]),
+            chain(Legacy, "new", None, &["n"]),
+            chain(Nft, "policy", Some("policy drop"), &["p"]),
+        ]);
+        let d = chain_deltas(&majority, &other);
+        let got: Vec<Row> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.backend,
+                    d.name.as_str(),
+                    d.status,
+                    d.added,
+                    d.removed,
+                    d.changed,
+                    d.base_changed,
+                    d.moved_from,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Legacy,
+                    "moves",
+                    DeltaStatus::Moved,
+                    0,
+                    0,
+                    0,
+                    false,
+                    Some(Nft)
+                ),
+                (Legacy, "new", DeltaStatus::Added, 1, 0, 0, false, None),
+                (Nft, "FORWARD", DeltaStatus::Changed, 1, 0, 1, false, None),
+                (Nft, "gone", DeltaStatus::Removed, 0, 2, 0, false, None),
+                (Nft, "policy", DeltaStatus::Changed, 0, 0, 0, true, None),
+            ]
+        );
+        assert!(chain_deltas(&majority, &majority).is_empty());
+    }
+
+    #[test]
+    fn report_groups_by_configuration_independent_of_order() {
+        let fp = |node: &str, shapes: &[&str]| {
+            let mut f = NodeFingerprint {
+                nfdiff_fingerprint: 1,
+                node: node.into(),
+                hostname: None,
+                created: None,
+                endpoints: 0,
+                backends: Vec::new(),
+                chains: vec![chain(Backend::Nft, "c", None, shapes)],
+                findings: Vec::new(),
+            };
+            if node == "n3" {
+                f.findings.push(FindingBrief {
+                    id: "pids-headroom".into(),
+                    severity: Severity::Warning,
+                    summary: "s".into(),
+                    evidence: Vec::new(),
+                });
+            }
+            f
+        };
+        let nodes = [
+            ("n2", &["a"][..]),
+            ("n1", &["a"]),
+            ("n3", &["a"]),
+            ("n4", &["b"]),
+        ];
+        let mut forward = Fleet::new();
+        let mut backward = Fleet::new();
+        for (n, s) in nodes {
+            forward.add(n, fp(n, s));
+        }
+        for (n, s) in nodes.iter().rev() {
+            backward.add(n, fp(n, s));
+        }
+        let r = forward.report();
+        assert_eq!(r, backward.report());
+        assert_eq!(r.groups[0].nodes, ["n1", "n2", "n3"]);
+        assert_eq!(r.groups[1].nodes, ["n4"]);
+        let listed: Vec<(&str, usize)> = r
+            .outliers
+            .iter()
+            .map(|n| (n.node.as_str(), n.group))
+            .collect();
+        // n3 has a warning (listed first), n4 is outside the majority.
+        assert_eq!(listed, [("n3", 1), ("n4", 2)]);
+        assert_eq!(r.healthy, 3);
+        assert!(!r.has_critical());
+    }
+}
