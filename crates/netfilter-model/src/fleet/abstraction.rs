@@ -8,12 +8,21 @@
 //! |---|---|---|
 //! | Calico workload interface (`cali` + 11 hex digits) | `cali9f8e7d6c5b4` | `cali<if>` |
 //! | Calico interface-name prefix (`cali` + 1-10 hex digits, then `*`) | `"cali1*"` | `"cali<p>*"` |
-//! | Calico dispatch sub-chain suffix | `cali-from-wl-dispatch-1` | `cali-from-wl-dispatch-<p>` |
+//! | Calico dispatch sub-chain suffix (`cali-{from,to}-wl-dispatch-`, `cali-set-endpoint-mark-`, `cali-from-endpoint-mark-`) | `cali-from-wl-dispatch-1` | `cali-from-wl-dispatch-<p>` |
 //! | Calico rule id (`cali:` + 16 id characters) | `cali:WuW-v0hFU6WR8AOY` | `cali:<id>` |
 //! | generic CNI veth (`veth` + 6 or more hex digits) | `veth1a2b3c4d` | `veth<if>` |
 //! | Cilium endpoint interface (`lxc` + 6 or more hex digits) | `lxc0a1b2c3d4e5f` | `lxc<if>` |
 //! | kube-proxy endpoint chain (`KUBE-SEP-` + 16 characters) | `KUBE-SEP-ABCDEFGHIJKLMNOP` | `KUBE-SEP-<ep>` |
 //! | endpoint addresses: any IP address in a rule or set element that also names one of the above, or in a chain whose name does | `10.244.1.9`, `10.244.1.9/32` | `<addr>` |
+
+/// Calico chains split by interface-name prefix when a node has many endpoints (Felix's
+/// dispatch chains), and the placeholder of their per-node suffix.
+const SPLIT_CHAINS: [(&str, &str); 4] = [
+    ("cali-from-wl-dispatch-", "cali-from-wl-dispatch-<p>"),
+    ("cali-to-wl-dispatch-", "cali-to-wl-dispatch-<p>"),
+    ("cali-set-endpoint-mark-", "cali-set-endpoint-mark-<p>"),
+    ("cali-from-endpoint-mark-", "cali-from-endpoint-mark-<p>"),
+];
 
 /// A text with its per-node parts replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,17 +72,12 @@ fn token_at(bytes: &[u8], i: usize) -> Option<(&'static str, usize, bool)> {
             return Some(("cali<p>", 4 + n, false));
         }
     }
-    for prefix in [&b"cali-from-wl-dispatch-"[..], &b"cali-to-wl-dispatch-"[..]] {
-        if rest.starts_with(prefix) {
+    for (prefix, placeholder) in SPLIT_CHAINS {
+        if rest.starts_with(prefix.as_bytes()) {
             let n = run(bytes, i + prefix.len(), is_hex);
             if n > 0 && word_end(prefix.len() + n) && bytes.get(i + prefix.len() + n) != Some(&b'-')
             {
-                let text = if prefix.len() == 22 {
-                    "cali-from-wl-dispatch-<p>"
-                } else {
-                    "cali-to-wl-dispatch-<p>"
-                };
-                return Some((text, prefix.len() + n, false));
+                return Some((placeholder, prefix.len() + n, false));
             }
         }
     }
@@ -224,6 +228,10 @@ mod tests {
         assert_eq!(
             names(r#"iifname "cali1*" goto cali-from-wl-dispatch-1"#),
             r#"iifname "cali<p>*" goto cali-from-wl-dispatch-<p>"#
+        );
+        assert_eq!(
+            names("goto cali-set-endpoint-mark-a3"),
+            "goto cali-set-endpoint-mark-<p>"
         );
         assert_eq!(
             names(r#"comment "cali:q2nAnOXfBjJjM0UP; Unknown interface""#),

@@ -6,7 +6,7 @@ use std::io::Write;
 use netfilter_model::doctor::Severity;
 use netfilter_model::fleet::FleetReport;
 
-use super::fleet_text::{backends_text, delta_what, names_text, sizes_text};
+use super::fleet_text::{all_moved, backends_text, delta_what, names_text, sizes_text};
 
 /// Escapes `|` and backticks so a cell stays one cell.
 fn cell(s: &str) -> String {
@@ -62,6 +62,10 @@ pub fn write(out: &mut impl Write, r: &FleetReport) -> anyhow::Result<()> {
         writeln!(out)?;
         writeln!(out, "#### Configuration {} against the majority", g.number)?;
         writeln!(out)?;
+        if let Some(sentence) = all_moved(g) {
+            writeln!(out, "{}.", cell(&sentence))?;
+            continue;
+        }
         writeln!(
             out,
             "| backend | family | table | kind | name | difference |"

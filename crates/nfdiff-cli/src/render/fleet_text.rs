@@ -70,6 +70,24 @@ pub(crate) fn delta_what(d: &ChainDelta) -> String {
     }
 }
 
+/// When a configuration has the majority's chains, all of them, only in another backend: one
+/// sentence saying so.
+pub(crate) fn all_moved(g: &ConfigGroup) -> Option<String> {
+    let from = g.differences.first()?.moved_from?;
+    let [to] = g.backends.as_slice() else {
+        return None;
+    };
+    g.differences
+        .iter()
+        .all(|d| d.status == DeltaStatus::Moved && d.moved_from == Some(from))
+        .then(|| {
+            format!(
+                "all {} chain(s): the same rules as the majority has in {from}, but in {to}",
+                g.differences.len()
+            )
+        })
+}
+
 /// `legacy 9921 rules, nft 9874 rules`.
 pub(crate) fn sizes_text(n: &NodeReport) -> String {
     if n.backends.is_empty() {
@@ -148,18 +166,9 @@ pub fn write(out: &mut impl Write, r: &FleetReport) -> anyhow::Result<()> {
             g.number,
             names_text(&g.nodes, NAMES_SHOWN)
         )?;
-        let moved_from = g.differences.first().and_then(|d| d.moved_from);
-        let all_moved = g
-            .differences
-            .iter()
-            .all(|d| d.status == DeltaStatus::Moved && d.moved_from == moved_from);
-        match (moved_from, g.backends.as_slice()) {
-            (Some(from), [to]) if all_moved => writeln!(
-                out,
-                "  all {} chain(s): the same rules as the majority has in {from}, but in {to}",
-                g.differences.len()
-            )?,
-            _ => {
+        match all_moved(g) {
+            Some(sentence) => writeln!(out, "  {sentence}")?,
+            None => {
                 for d in &g.differences {
                     writeln!(out, "  {}: {}", delta_where(d), delta_what(d))?;
                 }
