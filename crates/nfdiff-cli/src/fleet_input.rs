@@ -45,7 +45,8 @@ pub enum Event {
     Failed(String, String),
 }
 
-/// Regular files under `dir`, recursively, in name order; hidden entries are left out.
+/// Files under `dir`, recursively, in name order; hidden entries and symbolic links to
+/// directories are left out.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
@@ -57,10 +58,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             continue;
         }
         let path = e.path();
-        let meta = std::fs::metadata(&path);
-        match meta {
-            Ok(m) if m.is_dir() => walk(&path, out)?,
-            _ => out.push(path),
+        // Directories are walked; a symbolic link to one is not (no loops).
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let links_to_dir = e.file_type().is_ok_and(|t| t.is_symlink())
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
+        if is_dir {
+            walk(&path, out)?;
+        } else if !links_to_dir {
+            out.push(path);
         }
     }
     Ok(())
@@ -236,6 +241,25 @@ mod tests {
         .expect_err("truncated header");
         assert!(format!("{err:#}").contains("broken tar stream"), "{err:#}");
         assert_eq!(names(&got), ["-:a.json"]);
+    }
+
+    #[test]
+    fn directories_are_walked_in_name_order_without_following_links() {
+        let d = std::env::temp_dir().join(format!("nfdiff-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("b/sub")).expect("mkdir");
+        for f in ["b/sub/z.json", "b/a.json", "c.json", ".hidden"] {
+            std::fs::write(d.join(f), "{}").expect("write");
+        }
+        std::os::unix::fs::symlink(&d, d.join("b/loop")).expect("symlink");
+        let mut files = Vec::new();
+        walk(&d, &mut files).expect("walks");
+        let rel: Vec<String> = files
+            .iter()
+            .map(|p| p.strip_prefix(&d).expect("inside").display().to_string())
+            .collect();
+        assert_eq!(rel, ["b/a.json", "b/sub/z.json", "c.json"]);
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
