@@ -5,6 +5,7 @@ mod all {
     mod diff;
     mod diff_fixtures;
     mod doctor;
+    mod fleet;
     mod interfaces;
     mod iptables_save;
     mod kernel_roundtrip;

@@ -42,6 +42,17 @@ pub enum DoctorFormat {
     Prometheus,
 }
 
+/// Output formats of `fleet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// For people: configurations, differences from the majority, nodes with problems.
+    Text,
+    /// A stable interface for tools.
+    Json,
+    /// For pasting into a ticket.
+    Markdown,
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -143,6 +154,27 @@ pub enum Command {
         /// Dumps to build the snapshot from instead of the live node (`[legacy:|nft:]PATH`).
         #[arg(value_name = "SOURCE")]
         sources: Vec<String>,
+    },
+    /// Which nodes of a cluster are broken, and how they differ from the rest: nodes grouped
+    /// by configuration (per-chain fingerprints of both backends), each other configuration
+    /// against the majority, and every node's doctor findings.
+    ///
+    /// Exit status: 0 no node has a critical finding, 1 some node has, 2 error (no node read).
+    Fleet {
+        /// Snapshot files, fingerprint files, directories of them, or `-` (a tar stream of
+        /// them on standard input).
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+        format: FleetFormat,
+        /// Worker threads (default: the available cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Also write every node's fingerprint to FILE, one JSON object per line (what
+        /// `nfdiff fleet FILE` reads back in a fraction of the time).
+        #[arg(long, value_name = "FILE")]
+        save_fingerprints: Option<std::path::PathBuf>,
     },
 }
 

@@ -3,6 +3,8 @@
 mod args;
 mod doctor_cmd;
 mod exit;
+mod fleet_cmd;
+mod fleet_input;
 mod input;
 mod live_node;
 mod mode;

@@ -67,6 +67,17 @@ pub enum Mode {
         /// Output format.
         format: DoctorFormat,
     },
+    /// `nfdiff fleet`.
+    Fleet {
+        /// Inputs as given (files, directories, `-`).
+        sources: Vec<String>,
+        /// Output format.
+        format: crate::args::FleetFormat,
+        /// Worker threads; `None` means the available cores.
+        jobs: Option<usize>,
+        /// Where to write the nodes' fingerprints (JSON Lines).
+        save_fingerprints: Option<std::path::PathBuf>,
+    },
     /// `nfdiff snapshot`.
     Snapshot {
         /// The file to write.
@@ -147,6 +158,25 @@ impl Mode {
                 sources: parse_sources(&sources)?,
                 format,
             }),
+            Command::Fleet {
+                sources,
+                format,
+                jobs,
+                save_fingerprints,
+            } => {
+                if sources.iter().filter(|s| *s == "-").count() > 1 {
+                    bail!("standard input (`-`) can be read only once");
+                }
+                if jobs == Some(0) {
+                    bail!("--jobs must be at least 1");
+                }
+                Ok(Mode::Fleet {
+                    sources,
+                    format,
+                    jobs,
+                    save_fingerprints,
+                })
+            }
             Command::Snapshot { output, sources } => {
                 let sources = parse_sources(&sources)?;
                 if sources.iter().any(|s| matches!(s, SourceSpec::Live { .. })) {

@@ -128,6 +128,18 @@ pub fn run() -> Result<Status> {
         }
         Mode::Doctor { sources, format } => crate::doctor_cmd::doctor(&mut out, &sources, format)?,
         Mode::Snapshot { output, sources } => crate::doctor_cmd::snapshot(&output, &sources)?,
+        Mode::Fleet {
+            sources,
+            format,
+            jobs,
+            save_fingerprints,
+        } => crate::fleet_cmd::fleet(
+            &mut out,
+            &sources,
+            format,
+            jobs,
+            save_fingerprints.as_deref(),
+        )?,
     };
     out.flush()?;
     Ok(status)
