@@ -34,6 +34,7 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod interface_addrs;
 pub mod interfaces;
 pub mod legacy;
 pub mod model;

@@ -6,6 +6,7 @@ mod exit;
 mod input;
 mod live_node;
 mod mode;
+mod node_addrs;
 mod render;
 mod run;
 mod trace_args;

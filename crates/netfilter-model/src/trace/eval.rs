@@ -11,13 +11,15 @@ use super::error::TraceError;
 use super::matching::{eval_match, Ctx, PktState, Truth};
 use super::nat::apply_nat;
 use super::options::TraceOptions;
+use super::outcome::NatResult;
 use super::packet::Packet;
-use super::path::{hook_has_iif, hook_has_oif};
+use super::path::TracePath;
 use super::report::{
     Alternative, Assumption, ChainRef, FinalVerdict, Overruled, RuleRef, Step, StepEvent,
     TraceReport,
 };
-use super::schedule::{ChainId, TraceIndex};
+use super::route::{Leg, RoutePlan, Stage, STAGES};
+use super::schedule::{ChainId, Group, TraceIndex};
 use super::vmap::VmapOutcome;
 
 /// An accept that ended a base chain.
@@ -61,6 +63,8 @@ struct Branch {
     /// The accepts that can still decide (see [`Accepted`]), kept up to date by
     /// [`Branch::accept`].
     accepted: Accepted,
+    /// The hooks this course went through, in order.
+    hooks: Vec<Hook>,
 }
 
 impl Branch {
@@ -100,6 +104,16 @@ struct Outcome {
     verdict: FinalVerdict,
     decided_by: Option<RuleRef>,
     br: Branch,
+}
+
+impl Outcome {
+    /// The address translation of an accepted packet (a dropped one has none to report).
+    fn nat(&self) -> NatResult {
+        match self.verdict {
+            FinalVerdict::Accept => NatResult::of(&self.br.st),
+            FinalVerdict::Drop => NatResult::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -280,6 +294,15 @@ impl TraceIndex<'_> {
                 pkt.src, pkt.dst
             )));
         }
+        if pkt.path == TracePath::Auto && pkt.iif.is_none() {
+            let (plan, _) = RoutePlan::new(pkt);
+            if plan.start == Leg::Arriving {
+                return Err(TraceError::InvalidPacket(format!(
+                    "the source {} is not an address of this node, so the packet arrives on an interface: give its input interface",
+                    pkt.src
+                )));
+            }
+        }
         let (outcomes, mut notes, truncated) = self.run(pkt, opts, None)?;
         let mut report = build_report(outcomes);
         // Courses left unexplored could end otherwise.
@@ -329,107 +352,59 @@ impl TraceIndex<'_> {
             alt_assumption: false,
             accepts: Vec::new(),
             accepted: Accepted::default(),
+            hooks: Vec::new(),
         }];
         let mut done: Vec<Outcome> = Vec::new();
         let mut notes = Vec::new();
-        for hook in pkt.path.hooks() {
-            let Some(groups) = self.hooks.get(&(hook.clone(), v6)) else {
-                continue;
-            };
-            let iif = if pkt.path.has_iif() && hook_has_iif(hook) {
-                pkt.iif.as_deref().unwrap_or("")
-            } else {
-                ""
-            };
-            let oif = if pkt.path.has_oif() && hook_has_oif(hook) {
-                pkt.oif.as_deref().unwrap_or("")
-            } else {
-                ""
-            };
-            for g in groups {
-                let filtered: Vec<Vec<ChainId>>;
-                let orders: &[Vec<ChainId>] = match only {
-                    None => &g.order_ids,
-                    Some(b) => {
-                        let c: Vec<ChainId> = g
-                            .chains
-                            .iter()
-                            .copied()
-                            .filter(|id| self.tables[id.0].table.backend == b)
-                            .collect();
-                        if c.is_empty() {
-                            continue;
-                        }
-                        filtered = vec![c];
-                        &filtered
-                    }
-                };
-                let mut next: Vec<Branch> = Vec::new();
-                let mut seen = Seen {
-                    order: 0,
-                    keys: HashSet::new(),
-                };
-                for br in frontier {
-                    // The last order to run takes the course itself: cloning it for every group
-                    // made the work grow with groups x steps so far.
-                    let mut br = Some(br);
-                    for (oi, order) in orders.iter().enumerate() {
-                        if oi > 0 {
-                            if budget.branches >= opts.max_branches {
-                                budget.truncated = true;
-                                break;
-                            }
-                            budget.branches += 1;
-                        }
-                        // Without branches left, no later order runs (the count only grows).
-                        let last = oi + 1 == orders.len() || budget.branches >= opts.max_branches;
-                        let b = if last { br.take() } else { br.clone() };
-                        let Some(mut b) = b else {
-                            break;
-                        };
-                        if oi > 0 {
-                            b.orders
-                                .push(order.iter().map(|&id| self.chain_ref(id)).collect());
-                        }
-                        seen.order = oi;
-                        self.run_group(
-                            Work {
-                                br: b,
-                                order_pos: 0,
-                                stack: Vec::new(),
-                                trail: Vec::new(),
-                                trail_keys: Vec::new(),
-                                on_path: HashSet::new(),
-                            },
-                            order,
-                            hook,
-                            pkt,
-                            iif,
-                            oif,
-                            opts,
-                            &mut budget,
-                            &mut seen,
-                            &mut next,
-                            &mut done,
-                        )?;
-                    }
+        let (plan, note) = RoutePlan::new(pkt);
+        notes.extend(note);
+        let mut forward_without_oif = false;
+        frontier[0].st.leg = plan.start;
+        for stage in STAGES {
+            let hook = stage.hook();
+            let (visiting, mut out): (Vec<Branch>, Vec<Branch>) =
+                frontier.into_iter().partition(|b| stage.visits(b.st.leg));
+            // Courses with the same interfaces at this stage run the hook together.
+            let mut parts: Vec<((String, String), Vec<Branch>)> = Vec::new();
+            for mut br in visiting {
+                br.hooks.push(hook.clone());
+                let ifs = plan.interfaces(stage, &br.st);
+                match parts.iter_mut().find(|(k, _)| *k == ifs) {
+                    Some((_, v)) => v.push(br),
+                    None => parts.push((ifs, vec![br])),
                 }
-                // Courses that reach the same packet state with the same future key have the
-                // same future: keep the first (listing order comes first). The key holds their
-                // accepting rules so far: another order of equal-priority chains can change
-                // which rule accepts the packet without changing the verdict. Courses are not
-                // kept apart by their assumption lists: with undecidable matches in many
-                // groups, 256 courses differing only in assumptions went through every later
-                // group (and were compared at each).
-                let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
-                let mut keys: HashSet<(PktState, (bool, bool, DeciderKey))> = HashSet::new();
-                for b in next {
-                    if keys.insert((b.st.clone(), b.future_key())) {
-                        kept.push(b);
-                    }
-                }
-                frontier = kept;
             }
+            for ((iif, oif), part) in parts {
+                if stage == Stage::Forward && plan.is_auto() && pkt.oif.is_none() {
+                    forward_without_oif = true;
+                }
+                let part = match self.hooks.get(&(hook.clone(), v6)) {
+                    Some(groups) => self.run_hook(
+                        part,
+                        groups,
+                        &hook,
+                        pkt,
+                        &iif,
+                        &oif,
+                        only,
+                        opts,
+                        &mut budget,
+                        &mut done,
+                    )?,
+                    None => part,
+                };
+                for mut br in part {
+                    br.st.leg = plan.next(stage, &br.st);
+                    out.push(br);
+                }
+            }
+            frontier = out;
+        }
+        if forward_without_oif {
+            notes.push(
+                "the packet is forwarded, and the query gives no output interface: rules testing it see an empty name"
+                    .to_string(),
+            );
         }
         for br in frontier {
             let decided_by = accept_decider(&br.accepts);
@@ -446,6 +421,109 @@ impl TraceIndex<'_> {
             ));
         }
         Ok((done, notes, budget.truncated))
+    }
+
+    /// Runs every base-chain group of one hook for the courses in `frontier` (which share
+    /// the interfaces `iif`, `oif`); returns the courses that go on.
+    #[allow(clippy::too_many_arguments)]
+    fn run_hook(
+        &self,
+        mut frontier: Vec<Branch>,
+        groups: &[Group],
+        hook: &Hook,
+        pkt: &Packet,
+        iif: &str,
+        oif: &str,
+        only: Option<Backend>,
+        opts: &TraceOptions,
+        budget: &mut Budget,
+        done: &mut Vec<Outcome>,
+    ) -> Result<Vec<Branch>, TraceError> {
+        for g in groups {
+            let filtered: Vec<Vec<ChainId>>;
+            let orders: &[Vec<ChainId>] = match only {
+                None => &g.order_ids,
+                Some(b) => {
+                    let c: Vec<ChainId> = g
+                        .chains
+                        .iter()
+                        .copied()
+                        .filter(|id| self.tables[id.0].table.backend == b)
+                        .collect();
+                    if c.is_empty() {
+                        continue;
+                    }
+                    filtered = vec![c];
+                    &filtered
+                }
+            };
+            let mut next: Vec<Branch> = Vec::new();
+            let mut seen = Seen {
+                order: 0,
+                keys: HashSet::new(),
+            };
+            for br in frontier {
+                // The last order to run takes the course itself: cloning it for every group
+                // made the work grow with groups x steps so far.
+                let mut br = Some(br);
+                for (oi, order) in orders.iter().enumerate() {
+                    if oi > 0 {
+                        if budget.branches >= opts.max_branches {
+                            budget.truncated = true;
+                            break;
+                        }
+                        budget.branches += 1;
+                    }
+                    // Without branches left, no later order runs (the count only grows).
+                    let last = oi + 1 == orders.len() || budget.branches >= opts.max_branches;
+                    let b = if last { br.take() } else { br.clone() };
+                    let Some(mut b) = b else {
+                        break;
+                    };
+                    if oi > 0 {
+                        b.orders
+                            .push(order.iter().map(|&id| self.chain_ref(id)).collect());
+                    }
+                    seen.order = oi;
+                    self.run_group(
+                        Work {
+                            br: b,
+                            order_pos: 0,
+                            stack: Vec::new(),
+                            trail: Vec::new(),
+                            trail_keys: Vec::new(),
+                            on_path: HashSet::new(),
+                        },
+                        order,
+                        hook,
+                        pkt,
+                        iif,
+                        oif,
+                        opts,
+                        budget,
+                        &mut seen,
+                        &mut next,
+                        done,
+                    )?;
+                }
+            }
+            // Courses that reach the same packet state with the same future key have the
+            // same future: keep the first (listing order comes first). The key holds their
+            // accepting rules so far: another order of equal-priority chains can change
+            // which rule accepts the packet without changing the verdict. Courses are not
+            // kept apart by their assumption lists: with undecidable matches in many
+            // groups, 256 courses differing only in assumptions went through every later
+            // group (and were compared at each).
+            let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
+            let mut keys: HashSet<(PktState, (bool, bool, DeciderKey))> = HashSet::new();
+            for b in next {
+                if keys.insert((b.st.clone(), b.future_key())) {
+                    kept.push(b);
+                }
+            }
+            frontier = kept;
+        }
+        Ok(frontier)
     }
 
     /// Runs the chains of one group in one order for one course (and the courses it forks).
@@ -478,14 +556,21 @@ impl TraceIndex<'_> {
                         .base
                         .as_ref()
                         .is_some_and(|b| b.chain_type == ChainType::Nat);
-                    if is_nat && w.br.st.ct_bits(pkt) & CtStateSet::NEW == 0 {
+                    if is_nat
+                        && (w.br.st.ct_bits(pkt) & CtStateSet::NEW == 0 || w.br.st.leg.is_loop())
+                    {
+                        let why = if w.br.st.leg.is_loop() {
+                            "nat ran when the packet left; it does not run again on its way back over lo"
+                        } else {
+                            "nat chains see only the first packet of a connection"
+                        };
                         w.br.steps.push(mk_step(
                             self,
                             hook,
                             id,
                             None,
                             StepEvent::Skip,
-                            Some("nat chains see only the first packet of a connection".into()),
+                            Some(why.into()),
                         ));
                         w.order_pos += 1;
                         continue;
@@ -1073,7 +1158,9 @@ fn accept_decider(accepts: &[AcceptRec]) -> Option<RuleRef> {
         .map(|a| a.rule.clone())
 }
 
-/// Turns the courses into a report: the primary course, alternatives, flags.
+/// Turns the courses into a report: the primary course, alternatives, flags. Outcomes are
+/// told apart by verdict, deciding rule and NAT result: a load balancer whose endpoints all
+/// end on the same accept has one outcome per endpoint.
 fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
     let primary_pos = outcomes
         .iter()
@@ -1087,6 +1174,8 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
             alternatives: Vec::new(),
             order_dependent: false,
             uncertain: false,
+            nat: NatResult::default(),
+            path: Vec::new(),
             assumptions: Vec::new(),
             steps: Vec::new(),
             overruled: None,
@@ -1094,13 +1183,18 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
         };
     }
     let primary = outcomes.remove(primary_pos);
-    let key = (primary.verdict, primary.decided_by.clone());
+    let primary_nat = primary.nat();
+    let key = (primary.verdict, primary.decided_by.clone(), primary_nat);
     let mut alternatives: Vec<Alternative> = Vec::new();
     let mut order_dependent = false;
     let mut uncertain = false;
     for o in &outcomes {
-        let k = (o.verdict, o.decided_by.clone());
-        if !o.br.orders.is_empty() && !o.br.alt_assumption && o.verdict != primary.verdict {
+        let nat = o.nat();
+        let k = (o.verdict, o.decided_by.clone(), nat);
+        if !o.br.orders.is_empty()
+            && !o.br.alt_assumption
+            && (o.verdict != primary.verdict || nat != primary_nat)
+        {
             order_dependent = true;
         }
         if o.br.orders.is_empty() && o.br.alt_assumption && k != key {
@@ -1111,7 +1205,7 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
         }
         if alternatives
             .iter()
-            .any(|a| a.verdict == o.verdict && a.decided_by == o.decided_by)
+            .any(|a| a.verdict == o.verdict && a.decided_by == o.decided_by && a.nat == nat)
         {
             continue;
         }
@@ -1120,6 +1214,8 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
             decided_by: o.decided_by.clone(),
             order: o.br.orders.clone(),
             assumptions: o.br.assumptions.clone(),
+            nat,
+            path: o.br.hooks.clone(),
         });
     }
     TraceReport {
@@ -1128,6 +1224,8 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
         alternatives,
         order_dependent,
         uncertain,
+        nat: primary_nat,
+        path: primary.br.hooks,
         assumptions: primary.br.assumptions,
         steps: primary.br.steps,
         overruled: None,

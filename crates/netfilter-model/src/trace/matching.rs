@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use crate::model::{CtStateSet, Direction, Match, MatchKind, Protocol, SetKey};
 
+use super::node_facts::addr_type_truth;
 use super::packet::Packet;
+use super::route::Leg;
 use super::sets::{KeyVal, ParsedSet};
 
 /// The outcome of a test that may be undecidable from the data.
@@ -66,6 +68,12 @@ pub(crate) struct PktState {
     pub(crate) snat: bool,
     /// Set by `notrack`: later chains see ct state untracked and nat chains are skipped.
     pub(crate) untracked: bool,
+    /// Where the course is on its way through the host.
+    pub(crate) leg: Leg,
+    /// The DNAT was a redirect to the node itself.
+    pub(crate) nat_redirect: bool,
+    /// The SNAT was a masquerade.
+    pub(crate) masquerade: bool,
 }
 
 impl PktState {
@@ -98,6 +106,9 @@ impl PktState {
             dnat: false,
             snat: false,
             untracked: false,
+            leg: Leg::Arriving,
+            nat_redirect: false,
+            masquerade: false,
         }
     }
 }
@@ -300,8 +311,22 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
         MatchKind::PktType { .. } => maybe("the query gives no link-layer packet type"),
         MatchKind::Ttl { .. } => maybe("the query gives no TTL / hop limit"),
         MatchKind::Dscp { .. } | MatchKind::Tos { .. } => maybe("the query gives no DSCP/TOS"),
-        MatchKind::AddrType { .. } => {
-            maybe(format!("`{m}` depends on the node's addresses and routes"))
+        MatchKind::AddrType {
+            dir,
+            types,
+            limit_iface,
+        } => {
+            let a = match dir {
+                Direction::Src => st.src,
+                Direction::Dst => st.dst,
+            };
+            addr_type_truth(
+                *dir,
+                types,
+                limit_iface.is_some(),
+                a,
+                ctx.pkt.local_addrs.as_ref(),
+            )
         }
         MatchKind::Other {
             module,

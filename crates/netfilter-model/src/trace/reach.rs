@@ -18,7 +18,12 @@ impl TraceIndex<'_> {
         base: &Packet,
         opts: &TraceOptions,
     ) -> Result<ReachReport, TraceError> {
-        if base.path == TracePath::Output {
+        let local_source = base.path == TracePath::Auto
+            && base
+                .local_addrs
+                .as_ref()
+                .is_some_and(|n| n.is_local(base.src));
+        if base.path == TracePath::Output || local_source {
             return Err(TraceError::InvalidPacket(
                 "reach classifies input interfaces, and the output path has none; use forward or input"
                     .into(),

@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::model::{Backend, Family, Hook};
 
+use super::outcome::NatResult;
+
 /// The packet's fate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FinalVerdict {
@@ -232,6 +234,10 @@ pub struct Alternative {
     pub order: Vec<Vec<ChainRef>>,
     /// The assumptions that lead there.
     pub assumptions: Vec<Assumption>,
+    /// The address translation in that case.
+    pub nat: NatResult,
+    /// The hooks the packet went through in that case.
+    pub path: Vec<Hook>,
 }
 
 /// An accepting backend overruled by a drop in the other backend.
@@ -260,11 +266,17 @@ pub struct TraceReport {
     pub decided_by: Option<RuleRef>,
     /// Other outcomes, each with what leads to it.
     pub alternatives: Vec<Alternative>,
-    /// Whether another order of equal-priority base chains changes the verdict.
+    /// Whether another order of equal-priority base chains changes the verdict or the
+    /// address translation.
     pub order_dependent: bool,
-    /// Whether an undecidable match changes the verdict or the deciding rule (or, when the
-    /// branch limit cut the exploration short, might).
+    /// Whether an undecidable match changes the verdict, the deciding rule or the address
+    /// translation (or, when the branch limit cut the exploration short, might).
     pub uncertain: bool,
+    /// The address translation of `verdict`'s course.
+    pub nat: NatResult,
+    /// The hooks `verdict`'s course went through, in order (with [`TracePath::Auto`](super::TracePath),
+    /// the path the trace chose).
+    pub path: Vec<Hook>,
     /// The assumptions behind `verdict`.
     pub assumptions: Vec<Assumption>,
     /// The packet's way, event by event.

@@ -3,7 +3,10 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::trace::{Alternative, Assumption, ReachReport, RuleRef, Step, TraceReport};
+use netfilter_model::model::Hook;
+use netfilter_model::trace::{
+    Alternative, Assumption, NatResult, ReachReport, RuleRef, Step, TraceReport,
+};
 use serde::Serialize;
 
 /// A deciding rule or policy.
@@ -52,6 +55,29 @@ impl<'a> From<&'a Assumption> for AssumptionView<'a> {
     }
 }
 
+/// The address translation of an outcome: endpoints as `10.244.1.5:8080` (`local:PORT` for a
+/// redirect), `null` when not translated.
+#[derive(Serialize)]
+struct NatView {
+    dnat: Option<String>,
+    snat: Option<String>,
+    masquerade: bool,
+}
+
+impl From<&NatResult> for NatView {
+    fn from(n: &NatResult) -> Self {
+        NatView {
+            dnat: n.dnat.map(|e| e.to_string()),
+            snat: n.snat.map(|e| e.to_string()),
+            masquerade: n.masquerade,
+        }
+    }
+}
+
+fn hook_names(path: &[Hook]) -> Vec<&str> {
+    path.iter().map(Hook::as_str).collect()
+}
+
 /// Another outcome and what leads to it.
 #[derive(Serialize)]
 struct AlternativeView<'a> {
@@ -60,6 +86,8 @@ struct AlternativeView<'a> {
     /// Reordered equal-priority groups: chains as `backend family table chain`, in run order.
     order: Vec<Vec<String>>,
     assumptions: Vec<AssumptionView<'a>>,
+    nat: NatView,
+    path: Vec<&'a str>,
 }
 
 impl<'a> From<&'a Alternative> for AlternativeView<'a> {
@@ -73,6 +101,8 @@ impl<'a> From<&'a Alternative> for AlternativeView<'a> {
                 .map(|g| g.iter().map(|c| c.to_string()).collect())
                 .collect(),
             assumptions: a.assumptions.iter().map(Into::into).collect(),
+            nat: (&a.nat).into(),
+            path: hook_names(&a.path),
         }
     }
 }
@@ -114,6 +144,8 @@ struct TraceView<'a> {
     alternatives: Vec<AlternativeView<'a>>,
     order_dependent: bool,
     uncertain: bool,
+    nat: NatView,
+    path: Vec<&'a str>,
     steps: Vec<StepView<'a>>,
 }
 
@@ -125,6 +157,8 @@ impl<'a> From<&'a TraceReport> for TraceView<'a> {
             alternatives: r.alternatives.iter().map(Into::into).collect(),
             order_dependent: r.order_dependent,
             uncertain: r.uncertain,
+            nat: (&r.nat).into(),
+            path: hook_names(&r.path),
             steps: r.steps.iter().map(Into::into).collect(),
         }
     }
