@@ -7,16 +7,17 @@ use std::hash::{Hash, Hasher};
 
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
 
+use super::assumptions::{eval_rule, Atom, Facts};
 use super::error::TraceError;
-use super::matching::{eval_match, Ctx, PktState, Truth};
+use super::matching::{Ctx, PktState, Truth};
 use super::nat::apply_nat;
 use super::options::TraceOptions;
 use super::outcome::NatResult;
 use super::packet::Packet;
 use super::path::TracePath;
 use super::report::{
-    Alternative, Assumption, ChainRef, FinalVerdict, Overruled, RuleRef, Step, StepEvent,
-    TraceReport,
+    Alternative, Assumption, ChainRef, FinalVerdict, Overruled, PacketFact, RuleRef, Step,
+    StepEvent, TraceReport,
 };
 use super::route::{Leg, RoutePlan, Stage, STAGES};
 use super::schedule::{ChainId, Group, TraceIndex};
@@ -678,14 +679,8 @@ impl TraceIndex<'_> {
                     sets: &self.tables[top.chain.0].sets,
                     before_conntrack: self.before_conntrack(hook, base_id),
                 };
-                let mut truth = Truth::Yes;
-                for m in &rule.matches {
-                    truth = truth.and(eval_match(m, &ctx));
-                    if truth == Truth::No {
-                        break;
-                    }
-                }
-                match truth {
+                let rule_truth = eval_rule(rule, &ctx, &w.br.st.facts);
+                match rule_truth.truth.clone() {
                     Truth::No => continue,
                     Truth::Yes => {}
                     Truth::Maybe(reason) => {
@@ -705,10 +700,15 @@ impl TraceIndex<'_> {
                                 StepEvent::Assume,
                                 Some(format!("assumed not to match: {reason}")),
                             ));
+                            let facts = record_facts(
+                                &mut alt.br.st.facts,
+                                rule_truth.facts_if_not_matching(),
+                            );
                             alt.br.assumptions.push(Assumption {
                                 rule: rr.clone(),
                                 holds: false,
                                 reason: reason.clone(),
+                                facts,
                             });
                             work.push(alt);
                         } else {
@@ -722,10 +722,13 @@ impl TraceIndex<'_> {
                             StepEvent::Assume,
                             Some(format!("assumed to match: {reason}")),
                         ));
+                        let facts =
+                            record_facts(&mut w.br.st.facts, rule_truth.facts_if_matching());
                         w.br.assumptions.push(Assumption {
                             rule: rr,
                             holds: true,
                             reason,
+                            facts,
                         });
                     }
                 }
@@ -858,6 +861,7 @@ impl TraceIndex<'_> {
                                         rule: rr.clone(),
                                         holds: v.is_some(),
                                         reason: format!("{reason}; assumed {what}"),
+                                        facts: Vec::new(),
                                     };
                                     if oi == 0 {
                                         w.br.assumptions.push(a);
@@ -1072,6 +1076,7 @@ impl TraceIndex<'_> {
                         rule: rr.clone(),
                         holds: false,
                         reason: format!("{what}; assumed it drops"),
+                        facts: Vec::new(),
                     });
                     alt.steps.push(mk_step(
                         self,
@@ -1091,6 +1096,7 @@ impl TraceIndex<'_> {
                     rule: rr.clone(),
                     holds: true,
                     reason: format!("{what}; assumed it accepts"),
+                    facts: Vec::new(),
                 });
                 w.br.steps.push(mk_step(
                     self,
@@ -1112,6 +1118,20 @@ impl TraceIndex<'_> {
         }
         Ok(Some(w))
     }
+}
+
+/// Records the facts a course assumes and describes them for its report.
+fn record_facts(facts: &mut Facts, assumed: Vec<(&Atom, bool)>) -> Vec<PacketFact> {
+    assumed
+        .into_iter()
+        .map(|(a, holds)| {
+            facts.set(a.key, holds);
+            PacketFact {
+                what: a.what.clone(),
+                holds,
+            }
+        })
+        .collect()
 }
 
 /// Priority of connection tracking on prerouting and output (`NF_IP_PRI_CONNTRACK`).

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use crate::model::{CtStateSet, Direction, Match, MatchKind, Protocol, SetKey};
 
+use super::assumptions::Facts;
 use super::node_facts::addr_type_truth;
 use super::packet::Packet;
 use super::route::Leg;
@@ -74,6 +75,8 @@ pub(crate) struct PktState {
     pub(crate) nat_redirect: bool,
     /// The SNAT was a masquerade.
     pub(crate) masquerade: bool,
+    /// The packet facts the course assumed.
+    pub(crate) facts: Facts,
 }
 
 impl PktState {
@@ -109,6 +112,7 @@ impl PktState {
             leg: Leg::Arriving,
             nat_redirect: false,
             masquerade: false,
+            facts: Facts::default(),
         }
     }
 }

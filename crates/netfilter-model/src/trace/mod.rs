@@ -4,6 +4,7 @@
 //! of every table of both backends by priority, equal priorities in every order that matters,
 //! accept ending only the base chain, drop final, three-valued matching, interface classes.
 
+mod assumptions;
 mod error;
 mod eval;
 mod ifclass;
@@ -31,8 +32,8 @@ pub use outcome::{NatEndpoint, NatResult};
 pub use packet::Packet;
 pub use path::TracePath;
 pub use report::{
-    Alternative, Assumption, ChainRef, ClassTrace, FinalVerdict, Overruled, ReachReport, RuleRef,
-    Step, StepEvent, TraceReport,
+    Alternative, Assumption, ChainRef, ClassTrace, FinalVerdict, Overruled, PacketFact,
+    ReachReport, RuleRef, Step, StepEvent, TraceReport,
 };
 pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
 

@@ -203,6 +203,20 @@ pub struct Assumption {
     pub holds: bool,
     /// What could not be decided, in words.
     pub reason: String,
+    /// The packet facts this assumption fixes for the rest of the course (a later rule
+    /// testing the same fact gets the same answer); empty when the undecidable part is not
+    /// a fixed property of the packet (a random draw, a rate) or, for "does not match",
+    /// when several facts were open.
+    pub facts: Vec<PacketFact>,
+}
+
+/// A property of the packet a course assumed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PacketFact {
+    /// The fact: the (non-negated) match and the packet fields it reads.
+    pub what: String,
+    /// Whether it holds.
+    pub holds: bool,
 }
 
 impl fmt::Display for Assumption {

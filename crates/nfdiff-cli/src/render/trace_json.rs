@@ -37,12 +37,21 @@ impl<'a> From<&'a RuleRef> for RuleView<'a> {
     }
 }
 
+/// A packet fact an assumption fixes for the rest of its course.
+#[derive(Serialize)]
+struct FactView<'a> {
+    what: &'a str,
+    holds: bool,
+}
+
 /// An assumption about an undecidable match.
 #[derive(Serialize)]
 struct AssumptionView<'a> {
     rule: RuleView<'a>,
     holds: bool,
     reason: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    facts: Vec<FactView<'a>>,
 }
 
 impl<'a> From<&'a Assumption> for AssumptionView<'a> {
@@ -51,6 +60,14 @@ impl<'a> From<&'a Assumption> for AssumptionView<'a> {
             rule: (&a.rule).into(),
             holds: a.holds,
             reason: &a.reason,
+            facts: a
+                .facts
+                .iter()
+                .map(|f| FactView {
+                    what: &f.what,
+                    holds: f.holds,
+                })
+                .collect(),
         }
     }
 }
