@@ -10,6 +10,7 @@ use super::node_facts::addr_type_truth;
 use super::packet::Packet;
 use super::route::Leg;
 use super::sets::{KeyVal, ParsedSet};
+use super::stateful::stateful_truth;
 
 /// The outcome of a test that may be undecidable from the data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -173,6 +174,14 @@ fn port_val(ctx: &Ctx<'_>, dir: Direction) -> Result<u16, Truth> {
 }
 
 fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
+    if matches!(
+        m.kind,
+        MatchKind::Statistic { .. } | MatchKind::Limit { .. } | MatchKind::Other { .. }
+    ) {
+        if let Some(t) = stateful_truth(&m.kind, m) {
+            return Eval::T(t);
+        }
+    }
     let st = ctx.st;
     let t = match &m.kind {
         MatchKind::Interface { dir, names } => {

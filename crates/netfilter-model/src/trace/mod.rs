@@ -21,6 +21,7 @@ mod report;
 mod route;
 mod schedule;
 mod sets;
+mod stateful;
 mod vmap;
 
 pub use error::TraceError;
