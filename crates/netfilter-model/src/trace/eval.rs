@@ -295,6 +295,9 @@ impl TraceIndex<'_> {
                 pkt.src, pkt.dst
             )));
         }
+        if let Some(e) = self.malformed_element() {
+            return Err(e);
+        }
         if pkt.path == TracePath::Auto && pkt.iif.is_none() {
             let (plan, _) = RoutePlan::new(pkt);
             if plan.start == Leg::Arriving {
@@ -330,6 +333,23 @@ impl TraceIndex<'_> {
         }
         report.notes = notes;
         Ok(report)
+    }
+
+    /// The first malformed element of a named set or map, as the error a trace gives.
+    fn malformed_element(&self) -> Option<TraceError> {
+        self.tables.iter().find_map(|t| {
+            let mut names: Vec<&String> = t.sets.keys().collect();
+            names.sort();
+            names.into_iter().find_map(|name| {
+                let (element, reason) = t.sets[name].malformed.clone()?;
+                Some(TraceError::MalformedSetElement {
+                    table: format!("{} {} {}", t.table.backend, t.table.family, t.table.name),
+                    set: name.clone(),
+                    element,
+                    reason,
+                })
+            })
+        })
     }
 
     /// Runs every course of the packet; `only` restricts the trace to one backend.
