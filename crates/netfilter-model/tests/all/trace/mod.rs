@@ -3,6 +3,8 @@
 pub mod builder;
 pub mod scenarios;
 
+mod fidelity;
+mod kube_flows;
 mod limits;
 mod perf;
 mod randomized;
