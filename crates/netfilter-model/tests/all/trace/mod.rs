@@ -4,7 +4,7 @@ pub mod builder;
 pub mod scenarios;
 
 mod fidelity;
-mod kube_flows;
+pub mod kube_flows;
 mod limits;
 mod perf;
 mod randomized;
