@@ -143,10 +143,17 @@ impl VmapSpec {
                 parts.into_iter().map(str::trim).filter(|p| !p.is_empty()),
             ))
         };
+        let domain = key_domain(key_text);
+        let keys = match (keys, domain) {
+            (Err(_), Some((lo, hi))) => Err(format!(
+                "`{key_text}` is a random or hashed number from {lo} to {hi}"
+            )),
+            (k, _) => k,
+        };
         VmapSpec {
             keys,
             elements,
-            domain: key_domain(key_text),
+            domain,
         }
     }
 

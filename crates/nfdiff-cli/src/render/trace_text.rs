@@ -58,6 +58,8 @@ fn describe_packet(p: &Packet) -> String {
         s.push_str(&format!(", {} path", p.path));
     } else if p.local_addrs.is_none() {
         s.push_str(", path auto (no local addresses: forward)");
+    } else {
+        s.push_str(", path auto");
     }
     s
 }
