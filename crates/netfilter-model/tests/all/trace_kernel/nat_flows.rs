@@ -247,3 +247,100 @@ fn kube_proxy_nat_flows_agree_with_the_kernel() {
     println!("kernel NAT flows: {checked} flows agree");
     assert!(checked >= 20, "{checked}");
 }
+
+/// Issue 21, item 10: the node's own packet DNAT'ed at output to a local address loops back
+/// over `lo` through prerouting and input, where a drop rule stops it. Checked with the drop
+/// rule's counter, from the legacy save and from native nft (text and JSON).
+#[test]
+fn output_dnat_to_a_local_address_is_dropped_at_input_in_the_kernel() {
+    let mut node = match Node::start() {
+        Ok(n) => n,
+        Err(why) => {
+            println!("kernel output DNAT loop skipped: {why}");
+            return;
+        }
+    };
+    let legacy = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+        -A OUTPUT -d 192.168.50.77/32 -p udp -j DNAT --to-destination 192.168.50.1:9999\nCOMMIT\n\
+        *filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+        -A INPUT -p udp -m udp --dport 9999 -j DROP\nCOMMIT\n";
+    let nft = "table ip loop {\n\tchain out {\n\t\ttype nat hook output priority -100; policy accept;\n\t\t\
+        ip daddr 192.168.50.77 meta l4proto udp dnat to 192.168.50.1:9999\n\t}\n\tchain in {\n\t\t\
+        type filter hook input priority 0; policy accept;\n\t\tudp dport 9999 counter drop\n\t}\n}\n";
+    let local = node_addrs(&mut node);
+    let send = fixtures().join("send.py");
+    for (mode, load) in [
+        (
+            "legacy",
+            Load {
+                legacy: Some(legacy.into()),
+                ..Load::default()
+            },
+        ),
+        (
+            "nft",
+            Load {
+                nft: Some(nft.into()),
+                ..Load::default()
+            },
+        ),
+    ] {
+        node.load(&load).expect("loads");
+        let sport = node.fresh_port();
+        node.run(&format!(
+            "timeout 5 python3 '{}' udp 192.168.50.1 192.168.50.77 {sport} 9999\nsleep 0.05",
+            send.display()
+        ))
+        .expect("sent");
+        let mut dumps: Vec<(String, Ruleset)> = Vec::new();
+        if mode == "legacy" {
+            let save = node.run("iptables-legacy-save -c").expect("save");
+            assert!(
+                save.lines()
+                    .any(|l| l.starts_with("[1:") && l.contains("--dport 9999 -j DROP")),
+                "the kernel's INPUT drop did not count the packet:\n{save}"
+            );
+            dumps.push((
+                "legacy save".into(),
+                parse_iptables_save(&save, &ParseOptions::new("kernel legacy")).unwrap(),
+            ));
+        } else {
+            let text = node.run("nft list ruleset").expect("list");
+            assert!(
+                text.contains("counter packets 1 "),
+                "the kernel's input drop did not count the packet:\n{text}"
+            );
+            dumps.push((
+                "nft text".into(),
+                parse_nft_text(&text, &ParseOptions::new("kernel nft")).unwrap(),
+            ));
+            let json = node.run("nft -j list ruleset").expect("json");
+            dumps.push((
+                "nft json".into(),
+                netfilter_model::parse::parse_nft_json(&json, &ParseOptions::new("kernel json"))
+                    .unwrap(),
+            ));
+        }
+        for (what, rs) in dumps {
+            let mut p = netfilter_model::trace::Packet::new(
+                "192.168.50.1".parse().unwrap(),
+                "192.168.50.77".parse().unwrap(),
+            );
+            p.path = netfilter_model::trace::TracePath::Auto;
+            p.oif = Some("eth1".into());
+            p.proto = Some(netfilter_model::model::Protocol::UDP);
+            p.sport = Some(sport);
+            p.dport = Some(9999);
+            p.local_addrs = Some(local.clone());
+            let rep = trace(&rs, &p, &TraceOptions::default()).unwrap();
+            assert_eq!(rep.verdict, FinalVerdict::Drop, "{what}: {rep:#?}");
+            let hooks: Vec<&str> = rep.path.iter().map(|h| h.as_str()).collect();
+            assert_eq!(
+                hooks,
+                ["output", "postrouting", "prerouting", "input"],
+                "{what}"
+            );
+            assert_eq!(rep.decided_by.unwrap().index, Some(1), "{what}");
+        }
+    }
+}
