@@ -156,6 +156,14 @@ fn write_summary(out: &mut impl Write, rep: &TraceReport, indent: &str) -> io::R
                 format!(" ({})", a.nat)
             };
             writeln!(out, "{indent}  - {}{by}{nat}", verdict_word(a.verdict))?;
+            // Another way through the host (DNAT to a local address: input, not forward).
+            if a.verdict == FinalVerdict::Accept
+                && rep.verdict == FinalVerdict::Accept
+                && a.path != rep.path
+            {
+                let hooks: Vec<&str> = a.path.iter().map(|h| h.as_str()).collect();
+                writeln!(out, "{indent}      on the path {}", hooks.join(" -> "))?;
+            }
             for g in &a.order {
                 let names: Vec<String> = g.iter().map(|c| c.to_string()).collect();
                 writeln!(

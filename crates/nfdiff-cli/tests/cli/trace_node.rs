@@ -149,3 +149,36 @@ fn bad_local_addresses_are_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("input interface"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_endpoint_on_the_node_itself_is_delivered_through_input() {
+    // One endpoint is the node's own address: that course goes to input, the other forward.
+    let rules = "table ip lb {\n\tchain pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\t\
+        ip daddr 10.96.0.20 tcp dport 80 numgen random mod 2 vmap { 0 : jump local, 1 : jump pod }\n\t}\n\t\
+        chain local {\n\t\tdnat to 192.168.50.1:8080\n\t}\n\tchain pod {\n\t\tdnat to 10.244.1.5:8080\n\t}\n}\n";
+    let out = nfdiff(
+        &[
+            "trace",
+            "-",
+            "--local-addr",
+            "192.168.50.1/24",
+            "--iif",
+            "eth1",
+            "--oif",
+            "cali5c4d3e2f1a0",
+            "--src",
+            "192.168.50.2",
+            "--dst",
+            "10.96.0.20",
+            "--proto",
+            "tcp",
+            "--dport",
+            "80",
+        ],
+        Some(rules),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("on the path prerouting -> "), "{text}");
+    insta::assert_snapshot!("trace_node_local_endpoint_text", text);
+}
