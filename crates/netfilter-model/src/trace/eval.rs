@@ -697,7 +697,7 @@ impl TraceIndex<'_> {
                     iif,
                     oif,
                     sets: &self.tables[top.chain.0].sets,
-                    before_conntrack: self.before_conntrack(hook, base_id),
+                    before_conntrack: self.before_conntrack(hook, base_id, &w.br.st),
                 };
                 let rule_truth = eval_rule(rule, &ctx, &w.br.st.facts);
                 match rule_truth.truth.clone() {
@@ -757,7 +757,7 @@ impl TraceIndex<'_> {
                 // Before conntrack (or once untracked) the packet has no conntrack entry:
                 // connection-mark statements do nothing, and `notrack` after conntrack
                 // does nothing either (the kernel ignores it once an entry is attached).
-                let before_ct = self.before_conntrack(hook, base_id);
+                let before_ct = self.before_conntrack(hook, base_id, &w.br.st);
                 for s in &rule.statements {
                     let before = (w.br.st.mark, w.br.st.ct_mark);
                     let st = &mut w.br.st;
@@ -851,7 +851,7 @@ impl TraceIndex<'_> {
                             continue;
                         };
                         let mut ctx = ctx_for(self, pkt, &w.br.st, iif, oif, top.chain);
-                        ctx.before_conntrack = self.before_conntrack(hook, base_id);
+                        ctx.before_conntrack = self.before_conntrack(hook, base_id, &w.br.st);
                         match spec.eval(&ctx) {
                             VmapOutcome::Miss => continue,
                             VmapOutcome::Hit(v, el) => {
@@ -1158,9 +1158,11 @@ fn record_facts(facts: &mut Facts, assumed: Vec<(&Atom, bool)>) -> Vec<PacketFac
 const CONNTRACK_PRIORITY: i32 = -200;
 
 impl TraceIndex<'_> {
-    /// Whether a base chain runs before connection tracking attaches an entry to the packet.
-    fn before_conntrack(&self, hook: &Hook, base: ChainId) -> bool {
-        matches!(hook, Hook::Prerouting | Hook::Output)
+    /// Whether a base chain runs before connection tracking attaches an entry to the packet
+    /// (a packet looped back over `lo` keeps the entry it got on its way out).
+    fn before_conntrack(&self, hook: &Hook, base: ChainId, st: &PktState) -> bool {
+        !st.leg.is_loop()
+            && matches!(hook, Hook::Prerouting | Hook::Output)
             && self
                 .chain(base)
                 .base

@@ -293,3 +293,31 @@ fn elements_with_options_are_matched_by_value() {
     let e = trace(&bad, &udp("10.0.0.5", "10.0.0.9"), &TraceOptions::default()).unwrap_err();
     assert!(e.to_string().contains("10.0.0.300"), "{e}");
 }
+
+#[test]
+fn a_looped_back_packet_keeps_its_conntrack_entry() {
+    // Checked in a namespace: a UDP datagram to 127.0.0.1 is `NEW`, not `INVALID`, in raw
+    // PREROUTING on lo (it got its entry at output); an arriving one has none there yet.
+    let rs = rules(
+        "*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -m conntrack --ctstate INVALID -j DROP
+COMMIT
+",
+    );
+    let mut p = udp("10.0.0.1", "127.0.0.1");
+    p.path = TracePath::Auto;
+    p.iif = None;
+    p.local_addrs = node(&["10.0.0.1/24"]);
+    let rep = run(&rs, &p);
+    assert_eq!(rep.verdict, FinalVerdict::Accept, "{rep:#?}");
+    assert_eq!(
+        hooks(&rep),
+        ["output", "postrouting", "prerouting", "input"]
+    );
+    let mut q = udp("192.168.0.7", "10.0.0.1");
+    q.path = TracePath::Auto;
+    q.local_addrs = node(&["10.0.0.1/24"]);
+    assert_eq!(run(&rs, &q).verdict, FinalVerdict::Drop);
+}
