@@ -301,10 +301,13 @@ impl TraceIndex<'_> {
         if pkt.path == TracePath::Auto && pkt.iif.is_none() {
             let (plan, _) = RoutePlan::new(pkt);
             if plan.start == Leg::Arriving {
-                return Err(TraceError::InvalidPacket(format!(
-                    "the source {} is not an address of this node, so the packet arrives on an interface: give its input interface",
-                    pkt.src
-                )));
+                return Err(TraceError::InvalidPacket(match pkt.local_addrs {
+                    Some(_) => format!(
+                        "the source {} is not an address of this node, so the packet arrives on an interface: give its input interface (--iif)",
+                        pkt.src
+                    ),
+                    None => "without the node's local addresses the packet is taken to be forwarded: give its input interface (--iif), or the node's addresses (--local-addr)".to_string(),
+                }));
             }
         }
         let (outcomes, mut notes, truncated) = self.run(pkt, opts, None)?;
