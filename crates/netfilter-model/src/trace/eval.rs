@@ -1148,7 +1148,7 @@ fn record_facts(facts: &mut Facts, assumed: Vec<(&Atom, bool)>) -> Vec<PacketFac
     assumed
         .into_iter()
         .map(|(a, holds)| {
-            facts.set(a.key, holds);
+            facts.assume(a, holds);
             PacketFact {
                 what: a.what.clone(),
                 holds,
