@@ -344,3 +344,89 @@ fn output_dnat_to_a_local_address_is_dropped_at_input_in_the_kernel() {
         }
     }
 }
+
+/// Issue 21, item 12: legacy NAT and an nft nat chain at the same priority map the same
+/// packet to different endpoints. Which one the kernel takes depends on the registration
+/// order, which the trace reports as `order_dependent` with both destinations; the one the
+/// kernel took must be among them, whichever backend was loaded first.
+#[test]
+fn equal_priority_nat_results_are_order_dependent_in_the_kernel() {
+    let legacy = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+        -A PREROUTING -d 10.96.0.99/32 -p udp -j DNAT --to-destination 10.244.1.5\nCOMMIT\n";
+    let nft = "table ip n {\n\tchain pre {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\t\
+        ip daddr 10.96.0.99 meta l4proto udp dnat to 10.244.1.12\n\t}\n}\n";
+    let send = fixtures().join("send.py");
+    let mut delivered: BTreeSet<Arrival> = BTreeSet::new();
+    for nft_first in [false, true] {
+        // A fresh namespace per load order: a legacy table, once registered, stays.
+        let mut node = match Node::start() {
+            Ok(n) => n,
+            Err(why) => {
+                println!("kernel equal-priority NAT skipped: {why}");
+                return;
+            }
+        };
+        let local = node_addrs(&mut node);
+        node.load(&Load {
+            legacy: Some(legacy.into()),
+            nft: Some(nft.into()),
+            nft_first,
+            ..Load::default()
+        })
+        .expect("loads");
+        node.run(&listeners()).expect("listeners");
+        let sport = node.fresh_port();
+        node.run(&format!(
+            "ip netns exec remote timeout 5 python3 '{}' udp 192.168.50.2 10.96.0.99 {sport} 80\nsleep 0.05",
+            send.display()
+        ))
+        .expect("sent");
+        let got = arrivals(&mut node);
+        let mut rs = parse_iptables_save(
+            &node.run("iptables-legacy-save").expect("save"),
+            &ParseOptions::new("kernel legacy"),
+        )
+        .unwrap();
+        rs.extend(
+            parse_nft_text(
+                &node.run("nft list ruleset").expect("list"),
+                &ParseOptions::new("kernel nft"),
+            )
+            .unwrap(),
+        );
+        let mut p = netfilter_model::trace::Packet::new(
+            "192.168.50.2".parse().unwrap(),
+            "10.96.0.99".parse().unwrap(),
+        );
+        p.path = netfilter_model::trace::TracePath::Auto;
+        p.iif = Some("eth1".into());
+        p.oif = Some("cali5c4d3e2f1a0".into());
+        p.proto = Some(netfilter_model::model::Protocol::UDP);
+        p.sport = Some(sport);
+        p.dport = Some(80);
+        p.local_addrs = Some(local.clone());
+        let rep = trace(&rs, &p, &TraceOptions::default()).unwrap();
+        assert!(rep.order_dependent, "{rep:#?}");
+        let predicted: BTreeSet<Arrival> = std::iter::once(rep.nat)
+            .chain(rep.alternatives.iter().map(|a| a.nat))
+            .filter_map(|n| n.dnat)
+            .map(|d| {
+                let to = d.addr.unwrap().to_string();
+                let ns = RECEIVERS.iter().find(|(_, a)| *a == to).unwrap().0;
+                (ns.to_string(), "192.168.50.2".to_string(), 80)
+            })
+            .collect();
+        assert_eq!(predicted.len(), 2, "{predicted:?}");
+        assert_eq!(got.len(), 1, "nft first: {nft_first}: {got:?}");
+        println!(
+            "equal-priority NAT, nft loaded first: {nft_first}: the kernel delivered to {got:?}"
+        );
+        assert!(
+            got.is_subset(&predicted),
+            "nft first: {nft_first}: the kernel delivered {got:?}, the trace predicts {predicted:?}"
+        );
+        delivered.extend(got);
+    }
+    // Each order gave its own endpoint: the dependence is real.
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+}
