@@ -190,12 +190,26 @@ fn kube_proxy_nat_flows_agree_with_the_kernel() {
             let text = node.run("nft list ruleset").expect("list");
             parse_nft_text(&text, &ParseOptions::new("kernel nft")).expect("parses")
         };
+        // The same kernel ruleset read as nft JSON predicts the same.
+        let json = load.nft.is_some().then(|| {
+            let j = node.run("nft -j list ruleset").expect("json");
+            netfilter_model::parse::parse_nft_json(&j, &ParseOptions::new("kernel json"))
+                .expect("parses")
+        });
         for f in FLOWS {
             // The LoadBalancer's other source range is not part of the topology.
             if f.src == "198.51.100.7" {
                 continue;
             }
             let (want, dropped) = predicted(f, &rs, &local);
+            if let Some(j) = &json {
+                assert_eq!(
+                    predicted(f, j, &local),
+                    (want.clone(), dropped),
+                    "{mode}: {}: nft JSON and nft text disagree",
+                    f.name
+                );
+            }
             node.run(&listeners()).expect("listeners");
             let probes = if want.len() > 1 { PROBES } else { 2 };
             let mut script = String::new();
