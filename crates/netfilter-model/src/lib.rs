@@ -35,6 +35,7 @@ pub mod doctor;
 pub mod error;
 pub mod export;
 pub mod fleet;
+pub mod interface_addrs;
 pub mod interfaces;
 pub mod legacy;
 pub mod model;

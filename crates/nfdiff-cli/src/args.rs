@@ -211,7 +211,14 @@ pub struct PacketArgs {
     /// Connection mark on entry.
     #[arg(long, value_name = "MARK")]
     pub ct_mark: Option<String>,
-    /// Way through the host: forward, input or output.
-    #[arg(long, value_name = "PATH", default_value = "forward")]
+    /// Way through the host: auto, forward, input or output. `auto` decides it from the
+    /// node's local addresses (traffic from a local address is sent by the node, traffic to
+    /// one after DNAT is delivered, the rest forwarded); without them it is `forward`.
+    #[arg(long, value_name = "PATH", default_value = "auto")]
     pub path: String,
+    /// An address of the node (`10.0.0.1` or `10.0.0.1/24`; repeatable, IPv4 and IPv6): with
+    /// them address types (`-m addrtype`, `fib … type`) and the path are decided. Live sources
+    /// and snapshots give them unless this is used.
+    #[arg(long = "local-addr", value_name = "ADDR[/LEN]")]
+    pub local_addr: Vec<String>,
 }

@@ -188,6 +188,7 @@ fn offline_snapshot(sources: &[SourceSpec]) -> Result<Snapshot> {
         versions: Vec::new(),
         tables_names: SnapshotTablesNames::default(),
         interfaces: None,
+        local_addrs: None,
         pids: Vec::new(),
         saves,
         rulesets,

@@ -64,6 +64,23 @@ fn lines_of(path: &str) -> Option<Vec<String>> {
 
 /// Interface names of this network namespace, sorted: from the kernel (`if_nameindex`),
 /// else `/sys/class/net` (which shows the namespace that mounted sysfs).
+/// The addresses of the interfaces that are up, for the tracer's node facts.
+fn local_addrs() -> Option<Vec<netfilter_model::snapshot::SnapshotAddr>> {
+    let addrs = netfilter_model::interface_addrs::interface_addrs().ok()?;
+    Some(
+        addrs
+            .into_iter()
+            .map(
+                |(addr, prefix, loopback)| netfilter_model::snapshot::SnapshotAddr {
+                    addr,
+                    prefix,
+                    loopback,
+                },
+            )
+            .collect(),
+    )
+}
+
 fn interfaces() -> Option<Vec<String>> {
     if let Ok(names) = netfilter_model::interfaces::interface_names() {
         return Some(names);
@@ -309,6 +326,7 @@ pub fn capture_live() -> Result<Snapshot> {
             ipv6: lines_of("/proc/net/ip6_tables_names"),
         },
         interfaces: interfaces(),
+        local_addrs: local_addrs(),
         pids: pids(),
         saves,
         rulesets,

@@ -8,6 +8,7 @@ mod fleet_input;
 mod input;
 mod live_node;
 mod mode;
+mod node_addrs;
 mod render;
 mod run;
 mod trace_args;

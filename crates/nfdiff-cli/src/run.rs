@@ -96,10 +96,11 @@ pub fn run() -> Result<Status> {
         }
         Mode::Trace {
             sources,
-            packet,
+            mut packet,
             format,
         } => {
             let rs = load_sources(&sources)?;
+            crate::node_addrs::fill_local_addrs(&mut packet, &sources)?;
             let rep = netfilter_model::trace::trace(&rs, &packet, &TraceOptions::default())?;
             match format {
                 OutputFormat::Text => render::trace_text::write_trace(&mut out, &packet, &rep)?,
@@ -111,10 +112,11 @@ pub fn run() -> Result<Status> {
         Mode::Reach {
             sources,
             pattern,
-            packet,
+            mut packet,
             format,
         } => {
             let rs = load_sources(&sources)?;
+            crate::node_addrs::fill_local_addrs(&mut packet, &sources)?;
             let rep =
                 netfilter_model::trace::reach(&rs, &pattern, &packet, &TraceOptions::default())?;
             match format {

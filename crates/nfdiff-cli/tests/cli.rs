@@ -10,4 +10,5 @@ mod cli {
     mod live;
     mod show;
     mod trace;
+    mod trace_node;
 }

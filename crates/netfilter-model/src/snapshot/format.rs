@@ -62,6 +62,10 @@ pub struct Snapshot {
     /// Interface names (`/sys/class/net`), when read.
     #[serde(default)]
     pub interfaces: Option<Vec<String>>,
+    /// The addresses of the interfaces that were up, when read: the node facts `trace`
+    /// decides address types and paths with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_addrs: Option<Vec<SnapshotAddr>>,
     /// kubepods cgroup pids figures.
     #[serde(default)]
     pub pids: Vec<SnapshotPids>,
@@ -74,6 +78,29 @@ pub struct Snapshot {
     /// Anything the capture wants a reader to know (fallbacks, failures).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// One interface address of the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotAddr {
+    /// The address.
+    pub addr: std::net::IpAddr,
+    /// Its prefix length.
+    pub prefix: u8,
+    /// Whether it is on the loopback device (its whole prefix is local then).
+    #[serde(default)]
+    pub loopback: bool,
+}
+
+impl SnapshotAddr {
+    /// The node facts these addresses give.
+    pub fn local_addrs(addrs: &[SnapshotAddr]) -> crate::trace::LocalAddrs {
+        let v: Vec<_> = addrs
+            .iter()
+            .map(|a| (a.addr, a.prefix, a.loopback))
+            .collect();
+        crate::trace::LocalAddrs::from_interface_addrs(&v)
+    }
 }
 
 /// A tool's version.

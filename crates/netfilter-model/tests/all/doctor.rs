@@ -216,6 +216,7 @@ fn snapshot_round_trip_in_the_library() {
         versions: Vec::new(),
         tables_names: Default::default(),
         interfaces: Some(vec!["cali9f8e7d6c5b4".into()]),
+        local_addrs: None,
         pids: Vec::new(),
         saves: Vec::new(),
         rulesets,

@@ -246,6 +246,8 @@ fn namespace_scenarios_live_and_snapshot() {
     assert!(snap_json["interfaces"]
         .to_string()
         .contains("cali9f8e7d6c5b4"));
+    // the node's addresses, for trace (none is up in this namespace: an empty list, not absent)
+    assert!(snap_json["local_addrs"].is_array(), "{snap_json}");
 
     // healthy: Calico in legacy only
     let script = format!(

@@ -4,5 +4,6 @@ pub mod compare;
 pub mod node;
 
 mod gen;
+mod nat_flows;
 mod randomized;
 mod scenarios;
