@@ -62,6 +62,10 @@ pub struct Snapshot {
     /// Interface names (`/sys/class/net`), when read.
     #[serde(default)]
     pub interfaces: Option<Vec<String>>,
+    /// Routes of the main table, `PREFIX dev NAME` (from `/proc/net/route` and
+    /// `/proc/net/ipv6_route`), when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<String>>,
     /// kubepods cgroup pids figures.
     #[serde(default)]
     pub pids: Vec<SnapshotPids>,

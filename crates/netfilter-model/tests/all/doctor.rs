@@ -83,9 +83,27 @@ fn incident_with_node_interfaces_names_only_node_interfaces() {
         .iter()
         .filter(|e| e.contains("dropped by"))
         .collect();
-    assert_eq!(drops.len(), 1, "{drops:?}");
+    // both directions: the stale nft copy lists the new pod in neither dispatch chain
+    assert_eq!(drops.len(), 2, "{drops:?}");
     assert!(drops[0]
         .starts_with("cali9f8e7d6c5b4: dropped by nft ip filter cali-from-wl-dispatch rule 3"));
+    assert!(drops[1]
+        .starts_with("cali9f8e7d6c5b4: dropped by nft ip filter cali-to-wl-dispatch rule 3"));
+    // each with a witness: legacy (the current copy) accepts it, the node drops it
+    let witnesses: Vec<&String> = stale
+        .evidence
+        .iter()
+        .filter(|e| e.starts_with("witness"))
+        .collect();
+    assert_eq!(witnesses.len(), 2, "{:?}", stale.evidence);
+    assert!(
+        witnesses[0].contains("nfdiff trace SOURCE... --iif cali9f8e7d6c5b4 --oif eth1"),
+        "{witnesses:?}"
+    );
+    assert!(
+        witnesses[1].contains("nfdiff trace SOURCE... --iif eth1 --oif cali9f8e7d6c5b4"),
+        "{witnesses:?}"
+    );
 }
 
 #[test]
@@ -216,6 +234,7 @@ fn snapshot_round_trip_in_the_library() {
         versions: Vec::new(),
         tables_names: Default::default(),
         interfaces: Some(vec!["cali9f8e7d6c5b4".into()]),
+        routes: None,
         pids: Vec::new(),
         saves: Vec::new(),
         rulesets,
