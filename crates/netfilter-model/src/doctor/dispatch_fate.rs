@@ -170,6 +170,16 @@ impl DispatchProbe {
 
     /// What the dispatch does with interface `name`.
     pub fn fate(&self, name: &str, opts: &TraceOptions) -> DispatchFate {
+        self.fates(&[name], opts).remove(0)
+    }
+
+    /// What the dispatch does with each of `names` (the table copy is indexed once).
+    pub fn fates(&self, names: &[&str], opts: &TraceOptions) -> Vec<DispatchFate> {
+        let idx = TraceIndex::new(&self.rs);
+        names.iter().map(|n| self.fate_in(&idx, n, opts)).collect()
+    }
+
+    fn fate_in(&self, idx: &TraceIndex<'_>, name: &str, opts: &TraceOptions) -> DispatchFate {
         let (src, dst): (IpAddr, IpAddr) = if self.root.family == Family::Ip6 {
             (
                 IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, 1]),
@@ -192,7 +202,7 @@ impl DispatchProbe {
                 pkt.oif = Some(name.to_string());
             }
         }
-        let Ok(rep) = TraceIndex::new(&self.rs).trace(&pkt, opts) else {
+        let Ok(rep) = idx.trace(&pkt, opts) else {
             return DispatchFate::Other;
         };
         if rep.uncertain {

@@ -42,6 +42,8 @@ pub struct DispatchDrop {
     pub listed_in: Option<(Backend, String)>,
     /// The witness search, when another backend lists the interface.
     pub search: Option<WitnessOutcome>,
+    /// The `nfdiff trace` command of the witness (or, without one, of the example tried).
+    pub command: Option<String>,
 }
 
 fn backend_only(rs: &Ruleset, b: Backend) -> Ruleset {
@@ -85,13 +87,11 @@ fn listed_names(rs: &Ruleset) -> BTreeSet<String> {
 }
 
 /// Dispatch chains and maps that differ between the backends, as evidence lines.
-fn differing(rs: &Ruleset) -> Vec<String> {
-    let legacy = backend_only(rs, Backend::Legacy);
-    let nft = backend_only(rs, Backend::Nft);
+fn differing(legacy: &Ruleset, nft: &Ruleset) -> Vec<String> {
     if legacy.tables.is_empty() || nft.tables.is_empty() {
         return Vec::new();
     }
-    let d = diff_rulesets(&legacy, &nft, &DiffOptions::default());
+    let d = diff_rulesets(legacy, nft, &DiffOptions::default());
     let mut out = Vec::new();
     for c in d.chains.iter().filter(|c| is_dispatch(&c.chain)) {
         let what = match c.status {
@@ -171,21 +171,25 @@ pub fn dispatch_drops(
         names.retain(|n| ifs.contains(n));
         names.extend(ifs.iter().filter(|n| n.starts_with("cali")).cloned());
     }
+    let name_list: Vec<&str> = names.iter().map(String::as_str).collect();
+    // fate of every name in every root, each root indexed once
+    let all: Vec<Vec<DispatchFate>> = probes.iter().map(|p| p.fates(&name_list, opts)).collect();
     let mut out = Vec::new();
-    for name in &names {
+    for (ni, name) in names.iter().enumerate() {
         for direction in [PodDirection::FromPod, PodDirection::ToPod] {
             for v6 in [false, true] {
                 let fates: Vec<(&DispatchProbe, DispatchFate)> = probes
                     .iter()
-                    .filter(|p| p.root().direction == direction)
-                    .filter(|p| {
+                    .zip(&all)
+                    .filter(|(p, _)| p.root().direction == direction)
+                    .filter(|(p, _)| {
                         if v6 {
                             p.root().family.sees_ipv6()
                         } else {
                             p.root().family.sees_ipv4()
                         }
                     })
-                    .map(|p| (p, p.fate(name, opts)))
+                    .map(|(p, f)| (p, f[ni].clone()))
                     .collect();
                 let Some((dropper, rule)) = fates.iter().find_map(|(p, f)| match f {
                     DispatchFate::Unknown(r) => Some((p.root().backend, r.clone())),
@@ -225,6 +229,7 @@ pub fn dispatch_drops(
                     rule,
                     listed_in: lister.map(|(p, t)| (p.root().backend, t)),
                     search,
+                    command: None,
                 });
             }
         }
@@ -349,9 +354,17 @@ pub fn finding(
     {
         return None;
     }
-    let diffs = differing(rs);
-    let search = TracerWitnessSearch::new(rs, opts);
-    let drops = dispatch_drops(rs, node, &search, opts);
+    let legacy = backend_only(rs, Backend::Legacy);
+    let nft = backend_only(rs, Backend::Nft);
+    let diffs = differing(&legacy, &nft);
+    let search = TracerWitnessSearch::new(rs, &legacy, &nft, opts);
+    let mut drops = dispatch_drops(rs, node, &search, opts);
+    for d in &mut drops {
+        let s = d.search.as_ref();
+        d.command = s
+            .and_then(|s| s.witness.as_ref().or(s.example.as_ref()))
+            .map(|w| trace_command(sources, &trace_args(&w.packet)));
+    }
     if diffs.is_empty() && drops.is_empty() {
         return None;
     }
@@ -395,7 +408,17 @@ pub fn finding(
                     names.push(l);
                 }
             }
-            let who = names.join(", ");
+            /// Names listed in the summary; the evidence lists them all.
+            const SHOWN: usize = 5;
+            let who = if names.len() > SHOWN {
+                format!(
+                    "{} and {} more",
+                    names[..SHOWN].join(", "),
+                    names.len() - SHOWN
+                )
+            } else {
+                names.join(", ")
+            };
             let dir = d.direction.preposition();
             let summary = format!(
                 "traffic {dir} {who} is dropped by {} {} {} {} rule {} \"{UNKNOWN_INTERFACE}\"",
@@ -464,5 +487,6 @@ pub fn finding(
         evidence,
         advice,
         explanation,
+        dispatch_drops: drops,
     })
 }

@@ -85,33 +85,28 @@ pub trait WitnessSearch {
 }
 
 /// [`WitnessSearch`] by tracing candidate packets derived from the rules.
-#[derive(Debug)]
 pub struct TracerWitnessSearch<'a> {
     rs: &'a Ruleset,
-    legacy: Ruleset,
-    nft: Ruleset,
+    full: TraceIndex<'a>,
+    legacy: TraceIndex<'a>,
+    nft: TraceIndex<'a>,
     opts: TraceOptions,
 }
 
-fn backend_only(rs: &Ruleset, b: Backend) -> Ruleset {
-    Ruleset {
-        tables: rs
-            .tables
-            .iter()
-            .filter(|t| t.backend == b)
-            .cloned()
-            .collect(),
-        warnings: Vec::new(),
-    }
-}
-
 impl<'a> TracerWitnessSearch<'a> {
-    /// A search over the node ruleset `rs`.
-    pub fn new(rs: &'a Ruleset, opts: &TraceOptions) -> TracerWitnessSearch<'a> {
+    /// A search over the node ruleset `rs`; `legacy` and `nft` are its tables of one backend
+    /// each, which the caller keeps.
+    pub fn new(
+        rs: &'a Ruleset,
+        legacy: &'a Ruleset,
+        nft: &'a Ruleset,
+        opts: &TraceOptions,
+    ) -> TracerWitnessSearch<'a> {
         TracerWitnessSearch {
             rs,
-            legacy: backend_only(rs, Backend::Legacy),
-            nft: backend_only(rs, Backend::Nft),
+            full: TraceIndex::new(rs),
+            legacy: TraceIndex::new(legacy),
+            nft: TraceIndex::new(nft),
             opts: opts.clone(),
         }
     }
@@ -355,12 +350,11 @@ fn same_rule(a: &RuleRef, b: &RuleRef) -> bool {
 
 impl WitnessSearch for TracerWitnessSearch<'_> {
     fn search(&self, q: &WitnessQuery) -> WitnessOutcome {
-        let alone_rs = match q.listing {
+        let alone = match q.listing {
             Backend::Legacy => &self.legacy,
             Backend::Nft => &self.nft,
         };
-        let alone = TraceIndex::new(alone_rs);
-        let full = TraceIndex::new(self.rs);
+        let full = &self.full;
         let mut out = WitnessOutcome {
             witness: None,
             tried: 0,
