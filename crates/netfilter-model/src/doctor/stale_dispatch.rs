@@ -8,12 +8,12 @@
 //! else every name a dispatch lists), in both directions and for IPv4 and IPv6. For each such
 //! drop a [`WitnessSearch`] looks for a packet the listing backend accepts but the node drops.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::diff::{diff_rulesets, DiffOptions, DiffStatus};
 use crate::model::{Backend, IfacePattern, MatchKind, Ruleset};
-use crate::trace::{RuleRef, TraceOptions};
+use crate::trace::{iface_classes, RuleRef, TraceIndex, TraceOptions};
 
 use super::dispatch_fate::{
     dispatch_roots, is_dispatch, DispatchFate, DispatchProbe, PodDirection, UNKNOWN_INTERFACE,
@@ -29,8 +29,11 @@ use super::witness::{
 /// drops for every packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispatchDrop {
-    /// The interface name.
+    /// The interface name (for a class of names: the witness name used).
     pub interface: String,
+    /// The class of names in words, when `interface` stands for a class (from dumps: "any
+    /// other name starting with `cali1`"); `None` for the name itself.
+    pub class: Option<String>,
     /// Which way the traffic goes.
     pub direction: PodDirection,
     /// IPv6 rather than IPv4.
@@ -166,16 +169,36 @@ pub fn dispatch_drops(
         .iter()
         .filter_map(|r| DispatchProbe::new(rs, r))
         .collect();
-    let mut names = listed_names(rs);
-    if let Some(ifs) = &node.interfaces {
-        names.retain(|n| ifs.contains(n));
-        names.extend(ifs.iter().filter(|n| n.starts_with("cali")).cloned());
+    // name -> its class in words, when it stands for a class of names rather than itself
+    let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
+    match &node.interfaces {
+        Some(ifs) => {
+            let listed = listed_names(rs);
+            for n in ifs
+                .iter()
+                .filter(|n| n.starts_with("cali") || listed.contains(*n))
+            {
+                names.insert(n.clone(), None);
+            }
+        }
+        None => {
+            for n in listed_names(rs) {
+                names.insert(n, None);
+            }
+            // every other class of `cali*` names the rules tell apart, by a witness name
+            let idx = TraceIndex::new(rs);
+            for c in iface_classes(&idx, &IfacePattern::Prefix("cali".into())) {
+                names
+                    .entry(c.example)
+                    .or_insert_with(|| c.prefix.is_some().then_some(c.description));
+            }
+        }
     }
-    let name_list: Vec<&str> = names.iter().map(String::as_str).collect();
+    let name_list: Vec<&str> = names.keys().map(String::as_str).collect();
     // fate of every name in every root, each root indexed once
     let all: Vec<Vec<DispatchFate>> = probes.iter().map(|p| p.fates(&name_list, opts)).collect();
     let mut out = Vec::new();
-    for (ni, name) in names.iter().enumerate() {
+    for (ni, (name, class)) in names.iter().enumerate() {
         for direction in [PodDirection::FromPod, PodDirection::ToPod] {
             for v6 in [false, true] {
                 let fates: Vec<(&DispatchProbe, DispatchFate)> = probes
@@ -224,6 +247,7 @@ pub fn dispatch_drops(
                 };
                 out.push(DispatchDrop {
                     interface: name.clone(),
+                    class: class.clone(),
                     direction,
                     v6,
                     rule,
@@ -271,7 +295,9 @@ fn trace_command(sources: &[String], args: &str) -> String {
 
 /// How a drop's interface is named: a node's interface as is, a name from the dumps quoted.
 fn label(d: &DispatchDrop, node: &NodeFacts) -> String {
-    if node.interfaces.is_some() {
+    if let Some(c) = &d.class {
+        format!("{c} (e.g. {})", d.interface)
+    } else if node.interfaces.is_some() {
         d.interface.clone()
     } else {
         format!("`{}`", d.interface)
@@ -489,4 +515,66 @@ pub fn finding(
         explanation,
         dispatch_drops: drops,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_text, ParseOptions};
+
+    const CURRENT: &str = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n\
+        :OUTPUT ACCEPT [0:0]\n:cali-from-wl-dispatch - [0:0]\n:cali-fw-shared - [0:0]\n\
+        -A FORWARD -i cali+ -j cali-from-wl-dispatch\n\
+        -A cali-from-wl-dispatch -i cali7+ -g cali-fw-shared\n\
+        -A cali-from-wl-dispatch -m comment --comment \"Unknown interface\" -j DROP\n\
+        -A cali-fw-shared -j ACCEPT\nCOMMIT\n";
+
+    /// A dispatch that takes a whole prefix: from dumps, the class of names is found and
+    /// named, with a witness name of the class.
+    #[test]
+    fn a_listed_prefix_class_is_found_from_dumps() {
+        let stale = CURRENT.replace("-A cali-from-wl-dispatch -i cali7+ -g cali-fw-shared\n", "");
+        let mut rs = parse_text(
+            CURRENT,
+            &ParseOptions::new("current").with_backend(Some(Backend::Legacy)),
+        )
+        .expect("parses");
+        rs.extend(
+            parse_text(
+                &stale,
+                &ParseOptions::new("stale").with_backend(Some(Backend::Nft)),
+            )
+            .expect("parses"),
+        );
+        let opts = TraceOptions::default();
+        let legacy = backend_only(&rs, Backend::Legacy);
+        let nft = backend_only(&rs, Backend::Nft);
+        let search = TracerWitnessSearch::new(&rs, &legacy, &nft, &opts);
+        let drops = dispatch_drops(&rs, &NodeFacts::default(), &search, &opts);
+        assert_eq!(drops.len(), 1, "{drops:?}");
+        let d = &drops[0];
+        assert!(d.interface.starts_with("cali7"), "{d:?}");
+        assert!(
+            d.class.as_deref().is_some_and(|c| c.contains("cali7")),
+            "{d:?}"
+        );
+        assert_eq!(
+            d.listed_in,
+            Some((Backend::Legacy, "cali-fw-shared".into()))
+        );
+        assert_eq!(d.rule.backend, Backend::Nft);
+        let w = d.search.as_ref().and_then(|s| s.witness.as_ref());
+        assert!(w.is_some_and(|w| w.accepted_alone), "{d:?}");
+        // on a node, only its own interfaces count
+        let node = NodeFacts {
+            interfaces: Some(vec!["cali7abc".into(), "eth0".into()]),
+            ..NodeFacts::default()
+        };
+        let drops = dispatch_drops(&rs, &node, &search, &opts);
+        assert_eq!(drops.len(), 1);
+        assert_eq!(
+            (drops[0].interface.as_str(), &drops[0].class),
+            ("cali7abc", &None)
+        );
+    }
 }

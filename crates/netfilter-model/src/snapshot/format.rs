@@ -7,6 +7,7 @@
 //!  "versions": [{"tool": "iptables-legacy", "version": "iptables v1.8.9 (legacy)"}],
 //!  "tables_names": {"ipv4": ["filter"], "ipv6": null},
 //!  "interfaces": ["eth0", "cali9f8e7d6c5b4"],
+//!  "routes": ["0.0.0.0/0 dev eth0", "10.244.1.9/32 dev cali9f8e7d6c5b4"],
 //!  "pids": [{"path": "/sys/fs/cgroup/kubepods.slice", "current": 812, "max": 1024}],
 //!  "saves": [{"backend": "legacy", "family": "ip", "command": "/usr/sbin/iptables-legacy-save",
 //!             "ok": true, "error": null, "lines": 231, "rule_lines": 158,

@@ -67,6 +67,14 @@ impl Node {
             eprintln!("skipped: {} not installed", missing.join(", "));
             return None;
         }
+        if !Command::new("unshare")
+            .args(["-n", "-m", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            eprintln!("skipped: `unshare -n -m` does not work here");
+            return None;
+        }
         let mut child = Command::new("timeout")
             .args(["600", "unshare", "-n", "-m", "sh"])
             .current_dir(repo_root())
