@@ -256,6 +256,18 @@ fn shapes_from_rules(rs: &Ruleset, q: &WitnessQuery) -> (Vec<Shape>, Vec<IpAddr>
             }
         }
     }
+    // the pod's own chains (endpoint, anti-spoofing: `ip saddr != POD drop`) name its address
+    for c in t.chains.iter().filter(|c| c.name.contains(&q.interface)) {
+        for m in c.rules.iter().flat_map(|r| &r.matches) {
+            if let MatchKind::Address { dir, addrs } = &m.kind {
+                for h in addrs.iter().map(host_in) {
+                    if *dir == pod_dir && h.is_ipv6() == q.v6 && !pod.contains(&h) {
+                        pod.push(h);
+                    }
+                }
+            }
+        }
+    }
     (shapes.into_iter().collect(), pod)
 }
 
@@ -448,6 +460,51 @@ pub fn trace_args(p: &Packet) -> String {
 mod tests {
     use super::*;
     use ipnet::IpNet;
+
+    #[test]
+    fn candidates_take_the_pod_address_from_its_anti_spoofing_chain() {
+        let p = format!(
+            "{}/../../testdata/trace-kernel/native-current.nft",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(p).expect("fixture");
+        let rs = crate::parse::parse_text(&text, &crate::parse::ParseOptions::new("native"))
+            .expect("parses");
+        let empty = Ruleset::default();
+        let opts = TraceOptions::default();
+        let search = TracerWitnessSearch::new(&rs, &empty, &rs, &opts);
+        let q = WitnessQuery {
+            interface: "cali1a2b3c4d5e6".into(),
+            direction: PodDirection::FromPod,
+            v6: false,
+            listing: Backend::Nft,
+            listing_table: (Family::Ip, "calico".into()),
+            endpoint_chain: "filter-cali-fw-cali1a2b3c4d5e6".into(),
+            unknown_rule: RuleRef {
+                backend: Backend::Legacy,
+                family: Family::Ip,
+                table: "filter".into(),
+                chain: "cali-from-wl-dispatch".into(),
+                index: Some(1),
+                policy: false,
+                rule: "drop".into(),
+                comment: None,
+            },
+            pod_addrs: Vec::new(),
+            uplink: "eth1".into(),
+        };
+        let c = search.candidates(&q);
+        assert!(!c.is_empty());
+        assert!(
+            c.iter().all(|p| p.src.to_string() == "10.244.1.12"),
+            "{:?}",
+            c.iter().map(|p| p.src).collect::<Vec<_>>()
+        );
+        // its egress policy allows DNS: a candidate asks exactly that
+        assert!(c
+            .iter()
+            .any(|p| p.proto == Some(Protocol::UDP) && p.dport == Some(53)));
+    }
 
     #[test]
     fn hosts_avoid_network_and_gateway() {
