@@ -321,19 +321,18 @@ fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<
                     line.push_str(&format!("; {b} alone would accept it"));
                 }
                 out.push(line);
-                let mut wl = format!(
-                    "witness ({ipv} {} the pod, {} accepts it, the node drops it): {}",
+                out.push(format!(
+                    "witness ({ipv} {} the pod, {} accepts it, the node drops it{}): {}",
                     d.direction.preposition(),
                     d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-"),
+                    if w.order_dependent {
+                        " under another order of the equal-priority base chains, \
+                         order_dependent"
+                    } else {
+                        ""
+                    },
                     trace_command(sources, &trace_args(&w.packet))
-                );
-                if w.order_dependent {
-                    wl.push_str(
-                        " [order_dependent: the drop decides under another order of the \
-                         equal-priority base chains]",
-                    );
-                }
-                out.push(wl);
+                ));
             }
             None => {
                 line.push_str(&format!(

@@ -177,7 +177,6 @@ fn evidence_args(
             .any(|v| e.starts_with(&format!("{kind} ({v} {dir} the pod")))
     })?;
     let cmd = line.split(": nfdiff trace ").nth(1)?;
-    let cmd = cmd.split(" [order_dependent").next()?;
     let rest = cmd.strip_prefix(&format!("{source} "))?;
     Some((
         line.clone(),
