@@ -220,16 +220,30 @@ impl DispatchProbe {
             return DispatchFate::Listed { target };
         }
         match (&rep.verdict, &rep.decided_by) {
-            (FinalVerdict::Drop, Some(r))
-                if is_dispatch(&r.chain)
-                    && r.comment
-                        .as_deref()
-                        .is_some_and(|c| c.contains(UNKNOWN_INTERFACE)) =>
-            {
+            (FinalVerdict::Drop, Some(r)) if is_dispatch(&r.chain) && self.is_unknown_drop(r) => {
                 DispatchFate::Unknown(r.clone())
             }
             _ => DispatchFate::Other,
         }
+    }
+
+    /// Whether a dispatch chain's drop is its "Unknown interface" rule: so commented, or —
+    /// where the listing lost comments (`nft list` of iptables-nft rules) — unconditional.
+    fn is_unknown_drop(&self, r: &RuleRef) -> bool {
+        if r.comment
+            .as_deref()
+            .is_some_and(|c| c.contains(UNKNOWN_INTERFACE))
+        {
+            return true;
+        }
+        let rule = self.rs.tables[0]
+            .chain(&r.chain)
+            .and_then(|c| c.rules.get(r.index?.checked_sub(1)?));
+        rule.is_some_and(|x| {
+            x.comment.is_none()
+                && x.matches.is_empty()
+                && matches!(x.verdict, Some(Verdict::Drop | Verdict::Reject { .. }))
+        })
     }
 }
 
@@ -306,6 +320,19 @@ mod tests {
                 DispatchFate::Unknown(r) if r.chain.starts_with("cali-from-wl-dispatch-1")
                     || r.chain.starts_with("cali-to-wl-dispatch-1")
             )),
+            "{f:?}"
+        );
+    }
+
+    /// `nft list` of iptables-nft rules loses `-m comment`: the dispatch's last, unconditional
+    /// drop still counts.
+    #[test]
+    fn comment_less_listing_of_the_stale_copy() {
+        let rs = load(&["incident/legacy.save", "incident/nft.txt"]);
+        let f = fates(&rs, "cali9f8e7d6c5b4");
+        assert!(
+            f.iter().any(|(b, _, f)| *b == Backend::Nft
+                && matches!(f, DispatchFate::Unknown(r) if r.chain == "cali-from-wl-dispatch")),
             "{f:?}"
         );
     }

@@ -22,7 +22,7 @@ use super::felix::{felix_value, FelixDetection};
 use super::finding::{Finding, Severity};
 use super::node::NodeFacts;
 use super::witness::{
-    trace_args, TracerWitnessSearch, WitnessOutcome, WitnessQuery, WitnessSearch,
+    trace_args, TracerWitnessSearch, Witness, WitnessOutcome, WitnessQuery, WitnessSearch,
 };
 
 /// One interface whose traffic (in one direction and IP version) an "Unknown interface" rule
@@ -304,6 +304,18 @@ fn label(d: &DispatchDrop, node: &NodeFacts) -> String {
     }
 }
 
+/// When the stale rule decides only in some cases: which.
+fn qualifier(w: &Witness) -> String {
+    let mut q = String::new();
+    if w.order_dependent {
+        q.push_str(" under another order of the equal-priority base chains, order_dependent");
+    }
+    if w.uncertain {
+        q.push_str(" if matches the dumps cannot decide go the other way, uncertain");
+    }
+    q
+}
+
 /// The evidence lines of one drop.
 fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<String> {
     let who = label(d, node);
@@ -325,12 +337,7 @@ fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<
                     "witness ({ipv} {} the pod, {} accepts it, the node drops it{}): {}",
                     d.direction.preposition(),
                     d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-"),
-                    if w.order_dependent {
-                        " under another order of the equal-priority base chains, \
-                         order_dependent"
-                    } else {
-                        ""
-                    },
+                    qualifier(w),
                     trace_command(sources, &trace_args(&w.packet))
                 ));
             }
@@ -346,12 +353,7 @@ fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<
                     let el = format!(
                         "tried ({ipv} {} the pod, the \"{UNKNOWN_INTERFACE}\" rule drops it{}): {}",
                         d.direction.preposition(),
-                        if e.order_dependent {
-                            " under another order of the equal-priority base chains, \
-                             order_dependent"
-                        } else {
-                            ""
-                        },
+                        qualifier(e),
                         trace_command(sources, &trace_args(&e.packet))
                     );
                     out.push(el);

@@ -60,8 +60,12 @@ pub struct Witness {
     pub verdict: FinalVerdict,
     /// What decides it under the listing order.
     pub decided_by: Option<RuleRef>,
-    /// Whether the "Unknown interface" rule decides only under another order.
+    /// Whether the "Unknown interface" rule decides only under another order of
+    /// equal-priority base chains.
     pub order_dependent: bool,
+    /// Whether it decides only under other assumptions about matches the trace cannot decide
+    /// (ipsets, lossy listings).
+    pub uncertain: bool,
 }
 
 /// What a search found.
@@ -389,14 +393,17 @@ impl WitnessSearch for TracerWitnessSearch<'_> {
                 && f.decided_by
                     .as_ref()
                     .is_some_and(|r| same_rule(r, &q.unknown_rule));
-            let some_order = primary
-                || f.alternatives.iter().any(|x| {
+            let hits: Vec<_> = f
+                .alternatives
+                .iter()
+                .filter(|x| {
                     x.verdict == FinalVerdict::Drop
                         && x.decided_by
                             .as_ref()
                             .is_some_and(|r| same_rule(r, &q.unknown_rule))
-                });
-            if !some_order {
+                })
+                .collect();
+            if !primary && hits.is_empty() {
                 continue;
             }
             let w = Witness {
@@ -405,18 +412,22 @@ impl WitnessSearch for TracerWitnessSearch<'_> {
                 accepted_by: accepted_alone.then(|| a.decided_by.clone()).flatten(),
                 verdict: f.verdict,
                 decided_by: f.decided_by.clone(),
-                order_dependent: !primary,
+                order_dependent: !primary && hits.iter().any(|x| !x.order.is_empty()),
+                uncertain: !primary && hits.iter().all(|x| !x.assumptions.is_empty()),
             };
+            let rank = |w: &Witness| (w.uncertain, w.order_dependent);
             if accepted_alone {
-                out.witness = Some(w);
-                return out;
+                if !w.uncertain {
+                    out.witness = Some(w);
+                    return out;
+                }
+                if out.witness.as_ref().map_or(true, |o| rank(&w) < rank(o)) {
+                    out.witness = Some(w);
+                }
+                continue;
             }
-            // prefer an example the unknown rule drops under the listing order
-            let better = match &out.example {
-                None => true,
-                Some(e) => e.order_dependent && !w.order_dependent,
-            };
-            if better {
+            // prefer an example the unknown rule drops under the listing order, for certain
+            if out.example.as_ref().map_or(true, |e| rank(&w) < rank(e)) {
                 out.example = Some(w);
             }
         }

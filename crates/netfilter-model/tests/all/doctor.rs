@@ -451,7 +451,7 @@ fn assert_witnesses_hold(rs: &Ruleset, r: &DoctorReport) {
         };
         assert!(
             by(full.decided_by.as_ref())
-                || (w.order_dependent
+                || ((w.order_dependent || w.uncertain)
                     && full.alternatives.iter().any(|a| by(a.decided_by.as_ref()))),
             "{full:?}"
         );
@@ -505,7 +505,7 @@ fn stale_dispatch_witness_is_the_one_allowed_flow() {
         (w.packet.proto.map(|p| p.0), w.packet.dport),
         (Some(6), Some(8080))
     );
-    assert!(w.accepted_alone && !w.order_dependent);
+    assert!(w.accepted_alone && !w.order_dependent && !w.uncertain);
     assert!(f.evidence.iter().any(|e| e.starts_with(
         "witness (IPv4 to the pod, legacy accepts it, the node drops it): nfdiff trace SOURCE... \
          --iif eth0 --oif cali9f8e7d6c5b4 --src 192.168.50.10"

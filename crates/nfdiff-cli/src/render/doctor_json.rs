@@ -67,6 +67,7 @@ struct WitnessView<'a> {
     verdict: &'a str,
     decided_by: Option<RuleView<'a>>,
     order_dependent: bool,
+    uncertain: bool,
     accepted_alone: bool,
     accepted_by: Option<RuleView<'a>>,
 }
@@ -78,6 +79,7 @@ impl<'a> WitnessView<'a> {
             verdict: w.verdict.as_str(),
             decided_by: w.decided_by.as_ref().map(RuleView::of),
             order_dependent: w.order_dependent,
+            uncertain: w.uncertain,
             accepted_alone: w.accepted_alone,
             accepted_by: w.accepted_by.as_ref().map(RuleView::of),
         }

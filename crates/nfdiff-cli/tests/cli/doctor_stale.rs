@@ -355,7 +355,7 @@ fn check_witness(node: &mut Node, s: &Scenario, d: &str, chain: &str, args: &[St
     ));
     assert_eq!(rc, 0, "{t}");
     let t = json(&t);
-    let order_dependent = t["order_dependent"] == true;
+    let order_dependent = t["order_dependent"] == true || t["uncertain"] == true;
     let decided = &t["decided_by"];
     let by_stale = decided["backend"] == s.stale.0
         && decided["chain"] == chain
