@@ -49,6 +49,17 @@ pub struct DispatchDrop {
     pub command: Option<String>,
 }
 
+impl DispatchDrop {
+    /// Whether the search found no witness although the listing backend accepts some packets
+    /// it tried: those never reach the stale dispatch (an earlier rule decides them), so the
+    /// drop is not shown to happen.
+    pub fn unreached(&self) -> bool {
+        self.search
+            .as_ref()
+            .is_some_and(|s| s.witness.is_none() && s.denied_alone < s.tried)
+    }
+}
+
 fn backend_only(rs: &Ruleset, b: Backend) -> Ruleset {
     Ruleset {
         tables: rs
@@ -341,6 +352,16 @@ fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<
                     trace_command(sources, &trace_args(&w.packet))
                 ));
             }
+            None if d.unreached() => {
+                line.push_str(&format!(
+                    "; but no packet tried reaches it: {} of the {} tried, which {} accepts, \
+                     are decided before the stale dispatch",
+                    s.tried - s.denied_alone,
+                    s.tried,
+                    d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-"),
+                ));
+                out.push(line);
+            }
             None => {
                 line.push_str(&format!(
                     "; no witness: the pod's current policy ({}'s own rules) also denies \
@@ -399,10 +420,10 @@ pub fn finding(
     for d in &drops {
         evidence.extend(drop_evidence(d, node, sources));
     }
-    let severity = if drops.is_empty() {
-        Severity::Warning
-    } else {
+    let severity = if drops.iter().any(|d| !d.unreached()) {
         Severity::Critical
+    } else {
+        Severity::Warning
     };
     let rec = felix.recommended.0;
     let other = match rec {
@@ -420,15 +441,15 @@ pub fn finding(
     // the headline: a listed interface first, traffic from the pod first, IPv4 first
     let headline = drops
         .iter()
-        .filter(|d| d.listed_in.is_some())
-        .chain(drops.iter())
+        .filter(|d| d.listed_in.is_some() && !d.unreached())
+        .chain(drops.iter().filter(|d| !d.unreached()))
         .next();
     let (summary, explanation) = match headline {
         Some(d) => {
             let mut names: Vec<String> = Vec::new();
             for x in drops
                 .iter()
-                .filter(|x| x.listed_in.is_some() == d.listed_in.is_some())
+                .filter(|x| x.listed_in.is_some() == d.listed_in.is_some() && !x.unreached())
             {
                 let l = label(x, node);
                 if !names.contains(&l) {
@@ -566,6 +587,39 @@ mod tests {
         assert_eq!(d.rule.backend, Backend::Nft);
         let w = d.search.as_ref().and_then(|s| s.witness.as_ref());
         assert!(w.is_some_and(|w| w.accepted_alone), "{d:?}");
+        // a stale copy whose dispatch nothing reaches: the drop is reported, but not critical
+        let unreached = stale.replace("-A FORWARD -i cali+ -j cali-from-wl-dispatch\n", "");
+        let mut rs2 = parse_text(
+            CURRENT,
+            &ParseOptions::new("current").with_backend(Some(Backend::Legacy)),
+        )
+        .expect("parses");
+        rs2.extend(
+            parse_text(
+                &unreached,
+                &ParseOptions::new("stale").with_backend(Some(Backend::Nft)),
+            )
+            .expect("parses"),
+        );
+        let legacy2 = backend_only(&rs2, Backend::Legacy);
+        let nft2 = backend_only(&rs2, Backend::Nft);
+        let search2 = TracerWitnessSearch::new(&rs2, &legacy2, &nft2, &opts);
+        let drops2 = dispatch_drops(&rs2, &NodeFacts::default(), &search2, &opts);
+        assert_eq!(drops2.len(), 1);
+        assert!(drops2[0].unreached(), "{drops2:?}");
+        let f = finding(
+            &rs2,
+            &NodeFacts::default(),
+            &FelixDetection::compute(&rs2, &NodeFacts::default().with_derived_saves(&rs2)),
+            &opts,
+            &[],
+        )
+        .expect("a finding");
+        assert_eq!(f.severity, Severity::Warning, "{f:?}");
+        assert!(f
+            .evidence
+            .iter()
+            .any(|e| e.contains("but no packet tried reaches it")));
         // on a node, only its own interfaces count
         let node = NodeFacts {
             interfaces: Some(vec!["cali7abc".into(), "eth0".into()]),
