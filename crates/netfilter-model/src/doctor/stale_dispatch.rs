@@ -438,10 +438,20 @@ pub fn finding(
         felix_value(rec),
         felix.recommended.1
     );
-    // the headline: a listed interface first, traffic from the pod first, IPv4 first
+    // the headline: one with a witness first, then any the listing backend knows
+    let witnessed = |d: &&DispatchDrop| {
+        d.search
+            .as_ref()
+            .is_some_and(|s| s.witness.as_ref().is_some_and(|w| !w.uncertain))
+    };
     let headline = drops
         .iter()
-        .filter(|d| d.listed_in.is_some() && !d.unreached())
+        .filter(witnessed)
+        .chain(
+            drops
+                .iter()
+                .filter(|d| d.listed_in.is_some() && !d.unreached()),
+        )
         .chain(drops.iter().filter(|d| !d.unreached()))
         .next();
     let (summary, explanation) = match headline {
