@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Result};
-use netfilter_model::doctor::{save_command_name, SaveCounts};
+use netfilter_model::doctor::{save_command_name, NodeRoute, SaveCounts};
 use netfilter_model::model::{Backend, Family, Ruleset};
 use netfilter_model::parse::SourceSpec;
 use netfilter_model::snapshot::{
@@ -92,6 +92,19 @@ fn interfaces() -> Option<Vec<String>> {
         .collect();
     names.sort();
     Some(names)
+}
+
+/// Routes of this network namespace (`/proc/net` shows the reader's namespace), as
+/// `PREFIX dev NAME`.
+fn routes() -> Option<Vec<String>> {
+    let v4 = std::fs::read_to_string("/proc/net/route").ok()?;
+    let v6 = std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default();
+    Some(
+        NodeRoute::from_proc(&v4, &v6)
+            .iter()
+            .map(|r| format!("{} dev {}", r.dst, r.dev))
+            .collect(),
+    )
 }
 
 fn pids_of(dir: &Path) -> Option<SnapshotPids> {
@@ -327,6 +340,7 @@ pub fn capture_live() -> Result<Snapshot> {
         },
         interfaces: interfaces(),
         local_addrs: local_addrs(),
+        routes: routes(),
         pids: pids(),
         saves,
         rulesets,

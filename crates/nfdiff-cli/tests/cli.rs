@@ -6,6 +6,7 @@ mod cli {
     mod bad_input;
     mod diff;
     mod doctor;
+    mod doctor_stale;
     mod fleet;
     mod live;
     mod show;

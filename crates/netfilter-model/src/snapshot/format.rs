@@ -7,6 +7,7 @@
 //!  "versions": [{"tool": "iptables-legacy", "version": "iptables v1.8.9 (legacy)"}],
 //!  "tables_names": {"ipv4": ["filter"], "ipv6": null},
 //!  "interfaces": ["eth0", "cali9f8e7d6c5b4"],
+//!  "routes": ["0.0.0.0/0 dev eth0", "10.244.1.9/32 dev cali9f8e7d6c5b4"],
 //!  "pids": [{"path": "/sys/fs/cgroup/kubepods.slice", "current": 812, "max": 1024}],
 //!  "saves": [{"backend": "legacy", "family": "ip", "command": "/usr/sbin/iptables-legacy-save",
 //!             "ok": true, "error": null, "lines": 231, "rule_lines": 158,
@@ -66,6 +67,10 @@ pub struct Snapshot {
     /// decides address types and paths with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_addrs: Option<Vec<SnapshotAddr>>,
+    /// Routes of the main table, `PREFIX dev NAME` (from `/proc/net/route` and
+    /// `/proc/net/ipv6_route`), when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<String>>,
     /// kubepods cgroup pids figures.
     #[serde(default)]
     pub pids: Vec<SnapshotPids>,
