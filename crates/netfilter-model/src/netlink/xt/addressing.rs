@@ -1,0 +1,271 @@
+//! Who sent it and where: `iprange`, `mac`, `addrtype`, `physdev`, `pkttype`, `owner`, `set`, `rpfilter`.
+
+use super::*;
+
+/// The matches this file decodes, by extension name.
+pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
+    ("iprange", match_iprange),
+    ("mac", match_mac),
+    ("addrtype", match_addrtype),
+    ("physdev", match_physdev),
+    ("pkttype", match_pkttype),
+    ("owner", match_owner),
+    ("set", match_set),
+    ("rpfilter", match_rpfilter),
+];
+
+fn match_iprange(_name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        1 => {
+            let flags = u8_at(b, 64)?;
+            let v6 = cx.family == Family::Ip6;
+            let range = |o: usize| -> Option<crate::model::AddrSpec> {
+                let (first, last): (std::net::IpAddr, std::net::IpAddr) = if v6 {
+                    (addr_v6(b, o)?.into(), addr_v6(b, o + 16)?.into())
+                } else {
+                    (addr_v4(b, o)?.into(), addr_v4(b, o + 16)?.into())
+                };
+                Some(crate::model::AddrSpec::Range { first, last })
+            };
+            let mut ms = Vec::new();
+            if flags & 1 != 0 {
+                ms.push(Match::with_negation(
+                    MatchKind::Address {
+                        dir: Direction::Src,
+                        addrs: vec![range(0)?],
+                    },
+                    flags & 0x10 != 0,
+                ));
+            }
+            if flags & 2 != 0 {
+                ms.push(Match::with_negation(
+                    MatchKind::Address {
+                        dir: Direction::Dst,
+                        addrs: vec![range(32)?],
+                    },
+                    flags & 0x20 != 0,
+                ));
+            }
+            XtMatch {
+                matches: ms,
+                comment: None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn match_mac(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        0 => {
+            let mac = b.get(0..6)?;
+            one(
+                u32_at(b, 8)? != 0,
+                MatchKind::Mac {
+                    addr: mac
+                        .iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                },
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn match_addrtype(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        1 => {
+            let src = u16_at(b, 0)?;
+            let dst = u16_at(b, 2)?;
+            let flags = u32_at(b, 4)?;
+            let limit = if flags & 4 != 0 {
+                Some(Direction::Src)
+            } else if flags & 8 != 0 {
+                Some(Direction::Dst)
+            } else {
+                None
+            };
+            let names = |bits: u16| -> Vec<String> {
+                const N: &[&str] = &[
+                    "UNSPEC",
+                    "UNICAST",
+                    "LOCAL",
+                    "BROADCAST",
+                    "ANYCAST",
+                    "MULTICAST",
+                    "BLACKHOLE",
+                    "UNREACHABLE",
+                    "PROHIBIT",
+                    "THROW",
+                    "NAT",
+                    "XRESOLVE",
+                ];
+                N.iter()
+                    .enumerate()
+                    .filter(|(i, _)| bits & (1 << i) != 0)
+                    .map(|(_, n)| (*n).to_string())
+                    .collect()
+            };
+            let mut ms = Vec::new();
+            if src != 0 {
+                ms.push(Match::with_negation(
+                    MatchKind::AddrType {
+                        dir: Direction::Src,
+                        types: names(src),
+                        limit_iface: limit,
+                    },
+                    flags & 1 != 0,
+                ));
+            }
+            if dst != 0 {
+                ms.push(Match::with_negation(
+                    MatchKind::AddrType {
+                        dir: Direction::Dst,
+                        types: names(dst),
+                        limit_iface: limit,
+                    },
+                    flags & 2 != 0,
+                ));
+            }
+            XtMatch {
+                matches: ms,
+                comment: None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn match_physdev(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        0 => {
+            let invert = u8_at(b, 64)?;
+            let bitmask = u8_at(b, 65)?;
+            let field = |bit: u8, name_at: usize| {
+                (bitmask & bit != 0)
+                    .then(|| iface_with_mask(b, name_at, name_at + 16))
+                    .flatten()
+            };
+            // Inversion applies per option; the model negates the whole match, so mixed
+            // inversions are kept verbatim.
+            if invert != 0 && invert != bitmask {
+                return None;
+            }
+            one(
+                invert != 0,
+                MatchKind::PhysDev {
+                    physdev_in: field(1, 0),
+                    physdev_out: field(2, 32),
+                    is_in: bitmask & 8 != 0,
+                    is_out: bitmask & 16 != 0,
+                    is_bridged: bitmask & 4 != 0,
+                },
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn match_pkttype(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        0 => {
+            let t = match u32_at(b, 0)? {
+                0 => "unicast".to_string(),
+                1 => "broadcast".to_string(),
+                2 => "multicast".to_string(),
+                3 => "otherhost".to_string(),
+                4 => "outgoing".to_string(),
+                5 => "loopback".to_string(),
+                n => n.to_string(),
+            };
+            one(u32_at(b, 4)? != 0, MatchKind::PktType { pkt_type: t })
+        }
+        _ => return None,
+    })
+}
+
+fn match_owner(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        1 => {
+            let (uid_min, uid_max) = (u32_at(b, 0)?, u32_at(b, 4)?);
+            let (gid_min, gid_max) = (u32_at(b, 8)?, u32_at(b, 12)?);
+            let (flags, invert) = (u8_at(b, 16)?, u8_at(b, 17)?);
+            if flags & 8 != 0 || (invert != 0 && invert != flags) {
+                return None; // supplementary groups, or mixed inversion: verbatim
+            }
+            let id = |a: u32, z: u32| {
+                if a == z {
+                    a.to_string()
+                } else {
+                    format!("{a}-{z}")
+                }
+            };
+            one(
+                invert != 0,
+                MatchKind::Owner {
+                    uid: (flags & 1 != 0).then(|| id(uid_min, uid_max)),
+                    gid: (flags & 2 != 0).then(|| id(gid_min, gid_max)),
+                    socket_exists: flags & 4 != 0,
+                },
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn match_set(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        1..=4 => {
+            let index = u16_at(b, 0)?;
+            let dim = u8_at(b, 2)?.min(6);
+            let flags = u8_at(b, 3)?;
+            let set = (cx.ipset_name)(index).unwrap_or_else(|| format!("#{index}"));
+            let keys = (1..=dim)
+                .map(|i| {
+                    if flags & (1 << i) != 0 {
+                        crate::model::SetKey::IpsetSrc
+                    } else {
+                        crate::model::SetKey::IpsetDst
+                    }
+                })
+                .collect();
+            let mut m = one(flags & 1 != 0, MatchKind::SetLookup { set, keys });
+            // Counter conditions and other options of rev 3/4 are kept verbatim.
+            if rev >= 3 && b.get(4..).is_some_and(|rest| rest.iter().any(|x| *x != 0)) {
+                m.matches.push(Match::new(other_match(name, rev, b)));
+            }
+            m
+        }
+        _ => return None,
+    })
+}
+
+fn match_rpfilter(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    Some(match rev {
+        0 => {
+            let flags = u8_at(b, 0)?;
+            let mut opts = Vec::new();
+            for (bit, opt) in [
+                (1u8, "--loose"),
+                (2, "--validmark"),
+                (4, "--accept-local"),
+                (8, "--invert"),
+            ] {
+                if flags & bit != 0 {
+                    opts.push(opt);
+                }
+            }
+            one(
+                false,
+                MatchKind::Other {
+                    module: "rpfilter".into(),
+                    args: opts.join(" "),
+                    lossy: false,
+                },
+            )
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,104 @@
+//! Address translation targets: `SNAT`, `DNAT`, `MASQUERADE`, `REDIRECT`.
+
+use super::*;
+
+/// The targets this file decodes, by extension name.
+pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[
+    ("SNAT", target_snat),
+    ("DNAT", target_snat),
+    ("MASQUERADE", target_masquerade),
+    ("REDIRECT", target_masquerade),
+];
+
+fn target_snat(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    let v6 = cx.family == Family::Ip6;
+    Some(match rev {
+        0..=2 => {
+            let (addr, port, flags) = nat_range(b, rev == 0 && !v6)?;
+            let kind = if name == "SNAT" {
+                NatKind::Snat
+            } else {
+                NatKind::Dnat
+            };
+            st(Statement::Nat {
+                kind,
+                addr,
+                port,
+                flags,
+            })
+        }
+        _ => return None,
+    })
+}
+
+fn target_masquerade(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    let v6 = cx.family == Family::Ip6;
+    Some(match rev {
+        0 => {
+            let (_, port, flags) = nat_range(b, !v6)?;
+            let kind = if name == "MASQUERADE" {
+                NatKind::Masquerade
+            } else {
+                NatKind::Redirect
+            };
+            st(Statement::Nat {
+                kind,
+                addr: None,
+                port,
+                flags,
+            })
+        }
+        _ => return None,
+    })
+}
+
+pub(super) fn nat_flags(flags: u32) -> Vec<String> {
+    let mut v = Vec::new();
+    if flags & 0x4 != 0 {
+        v.push("random".to_string());
+    }
+    if flags & 0x8 != 0 {
+        v.push("persistent".to_string());
+    }
+    if flags & 0x10 != 0 {
+        v.push("fully-random".to_string());
+    }
+    v
+}
+
+pub(super) fn range_text(a: String, b: String) -> String {
+    if a == b {
+        a
+    } else {
+        format!("{a}-{b}")
+    }
+}
+
+/// Decodes `nf_nat_ipv4_multi_range_compat` (IPv4 rev 0) or `nf_nat_range{,2}` (rev 1/2, IPv6).
+pub(super) fn nat_range(
+    b: &[u8],
+    compat: bool,
+) -> Option<(Option<String>, Option<String>, Vec<String>)> {
+    let (flags, addr, ports) = if compat {
+        let flags = u32_at(b, 4)?;
+        let addr = range_text(addr_v4(b, 8)?.to_string(), addr_v4(b, 12)?.to_string());
+        let ports = range_text(be16_at(b, 16)?.to_string(), be16_at(b, 18)?.to_string());
+        (flags, addr, ports)
+    } else {
+        let flags = u32_at(b, 0)?;
+        let v4 = b.get(8..20).is_some_and(|z| z.iter().all(|x| *x == 0))
+            && b.get(24..36).is_some_and(|z| z.iter().all(|x| *x == 0));
+        let addr = if v4 {
+            range_text(addr_v4(b, 4)?.to_string(), addr_v4(b, 20)?.to_string())
+        } else {
+            range_text(addr_v6(b, 4)?.to_string(), addr_v6(b, 20)?.to_string())
+        };
+        let ports = range_text(be16_at(b, 36)?.to_string(), be16_at(b, 38)?.to_string());
+        (flags, addr, ports)
+    };
+    Some((
+        (flags & 1 != 0).then_some(addr),
+        (flags & 2 != 0).then_some(ports),
+        nat_flags(flags),
+    ))
+}
