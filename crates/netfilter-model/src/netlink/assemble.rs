@@ -126,7 +126,7 @@ fn obj_kind(t: u32) -> &'static str {
 /// Modules of verbatim matches that name an iptables extension (as the iptables-save parser
 /// keeps them), not the head of an nft expression.
 fn is_xt_module(module: &str) -> bool {
-    module.starts_with("xt:") || matches!(module, "rpfilter" | "recent")
+    module.starts_with("xt:") || super::xt::is_extension_name(module)
 }
 
 /// Spells a verbatim nft match as the nft text and JSON parsers do: module `nft`, the whole

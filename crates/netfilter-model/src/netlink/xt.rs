@@ -9,11 +9,15 @@ mod addressing;
 mod bytes;
 mod conntrack;
 mod header;
+mod ipsec;
+mod mangle;
 mod marks;
 mod nat;
 mod rate;
+mod system;
 #[cfg(test)]
 mod tests;
+mod transport;
 
 use bytes::*;
 
@@ -103,6 +107,9 @@ const MATCH_TABLES: &[&[(&str, MatchDecoder)]] = &[
     addressing::MATCHES,
     header::MATCHES,
     rate::MATCHES,
+    ipsec::MATCHES,
+    system::MATCHES,
+    transport::MATCHES,
 ];
 /// Every family's target table.
 const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[
@@ -110,7 +117,39 @@ const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[
     marks::TARGETS,
     nat::TARGETS,
     actions::TARGETS,
+    mangle::TARGETS,
 ];
+
+/// `! ` before an inverted option, as iptables-save prints it.
+fn bang(inverted: bool) -> &'static str {
+    if inverted {
+        "! "
+    } else {
+        ""
+    }
+}
+
+/// An extension kept verbatim in iptables-save syntax, the form the iptables-save parser
+/// gives options it does not model: `Other { module, args }` with `! ` inside the args.
+fn verbatim(name: &str, args: Vec<String>) -> XtMatch {
+    one(
+        false,
+        MatchKind::Other {
+            module: name.into(),
+            args: args.join(" "),
+            lossy: false,
+        },
+    )
+}
+
+/// A target kept verbatim in iptables-save syntax.
+fn verbatim_target(name: &str, args: String) -> XtTarget {
+    st(Statement::Other {
+        target: name.into(),
+        args,
+        lossy: false,
+    })
+}
 
 /// One match as a rule part.
 fn one(negated: bool, kind: MatchKind) -> XtMatch {
@@ -126,6 +165,14 @@ fn st(s: Statement) -> XtTarget {
         statements: vec![s],
         verdict: None,
     }
+}
+
+/// Whether `name` is an xt match this module decodes (the module of its verbatim parts).
+pub(crate) fn is_extension_name(name: &str) -> bool {
+    MATCH_TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .any(|(n, _)| *n == name)
 }
 
 fn decode_match(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtMatch> {

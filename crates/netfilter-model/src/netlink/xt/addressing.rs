@@ -143,26 +143,53 @@ fn match_physdev(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option
         0 => {
             let invert = u8_at(b, 64)?;
             let bitmask = u8_at(b, 65)?;
-            let field = |bit: u8, name_at: usize| {
-                (bitmask & bit != 0)
-                    .then(|| iface_with_mask(b, name_at, name_at + 16))
-                    .flatten()
-            };
-            // Inversion applies per option; the model negates the whole match, so mixed
-            // inversions are kept verbatim.
-            if invert != 0 && invert != bitmask {
-                return None;
+            // Inversion applies per option: consecutive options (in iptables-save's order:
+            // is-in, in, is-out, out, is-bridged) with the same inversion make one match.
+            let mut ms: Vec<Match> = Vec::new();
+            for bit in [8u8, 1, 16, 2, 4] {
+                if bitmask & bit == 0 {
+                    continue;
+                }
+                let neg = invert & bit != 0;
+                let start = !matches!(ms.last(), Some(m) if m.negated == neg);
+                if start {
+                    ms.push(Match::with_negation(
+                        MatchKind::PhysDev {
+                            physdev_in: None,
+                            physdev_out: None,
+                            is_in: false,
+                            is_out: false,
+                            is_bridged: false,
+                        },
+                        neg,
+                    ));
+                }
+                let Some(Match {
+                    kind:
+                        MatchKind::PhysDev {
+                            physdev_in,
+                            physdev_out,
+                            is_in,
+                            is_out,
+                            is_bridged,
+                        },
+                    ..
+                }) = ms.last_mut()
+                else {
+                    return None;
+                };
+                match bit {
+                    1 => *physdev_in = Some(iface_with_mask(b, 0, 16)?),
+                    2 => *physdev_out = Some(iface_with_mask(b, 32, 48)?),
+                    4 => *is_bridged = true,
+                    8 => *is_in = true,
+                    _ => *is_out = true,
+                }
             }
-            one(
-                invert != 0,
-                MatchKind::PhysDev {
-                    physdev_in: field(1, 0),
-                    physdev_out: field(2, 32),
-                    is_in: bitmask & 8 != 0,
-                    is_out: bitmask & 16 != 0,
-                    is_bridged: bitmask & 4 != 0,
-                },
-            )
+            XtMatch {
+                matches: ms,
+                comment: None,
+            }
         }
         _ => return None,
     })
@@ -192,8 +219,9 @@ fn match_owner(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<X
             let (uid_min, uid_max) = (u32_at(b, 0)?, u32_at(b, 4)?);
             let (gid_min, gid_max) = (u32_at(b, 8)?, u32_at(b, 12)?);
             let (flags, invert) = (u8_at(b, 16)?, u8_at(b, 17)?);
-            if flags & 8 != 0 || (invert != 0 && invert != flags) {
-                return None; // supplementary groups, or mixed inversion: verbatim
+            let owner_flags = flags & !8;
+            if invert != 0 && invert != owner_flags {
+                return None; // mixed inversion: verbatim
             }
             let id = |a: u32, z: u32| {
                 if a == z {
@@ -202,14 +230,24 @@ fn match_owner(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<X
                     format!("{a}-{z}")
                 }
             };
-            one(
+            let mut m = one(
                 invert != 0,
                 MatchKind::Owner {
                     uid: (flags & 1 != 0).then(|| id(uid_min, uid_max)),
                     gid: (flags & 2 != 0).then(|| id(gid_min, gid_max)),
                     socket_exists: flags & 4 != 0,
                 },
-            )
+            );
+            // `--suppl-groups` (a modifier of `--gid-owner`) is kept verbatim, as the
+            // iptables-save parser keeps it.
+            if flags & 8 != 0 {
+                m.matches.push(Match::new(MatchKind::Other {
+                    module: "owner".into(),
+                    args: "--suppl-groups".into(),
+                    lossy: false,
+                }));
+            }
+            m
         }
         _ => return None,
     })

@@ -19,7 +19,7 @@ fn match_state(_name: &str, _rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<
     ))
 }
 
-fn match_conntrack(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+fn match_conntrack(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtMatch> {
     Some(match rev {
         1..=3 => {
             let match_flags = u16_at(b, 146)?;
@@ -50,6 +50,9 @@ fn match_conntrack(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Optio
                         names.push(n.to_string());
                     }
                 }
+                if names.is_empty() {
+                    names.push("none".to_string());
+                }
                 ms.push(Match::with_negation(
                     MatchKind::CtStatus { statuses: names },
                     invert & (1 << 6) != 0,
@@ -60,9 +63,14 @@ fn match_conntrack(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Optio
                     original: invert & (1 << 12) == 0,
                 }));
             }
-            // Anything else conntrack can test is kept verbatim.
-            if match_flags & !(1 | (1 << 6) | (1 << 12) | (1 << 13)) != 0 {
-                ms.push(Match::new(other_match(name, rev, b)));
+            // The options the model does not type, as iptables-save prints them.
+            let extra = conntrack_untyped(rev, b, match_flags, invert, cx)?;
+            if !extra.is_empty() {
+                ms.push(Match::new(MatchKind::Other {
+                    module: name.into(),
+                    args: extra.join(" "),
+                    lossy: false,
+                }));
             }
             XtMatch {
                 matches: ms,
@@ -112,4 +120,91 @@ fn target_ct(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtT
         }
         _ => return None,
     })
+}
+
+/// `ADDR[/PLEN]` of a conntrack address and mask (`nf_inet_addr`), as iptables prints it.
+fn ct_addr(b: &[u8], at: usize, v6: bool) -> Option<String> {
+    if v6 {
+        let (a, m) = (addr_v6(b, at)?, addr_v6(b, at + 16)?);
+        let plen = u128::from(m).leading_ones();
+        Some(if plen == 128 {
+            a.to_string()
+        } else if u128::from(m).count_ones() == plen {
+            format!("{a}/{plen}")
+        } else {
+            format!("{a}/{m}")
+        })
+    } else {
+        let (a, m) = (addr_v4(b, at)?, addr_v4(b, at + 16)?);
+        let plen = u32::from(m).leading_ones();
+        Some(if plen == 32 {
+            a.to_string()
+        } else if u32::from(m).count_ones() == plen {
+            format!("{a}/{plen}")
+        } else {
+            format!("{a}/{m}")
+        })
+    }
+}
+
+/// conntrack options beyond state, status and direction (`xt_conntrack_mtinfo{1,2,3}`), in
+/// the order and spelling of iptables-save: protocol, addresses, ports, expiry.
+fn conntrack_untyped(
+    rev: u32,
+    b: &[u8],
+    flags: u16,
+    invert: u16,
+    cx: &XtContext<'_>,
+) -> Option<Vec<String>> {
+    let v6 = cx.family == Family::Ip6;
+    let mut a = Vec::new();
+    let inv = |bit: u16| bang(invert & bit != 0);
+    if flags & 2 != 0 {
+        a.push(format!("{}--ctproto {}", inv(2), u16_at(b, 136)?));
+    }
+    for (bit, opt, at) in [
+        (4u16, "--ctorigsrc", 0usize),
+        (8, "--ctorigdst", 32),
+        (16, "--ctreplsrc", 64),
+        (32, "--ctrepldst", 96),
+    ] {
+        if flags & bit != 0 {
+            a.push(format!("{}{opt} {}", inv(bit), ct_addr(b, at, v6)?));
+        }
+    }
+    for (i, (bit, opt)) in [
+        (256u16, "--ctorigsrcport"),
+        (512, "--ctorigdstport"),
+        (1024, "--ctreplsrcport"),
+        (2048, "--ctrepldstport"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if flags & bit != 0 {
+            // Revision 3 keeps ports and their upper bounds in host order.
+            let (lo, hi) = if rev >= 3 {
+                (u16_at(b, 138 + 2 * i)?, u16_at(b, 154 + 2 * i)?)
+            } else {
+                let p = be16_at(b, 138 + 2 * i)?;
+                (p, p)
+            };
+            let v = if hi > lo {
+                format!("{lo}:{hi}")
+            } else {
+                lo.to_string()
+            };
+            a.push(format!("{}{opt} {v}", inv(bit)));
+        }
+    }
+    if flags & 128 != 0 {
+        let (lo, hi) = (u32_at(b, 128)?, u32_at(b, 132)?);
+        let v = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}:{hi}")
+        };
+        a.push(format!("{}--ctexpire {v}", inv(128)));
+    }
+    Some(a)
 }

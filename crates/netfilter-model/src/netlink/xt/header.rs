@@ -54,7 +54,11 @@ fn match_tcp(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMa
                     ));
                 }
                 if option != 0 {
-                    ms.push(Match::new(other_match(name, rev, b)));
+                    ms.push(Match::new(MatchKind::Other {
+                        module: name.into(),
+                        args: format!("{}--tcp-option {option}", bang(inv & 8 != 0)),
+                        lossy: false,
+                    }));
                 }
             }
             if ms.is_empty() {

@@ -71,7 +71,8 @@ fn match_recent(_name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<X
                 (8, "--remove"),
             ] {
                 if check_set & bit != 0 {
-                    a.push(opt.into());
+                    // iptables-save puts the `!` of the match before its command.
+                    a.push(format!("{}{opt}", bang(invert)));
                 }
             }
             if seconds != 0 {
@@ -87,12 +88,17 @@ fn match_recent(_name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<X
                 a.push("--rttl".into());
             }
             a.push(format!("--name {name}"));
-            if rev == 1 && cx.family == Family::Ip {
-                a.push(format!("--mask {}", addr_v4(b, 212)?));
+            if rev == 1 {
+                let mask = if cx.family == Family::Ip6 {
+                    addr_v6(b, 212)?.to_string()
+                } else {
+                    addr_v4(b, 212)?.to_string()
+                };
+                a.push(format!("--mask {mask}"));
             }
             a.push(if side == 1 { "--rdest" } else { "--rsource" }.into());
             one(
-                invert,
+                false,
                 MatchKind::Other {
                     module: "recent".into(),
                     args: a.join(" "),

@@ -1,0 +1,92 @@
+//! Header-rewriting and audit targets: `TOS`, `DSCP`, `TTL`, `HL`, `AUDIT`, and `NFQUEUE`.
+
+use super::*;
+
+/// The targets this file decodes, by extension name.
+pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[
+    ("TOS", target_tos),
+    ("DSCP", target_dscp),
+    ("TTL", target_ttl),
+    ("HL", target_ttl),
+    ("AUDIT", target_audit),
+    ("NFQUEUE", target_nfqueue),
+];
+
+fn target_tos(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 1 {
+        return None;
+    }
+    let (v, m) = (u8_at(b, 0)?, u8_at(b, 1)?);
+    Some(verbatim_target(
+        name,
+        format!("--set-tos 0x{v:02x}/0x{m:02x}"),
+    ))
+}
+
+fn target_dscp(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    Some(verbatim_target(
+        name,
+        format!("--set-dscp 0x{:02x}", u8_at(b, 0)?),
+    ))
+}
+
+fn target_ttl(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    let (mode, v) = (u8_at(b, 0)?, u8_at(b, 1)?);
+    let op = match mode {
+        0 => "set",
+        1 => "inc",
+        2 => "dec",
+        _ => return None,
+    };
+    let opt = name.to_ascii_lowercase();
+    Some(verbatim_target(name, format!("--{opt}-{op} {v}")))
+}
+
+fn target_audit(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    let ty = match u8_at(b, 0)? {
+        0 => "accept",
+        1 => "drop",
+        2 => "reject",
+        _ => return None,
+    };
+    Some(verbatim_target(name, format!("--type {ty}")))
+}
+
+fn target_nfqueue(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    // `xt_NFQ_info{,_v1,_v2,_v3}`: queuenum, queues_total, bypass/flags, flags (v3).
+    let num = u16_at(b, 0)?;
+    let total = if rev >= 1 { u16_at(b, 2)? } else { 1 };
+    let flags = match rev {
+        0 | 1 => 0,
+        2 => u16_at(b, 4)?,
+        3 => u16_at(b, 4)? | u16_at(b, 6)?,
+        _ => return None,
+    };
+    let mut a = if total > 1 {
+        format!(
+            "--queue-balance {num}:{}",
+            u32::from(num) + u32::from(total) - 1
+        )
+    } else {
+        format!("--queue-num {num}")
+    };
+    if flags & 1 != 0 {
+        a.push_str(" --queue-bypass");
+    }
+    if flags & 2 != 0 {
+        a.push_str(" --queue-cpu-fanout");
+    }
+    Some(XtTarget {
+        statements: Vec::new(),
+        verdict: Some(Verdict::Queue(a)),
+    })
+}
