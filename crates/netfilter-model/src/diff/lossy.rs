@@ -207,7 +207,7 @@ pub(crate) fn agree(a: &Rule, b: &Rule, opts: &DiffOptions) -> Option<bool> {
 
 /// The text Myers aligns lossy chains on: what every listing keeps of a rule. Parts
 /// an xt extension may hide (conntrack, ports, sets, marks set, NAT, log, reject, any
-/// verbatim match) and the comment are left out; interfaces, addresses, protocols,
+/// verbatim match), reject and queue verdicts and the comment are left out; interfaces, addresses, protocols,
 /// mark matches and the verdict stay.
 pub(crate) fn align_text(rule: &Rule) -> String {
     let mut r = Rule {
@@ -229,10 +229,79 @@ pub(crate) fn align_text(rule: &Rule) -> String {
         ..Rule::default()
     };
     r.verdict = match &rule.verdict {
-        Some(Verdict::Reject { .. }) | None => None,
+        // An xt target may hide a reject or a queue (`xt:REJECT`, `xt:NFQUEUE`).
+        Some(Verdict::Reject { .. } | Verdict::Queue(_)) | None => None,
         Some(v) => Some(v.clone()),
     };
     r.canonical()
+}
+
+/// The notation a verbatim (unmodelled, not lossy) part of a rule is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notation {
+    /// An nft expression or statement the nft text or JSON parser kept as written.
+    Nft,
+    /// iptables extension options (`-m NAME ...`, `-j TARGET ...`) kept as written.
+    Iptables,
+}
+
+fn notation(p: Part<'_>) -> Option<Notation> {
+    match p {
+        Part::Match(m) => match &m.kind {
+            MatchKind::Other {
+                module,
+                lossy: false,
+                ..
+            } => Some(if module == "nft" {
+                Notation::Nft
+            } else {
+                Notation::Iptables
+            }),
+            _ => None,
+        },
+        // iptables targets are upper case (`TOS`, `CLASSIFY`); nft statements are not.
+        Part::Statement(Statement::Other {
+            target,
+            lossy: false,
+            ..
+        }) => Some(if target.chars().any(|c| c.is_ascii_lowercase()) {
+            Notation::Nft
+        } else {
+            Notation::Iptables
+        }),
+        _ => None,
+    }
+}
+
+/// Whether the rule has verbatim parts in `n`.
+pub(crate) fn has_verbatim(rule: &Rule, n: Notation) -> bool {
+    parts(rule).into_iter().any(|p| notation(p) == Some(n))
+}
+
+/// Whether two rules can only be told apart by verbatim parts written in different
+/// notations: nft 1.0.x lists iptables-nft's xt matches and targets translated (`ah spi
+/// 500`, `ct original protocol 6`, `dup to 10.0.0.9`) where iptables-save prints the
+/// extension's options (`-m ah --ahspi 500`), and nfdiff models neither. Everything else
+/// (the typed matches, statements and the verdict) must be equal; the pair is then not
+/// comparable rather than different.
+pub(crate) fn differ_only_in_notation(a: &Rule, b: &Rule) -> bool {
+    let (pa, pb) = (parts(a), parts(b));
+    let verbatim = |ps: &[Part<'_>], n: Notation| ps.iter().any(|p| notation(*p) == Some(n));
+    let crossed = (verbatim(&pa, Notation::Nft) && verbatim(&pb, Notation::Iptables))
+        || (verbatim(&pa, Notation::Iptables) && verbatim(&pb, Notation::Nft));
+    if !crossed {
+        return false;
+    }
+    let typed = |ps: &[Part<'_>]| -> Vec<String> {
+        let mut v: Vec<String> = ps
+            .iter()
+            .filter(|p| notation(**p).is_none())
+            .map(|p| format!("{p:?}"))
+            .collect();
+        v.sort();
+        v
+    };
+    typed(&pa) == typed(&pb)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::fasthash::FastHashMap;
 use crate::model::Rule;
 
 use super::keys::{chain_pair_keys, RuleKey};
-use super::lossy::{agree, loses_something};
+use super::lossy::{agree, differ_only_in_notation, loses_something};
 use super::options::DiffOptions;
 use super::report::{RuleOp, RuleOpKind};
 
@@ -47,6 +47,8 @@ fn pairing(a: &RuleKey, b: &RuleKey, ra: &Rule, rb: &Rule, opts: &DiffOptions) -
             Some(false) => Pairing::NotComparable,
             None => Pairing::Different,
         }
+    } else if a.align == b.align && a.full != b.full && differ_only_in_notation(ra, rb) {
+        Pairing::NotComparable
     } else {
         Pairing::Different
     }

@@ -6,7 +6,8 @@
 //! Checks per rule: (a) `live:nft` equals the model of `iptables-nft-save`; (b) `live:legacy`
 //! equals `iptables-legacy-save`; (c) the legacy and the nft save give equal models; (d) `nft
 //! list ruleset` and `nft -j list ruleset` against the nft save: equal or not comparable, never
-//! different, except the stock-tool bugs listed in testdata/xt-extensions/known-loss.txt.
+//! different. Stock-tool listing bugs listed in testdata/xt-extensions/known-loss.txt are
+//! forgiven in (c) and (d), and counted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
@@ -25,7 +26,7 @@ const KNOWN_LOSS: &str = include_str!("../../../../testdata/xt-extensions/known-
 
 /// The least share of loadable rules that must pass each check, in per mille (measured, and
 /// raised as decoders and parsers improve; the goal for (a), (c) and (d) is 990).
-const FLOORS_PER_MILLE: [usize; 5] = [755, 1000, 996, 646, 934];
+const FLOORS_PER_MILLE: [usize; 5] = [759, 1000, 1000, 897, 958];
 
 /// One sample rule of the data file.
 #[derive(Debug, Clone)]
@@ -330,7 +331,7 @@ fn inner_every_extension() {
                 let pass = match (&o, k) {
                     (Outcome::Equal, _) => true,
                     (Outcome::NotComparable(_), 3 | 4) => true,
-                    (Outcome::Differs(_), 3 | 4)
+                    (Outcome::Differs(_), 2..=4)
                         if known
                             .iter()
                             .any(|(e, p)| *e == s.ext && s.spec.contains(p.as_str())) =>

@@ -413,7 +413,7 @@ impl State<'_> {
                 if !a.is_empty() {
                     s = format!("flags {} {s}", a.join(","));
                 }
-                self.rule.verdict = Some(Verdict::Queue(s));
+                self.rule.verdict = Some(Verdict::queue(&s));
             }
             Expr::Quota { bytes, flags } => {
                 // A quota is a condition (it stops matching once used up); nft text keeps it

@@ -87,6 +87,6 @@ fn target_nfqueue(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Optio
     }
     Some(XtTarget {
         statements: Vec::new(),
-        verdict: Some(Verdict::Queue(a)),
+        verdict: Some(Verdict::queue(&a)),
     })
 }

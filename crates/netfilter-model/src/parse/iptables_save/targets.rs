@@ -137,15 +137,11 @@ pub(crate) fn build(name: &str, opts: &[Opt<'_, '_>]) -> Result<TargetOut, LineE
         }
         "QUEUE" => {
             no_options(name, opts)?;
-            out.verdict = Some(Verdict::Queue("--queue-num 0".into()));
+            out.verdict = Some(Verdict::queue("--queue-num 0"));
         }
         "NFQUEUE" => {
             let args = render(opts);
-            out.verdict = Some(Verdict::Queue(if args.is_empty() {
-                "--queue-num 0".into()
-            } else {
-                args
-            }));
+            out.verdict = Some(Verdict::queue(&args));
         }
         "LOG" | "NFLOG" => {
             let mut prefix = None;

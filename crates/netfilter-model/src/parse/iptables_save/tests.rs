@@ -823,7 +823,7 @@ fn targets() {
     );
     assert_eq!(
         rule("-j NFQUEUE --queue-num 3").verdict,
-        Some(Verdict::Queue("--queue-num 3".into()))
+        Some(Verdict::Queue("to 3".into()))
     );
     let other = rule("-j CHECKSUM --checksum-fill");
     assert_eq!(

@@ -654,8 +654,11 @@ fn typed_match(
     mask: Option<&[Token<'_>]>,
     slash: Option<&[Token<'_>]>,
 ) -> Option<Match> {
-    let eqne = op == "==" || op == "!=";
-    let neg = op == "!=";
+    // `!` before a flag list (`ct state ! invalid`, as nft 1.0.x lists a negated xt state
+    // match): none of the flags is set, which for these fields is `!=`.
+    let flag_neg = op == "!" && matches!(field, Field::CtState | Field::CtStatus);
+    let eqne = op == "==" || op == "!=" || flag_neg;
+    let neg = op == "!=" || flag_neg;
     if let Some(m) = mask {
         if m.is_empty() {
             return None;
