@@ -92,29 +92,8 @@ fn target_ct(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtT
             if flags & 1 != 0 {
                 st(Statement::Notrack)
             } else {
-                let mut args = Vec::new();
-                let zone = u16_at(b, 2)?;
-                if zone != 0 {
-                    args.push(format!("--zone {zone}"));
-                }
-                let helper = cstr_at(b, 12, 16)?;
-                if !helper.is_empty() {
-                    args.push(format!("--helper {helper}"));
-                }
-                if rev >= 1 {
-                    let timeout = cstr_at(b, 28, 32)?;
-                    if !timeout.is_empty() {
-                        args.push(format!("--timeout {timeout}"));
-                    }
-                }
-                let (ct_events, exp_events) = (u32_at(b, 4)?, u32_at(b, 8)?);
-                if ct_events != 0 || exp_events != 0 {
-                    args.push(format!(
-                        "--ctevents 0x{ct_events:x} --expevents 0x{exp_events:x}"
-                    ));
-                }
                 st(Statement::Ct {
-                    args: args.join(" "),
+                    args: ct_target_args(rev, flags, b)?.join(" "),
                 })
             }
         }
@@ -207,4 +186,60 @@ fn conntrack_untyped(
         a.push(format!("{}--ctexpire {v}", inv(128)));
     }
     Some(a)
+}
+
+/// `CT` target options (`xt_ct_target_info{,_v1}`) in iptables-save's order and spelling.
+fn ct_target_args(rev: u32, flags: u16, b: &[u8]) -> Option<Vec<String>> {
+    const CT_EVENTS: [&str; 10] = [
+        "new",
+        "related",
+        "destroy",
+        "reply",
+        "assured",
+        "protoinfo",
+        "helper",
+        "mark",
+        "natseqinfo",
+        "secmark",
+    ];
+    let events = |mask: u32, names: &[&str]| -> String {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut args = Vec::new();
+    let helper = cstr_at(b, 12, 16)?;
+    if !helper.is_empty() {
+        args.push(format!("--helper {helper}"));
+    }
+    if rev >= 1 {
+        let timeout = cstr_at(b, 28, 32)?;
+        if !timeout.is_empty() {
+            args.push(format!("--timeout {timeout}"));
+        }
+    }
+    let (ct_events, exp_events) = (u32_at(b, 4)?, u32_at(b, 8)?);
+    if ct_events != 0 {
+        args.push(format!("--ctevents {}", events(ct_events, &CT_EVENTS)));
+    }
+    if exp_events != 0 {
+        args.push(format!("--expevents {}", events(exp_events, &["new"])));
+    }
+    // XT_CT_ZONE_DIR_ORIG / _REPL and XT_CT_ZONE_MARK.
+    let dir = match (flags & 4 != 0, flags & 8 != 0) {
+        (true, false) => "-orig",
+        (false, true) => "-reply",
+        _ => "",
+    };
+    let zone = u16_at(b, 2)?;
+    if flags & 16 != 0 {
+        args.push(format!("--zone{dir} mark"));
+    } else if zone != 0 {
+        args.push(format!("--zone{dir} {zone}"));
+    }
+    Some(args)
 }

@@ -1,4 +1,5 @@
-//! Header-rewriting and audit targets: `TOS`, `DSCP`, `TTL`, `HL`, `AUDIT`, and `NFQUEUE`.
+//! Header-rewriting, copying and audit targets: `TOS`, `DSCP`, `TTL`, `HL`, `TEE`, `AUDIT`, and
+//! `NFQUEUE`.
 
 use super::*;
 
@@ -8,6 +9,7 @@ pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[
     ("DSCP", target_dscp),
     ("TTL", target_ttl),
     ("HL", target_ttl),
+    ("TEE", target_tee),
     ("AUDIT", target_audit),
     ("NFQUEUE", target_nfqueue),
 ];
@@ -89,4 +91,22 @@ fn target_nfqueue(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Optio
         statements: Vec::new(),
         verdict: Some(Verdict::queue(&a)),
     })
+}
+
+fn target_tee(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 1 {
+        return None;
+    }
+    // `struct xt_tee_tginfo`: gw (nf_inet_addr), oif[16].
+    let gw = if cx.family == Family::Ip6 {
+        addr_v6(b, 0)?.to_string()
+    } else {
+        addr_v4(b, 0)?.to_string()
+    };
+    let mut a = format!("--gateway {gw}");
+    let oif = cstr_at(b, 16, 16)?;
+    if !oif.is_empty() {
+        a.push_str(&format!(" --oif {oif}"));
+    }
+    Some(verbatim_target(name, a))
 }

@@ -55,10 +55,22 @@ fn target_connmark(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Opti
             let (ctmark, ctmask, nfmask) = (u32_at(b, 0)?, u32_at(b, 4)?, u32_at(b, 8)?);
             // rev 2 (`xt_connmark_tginfo2`) has shift_dir and shift_bits before mode.
             let mode = if rev == 2 {
-                if u8_at(b, 13)? != 0 {
-                    return None; // shifted marks are kept verbatim
+                let (dir, bits, mode) = (u8_at(b, 12)?, u8_at(b, 13)?, u8_at(b, 14)?);
+                if bits != 0 {
+                    // Shifted marks are not modelled: verbatim, as iptables-save prints them.
+                    let op = match mode {
+                        0 => format!("--set-xmark 0x{ctmark:x}/0x{ctmask:x}"),
+                        1 => format!("--save-mark --nfmask 0x{nfmask:x} --ctmask 0x{ctmask:x}"),
+                        2 => format!("--restore-mark --nfmask 0x{nfmask:x} --ctmask 0x{ctmask:x}"),
+                        _ => return None,
+                    };
+                    let side = if dir != 0 { "right" } else { "left" };
+                    return Some(verbatim_target(
+                        "CONNMARK",
+                        format!("{op} --{side}-shift-mark {bits}"),
+                    ));
                 }
-                u8_at(b, 14)?
+                mode
             } else {
                 u8_at(b, 12)?
             };

@@ -93,7 +93,11 @@ pub(super) fn nat_range(
         } else {
             range_text(addr_v6(b, 4)?.to_string(), addr_v6(b, 20)?.to_string())
         };
-        let ports = range_text(be16_at(b, 36)?.to_string(), be16_at(b, 38)?.to_string());
+        let mut ports = range_text(be16_at(b, 36)?.to_string(), be16_at(b, 38)?.to_string());
+        // `nf_nat_range2` (revision 2): NF_NAT_RANGE_PROTO_OFFSET and its base port.
+        if flags & 0x20 != 0 {
+            ports.push_str(&format!("/{}", be16_at(b, 40)?));
+        }
         (flags, addr, ports)
     };
     Some((

@@ -266,6 +266,14 @@ pub(crate) fn build(name: &str, opts: &[Opt<'_, '_>]) -> Result<TargetOut, LineE
             };
             out.statements.push(Statement::TcpMss { mss });
         }
+        // iptables-nft stores `-j TRACE` as nft's `meta nftrace set 1`; so does the model.
+        "TRACE" if opts.is_empty() => {
+            out.statements.push(Statement::Other {
+                target: "meta".into(),
+                args: "nftrace set 1".into(),
+                lossy: false,
+            });
+        }
         _ => {
             out.statements.push(Statement::Other {
                 target: name.to_string(),
