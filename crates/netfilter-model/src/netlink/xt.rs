@@ -10,10 +10,12 @@ mod bytes;
 mod conntrack;
 mod header;
 mod ipsec;
+mod ipv6;
 mod mangle;
 mod marks;
 mod nat;
 mod rate;
+mod socket;
 mod system;
 #[cfg(test)]
 mod tests;
@@ -110,6 +112,8 @@ const MATCH_TABLES: &[&[(&str, MatchDecoder)]] = &[
     ipsec::MATCHES,
     system::MATCHES,
     transport::MATCHES,
+    ipv6::MATCHES,
+    socket::MATCHES,
 ];
 /// Every family's target table.
 const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[
@@ -118,6 +122,8 @@ const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[
     nat::TARGETS,
     actions::TARGETS,
     mangle::TARGETS,
+    ipv6::TARGETS,
+    socket::TARGETS,
 ];
 
 /// `! ` before an inverted option, as iptables-save prints it.

@@ -1,0 +1,118 @@
+//! IPv6 extension headers and prefix translation: `frag`, `hbh`, `dst`, `ipv6header`, `eui64`
+//! and the `DNPT`/`SNPT` targets.
+
+use super::*;
+
+/// The matches this file decodes, by extension name.
+pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
+    ("frag", match_frag),
+    ("hbh", match_opts),
+    ("dst", match_opts),
+    ("ipv6header", match_ipv6header),
+    ("eui64", match_eui64),
+];
+
+/// The targets this file decodes, by extension name.
+pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[("DNPT", target_npt), ("SNPT", target_npt)];
+
+fn match_frag(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct ip6t_frag`: ids[2], hdrlen, flags, invflags.
+    let (lo, hi, len) = (u32_at(b, 0)?, u32_at(b, 4)?, u32_at(b, 8)?);
+    let (flags, inv) = (u8_at(b, 12)?, u8_at(b, 13)?);
+    let mut a = Vec::new();
+    if !(lo == 0 && hi == u32::MAX) || inv & 1 != 0 {
+        let v = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}:{hi}")
+        };
+        a.push(format!("{}--fragid {v}", bang(inv & 1 != 0)));
+    }
+    if flags & 2 != 0 {
+        a.push(format!("{}--fraglen {len}", bang(inv & 2 != 0)));
+    }
+    for (bit, opt) in [
+        (4u8, "--fragres"),
+        (8, "--fragfirst"),
+        (16, "--fragmore"),
+        (32, "--fraglast"),
+    ] {
+        if flags & bit != 0 {
+            a.push(opt.into());
+        }
+    }
+    Some(verbatim(name, a))
+}
+
+fn match_opts(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct ip6t_opts`: hdrlen, flags, invflags, opts[16] (type << 8 | len), optsnr.
+    let (len, flags, inv) = (u32_at(b, 0)?, u8_at(b, 4)?, u8_at(b, 5)?);
+    let mut a = Vec::new();
+    if flags & 1 != 0 {
+        a.push(format!("{}--{name}-len {len}", bang(inv & 1 != 0)));
+    }
+    if flags & 2 != 0 {
+        let n = usize::from(u8_at(b, 38)?).min(16);
+        let mut opts = Vec::new();
+        for i in 0..n {
+            let o = u16_at(b, 6 + 2 * i)?;
+            let (ty, l) = (o >> 8, o & 0xff);
+            opts.push(if l == 0xff {
+                ty.to_string()
+            } else {
+                format!("{ty}:{l}")
+            });
+        }
+        a.push(format!("--{name}-opts {}", opts.join(",")));
+    }
+    Some(verbatim(name, a))
+}
+
+fn match_ipv6header(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 0 {
+        return None;
+    }
+    let (flags, inv, soft) = (u8_at(b, 0)?, u8_at(b, 1)?, u8_at(b, 2)?);
+    let names: Vec<&str> = [
+        (128u8, "hop-by-hop"),
+        (64, "ipv6-opts"),
+        (32, "ipv6-route"),
+        (16, "ipv6-frag"),
+        (8, "ah"),
+        (4, "esp"),
+        (2, "ipv6-nonxt"),
+        (1, "protocol"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| flags & bit != 0)
+    .map(|(_, n)| n)
+    .collect();
+    let mut a = vec![format!("{}--header {}", bang(inv != 0), names.join(","))];
+    if soft != 0 {
+        a.push("--soft".into());
+    }
+    Some(verbatim(name, a))
+}
+
+fn match_eui64(name: &str, rev: u32, _b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    (rev == 0).then(|| verbatim(name, Vec::new()))
+}
+
+fn target_npt(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct ip6t_npt_tginfo`: src_pfx, dst_pfx (nf_inet_addr), src_pfx_len, dst_pfx_len.
+    let (src, dst) = (addr_v6(b, 0)?, addr_v6(b, 16)?);
+    let (sl, dl) = (u8_at(b, 32)?, u8_at(b, 33)?);
+    Some(verbatim_target(
+        name,
+        format!("--src-pfx {src}/{sl} --dst-pfx {dst}/{dl}"),
+    ))
+}
