@@ -120,6 +120,7 @@ const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[
     conntrack::TARGETS,
     marks::TARGETS,
     nat::TARGETS,
+    addressing::TARGETS,
     actions::TARGETS,
     mangle::TARGETS,
     ipv6::TARGETS,

@@ -3,6 +3,9 @@
 use super::*;
 
 /// The matches this file decodes, by extension name.
+/// The targets this file decodes, by extension name.
+pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[("SET", target_set)];
+
 pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
     ("iprange", match_iprange),
     ("mac", match_mac),
@@ -306,4 +309,52 @@ fn match_rpfilter(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Optio
         }
         _ => return None,
     })
+}
+
+/// ` NAME src,dst` of one `xt_set_info` (index, dim, flags), or `None` for no set.
+fn set_ref(b: &[u8], at: usize, cx: &XtContext<'_>) -> Option<Option<String>> {
+    let index = u16_at(b, at)?;
+    if index == u16::MAX {
+        return Some(None);
+    }
+    let (dim, flags) = (u8_at(b, at + 2)?, u8_at(b, at + 3)?);
+    let dirs: Vec<&str> = (1..=dim)
+        .map(|i| if flags & (1 << i) != 0 { "src" } else { "dst" })
+        .collect();
+    let set = (cx.ipset_name)(index).unwrap_or_else(|| format!("#{index}"));
+    Some(Some(format!("{set} {}", dirs.join(","))))
+}
+
+fn target_set(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 3 {
+        return None;
+    }
+    // `xt_set_info_target_v3`: add_set, del_set, map_set, flags, timeout.
+    let (flags, timeout) = (u32_at(b, 12)?, u32_at(b, 16)?);
+    let mut a = Vec::new();
+    if let Some(s) = set_ref(b, 0, cx)? {
+        a.push(format!("--add-set {s}"));
+        if flags & 1 != 0 {
+            a.push("--exist".into());
+        }
+        if timeout != u32::MAX {
+            a.push(format!("--timeout {timeout}"));
+        }
+    }
+    if let Some(s) = set_ref(b, 4, cx)? {
+        a.push(format!("--del-set {s}"));
+    }
+    if let Some(s) = set_ref(b, 8, cx)? {
+        a.push(format!("--map-set {s}"));
+        for (bit, opt) in [
+            (1u32 << 8, "--map-mark"),
+            (1 << 9, "--map-prio"),
+            (1 << 10, "--map-queue"),
+        ] {
+            if flags & bit != 0 {
+                a.push(opt.into());
+            }
+        }
+    }
+    Some(verbatim_target(name, a.join(" ")))
 }

@@ -1,4 +1,4 @@
-//! Address translation targets: `SNAT`, `DNAT`, `MASQUERADE`, `REDIRECT`.
+//! Address translation targets: `SNAT`, `DNAT`, `MASQUERADE`, `REDIRECT`, `NETMAP`, `TPROXY`.
 
 use super::*;
 
@@ -8,6 +8,8 @@ pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[
     ("DNAT", target_snat),
     ("MASQUERADE", target_masquerade),
     ("REDIRECT", target_masquerade),
+    ("NETMAP", target_netmap),
+    ("TPROXY", target_tproxy),
 ];
 
 fn target_snat(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
@@ -104,5 +106,39 @@ pub(super) fn nat_range(
         (flags & 1 != 0).then_some(addr),
         (flags & 2 != 0).then_some(ports),
         nat_flags(flags),
+    ))
+}
+
+fn target_netmap(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    // IPv4: `nf_nat_ipv4_multi_range_compat` (min_ip at 8, max_ip at 12); IPv6:
+    // `nf_nat_range` (min_addr at 4, max_addr at 20). The range is one prefix.
+    let to = if cx.family == Family::Ip6 {
+        let (lo, hi) = (addr_v6(b, 4)?, addr_v6(b, 20)?);
+        let plen = (!(u128::from(lo) ^ u128::from(hi))).leading_ones();
+        format!("{lo}/{plen}")
+    } else {
+        let (lo, hi) = (addr_v4(b, 8)?, addr_v4(b, 12)?);
+        let plen = (!(u32::from(lo) ^ u32::from(hi))).leading_ones();
+        format!("{lo}/{plen}")
+    };
+    Some(verbatim_target(name, format!("--to {to}")))
+}
+
+fn target_tproxy(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    // rev 0 (IPv4 only): mark_mask, mark_value, laddr (be32), lport; rev 1: laddr is an
+    // nf_inet_addr.
+    let (mask, value) = (u32_at(b, 0)?, u32_at(b, 4)?);
+    let (ip, port) = match rev {
+        0 => (addr_v4(b, 8)?.to_string(), be16_at(b, 12)?),
+        1 if cx.family == Family::Ip6 => (addr_v6(b, 8)?.to_string(), be16_at(b, 24)?),
+        1 => (addr_v4(b, 8)?.to_string(), be16_at(b, 24)?),
+        _ => return None,
+    };
+    Some(verbatim_target(
+        name,
+        format!("--on-port {port} --on-ip {ip} --tproxy-mark 0x{value:x}/0x{mask:x}"),
     ))
 }

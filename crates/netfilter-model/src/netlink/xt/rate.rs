@@ -1,9 +1,10 @@
-//! Rates and state over time: `limit`, `statistic`, `recent`, and `comment`.
+//! Rates and state over time: `limit`, `statistic`, `recent`, `time`, and `comment`.
 
 use super::*;
 
 /// The matches this file decodes, by extension name.
 pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
+    ("time", match_time),
     ("limit", match_limit),
     ("statistic", match_statistic),
     ("recent", match_recent),
@@ -115,4 +116,71 @@ fn match_comment(_name: &str, _rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Optio
         matches: Vec::new(),
         comment: Some(cstr_at(b, 0, 256)?),
     })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (UTC) of seconds since the epoch, as iptables prints a date.
+fn date_text(secs: u32) -> String {
+    let days = i64::from(secs / 86400);
+    let rem = secs % 86400;
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn match_time(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct xt_time_info`: date_start, date_stop, daytime_start, daytime_stop,
+    // monthdays_match, weekdays_match, flags.
+    let (date_start, date_stop) = (u32_at(b, 0)?, u32_at(b, 4)?);
+    let (day_start, day_stop) = (u32_at(b, 8)?, u32_at(b, 12)?);
+    let (monthdays, weekdays, flags) = (u32_at(b, 16)?, u8_at(b, 20)?, u8_at(b, 21)?);
+    let hms = |s: u32| format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    let mut a = Vec::new();
+    if day_start != 0 || day_stop != 86399 {
+        a.push(format!("--timestart {}", hms(day_start)));
+        a.push(format!("--timestop {}", hms(day_stop)));
+    }
+    if weekdays != 0xfe {
+        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let names: Vec<&str> = (1..=7)
+            .filter(|i| weekdays & (1 << i) != 0)
+            .map(|i| DAYS[i - 1])
+            .collect();
+        a.push(format!("--weekdays {}", names.join(",")));
+    }
+    if monthdays != 0xffff_fffe {
+        let days: Vec<String> = (1..=31)
+            .filter(|i| monthdays & (1u32 << i) != 0)
+            .map(|i: u32| i.to_string())
+            .collect();
+        a.push(format!("--monthdays {}", days.join(",")));
+    }
+    if date_start != 0 {
+        a.push(format!("--datestart {}", date_text(date_start)));
+    }
+    if date_stop != u32::MAX {
+        a.push(format!("--datestop {}", date_text(date_stop)));
+    }
+    if flags & 1 != 0 {
+        a.push("--kerneltz".into());
+    }
+    if flags & 2 != 0 {
+        a.push("--contiguous".into());
+    }
+    Some(verbatim(name, a))
 }
