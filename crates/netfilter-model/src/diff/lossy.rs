@@ -292,16 +292,29 @@ pub(crate) fn differ_only_in_notation(a: &Rule, b: &Rule) -> bool {
     if !crossed {
         return false;
     }
+    // A typed part only one side has may be what the other side's verbatim part says in
+    // its notation (nft lists `-m ecn --ecn-tcp-cwr` as `tcp flags & cwr == cwr`); a verdict
+    // never is.
     let typed = |ps: &[Part<'_>]| -> Vec<String> {
-        let mut v: Vec<String> = ps
-            .iter()
-            .filter(|p| notation(**p).is_none())
+        ps.iter()
+            .filter(|p| notation(**p).is_none() && !matches!(p, Part::Verdict(_)))
             .map(|p| format!("{p:?}"))
-            .collect();
-        v.sort();
-        v
+            .collect()
     };
-    typed(&pa) == typed(&pb)
+    let verdicts = |ps: &[Part<'_>]| -> Vec<String> {
+        ps.iter()
+            .filter(|p| matches!(p, Part::Verdict(_)))
+            .map(|p| format!("{p:?}"))
+            .collect()
+    };
+    if verdicts(&pa) != verdicts(&pb) {
+        return false;
+    }
+    let (ta, tb) = (typed(&pa), typed(&pb));
+    let only_a = ta.iter().any(|p| !tb.contains(p));
+    let only_b = tb.iter().any(|p| !ta.contains(p));
+    let has_verbatim = |ps: &[Part<'_>]| ps.iter().any(|p| notation(*p).is_some());
+    (!only_a || has_verbatim(&pb)) && (!only_b || has_verbatim(&pa))
 }
 
 #[cfg(test)]

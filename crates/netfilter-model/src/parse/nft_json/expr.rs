@@ -85,8 +85,17 @@ pub(super) fn match_stmt(body: &Value) -> Result<MatchOut, String> {
         Some(Value::String(s)) => s.as_str(),
         Some(_) => return Err("`op` of `match` must be a string".into()),
     };
-    let op = Op::parse(op_text).ok_or_else(|| format!("unknown match operator `{op_text}`"))?;
     let text = text::match_text(op_text, left, right);
+    // nft's `!` (none of these flags: `tcp flags ! fin,syn`) is valid but not typed here:
+    // the relation is kept verbatim. Any other unknown operator is an error.
+    if op_text == "!" {
+        return Ok(MatchOut::Match(Match::new(MatchKind::Other {
+            module: "nft".into(),
+            args: text,
+            lossy: false,
+        })));
+    }
+    let op = Op::parse(op_text).ok_or_else(|| format!("unknown match operator `{op_text}`"))?;
     if let Some(out) = icmp_code(op, left, right, &text) {
         return Ok(out);
     }

@@ -327,7 +327,7 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 ("ip", "protocol") | ("ip6", "nexthdr") => Field::Proto,
                 ("ip", "ttl") => Field::Ttl { v6: false },
                 ("ip6", "hoplimit") => Field::Ttl { v6: true },
-                ("ip", "dscp") => Field::Dscp,
+                ("ip" | "ip6", "dscp") => Field::Dscp,
                 ("ip", "frag-off") => Field::FragOff,
                 ("tcp" | "udp" | "udplite" | "sctp" | "dccp" | "th", "sport") => Field::Port {
                     proto,
@@ -757,6 +757,25 @@ fn typed_match(
         Field::Proto if eqne => MatchKind::Protocol {
             protos: els()?.into_iter().map(parse_proto).collect::<Option<_>>()?,
         },
+        // `tcp dport <= 4`: a one-sided bound is the port range it allows.
+        Field::Port { proto, dir } if matches!(op, "<" | "<=" | ">" | ">=") => {
+            let e = els()?;
+            let [v] = e.as_slice() else {
+                return None;
+            };
+            let v: u16 = v.parse().ok()?;
+            let (first, last) = match op {
+                "<" => (0, v.checked_sub(1)?),
+                "<=" => (0, v),
+                ">" => (v.checked_add(1)?, u16::MAX),
+                _ => (v, u16::MAX),
+            };
+            MatchKind::Port {
+                dir: *dir,
+                proto: *proto,
+                ports: vec![PortRange { first, last }],
+            }
+        }
         Field::Port { proto, dir } if eqne => MatchKind::Port {
             dir: *dir,
             proto: *proto,
