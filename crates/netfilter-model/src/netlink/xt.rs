@@ -8,6 +8,7 @@ mod actions;
 mod addressing;
 mod bytes;
 mod conntrack;
+mod hashlimit;
 mod header;
 mod ipsec;
 mod ipv6;
@@ -114,6 +115,7 @@ const MATCH_TABLES: &[&[(&str, MatchDecoder)]] = &[
     transport::MATCHES,
     ipv6::MATCHES,
     socket::MATCHES,
+    hashlimit::MATCHES,
 ];
 /// Every family's target table.
 const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[

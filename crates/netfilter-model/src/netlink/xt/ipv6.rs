@@ -1,4 +1,4 @@
-//! IPv6 extension headers and prefix translation: `frag`, `hbh`, `dst`, `ipv6header`, `eui64`
+//! IPv6 extension headers and prefix translation: `frag`, `hbh`, `dst`, `rt`, `ipv6header`, `eui64`
 //! and the `DNPT`/`SNPT` targets.
 
 use super::*;
@@ -8,6 +8,7 @@ pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
     ("frag", match_frag),
     ("hbh", match_opts),
     ("dst", match_opts),
+    ("rt", match_rt),
     ("ipv6header", match_ipv6header),
     ("eui64", match_eui64),
 ];
@@ -115,4 +116,43 @@ fn target_npt(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtT
         name,
         format!("--src-pfx {src}/{sl} --dst-pfx {dst}/{dl}"),
     ))
+}
+
+fn match_rt(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct ip6t_rt`: rt_type, segsleft[2], hdrlen, flags, invflags, addrs[16] (4-aligned,
+    // at 20), addrnr.
+    let (ty, lo, hi, len) = (u32_at(b, 0)?, u32_at(b, 4)?, u32_at(b, 8)?, u32_at(b, 12)?);
+    let (flags, inv) = (u8_at(b, 16)?, u8_at(b, 17)?);
+    let mut a = Vec::new();
+    if flags & 1 != 0 {
+        a.push(format!("{}--rt-type {ty}", bang(inv & 1 != 0)));
+    }
+    if !(lo == 0 && hi == u32::MAX) || inv & 2 != 0 {
+        let v = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}:{hi}")
+        };
+        a.push(format!("{}--rt-segsleft {v}", bang(inv & 2 != 0)));
+    }
+    if flags & 4 != 0 {
+        a.push(format!("{}--rt-len {len}", bang(inv & 4 != 0)));
+    }
+    if flags & 8 != 0 {
+        a.push("--rt-0-res".into());
+    }
+    let n = usize::from(u8_at(b, 276)?).min(16);
+    if n > 0 {
+        let addrs: Vec<String> = (0..n)
+            .map(|i| addr_v6(b, 20 + 16 * i).map(|x| x.to_string()))
+            .collect::<Option<_>>()?;
+        a.push(format!("--rt-0-addrs {}", addrs.join(",")));
+    }
+    if flags & 0x20 != 0 {
+        a.push("--rt-0-not-strict".into());
+    }
+    Some(verbatim(name, a))
 }
