@@ -125,6 +125,7 @@ const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[
     addressing::TARGETS,
     actions::TARGETS,
     mangle::TARGETS,
+    rate::TARGETS,
     ipv6::TARGETS,
     socket::TARGETS,
 ];

@@ -1,9 +1,14 @@
-//! Rates and state over time: `limit`, `statistic`, `recent`, `time`, and `comment`.
+//! Rates and state over time: `limit`, `statistic`, `recent`, `time`, `rateest`, `comment`, and
+//! the `RATEEST` target.
 
 use super::*;
 
+/// The targets this file decodes, by extension name.
+pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[("RATEEST", target_rateest)];
+
 /// The matches this file decodes, by extension name.
 pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
+    ("rateest", match_rateest),
     ("time", match_time),
     ("limit", match_limit),
     ("statistic", match_statistic),
@@ -181,6 +186,81 @@ fn match_time(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtM
     }
     if flags & 2 != 0 {
         a.push("--contiguous".into());
+    }
+    Some(verbatim(name, a))
+}
+
+/// `RATEEST_print_time`: microseconds as `N.Ns`, `N.Nms` or `Nus`.
+fn rateest_time(us: u64) -> String {
+    if us >= 1_000_000 {
+        format!("{:.1}s", us as f64 / 1e6)
+    } else if us >= 1000 {
+        format!("{:.1}ms", us as f64 / 1e3)
+    } else {
+        format!("{us}us")
+    }
+}
+
+fn target_rateest(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct xt_rateest_target_info`: name[16], interval (s8), ewma_log.
+    let est = cstr_at(b, 0, 16)?;
+    let interval = i8::from_ne_bytes([u8_at(b, 16)?]);
+    let ewma_log = u8_at(b, 17)?;
+    let shift = u32::try_from(i32::from(interval) + 2).ok()?;
+    let us = 1_000_000u64.checked_shl(shift)? / 4;
+    let ewma = us.checked_shl(u32::from(ewma_log))?;
+    Some(verbatim_target(
+        name,
+        format!(
+            "--rateest-name {est} --rateest-interval {} --rateest-ewmalog {}",
+            rateest_time(us),
+            rateest_time(ewma)
+        ),
+    ))
+}
+
+/// `rateest_print_rate`: bytes per second as tc prints bits per second.
+fn rateest_rate(rate: u32) -> String {
+    let bits = f64::from(rate) * 8.0;
+    if bits >= 1e9 {
+        format!("{:.0}Mbit", bits / 1e6)
+    } else if bits >= 1e6 {
+        format!("{:.0}Kbit", bits / 1e3)
+    } else {
+        format!("{bits:.0}bit")
+    }
+}
+
+fn match_rateest(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct xt_rateest_match_info`: name1[16], name2[16], flags, mode (u16), bps1, pps1,
+    // bps2, pps2. Flags: invert 1, abs 2, rel 4, delta 8, bps 16, pps 32.
+    let (flags, mode) = (u16_at(b, 32)?, u16_at(b, 34)?);
+    if flags & 4 != 0 {
+        return None; // relative comparisons of two estimators are kept as bytes
+    }
+    let mut a = vec![format!("--rateest {}", cstr_at(b, 0, 16)?)];
+    if flags & 8 != 0 {
+        a.push("--rateest-delta".into());
+    }
+    let op = match mode {
+        1 => "eq",
+        2 => "lt",
+        3 => "gt",
+        _ => return None,
+    };
+    a.push(format!("{}--rateest-{op}", bang(flags & 1 != 0)));
+    // iptables-save prints the second pair of values for an absolute comparison.
+    if flags & 16 != 0 {
+        a.push(format!("--rateest-bps {}", rateest_rate(u32_at(b, 44)?)));
+    }
+    if flags & 32 != 0 {
+        a.push(format!("--rateest-pps {}", u32_at(b, 48)?));
     }
     Some(verbatim(name, a))
 }
