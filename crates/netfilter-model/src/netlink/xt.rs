@@ -21,6 +21,7 @@ mod system;
 #[cfg(test)]
 mod tests;
 mod transport;
+mod u32;
 
 use bytes::*;
 
@@ -116,6 +117,7 @@ const MATCH_TABLES: &[&[(&str, MatchDecoder)]] = &[
     ipv6::MATCHES,
     socket::MATCHES,
     hashlimit::MATCHES,
+    u32::MATCHES,
 ];
 /// Every family's target table.
 const TARGET_TABLES: &[&[(&str, TargetDecoder)]] = &[

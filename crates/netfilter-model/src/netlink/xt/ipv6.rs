@@ -1,4 +1,4 @@
-//! IPv6 extension headers and prefix translation: `frag`, `hbh`, `dst`, `rt`, `ipv6header`, `eui64`
+//! IPv6 extension headers and prefix translation: `frag`, `hbh`, `dst`, `rt`, `srh`, `ipv6header`, `eui64`
 //! and the `DNPT`/`SNPT` targets.
 
 use super::*;
@@ -9,6 +9,7 @@ pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
     ("hbh", match_opts),
     ("dst", match_opts),
     ("rt", match_rt),
+    ("srh", match_srh),
     ("ipv6header", match_ipv6header),
     ("eui64", match_eui64),
 ];
@@ -153,6 +154,44 @@ fn match_rt(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMat
     }
     if flags & 0x20 != 0 {
         a.push("--rt-0-not-strict".into());
+    }
+    Some(verbatim(name, a))
+}
+
+fn match_srh(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMatch> {
+    if rev != 1 {
+        return None;
+    }
+    // `struct ip6t_srh1`: next_hdr, hdr_len, segs_left, last_entry, tag, psid/nsid/lsid
+    // addresses then masks (at 8), mt_flags, mt_invflags.
+    let (flags, inv) = (u16_at(b, 104)?, u16_at(b, 106)?);
+    let mut a = Vec::new();
+    let mut num = |bit: u16, opt: &str, v: u32| {
+        if flags & bit != 0 {
+            a.push(format!("{}--srh-{opt} {v}", bang(inv & bit != 0)));
+        }
+    };
+    let (next, len, segs, last) = (u8_at(b, 0)?, u8_at(b, 1)?, u8_at(b, 2)?, u8_at(b, 3)?);
+    num(0x0001, "next-hdr", next.into());
+    num(0x0002, "hdr-len-eq", len.into());
+    num(0x0004, "hdr-len-gt", len.into());
+    num(0x0008, "hdr-len-lt", len.into());
+    num(0x0010, "segs-left-eq", segs.into());
+    num(0x0020, "segs-left-gt", segs.into());
+    num(0x0040, "segs-left-lt", segs.into());
+    num(0x0080, "last-entry-eq", last.into());
+    num(0x0100, "last-entry-gt", last.into());
+    num(0x0200, "last-entry-lt", last.into());
+    num(0x0400, "tag", u16_at(b, 4)?.into());
+    for (i, (bit, opt)) in [(0x0800u16, "psid"), (0x1000, "nsid"), (0x2000, "lsid")]
+        .into_iter()
+        .enumerate()
+    {
+        if flags & bit != 0 {
+            let addr = addr_v6(b, 8 + 16 * i)?;
+            let plen = u128::from(addr_v6(b, 56 + 16 * i)?).leading_ones();
+            a.push(format!("{}--srh-{opt} {addr}/{plen}", bang(inv & bit != 0)));
+        }
     }
     Some(verbatim(name, a))
 }

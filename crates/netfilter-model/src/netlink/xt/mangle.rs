@@ -1,4 +1,4 @@
-//! Header-rewriting, copying and audit targets: `TOS`, `DSCP`, `TTL`, `HL`, `TEE`, `AUDIT`, and
+//! Header-rewriting, copying and audit targets: `TOS`, `DSCP`, `TTL`, `HL`, `TEE`, `HMARK`, `AUDIT`, and
 //! `NFQUEUE`.
 
 use super::*;
@@ -10,6 +10,7 @@ pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[
     ("TTL", target_ttl),
     ("HL", target_ttl),
     ("TEE", target_tee),
+    ("HMARK", target_hmark),
     ("AUDIT", target_audit),
     ("NFQUEUE", target_nfqueue),
 ];
@@ -109,4 +110,66 @@ fn target_tee(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTa
         a.push_str(&format!(" --oif {oif}"));
     }
     Some(verbatim_target(name, a))
+}
+
+fn target_hmark(name: &str, rev: u32, b: &[u8], cx: &XtContext<'_>) -> Option<XtTarget> {
+    if rev != 0 {
+        return None;
+    }
+    // `struct xt_hmark_info`: src_mask, dst_mask (nf_inet_addr), port_mask, port_set (ports
+    // in network order, or an SPI), flags, proto_mask, hashrnd, hmodulus, hoffset.
+    let flags = u32_at(b, 40)?;
+    if flags & (0b111 << 12) != 0 {
+        return None; // `--hmark-method` is kept as bytes
+    }
+    let v6 = cx.family == Family::Ip6;
+    let plen = |at: usize| -> Option<u32> {
+        Some(if v6 {
+            u128::from(addr_v6(b, at)?).leading_ones()
+        } else {
+            u32::from(addr_v4(b, at)?).leading_ones()
+        })
+    };
+    let be32 = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    let on = |bit: u32| flags & (1 << bit) != 0;
+    let mut a = Vec::new();
+    if on(0) {
+        a.push(format!("--hmark-src-prefix {}", plen(0)?));
+    }
+    if on(1) {
+        a.push(format!("--hmark-dst-prefix {}", plen(16)?));
+    }
+    if on(6) {
+        a.push(format!("--hmark-sport-mask 0x{:04x}", be16_at(b, 32)?));
+    }
+    if on(7) {
+        a.push(format!("--hmark-dport-mask 0x{:04x}", be16_at(b, 34)?));
+    }
+    if on(3) {
+        a.push(format!("--hmark-spi-mask 0x{:08x}", be32(32)?));
+    }
+    if on(4) {
+        a.push(format!("--hmark-sport 0x{:04x}", be16_at(b, 36)?));
+    }
+    if on(5) {
+        a.push(format!("--hmark-dport 0x{:04x}", be16_at(b, 38)?));
+    }
+    if on(2) {
+        a.push(format!("--hmark-spi 0x{:08x}", be32(36)?));
+    }
+    if on(8) {
+        a.push(format!("--hmark-proto-mask 0x{:02x}", u16_at(b, 44)?));
+    }
+    if on(9) {
+        a.push(format!("--hmark-rnd 0x{:08x}", u32_at(b, 48)?));
+    }
+    if on(10) {
+        a.push(format!("--hmark-mod {}", u32_at(b, 52)?));
+    }
+    if on(11) {
+        a.push(format!("--hmark-offset {}", u32_at(b, 56)?));
+    }
+    Some(verbatim_target(name, a.join(" ")))
 }
