@@ -287,11 +287,11 @@ pub(crate) fn has_verbatim(rule: &Rule, n: Notation) -> bool {
 pub(crate) fn differ_only_in_notation(a: &Rule, b: &Rule) -> bool {
     let (pa, pb) = (parts(a), parts(b));
     let verbatim = |ps: &[Part<'_>], n: Notation| ps.iter().any(|p| notation(*p) == Some(n));
-    let crossed = (verbatim(&pa, Notation::Nft) && verbatim(&pb, Notation::Iptables))
-        || (verbatim(&pa, Notation::Iptables) && verbatim(&pb, Notation::Nft));
-    if !crossed {
-        return false;
-    }
+    let (ia, ib) = (
+        verbatim(&pa, Notation::Iptables),
+        verbatim(&pb, Notation::Iptables),
+    );
+    let (na, nb) = (verbatim(&pa, Notation::Nft), verbatim(&pb, Notation::Nft));
     // A typed part only one side has may be what the other side's verbatim part says in
     // its notation (nft lists `-m ecn --ecn-tcp-cwr` as `tcp flags & cwr == cwr`); a verdict
     // never is.
@@ -313,6 +313,12 @@ pub(crate) fn differ_only_in_notation(a: &Rule, b: &Rule) -> bool {
     let (ta, tb) = (typed(&pa), typed(&pb));
     let only_a = ta.iter().any(|p| !tb.contains(p));
     let only_b = tb.iter().any(|p| !ta.contains(p));
+    // Verbatim parts in different notations on the two sides, or an iptables extension on
+    // one side where the other (with none) shows typed parts it could be the listing of.
+    let crossed = (na && ib) || (ia && nb) || (ia && !ib && only_b) || (ib && !ia && only_a);
+    if !crossed {
+        return false;
+    }
     let has_verbatim = |ps: &[Part<'_>]| ps.iter().any(|p| notation(*p).is_some());
     (!only_a || has_verbatim(&pb)) && (!only_b || has_verbatim(&pa))
 }

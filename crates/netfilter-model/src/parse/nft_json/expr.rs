@@ -454,6 +454,39 @@ fn payload_match(proto: &str, field: &str, op: Op, right: &Value) -> Option<Matc
 
 /// `<`, `>`, `<=`, `>=` on TTL / hop limit (the only ordered comparisons the model types).
 fn comparison(op: Op, left: &Value, right: &Value) -> Option<(MatchKind, bool)> {
+    // `tcp dport <= 4`: a one-sided port bound is the port range it allows.
+    if let (Some((proto, dir @ ("sport" | "dport"))), Some(v)) = (payload(left), right.as_u64()) {
+        let p = match proto {
+            "tcp" => Some(Protocol::TCP),
+            "udp" => Some(Protocol::UDP),
+            "udplite" => Some(Protocol::UDPLITE),
+            "sctp" => Some(Protocol::SCTP),
+            "dccp" => Some(Protocol::DCCP),
+            "th" => None,
+            _ => return None,
+        };
+        let v = u16::try_from(v).ok()?;
+        let (first, last) = match op {
+            Op::Lt => (0, v.checked_sub(1)?),
+            Op::Le => (0, v),
+            Op::Gt => (v.checked_add(1)?, u16::MAX),
+            Op::Ge => (v, u16::MAX),
+            _ => return None,
+        };
+        let dir = if dir == "sport" {
+            Direction::Src
+        } else {
+            Direction::Dst
+        };
+        return Some((
+            MatchKind::Port {
+                dir,
+                proto: p,
+                ports: vec![PortRange { first, last }],
+            },
+            false,
+        ));
+    }
     let (o, neg) = match op {
         Op::Lt => ("lt", false),
         Op::Gt => ("gt", false),
