@@ -310,6 +310,27 @@ pub(crate) fn differ_only_in_notation(a: &Rule, b: &Rule) -> bool {
     if verdicts(&pa) != verdicts(&pb) {
         return false;
     }
+    // Parts of the standard match (interfaces, addresses, protocol, fragment, mark) are
+    // never an extension's translation: they must be on both sides.
+    let standard = |ps: &[Part<'_>]| -> Vec<String> {
+        let mut v: Vec<String> = ps
+            .iter()
+            .filter(|p| {
+                matches!(p, Part::Match(m) if matches!(m.kind,
+                    MatchKind::Interface { .. }
+                        | MatchKind::Address { .. }
+                        | MatchKind::Protocol { .. }
+                        | MatchKind::Fragment
+                        | MatchKind::Mark { .. }))
+            })
+            .map(|p| format!("{p:?}"))
+            .collect();
+        v.sort();
+        v
+    };
+    if standard(&pa) != standard(&pb) {
+        return false;
+    }
     let (ta, tb) = (typed(&pa), typed(&pb));
     let only_a = ta.iter().any(|p| !tb.contains(p));
     let only_b = tb.iter().any(|p| !ta.contains(p));
@@ -456,5 +477,47 @@ mod tests {
         };
         assert_eq!(agree(&reject, &xt_reject, &IGNORE), Some(false));
         assert_eq!(align_text(&reject), align_text(&xt_reject));
+    }
+
+    fn verbatim(module: &str, args: &str) -> Match {
+        m(MatchKind::Other {
+            module: module.into(),
+            args: args.into(),
+            lossy: false,
+        })
+    }
+
+    fn accept(matches: Vec<Match>) -> Rule {
+        Rule {
+            matches,
+            verdict: Some(Verdict::Accept),
+            ..Rule::default()
+        }
+    }
+
+    #[test]
+    fn translated_listings_are_not_comparable_but_real_changes_differ() {
+        let save = accept(vec![iif("eth0"), verbatim("ah", "--ahspi 500")]);
+        // nft 1.0.x lists `-m ah --ahspi 500` translated.
+        let text = accept(vec![iif("eth0"), verbatim("nft", "ah spi 500")]);
+        assert!(differ_only_in_notation(&save, &text));
+        assert!(differ_only_in_notation(&text, &save));
+        // A typed part that differs is a difference.
+        let other_iif = accept(vec![iif("eth1"), verbatim("nft", "ah spi 500")]);
+        assert!(!differ_only_in_notation(&save, &other_iif));
+        // So is another verdict.
+        let mut dropped = text.clone();
+        dropped.verdict = Some(Verdict::Drop);
+        assert!(!differ_only_in_notation(&save, &dropped));
+        // Two iptables-save rules: a removed extension is a difference.
+        assert!(!differ_only_in_notation(&save, &accept(vec![iif("eth0")])));
+        // nft's typed translation of an extension (`-m ecn --ecn-tcp-cwr` listed as
+        // `tcp flags & cwr == cwr`) may be what the verbatim extension says.
+        let ecn = accept(vec![verbatim("ecn", "--ecn-tcp-cwr")]);
+        let flags = accept(vec![m(MatchKind::TcpFlags {
+            mask: crate::model::TcpFlags(0x80),
+            set: crate::model::TcpFlags(0x80),
+        })]);
+        assert!(differ_only_in_notation(&ecn, &flags));
     }
 }

@@ -75,3 +75,49 @@ fn limit_rates_print_like_iptables() {
     assert_eq!(limit_rate(60 * 10000 / 3), "3/minute");
     assert_eq!(limit_rate(3600 * 10000), "1/hour");
 }
+
+#[test]
+fn conntrack_rev3_options_print_like_iptables_save() {
+    // `xt_conntrack_mtinfo3`: --ctproto 6 --ctorigsrc 10.0.0.0/8 --ctreplsrcport 1000:2000
+    // ! --ctexpire 5.
+    let mut b = vec![0u8; 168];
+    b[0..4].copy_from_slice(&[10, 0, 0, 0]);
+    b[16..20].copy_from_slice(&[255, 0, 0, 0]);
+    b[128..132].copy_from_slice(&5u32.to_ne_bytes());
+    b[132..136].copy_from_slice(&5u32.to_ne_bytes());
+    b[136..138].copy_from_slice(&6u16.to_ne_bytes());
+    b[142..144].copy_from_slice(&1000u16.to_ne_bytes());
+    b[158..160].copy_from_slice(&2000u16.to_ne_bytes());
+    let flags: u16 = 2 | 4 | 1024 | 128;
+    b[146..148].copy_from_slice(&flags.to_ne_bytes());
+    b[148..150].copy_from_slice(&128u16.to_ne_bytes());
+    let m = decode_xt_match("conntrack", 3, &b, &cx());
+    assert_eq!(
+        m.matches[0].to_string(),
+        "conntrack --ctproto 6 --ctorigsrc 10.0.0.0/8 --ctreplsrcport 1000:2000 ! --ctexpire 5"
+    );
+}
+
+#[test]
+fn nfqueue_and_connbytes_print_like_iptables_save() {
+    // `xt_NFQ_info_v3`: queue 0, 7 queues, bypass and cpu fanout.
+    let mut q = vec![0u8; 8];
+    q[2..4].copy_from_slice(&7u16.to_ne_bytes());
+    q[4..6].copy_from_slice(&3u16.to_ne_bytes());
+    let t = decode_xt_target("NFQUEUE", 3, &q, &cx());
+    assert_eq!(
+        t.verdict,
+        Some(Verdict::Queue("flags bypass,fanout to 0-6".into()))
+    );
+    // `! --connbytes 5:10` is stored as from 10 to 5.
+    let mut c = vec![0u8; 24];
+    c[0..8].copy_from_slice(&10u64.to_ne_bytes());
+    c[8..16].copy_from_slice(&5u64.to_ne_bytes());
+    c[16] = 2;
+    c[17] = 1;
+    let m = decode_xt_match("connbytes", 0, &c, &cx());
+    assert_eq!(
+        m.matches[0].to_string(),
+        "connbytes ! --connbytes 5:10 --connbytes-mode avgpkt --connbytes-dir reply"
+    );
+}
