@@ -214,15 +214,18 @@ pub(crate) fn align_text(rule: &Rule) -> String {
         matches: rule
             .matches
             .iter()
-            .filter(|m| {
-                matches!(
-                    m.kind,
+            .filter(|m| match &m.kind {
+                // An address range may be an `-m iprange` that nft JSON shows by name only.
+                MatchKind::Address { addrs, .. } => !addrs
+                    .iter()
+                    .any(|a| matches!(a, crate::model::AddrSpec::Range { .. })),
+                k => matches!(
+                    k,
                     MatchKind::Interface { .. }
-                        | MatchKind::Address { .. }
                         | MatchKind::Protocol { .. }
                         | MatchKind::Fragment
                         | MatchKind::Mark { .. }
-                )
+                ),
             })
             .cloned()
             .collect(),
