@@ -281,6 +281,13 @@ pub(crate) fn has_verbatim(rule: &Rule, n: Notation) -> bool {
     parts(rule).into_iter().any(|p| notation(p) == Some(n))
 }
 
+/// Whether the comments of two rules do not tell them apart: equal, ignored, or lost by
+/// one side's listing.
+pub(crate) fn comments_compatible(a: &Rule, b: &Rule, opts: &DiffOptions) -> bool {
+    let lost = |r: &Rule| r.comment.is_none() && r.lossy.iter().any(|n| is_comment_note(n));
+    opts.ignore_comments || a.comment == b.comment || lost(a) || lost(b)
+}
+
 /// Whether two rules can only be told apart by verbatim parts written in different
 /// notations: nft 1.0.x lists iptables-nft's xt matches and targets translated (`ah spi
 /// 500`, `ct original protocol 6`, `dup to 10.0.0.9`) where iptables-save prints the

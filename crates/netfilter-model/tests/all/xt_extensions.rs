@@ -26,7 +26,7 @@ const KNOWN_LOSS: &str = include_str!("../../../../testdata/xt-extensions/known-
 
 /// The least share of loadable rules that must pass each check, in per mille (measured, and
 /// raised as decoders and parsers improve; the goal for (a), (c) and (d) is 990).
-const FLOORS_PER_MILLE: [usize; 5] = [991, 1000, 1000, 977, 993];
+const FLOORS_PER_MILLE: [usize; 5] = [991, 1000, 1000, 991, 993];
 
 /// One sample rule of the data file.
 #[derive(Debug, Clone)]

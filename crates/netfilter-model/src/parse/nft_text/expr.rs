@@ -684,7 +684,8 @@ fn typed_match(
                     mask: flags(m)?,
                     set: flags(value)?,
                 },
-                (None, Some(m)) if op == "==" => MatchKind::TcpFlags {
+                // `tcp flags syn / fin,syn,rst,ack`; with `!=`, its negation (`! --syn`).
+                (None, Some(m)) if op == "==" || op == "!=" => MatchKind::TcpFlags {
                     mask: flags(m)?,
                     set: flags(value)?,
                 },
@@ -1066,6 +1067,17 @@ mod tests {
             m("tcp flags ! fin,syn,rst,psh,ack,urg").to_string(),
             "tcp flags & (fin|syn|rst|psh|ack|urg) == 0x0"
         );
+        let not_syn = m("tcp flags != syn / fin,syn,rst,ack");
+        assert!(not_syn.negated);
+        assert_eq!(
+            not_syn.kind,
+            MatchKind::TcpFlags {
+                mask: TcpFlags(0x17),
+                set: TcpFlags(0x02)
+            }
+        );
+        assert_eq!(m("tcp dport <= 4").to_string(), "tcp dport 0-4");
+        assert_eq!(m("ct state ! invalid").to_string(), "ct state != invalid");
         assert_eq!(m("ip frag-off & 8191 != 0").kind, MatchKind::Fragment);
         assert!(m("ip frag-off & 0x1fff == 0").negated);
         assert_eq!(
