@@ -81,6 +81,11 @@ enum Field {
         full: u32,
     },
     L4Proto,
+    /// The network header's protocol field (`ip protocol`, `ip6 nexthdr`): the same value as
+    /// `meta l4proto` (and the same model match), spelled as nft spells the payload load.
+    NhProto {
+        v6: bool,
+    },
     Nfproto,
     EtherType,
     Port {

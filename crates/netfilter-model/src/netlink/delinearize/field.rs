@@ -12,6 +12,8 @@ impl Field {
                 if *dir == Direction::Src { "s" } else { "d" }
             ),
             Field::L4Proto => "meta l4proto".into(),
+            Field::NhProto { v6: false } => "ip protocol".into(),
+            Field::NhProto { v6: true } => "ip6 nexthdr".into(),
             Field::Nfproto => "meta nfproto".into(),
             Field::EtherType => "ether type".into(),
             Field::Port { dir, proto } => format!(
@@ -138,7 +140,7 @@ impl Field {
         match self {
             Field::Addr { v6: false, .. } => 7,
             Field::Addr { v6: true, .. } => 8,
-            Field::L4Proto => 12,
+            Field::L4Proto | Field::NhProto { .. } => 12,
             Field::Port { .. } => 13,
             Field::IcmpType { v6: false } => 14,
             Field::IcmpType { v6: true } => 29,
@@ -190,7 +192,7 @@ impl Field {
             } => SetKey::Dport,
             Field::Iface(Direction::Src) => SetKey::IifName,
             Field::Iface(Direction::Dst) => SetKey::OifName,
-            Field::L4Proto => SetKey::L4Proto,
+            Field::L4Proto | Field::NhProto { .. } => SetKey::L4Proto,
             Field::Mark => SetKey::Mark,
             other => SetKey::Other(other.text()),
         }

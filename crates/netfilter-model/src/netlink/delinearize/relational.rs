@@ -102,7 +102,7 @@ impl State<'_> {
                     )),
                 }
             }
-            (Field::L4Proto, None) if eq_or_neq && !data.is_empty() => {
+            (Field::L4Proto | Field::NhProto { .. }, None) if eq_or_neq && !data.is_empty() => {
                 if !neg {
                     self.ctx.l4 = Some(Protocol(data[0]));
                     self.l4_dep = Some(self.rule.matches.len());
@@ -204,6 +204,7 @@ impl State<'_> {
                 | Field::Mark
                 | Field::CtMark
                 | Field::L4Proto
+                | Field::NhProto { .. }
                 | Field::BeInt { .. }
                 | Field::Raw(_),
                 None,
@@ -508,7 +509,7 @@ impl State<'_> {
                 let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
                 (v, data.len() as u32 * 8)
             }
-            Field::L4Proto if data.len() == 1 => (u128::from(data[0]), 8),
+            Field::L4Proto | Field::NhProto { .. } if data.len() == 1 => (u128::from(data[0]), 8),
             Field::Ttl { .. } | Field::FragOff if (1..=8).contains(&data.len()) => {
                 let v = data.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
                 (v, data.len() as u32 * 8)
@@ -585,7 +586,12 @@ impl State<'_> {
             }
             // `meta skuid 1000-1005`: the owner match of a uid range.
             Field::SkUid | Field::SkGid if merge.is_some() => owner(field, format!("{lo}-{hi}")),
-            Field::SkUid | Field::SkGid | Field::Raw(_) | Field::L4Proto | Field::BeInt { .. } => {
+            Field::SkUid
+            | Field::SkGid
+            | Field::Raw(_)
+            | Field::L4Proto
+            | Field::NhProto { .. }
+            | Field::BeInt { .. } => {
                 let name = field.text();
                 let t = |x: u128| raw_int_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
                 if merge.is_some() {
@@ -719,12 +725,12 @@ impl State<'_> {
                 ));
             }
             Some(Reg::Load {
-                field: Field::L4Proto,
+                field: f @ (Field::L4Proto | Field::NhProto { .. }),
                 mask: None,
                 ..
             }) if !from.is_empty() && !to.is_empty() => {
                 let o = if neg { "!= " } else { "" };
-                self.push_other(format!("meta l4proto {o}{}-{}", from[0], to[0]));
+                self.push_other(format!("{} {o}{}-{}", f.text(), from[0], to[0]));
             }
             Some(Reg::Load {
                 field: f @ (Field::Hdr(_) | Field::Ttl { .. } | Field::FragOff),

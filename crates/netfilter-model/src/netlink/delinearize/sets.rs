@@ -160,7 +160,7 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
             return format!("\"{}*\"", String::from_utf8_lossy(p));
         }
     }
-    if let ([Field::L4Proto], [a, ..], [b, ..]) = (fields, first, last) {
+    if let ([Field::L4Proto | Field::NhProto { .. }], [a, ..], [b, ..]) = (fields, first, last) {
         return format!("{a}-{b}");
     }
     if fields.len() > 1 && lens.len() == fields.len() {
@@ -484,8 +484,10 @@ impl State<'_> {
                     .map(|iv| addr_range(&iv.first, &iv.last, *v6))
                     .collect::<Option<Vec<_>>>()?,
             },
-            Field::L4Proto if ivs.iter().any(|iv| iv.first != iv.last) => return None,
-            Field::L4Proto => MatchKind::Protocol {
+            Field::L4Proto | Field::NhProto { .. } if ivs.iter().any(|iv| iv.first != iv.last) => {
+                return None
+            }
+            Field::L4Proto | Field::NhProto { .. } => MatchKind::Protocol {
                 protos: ivs
                     .iter()
                     .filter(|iv| iv.first == iv.last)
