@@ -718,7 +718,7 @@ mod tests {
         assert_eq!(
             rules,
             [
-                "nft @th,160,32 0x02736c00 drop",
+                "nft @th,160,32 0x2736c00 drop",
                 "update @s { ip saddr timeout 30s limit rate 10/second burst 5 packets counter }",
                 "ip saddr vmap { * : drop, 10.0.0.0/16 : accept }",
                 "reject with tcp-reset",

@@ -162,6 +162,13 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
             n => n.to_string(),
         },
         "protocol" if is_ct && b.len() == 1 => Protocol(b[0]).to_string(),
+        // A raw payload field (`@th,160,32`) is an integer: nft prints it in hex without
+        // leading zeros.
+        k if k.starts_with('@') => {
+            let h = hex(b);
+            let digits = h.trim_start_matches("0x").trim_start_matches('0');
+            format!("0x{}", if digits.is_empty() { "0" } else { digits })
+        }
         _ => hex(b),
     }
 }
