@@ -20,4 +20,6 @@ mod all {
     mod nft_twins;
     mod trace;
     mod trace_kernel;
+    #[cfg(feature = "netlink")]
+    mod xt_extensions;
 }

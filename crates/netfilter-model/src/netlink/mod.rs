@@ -6,6 +6,7 @@
 
 mod assemble;
 mod datatype;
+#[cfg(any(test, feature = "test-support"))]
 mod debug_text;
 mod delinearize;
 #[cfg(feature = "netlink")]
@@ -24,6 +25,8 @@ mod socket;
 mod xt;
 
 pub use assemble::assemble;
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
 pub use debug_text::{parse_debug_exprs, parse_debug_text, DebugRule};
 pub use delinearize::{delinearize, SetInfo, SetLookupContext};
 #[cfg(feature = "netlink")]
