@@ -11,6 +11,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 
+# The static binary (glibc static-pie), run in an empty root inside a fresh namespace.
+bash scripts/build-static.sh
+bash scripts/test-static.sh
+
 # Fuzz smoke test: build every fuzz target (fuzz/, its own workspace) and run each briefly.
 command -v cargo-fuzz >/dev/null 2>&1 || {
   echo "test: FAILED: cargo-fuzz is not installed (scripts/setup.sh installs it)" >&2

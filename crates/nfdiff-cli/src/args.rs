@@ -144,6 +144,16 @@ pub enum Command {
         #[arg(value_name = "SOURCE")]
         sources: Vec<String>,
     },
+    /// Serve this node's state over HTTP for Prometheus (read-only): `/metrics`, `/healthz`,
+    /// `/snapshot`, `/doctor`. Re-reads when nf_tables changes and when legacy counts move.
+    Serve {
+        /// Address to listen on, `HOST:PORT` (e.g. `127.0.0.1:9431`, or `0.0.0.0:9431` in a pod).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Seconds between polls of the legacy rule counts (getsockopt, cheap).
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        legacy_poll: u64,
+    },
 }
 
 /// The packet fields of `trace` and `reach`.

@@ -6,8 +6,11 @@ mod exit;
 mod input;
 mod live_node;
 mod mode;
+mod node_changes;
 mod render;
 mod run;
+mod serve;
+mod serve_metrics;
 mod trace_args;
 
 use std::process::ExitCode;

@@ -74,6 +74,13 @@ pub enum Mode {
         /// Dumps to build it from; empty means the live node.
         sources: Vec<SourceSpec>,
     },
+    /// `nfdiff serve`.
+    Serve {
+        /// `HOST:PORT` to listen on.
+        listen: String,
+        /// Interval of the legacy count polls.
+        legacy_poll: std::time::Duration,
+    },
 }
 
 fn parse_sources(sources: &[String]) -> Result<Vec<SourceSpec>> {
@@ -153,6 +160,21 @@ impl Mode {
                     bail!("snapshot reads the live node when no SOURCE is given; SOURCEs are dump files");
                 }
                 Ok(Mode::Snapshot { output, sources })
+            }
+            Command::Serve {
+                listen,
+                legacy_poll,
+            } => {
+                if listen.parse::<std::net::SocketAddr>().is_err() {
+                    bail!("--listen {listen:?} is not an address and port such as 127.0.0.1:9431");
+                }
+                if legacy_poll == 0 {
+                    bail!("--legacy-poll must be at least 1 second");
+                }
+                Ok(Mode::Serve {
+                    listen,
+                    legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                })
             }
         }
     }

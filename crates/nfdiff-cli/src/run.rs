@@ -128,6 +128,10 @@ pub fn run() -> Result<Status> {
         }
         Mode::Doctor { sources, format } => crate::doctor_cmd::doctor(&mut out, &sources, format)?,
         Mode::Snapshot { output, sources } => crate::doctor_cmd::snapshot(&output, &sources)?,
+        Mode::Serve {
+            listen,
+            legacy_poll,
+        } => crate::serve::serve(&listen, legacy_poll)?,
     };
     out.flush()?;
     Ok(status)

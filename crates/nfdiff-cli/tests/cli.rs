@@ -7,6 +7,7 @@ mod cli {
     mod diff;
     mod doctor;
     mod live;
+    mod serve;
     mod show;
     mod trace;
 }
