@@ -154,6 +154,16 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 10)]
         legacy_poll: u64,
     },
+    /// Print every change of this node's netfilter state as it happens: chain-level diff hunks
+    /// with a timestamp, and a loud line when one owner's chains appear in both backends.
+    Watch {
+        /// Seconds between polls of the legacy rule counts (getsockopt, cheap).
+        #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+        legacy_poll: u64,
+        /// Colour the text output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
 }
 
 /// The packet fields of `trace` and `reach`.

@@ -12,6 +12,7 @@ mod run;
 mod serve;
 mod serve_metrics;
 mod trace_args;
+mod watch;
 
 use std::process::ExitCode;
 

@@ -81,6 +81,13 @@ pub enum Mode {
         /// Interval of the legacy count polls.
         legacy_poll: std::time::Duration,
     },
+    /// `nfdiff watch`.
+    Watch {
+        /// Interval of the legacy count polls.
+        legacy_poll: std::time::Duration,
+        /// Colour request.
+        color: ColorChoice,
+    },
 }
 
 fn parse_sources(sources: &[String]) -> Result<Vec<SourceSpec>> {
@@ -174,6 +181,15 @@ impl Mode {
                 Ok(Mode::Serve {
                     listen,
                     legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                })
+            }
+            Command::Watch { legacy_poll, color } => {
+                if legacy_poll == 0 {
+                    bail!("--legacy-poll must be at least 1 second");
+                }
+                Ok(Mode::Watch {
+                    legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                    color,
                 })
             }
         }

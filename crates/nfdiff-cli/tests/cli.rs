@@ -10,4 +10,5 @@ mod cli {
     mod serve;
     mod show;
     mod trace;
+    mod watch;
 }
