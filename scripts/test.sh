@@ -15,6 +15,9 @@ cargo test --workspace 2>&1 | tee "$log"
 bash scripts/build-static.sh
 bash scripts/test-static.sh
 
+# deploy/ against the Kubernetes schemas (offline) and its cross-references.
+bash scripts/test-deploy.sh
+
 # Fuzz smoke test: build every fuzz target (fuzz/, its own workspace) and run each briefly.
 command -v cargo-fuzz >/dev/null 2>&1 || {
   echo "test: FAILED: cargo-fuzz is not installed (scripts/setup.sh installs it)" >&2
