@@ -10,6 +10,7 @@ packages=(
   time                                 # /usr/bin/time -v: peak memory in scripts/bench.sh
   python3-minimal                      # sends probe packets in the kernel trace tests (stdlib only)
   python3-venv                         # venv of kubernetes-validate (deploy/ manifest checks)
+  file umoci runc                      # static-binary check; scratch image built and run as the DaemonSet runs it
 )
 
 missing=()

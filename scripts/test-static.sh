@@ -41,7 +41,7 @@ echo "dump: $(grep -c '' <<<"$out") lines of output"
 set +e; out=$(run show live:legacy --format json 2>"$root/err"); rc=$?; set -e
 err=$(cat "$root/err")
 [ $rc -eq 0 ] || fail "live:legacy exit $rc: $err"
-grep -q 'filter (1 rules)' <<<"$err" || fail "live:legacy did not count the namespace's 1 rule: $out $err"
+grep -q 'filter (1 rules)' <<<"$out$err" || fail "live:legacy did not count the namespace's 1 rule: $out $err"
 echo "live:legacy: exit 0; $(grep -o '[^"]*rule[^"]*count[^"]*' <<<"$out$err" | head -1)"
 
 # live:nft: the netlink reader when the binary has it, else a clear refusal (exit 2).
