@@ -96,5 +96,17 @@ if "nfdiff_up 1" not in metrics.splitlines():
     print("test-image: NOTE: reads fail in this image (no nf_tables reader in the static binary)")
 else:
     assert health[0] == 200, health
+    assert 'nfdiff_rules{backend="nft",family="ip",table="node"} 0' in metrics, metrics
+    # A change in the "node" namespace reaches the container's reader (NFNLGRP_NFTABLES).
+    import subprocess
+    subprocess.run(["nft", "add chain ip node c; add rule ip node c tcp dport 22 accept"], check=True)
+    t0 = time.time()
+    while time.time() - t0 < 5:
+        if 'nfdiff_rules{backend="nft",family="ip",table="node"} 1' in get("/metrics")[1]:
+            print(f"test-image: nf_tables change seen in /metrics after {time.time() - t0:.3f} s")
+            break
+        time.sleep(0.02)
+    else:
+        sys.exit("test-image: FAILED: the change did not reach /metrics within 5 s")
 PY
 echo "test-image: ok"
