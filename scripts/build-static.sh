@@ -41,7 +41,8 @@ else
 fi
 
 # --target keeps +crt-static away from build scripts and proc macros (they stay dynamic).
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+# No debug info (the release profile has some): the binary is stripped anyway, and CI links faster.
+CARGO_PROFILE_RELEASE_DEBUG=0 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
   cargo build --release --locked -p nfdiff-cli --target "$target" "${features[@]}"
 mkdir -p "$(dirname "$out")"
 cp "target/$target/release/nfdiff" "$out"

@@ -3,8 +3,8 @@
 //! The kernel-facing parts (`socket`'s socket, `dump`, `read`) need feature `netlink`
 //! (libnftnl + libmnl); the register-level expression form, delinearization and xt compat
 //! decoding are plain Rust and always built, so tests and fuzz targets use them without a kernel.
-//! `notify` (the receive-only change subscription) needs only libc and is always built, so the
-//! static binary, which has no libmnl.a to link, still re-reads on change.
+//! `notify` (the receive-only change subscription) needs only libc and is always built, so
+//! `serve` and `watch` re-read on change in builds without libnftnl too.
 
 mod assemble;
 mod datatype;

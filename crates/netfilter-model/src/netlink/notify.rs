@@ -4,8 +4,7 @@
 //! element, object) to this group, each transaction ending with a `NEWGEN` message carrying the
 //! new generation id. The socket here joins the group and only ever receives: it sends nothing,
 //! so it needs no request filter. It uses plain `libc` calls (no libnftnl or libmnl), so it is
-//! built with or without feature `netlink`: the static binary, which has no libmnl.a to link,
-//! still re-reads on change. Joining the group needs CAP_NET_ADMIN.
+//! built with or without feature `netlink`. Joining the group needs CAP_NET_ADMIN.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
