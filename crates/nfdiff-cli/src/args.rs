@@ -176,6 +176,26 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         save_fingerprints: Option<std::path::PathBuf>,
     },
+    /// Serve this node's state over HTTP for Prometheus (read-only): `/metrics`, `/healthz`,
+    /// `/snapshot`, `/doctor`. Re-reads when nf_tables changes and when legacy counts move.
+    Serve {
+        /// Address to listen on, `HOST:PORT` (e.g. `127.0.0.1:9431`, or `0.0.0.0:9431` in a pod).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Seconds between polls of the legacy rule counts (getsockopt, cheap).
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        legacy_poll: u64,
+    },
+    /// Print every change of this node's netfilter state as it happens: chain-level diff hunks
+    /// with a timestamp, and a loud line when one owner's chains appear in both backends.
+    Watch {
+        /// Seconds between polls of the legacy rule counts (getsockopt, cheap).
+        #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+        legacy_poll: u64,
+        /// Colour the text output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
 }
 
 /// The packet fields of `trace` and `reach`.

@@ -9,9 +9,13 @@ mod input;
 mod live_node;
 mod mode;
 mod node_addrs;
+mod node_changes;
 mod render;
 mod run;
+mod serve;
+mod serve_metrics;
 mod trace_args;
+mod watch;
 
 use std::process::ExitCode;
 

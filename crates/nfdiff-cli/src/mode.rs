@@ -85,6 +85,20 @@ pub enum Mode {
         /// Dumps to build it from; empty means the live node.
         sources: Vec<SourceSpec>,
     },
+    /// `nfdiff serve`.
+    Serve {
+        /// `HOST:PORT` to listen on.
+        listen: String,
+        /// Interval of the legacy count polls.
+        legacy_poll: std::time::Duration,
+    },
+    /// `nfdiff watch`.
+    Watch {
+        /// Interval of the legacy count polls.
+        legacy_poll: std::time::Duration,
+        /// Colour request.
+        color: ColorChoice,
+    },
 }
 
 fn parse_sources(sources: &[String]) -> Result<Vec<SourceSpec>> {
@@ -183,6 +197,30 @@ impl Mode {
                     bail!("snapshot reads the live node when no SOURCE is given; SOURCEs are dump files");
                 }
                 Ok(Mode::Snapshot { output, sources })
+            }
+            Command::Serve {
+                listen,
+                legacy_poll,
+            } => {
+                if listen.parse::<std::net::SocketAddr>().is_err() {
+                    bail!("--listen {listen:?} is not an address and port such as 127.0.0.1:9431");
+                }
+                if legacy_poll == 0 {
+                    bail!("--legacy-poll must be at least 1 second");
+                }
+                Ok(Mode::Serve {
+                    listen,
+                    legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                })
+            }
+            Command::Watch { legacy_poll, color } => {
+                if legacy_poll == 0 {
+                    bail!("--legacy-poll must be at least 1 second");
+                }
+                Ok(Mode::Watch {
+                    legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                    color,
+                })
             }
         }
     }

@@ -142,6 +142,15 @@ pub fn run() -> Result<Status> {
             jobs,
             save_fingerprints.as_deref(),
         )?,
+        Mode::Serve {
+            listen,
+            legacy_poll,
+        } => crate::serve::serve(&listen, legacy_poll)?,
+        Mode::Watch { legacy_poll, color } => {
+            let no_color = std::env::var_os("NO_COLOR");
+            let color = use_color(color, io::stdout().is_terminal(), no_color.as_deref());
+            crate::watch::watch(&mut out, legacy_poll, color)?
+        }
     };
     out.flush()?;
     Ok(status)

@@ -9,7 +9,9 @@ mod cli {
     mod doctor_stale;
     mod fleet;
     mod live;
+    mod serve;
     mod show;
     mod trace;
     mod trace_node;
+    mod watch;
 }

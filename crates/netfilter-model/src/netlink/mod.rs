@@ -3,6 +3,8 @@
 //! The kernel-facing parts (`socket`'s socket, `dump`, `read`) need feature `netlink`
 //! (libnftnl + libmnl); the register-level expression form, delinearization and xt compat
 //! decoding are plain Rust and always built, so tests and fuzz targets use them without a kernel.
+//! `notify` (the receive-only change subscription) needs only libc and is always built, so
+//! `serve` and `watch` re-read on change in builds without libnftnl too.
 
 mod assemble;
 mod datatype;
@@ -16,6 +18,7 @@ mod expr;
 mod hdr_fields;
 #[cfg(feature = "netlink")]
 mod ipset;
+mod notify;
 mod object;
 mod raw;
 #[cfg(feature = "netlink")]
@@ -32,6 +35,7 @@ pub use delinearize::{delinearize, SetInfo, SetLookupContext};
 #[cfg(feature = "netlink")]
 pub use dump::{dump_ruleset, MAX_ATTEMPTS};
 pub use expr::{reg32, Expr, ImmData};
+pub use notify::{ChangeBatch, NftablesEvents, NFNLGRP_NFTABLES};
 pub use raw::{
     udata_string, udata_u32, RawChain, RawElem, RawFlowtable, RawObject, RawRule, RawRuleset,
     RawSet, RawTable,
