@@ -5,6 +5,8 @@
 #   RUNS=3 bash scripts/bench.sh     # quicker
 #   SKIP_LIVE=1 bash scripts/bench.sh  # no kernel rows (they need root and `unshare -n`)
 #   LIVE_NFT_RUNS=1                  # runs of `nft [-j] list ruleset` (each takes ~1-2 min at 100k)
+#   SKIP_FLEET=1 bash scripts/bench.sh # without the fleet rows (scripts/bench-fleet.sh: 1000 x 10k
+#                                      # Calico snapshots, generated once into /tmp, ~1.3 GB)
 #
 # Inputs are generated into target/bench-data/ by nfdiff-gen (deterministic, seed 1). The live
 # rows restore 100k rules into a FRESH network namespace (`unshare -n`); the host's ruleset is
@@ -158,6 +160,11 @@ fi
 if [ -s "$D/kp100k.nft.json" ]; then
   measure show_json_nftjson_100k "$BIN/nfdiff" show --format json "$D/kp100k.nft.json"
 fi
+# The fleet rows (issue 18): 1000 x 10k-rule Calico snapshots, generated once into /tmp.
+if [ "${SKIP_FLEET:-0}" != 1 ]; then
+  echo "== fleet" >&2
+  FLEET_NO_BUILD=1 FLEET_SECTION_ONLY=1 bash scripts/bench-fleet.sh || echo "  fleet: failed" >&2
+fi
 ELAPSED=$(($(date +%s) - START))
 
 # ---------------------------------------------------------------------------------------------
@@ -246,5 +253,9 @@ LOAD=$(uptime | sed 's/.*load average: //')
   echo "Goals (issue 8): parse + normalize + JSON of 100k <= 150 ms and peak RSS <= 3x input;"
   echo "diff within 4x of \`diff -u\`; trace < 1 ms/packet on 100k; reach of 10k-endpoint Calico < 1 s;"
   echo "live read >= 8x faster than \`iptables-nft-save\`."
+  if [ "${SKIP_FLEET:-0}" != 1 ] && [ -s "$D/fleet/section.md" ]; then
+    echo
+    cat "$D/fleet/section.md"
+  fi
 } >"$ROOT/BENCHMARKS.md"
 cat "$ROOT/BENCHMARKS.md"

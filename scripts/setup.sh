@@ -9,6 +9,8 @@ packages=(
   util-linux mount                     # unshare, setpriv; mount (legacy test hides a binary)
   time                                 # /usr/bin/time -v: peak memory in scripts/bench.sh
   python3-minimal                      # sends probe packets in the kernel trace tests (stdlib only)
+  python3-venv                         # venv of kubernetes-validate (deploy/ manifest checks)
+  file umoci runc                      # static-binary check; scratch image built and run as the DaemonSet runs it
 )
 
 missing=()
@@ -35,6 +37,17 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "setup: installing cargo-fuzz (cargo install cargo-fuzz --locked)"
   cargo install cargo-fuzz --locked || {
     echo "setup: FAILED to install cargo-fuzz; the fuzz smoke test cannot run" >&2
+    exit 1
+  }
+fi
+
+# kubernetes-validate (PyPI) checks deploy/ against the Kubernetes schemas offline
+# (scripts/test-deploy.sh); it lives in a venv inside target/, never in the system Python.
+venv="$(dirname "$0")/../target/deploy-venv"
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  echo "setup: installing kubernetes-validate into target/deploy-venv"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q kubernetes-validate || {
+    echo "setup: FAILED to install kubernetes-validate; deploy/ cannot be validated" >&2
     exit 1
   }
 fi

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use netfilter_model::diff::{diff_rulesets, DiffOptions};
 use netfilter_model::model::Protocol;
 use netfilter_model::parse::{parse_text, ParseOptions};
-use netfilter_model::trace::{Packet, TraceIndex, TraceOptions, TracePath};
+use netfilter_model::trace::{LocalAddrs, Packet, TraceIndex, TraceOptions, TracePath};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -29,6 +29,11 @@ fuzz_target!(|data: &[u8]| {
             p.proto = Some(Protocol::TCP);
             p.sport = Some(40000);
             p.dport = Some(80);
+            let _ = index.trace(&p, &opts);
+            // The node's addresses decide address types and, on the auto path, the way.
+            p.local_addrs = Some(LocalAddrs::from_specs(&[dst.parse().unwrap()]));
+            let _ = index.trace(&p, &opts);
+            p.path = TracePath::Auto;
             let _ = index.trace(&p, &opts);
         }
     }

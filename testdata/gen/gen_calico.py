@@ -8,6 +8,8 @@ rule, URL-safe base64, first 16 characters), so identical chains in two rulesets
 identical hashes, as on a real node.
 
 Usage (from testdata/): python3 gen/gen_calico.py calico|incident-legacy|incident-stale|calico6  > FILE
+       python3 gen/gen_calico.py sd-deny-current|sd-stale|sd-8080-current|sd-to-only-current|
+                                 sd-to-only-stale|sd6-current|sd6-stale > stale-dispatch/NAME.rules
 """
 import base64, hashlib, sys
 
@@ -98,8 +100,11 @@ def endpoint_chains(ep, v6):
         fw.add("-p udp -m multiport --dports 4789", "-j DROP", "Drop VXLAN encapped packets originating in pods")
         fw.add("-p 4", "-j DROP", "Drop IPinIP encapped packets originating in pods")
     sa = sa_chain_suffix(f"ksa.{ep['ns']}.{ep['sa']}")
-    if ep["pol"]:
-        for c, d, pol in ((fw, "o", POL_OUT), (tw, "i", POL_IN)):
+    pols = ((fw, "o", POL_OUT), (tw, "i", POL_IN)) if ep["pol"] else ()
+    if "pols" in ep:
+        pols = [(c, d, ep["pols"][d]) for c, d in ((fw, "o"), (tw, "i")) if ep["pols"].get(d)]
+    if pols:
+        for c, d, pol in pols:
             c.add("", f"-j MARK --set-xmark 0x0/{PASS_MARK}", "Start of policies")
             c.add(f"-m mark --mark 0x0/{PASS_MARK}", f"-j cali-p{d}-{sa_chain_suffix(pol)}")
             c.add(f"-m mark --mark {ACCEPT_MARK}/{ACCEPT_MARK}", "-j RETURN", "Return if policy accepted")
@@ -153,7 +158,33 @@ def table(name, builtins, chains, inserts):
     lines.append("COMMIT")
     return lines
 
-def ruleset(eps, v6=False, fwd_policy="ACCEPT"):
+# Policies of the stale-dispatch fixtures (testdata/stale-dispatch/): Felix renders a policy
+# without rules as an empty chain (nothing sets the accept mark: default deny).
+POL_DENY = "default.knp.default.default-deny"
+POL_8080 = "default.knp.default.allow-8080-from-remote"
+EXTRA_POLICIES = {
+    POL_DENY: lambda v6: [],
+    POL_8080: lambda v6: [
+        ("-s fd00:50::/64 -p tcp -m multiport --dports 8080" if v6 else
+         "-s 192.168.50.0/24 -p tcp -m multiport --dports 8080",
+         f"-j MARK --set-xmark {ACCEPT_MARK}/{ACCEPT_MARK}"),
+        (f"-m mark --mark {ACCEPT_MARK}/{ACCEPT_MARK}", "-j RETURN"),
+    ],
+}
+
+def extra_policy_chains(eps, v6):
+    out = []
+    for ep in eps:
+        for d, pol in sorted(ep.get("pols", {}).items()):
+            if pol:
+                c = Chain(f"cali-p{d}-" + sa_chain_suffix(pol))
+                for m, a in EXTRA_POLICIES[pol](v6):
+                    c.add(m, a)
+                if all(x.name != c.name for x in out):
+                    out.append(c)
+    return out
+
+def ruleset(eps, v6=False, fwd_policy="ACCEPT", from_eps=None, to_eps=None):
     ipv = "60" if v6 else "40"
     out = [f"# Calico-shaped {'ip6tables' if v6 else 'iptables'} ruleset written for nfdiff tests "
            f"(endpoints: {', '.join(e['ifname'] for e in eps)})"]
@@ -230,13 +261,14 @@ def ruleset(eps, v6=False, fwd_policy="ACCEPT"):
     w2h.add("", "-j ACCEPT", "Configured DefaultEndpointToHostAction")
     chains = [fwd, inp, outp, w2h, Chain("cali-cidr-block"), Chain("cali-from-hep-forward"),
               Chain("cali-to-hep-forward"), Chain("cali-from-host-endpoint"), Chain("cali-to-host-endpoint")]
-    chains += dispatch("cali-from-wl-dispatch", eps, "-i", "cali-fw-")
-    chains += dispatch("cali-to-wl-dispatch", eps, "-o", "cali-tw-")
+    chains += dispatch("cali-from-wl-dispatch", from_eps or eps, "-i", "cali-fw-")
+    chains += dispatch("cali-to-wl-dispatch", to_eps or eps, "-o", "cali-tw-")
     for ep in sorted(eps, key=lambda e: e["ifname"]):
         chains += endpoint_chains(ep, v6)
     chains += profile_chains(eps)
     if any(e["pol"] for e in eps):
         chains += policy_chains(v6)
+    chains += extra_policy_chains(eps, v6)
     f_in = Chain("INPUT").add("", "-j cali-INPUT")
     f_fwd = Chain("FORWARD")
     f_fwd.add("", "-j cali-FORWARD")
@@ -247,6 +279,31 @@ def ruleset(eps, v6=False, fwd_policy="ACCEPT"):
                  chains, [f_in, f_fwd, f_out])
     return "\n".join(out) + "\n"
 
+# ---------------------------------------------------------------- stale-dispatch fixtures
+# Two pods on a node: pod1 (every copy lists it) and pod2, the new pod, with the policy of
+# each scenario. The stale copies are what Felix wrote before pod2 existed.
+SD_POD1 = dict(ifname="cali5c4d3e2f1a0", ip="10.244.1.5", ns="default", sa="default", pol=False)
+SD_POD2 = dict(ifname="cali9f8e7d6c5b4", ip="10.244.1.9", ns="default", sa="default", pol=False)
+SD6_POD1 = dict(ifname="cali3b4c5d6e7f8", ip="fd00:10:244:1::c", ns="default", sa="default", pol=False)
+SD6_POD2 = dict(ifname="cali8e7d6c5b4a3", ip="fd00:10:244:1::d", ns="default", sa="default", pol=False)
+
+def with_pols(ep, **pols):
+    return dict(ep, pols=pols)
+
+SD = {
+    # (1) the new pod's policy is default-deny, both ways
+    "sd-deny-current": lambda: ruleset([SD_POD1, with_pols(SD_POD2, i=POL_DENY, o=POL_DENY)]),
+    "sd-stale": lambda: ruleset([SD_POD1]),
+    # (2) ingress only TCP 8080 from 192.168.50.0/24, egress default-deny
+    "sd-8080-current": lambda: ruleset([SD_POD1, with_pols(SD_POD2, i=POL_8080, o=POL_DENY)]),
+    # (3) the stale copy lists the new pod in cali-from-wl-dispatch but not cali-to-wl-dispatch
+    "sd-to-only-current": lambda: ruleset([SD_POD1, SD_POD2]),
+    "sd-to-only-stale": lambda: ruleset([SD_POD1, SD_POD2], to_eps=[SD_POD1]),
+    # (5) IPv6-only pods; the new one admits only TCP 8080 from fd00:50::/64
+    "sd6-current": lambda: ruleset([SD6_POD1, with_pols(SD6_POD2, i=POL_8080)], v6=True),
+    "sd6-stale": lambda: ruleset([SD6_POD1], v6=True),
+}
+
 if __name__ == "__main__":
     which = sys.argv[1]
     if which == "calico":
@@ -255,6 +312,8 @@ if __name__ == "__main__":
         sys.stdout.write(ruleset(EP_OLD + [EP_NEW]))
     elif which == "incident-stale":
         sys.stdout.write(ruleset(EP_OLD))
+    elif which in SD:
+        sys.stdout.write(SD[which]())
     elif which == "calico6":
         sys.stdout.write(ruleset(EP6, v6=True))
     else:

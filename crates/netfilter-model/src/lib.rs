@@ -34,6 +34,8 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod fleet;
+pub mod interface_addrs;
 pub mod interfaces;
 pub mod legacy;
 pub mod model;

@@ -5,6 +5,7 @@ mod all {
     mod diff;
     mod diff_fixtures;
     mod doctor;
+    mod fleet;
     mod interfaces;
     mod iptables_save;
     mod kernel_roundtrip;
@@ -19,4 +20,6 @@ mod all {
     mod nft_twins;
     mod trace;
     mod trace_kernel;
+    #[cfg(feature = "netlink")]
+    mod xt_extensions;
 }

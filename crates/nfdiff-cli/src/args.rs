@@ -42,6 +42,17 @@ pub enum DoctorFormat {
     Prometheus,
 }
 
+/// Output formats of `fleet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// For people: configurations, differences from the majority, nodes with problems.
+    Text,
+    /// A stable interface for tools.
+    Json,
+    /// For pasting into a ticket.
+    Markdown,
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -144,6 +155,47 @@ pub enum Command {
         #[arg(value_name = "SOURCE")]
         sources: Vec<String>,
     },
+    /// Which nodes of a cluster are broken, and how they differ from the rest: nodes grouped
+    /// by configuration (per-chain fingerprints of both backends), each other configuration
+    /// against the majority, and every node's doctor findings.
+    ///
+    /// Exit status: 0 no node has a critical finding, 1 some node has, 2 error (no node read).
+    Fleet {
+        /// Snapshot files, fingerprint files, directories of them, or `-` (a tar stream of
+        /// them on standard input).
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+        format: FleetFormat,
+        /// Worker threads (default: the available cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Also write every node's fingerprint to FILE, one JSON object per line (what
+        /// `nfdiff fleet FILE` reads back in a fraction of the time).
+        #[arg(long, value_name = "FILE")]
+        save_fingerprints: Option<std::path::PathBuf>,
+    },
+    /// Serve this node's state over HTTP for Prometheus (read-only): `/metrics`, `/healthz`,
+    /// `/snapshot`, `/doctor`. Re-reads when nf_tables changes and when legacy counts move.
+    Serve {
+        /// Address to listen on, `HOST:PORT` (e.g. `127.0.0.1:9431`, or `0.0.0.0:9431` in a pod).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Seconds between polls of the legacy rule counts (getsockopt, cheap).
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        legacy_poll: u64,
+    },
+    /// Print every change of this node's netfilter state as it happens: chain-level diff hunks
+    /// with a timestamp, and a loud line when one owner's chains appear in both backends.
+    Watch {
+        /// Seconds between polls of the legacy rule counts (getsockopt, cheap).
+        #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+        legacy_poll: u64,
+        /// Colour the text output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
 }
 
 /// The packet fields of `trace` and `reach`.
@@ -179,7 +231,14 @@ pub struct PacketArgs {
     /// Connection mark on entry.
     #[arg(long, value_name = "MARK")]
     pub ct_mark: Option<String>,
-    /// Way through the host: forward, input or output.
-    #[arg(long, value_name = "PATH", default_value = "forward")]
+    /// Way through the host: auto, forward, input or output. `auto` decides it from the
+    /// node's local addresses (traffic from a local address is sent by the node, traffic to
+    /// one after DNAT is delivered, the rest forwarded); without them it is `forward`.
+    #[arg(long, value_name = "PATH", default_value = "auto")]
     pub path: String,
+    /// An address of the node (`10.0.0.1` or `10.0.0.1/24`; repeatable, IPv4 and IPv6): with
+    /// them address types (`-m addrtype`, `fib … type`) and the path are decided. Live sources
+    /// and snapshots give them unless this is used.
+    #[arg(long = "local-addr", value_name = "ADDR[/LEN]")]
+    pub local_addr: Vec<String>,
 }

@@ -42,6 +42,9 @@ fn merge(into: &mut NodeFacts, from: NodeFacts) {
     if into.interfaces.is_none() {
         into.interfaces = from.interfaces;
     }
+    if into.routes.is_none() {
+        into.routes = from.routes;
+    }
     if into.pids.is_empty() {
         into.pids = from.pids;
     }
@@ -101,6 +104,30 @@ pub fn load_node(sources: &[SourceSpec]) -> Result<(Ruleset, NodeFacts)> {
     Ok((rs, facts))
 }
 
+/// The sources as a user would type them again (`live` when none were given), for the
+/// `nfdiff trace` command lines of the doctor's witnesses.
+fn source_words(sources: &[SourceSpec]) -> Vec<String> {
+    if sources.is_empty() {
+        return vec!["live".into()];
+    }
+    sources
+        .iter()
+        .map(|s| match s {
+            SourceSpec::Live { backend: None } => "live".to_string(),
+            SourceSpec::Live { backend: Some(b) } => format!("live:{b}"),
+            SourceSpec::File {
+                path,
+                backend: None,
+            } => path.clone(),
+            SourceSpec::File {
+                path,
+                backend: Some(b),
+            } => format!("{b}:{path}"),
+            _ => "SOURCE".to_string(),
+        })
+        .collect()
+}
+
 /// `nfdiff doctor`.
 pub fn doctor(
     out: &mut impl Write,
@@ -108,7 +135,11 @@ pub fn doctor(
     format: DoctorFormat,
 ) -> Result<Status> {
     let (rs, facts) = load_node(sources)?;
-    let report = diagnose(&rs, &facts, &DoctorOptions::default());
+    let opts = DoctorOptions {
+        sources: source_words(sources),
+        ..DoctorOptions::default()
+    };
+    let report = diagnose(&rs, &facts, &opts);
     match format {
         DoctorFormat::Text => render::doctor_text::write(out, &report)?,
         DoctorFormat::Json => render::doctor_json::write(out, &report)?,
@@ -188,6 +219,8 @@ fn offline_snapshot(sources: &[SourceSpec]) -> Result<Snapshot> {
         versions: Vec::new(),
         tables_names: SnapshotTablesNames::default(),
         interfaces: None,
+        local_addrs: None,
+        routes: None,
         pids: Vec::new(),
         saves,
         rulesets,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Result};
-use netfilter_model::doctor::{save_command_name, SaveCounts};
+use netfilter_model::doctor::{save_command_name, NodeRoute, SaveCounts};
 use netfilter_model::model::{Backend, Family, Ruleset};
 use netfilter_model::parse::SourceSpec;
 use netfilter_model::snapshot::{
@@ -64,6 +64,23 @@ fn lines_of(path: &str) -> Option<Vec<String>> {
 
 /// Interface names of this network namespace, sorted: from the kernel (`if_nameindex`),
 /// else `/sys/class/net` (which shows the namespace that mounted sysfs).
+/// The addresses of the interfaces that are up, for the tracer's node facts.
+fn local_addrs() -> Option<Vec<netfilter_model::snapshot::SnapshotAddr>> {
+    let addrs = netfilter_model::interface_addrs::interface_addrs().ok()?;
+    Some(
+        addrs
+            .into_iter()
+            .map(
+                |(addr, prefix, loopback)| netfilter_model::snapshot::SnapshotAddr {
+                    addr,
+                    prefix,
+                    loopback,
+                },
+            )
+            .collect(),
+    )
+}
+
 fn interfaces() -> Option<Vec<String>> {
     if let Ok(names) = netfilter_model::interfaces::interface_names() {
         return Some(names);
@@ -75,6 +92,19 @@ fn interfaces() -> Option<Vec<String>> {
         .collect();
     names.sort();
     Some(names)
+}
+
+/// Routes of this network namespace (`/proc/net` shows the reader's namespace), as
+/// `PREFIX dev NAME`.
+fn routes() -> Option<Vec<String>> {
+    let v4 = std::fs::read_to_string("/proc/net/route").ok()?;
+    let v6 = std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default();
+    Some(
+        NodeRoute::from_proc(&v4, &v6)
+            .iter()
+            .map(|r| format!("{} dev {}", r.dst, r.dev))
+            .collect(),
+    )
 }
 
 fn pids_of(dir: &Path) -> Option<SnapshotPids> {
@@ -309,6 +339,8 @@ pub fn capture_live() -> Result<Snapshot> {
             ipv6: lines_of("/proc/net/ip6_tables_names"),
         },
         interfaces: interfaces(),
+        local_addrs: local_addrs(),
+        routes: routes(),
         pids: pids(),
         saves,
         rulesets,

@@ -3,12 +3,19 @@
 mod args;
 mod doctor_cmd;
 mod exit;
+mod fleet_cmd;
+mod fleet_input;
 mod input;
 mod live_node;
 mod mode;
+mod node_addrs;
+mod node_changes;
 mod render;
 mod run;
+mod serve;
+mod serve_metrics;
 mod trace_args;
+mod watch;
 
 use std::process::ExitCode;
 

@@ -67,12 +67,37 @@ pub enum Mode {
         /// Output format.
         format: DoctorFormat,
     },
+    /// `nfdiff fleet`.
+    Fleet {
+        /// Inputs as given (files, directories, `-`).
+        sources: Vec<String>,
+        /// Output format.
+        format: crate::args::FleetFormat,
+        /// Worker threads; `None` means the available cores.
+        jobs: Option<usize>,
+        /// Where to write the nodes' fingerprints (JSON Lines).
+        save_fingerprints: Option<std::path::PathBuf>,
+    },
     /// `nfdiff snapshot`.
     Snapshot {
         /// The file to write.
         output: std::path::PathBuf,
         /// Dumps to build it from; empty means the live node.
         sources: Vec<SourceSpec>,
+    },
+    /// `nfdiff serve`.
+    Serve {
+        /// `HOST:PORT` to listen on.
+        listen: String,
+        /// Interval of the legacy count polls.
+        legacy_poll: std::time::Duration,
+    },
+    /// `nfdiff watch`.
+    Watch {
+        /// Interval of the legacy count polls.
+        legacy_poll: std::time::Duration,
+        /// Colour request.
+        color: ColorChoice,
     },
 }
 
@@ -147,12 +172,55 @@ impl Mode {
                 sources: parse_sources(&sources)?,
                 format,
             }),
+            Command::Fleet {
+                sources,
+                format,
+                jobs,
+                save_fingerprints,
+            } => {
+                if sources.iter().filter(|s| *s == "-").count() > 1 {
+                    bail!("standard input (`-`) can be read only once");
+                }
+                if jobs == Some(0) {
+                    bail!("--jobs must be at least 1");
+                }
+                Ok(Mode::Fleet {
+                    sources,
+                    format,
+                    jobs,
+                    save_fingerprints,
+                })
+            }
             Command::Snapshot { output, sources } => {
                 let sources = parse_sources(&sources)?;
                 if sources.iter().any(|s| matches!(s, SourceSpec::Live { .. })) {
                     bail!("snapshot reads the live node when no SOURCE is given; SOURCEs are dump files");
                 }
                 Ok(Mode::Snapshot { output, sources })
+            }
+            Command::Serve {
+                listen,
+                legacy_poll,
+            } => {
+                if listen.parse::<std::net::SocketAddr>().is_err() {
+                    bail!("--listen {listen:?} is not an address and port such as 127.0.0.1:9431");
+                }
+                if legacy_poll == 0 {
+                    bail!("--legacy-poll must be at least 1 second");
+                }
+                Ok(Mode::Serve {
+                    listen,
+                    legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                })
+            }
+            Command::Watch { legacy_poll, color } => {
+                if legacy_poll == 0 {
+                    bail!("--legacy-poll must be at least 1 second");
+                }
+                Ok(Mode::Watch {
+                    legacy_poll: std::time::Duration::from_secs(legacy_poll),
+                    color,
+                })
             }
         }
     }

@@ -96,10 +96,11 @@ pub fn run() -> Result<Status> {
         }
         Mode::Trace {
             sources,
-            packet,
+            mut packet,
             format,
         } => {
             let rs = load_sources(&sources)?;
+            crate::node_addrs::fill_local_addrs(&mut packet, &sources)?;
             let rep = netfilter_model::trace::trace(&rs, &packet, &TraceOptions::default())?;
             match format {
                 OutputFormat::Text => render::trace_text::write_trace(&mut out, &packet, &rep)?,
@@ -111,10 +112,11 @@ pub fn run() -> Result<Status> {
         Mode::Reach {
             sources,
             pattern,
-            packet,
+            mut packet,
             format,
         } => {
             let rs = load_sources(&sources)?;
+            crate::node_addrs::fill_local_addrs(&mut packet, &sources)?;
             let rep =
                 netfilter_model::trace::reach(&rs, &pattern, &packet, &TraceOptions::default())?;
             match format {
@@ -128,6 +130,27 @@ pub fn run() -> Result<Status> {
         }
         Mode::Doctor { sources, format } => crate::doctor_cmd::doctor(&mut out, &sources, format)?,
         Mode::Snapshot { output, sources } => crate::doctor_cmd::snapshot(&output, &sources)?,
+        Mode::Fleet {
+            sources,
+            format,
+            jobs,
+            save_fingerprints,
+        } => crate::fleet_cmd::fleet(
+            &mut out,
+            &sources,
+            format,
+            jobs,
+            save_fingerprints.as_deref(),
+        )?,
+        Mode::Serve {
+            listen,
+            legacy_poll,
+        } => crate::serve::serve(&listen, legacy_poll)?,
+        Mode::Watch { legacy_poll, color } => {
+            let no_color = std::env::var_os("NO_COLOR");
+            let color = use_color(color, io::stdout().is_terminal(), no_color.as_deref());
+            crate::watch::watch(&mut out, legacy_poll, color)?
+        }
     };
     out.flush()?;
     Ok(status)

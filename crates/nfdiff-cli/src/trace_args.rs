@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use anyhow::{anyhow, bail, Result};
 use netfilter_model::model::{icmp_type_name, CtStateSet, IfacePattern, Protocol};
-use netfilter_model::trace::{Packet, TracePath};
+use netfilter_model::trace::{LocalAddrSpec, LocalAddrs, Packet, TracePath};
 
 use crate::args::PacketArgs;
 
@@ -73,9 +73,8 @@ fn icmp_type(s: &str, v6: bool) -> Result<u8> {
         })
 }
 
-/// Builds the packet. `iif` is the `--iif` value (for reach, the pattern's literal, replaced
-/// per class); `reach` relaxes nothing else.
-pub fn packet_from_args(iif: Option<&str>, a: &PacketArgs, reach: bool) -> Result<Packet> {
+/// The addresses, the path, the interfaces and the node's local addresses of the packet.
+fn packet_path_and_addrs(iif: Option<&str>, a: &PacketArgs, reach: bool) -> Result<Packet> {
     let path: TracePath = a.path.parse().map_err(|e: String| anyhow!("--path: {e}"))?;
     let src = addr("--src", &a.src)?;
     let dst = addr("--dst", &a.dst)?;
@@ -84,6 +83,28 @@ pub fn packet_from_args(iif: Option<&str>, a: &PacketArgs, reach: bool) -> Resul
     }
     let mut p = Packet::new(src, dst);
     p.path = path;
+    if !a.local_addr.is_empty() {
+        let specs = a
+            .local_addr
+            .iter()
+            .map(|s| s.parse::<LocalAddrSpec>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow!("--local-addr {e}"))?;
+        p.local_addrs = Some(LocalAddrs::from_specs(&specs));
+    }
+    if path == TracePath::Auto {
+        // Which interfaces apply is decided with the node's addresses, when tracing.
+        p.iif = iif.map(str::to_string);
+        p.oif = a.oif.clone();
+    } else {
+        check_interfaces(&mut p, iif, a, reach)?;
+    }
+    Ok(p)
+}
+
+/// Checks `--iif`/`--oif` against an explicit path.
+fn check_interfaces(p: &mut Packet, iif: Option<&str>, a: &PacketArgs, reach: bool) -> Result<()> {
+    let path = p.path;
     match (path.has_iif(), iif) {
         (true, Some(i)) => p.iif = Some(i.to_string()),
         (true, None) => bail!(
@@ -105,6 +126,13 @@ pub fn packet_from_args(iif: Option<&str>, a: &PacketArgs, reach: bool) -> Resul
         ),
         (false, None) => {}
     }
+    Ok(())
+}
+
+/// Builds the packet. `iif` is the `--iif` value (for reach, the pattern's literal, replaced
+/// per class); `reach` relaxes nothing else.
+pub fn packet_from_args(iif: Option<&str>, a: &PacketArgs, reach: bool) -> Result<Packet> {
+    let mut p = packet_path_and_addrs(iif, a, reach)?;
     if let Some(pr) = &a.proto {
         p.proto = Some(Protocol::parse(pr).ok_or_else(|| {
             anyhow!("--proto `{pr}`: expected a protocol name (tcp, udp, icmp, ...) or number")
@@ -157,6 +185,7 @@ mod tests {
             mark: Some("0x4000".into()),
             ct_mark: None,
             path: "forward".into(),
+            local_addr: Vec::new(),
         }
     }
 

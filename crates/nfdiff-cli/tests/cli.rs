@@ -6,7 +6,12 @@ mod cli {
     mod bad_input;
     mod diff;
     mod doctor;
+    mod doctor_stale;
+    mod fleet;
     mod live;
+    mod serve;
     mod show;
     mod trace;
+    mod trace_node;
+    mod watch;
 }

@@ -13,6 +13,17 @@ fn cali_id(rng: &mut Rng) -> String {
 
 /// Generates a filter table with `endpoints` workload endpoints (about 40 rules each).
 pub fn generate(rng: &mut Rng, endpoints: usize) -> Vec<GenTable> {
+    let names: Vec<String> = (0..endpoints).map(|_| interface_name(rng)).collect();
+    generate_named(rng, names)
+}
+
+/// A random Calico workload interface name: `cali` and 11 hex digits.
+pub fn interface_name(rng: &mut Rng) -> String {
+    format!("cali{}", rng.word(HEX, 11))
+}
+
+/// Generates a filter table for these workload interface names (sorted and deduplicated first).
+pub fn generate_named(rng: &mut Rng, mut names: Vec<String>) -> Vec<GenTable> {
     let mut filter = GenTable::new(
         "filter",
         vec![
@@ -21,9 +32,6 @@ pub fn generate(rng: &mut Rng, endpoints: usize) -> Vec<GenTable> {
             ("OUTPUT", "type filter hook output priority 0"),
         ],
     );
-    let mut names: Vec<String> = (0..endpoints)
-        .map(|_| format!("cali{}", rng.word(HEX, 11)))
-        .collect();
     names.sort();
     names.dedup();
     for c in [

@@ -2,6 +2,7 @@
 //! rulesets, shared by the `nfdiff-gen` binary and nfdiff's benchmarks.
 
 pub mod calico;
+pub mod fleet;
 pub mod kube_proxy;
 pub mod native;
 pub mod out;

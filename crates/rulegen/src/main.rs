@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use rulegen::{calico, kube_proxy, native, out, rng};
+use rulegen::{calico, fleet, kube_proxy, native, out, rng};
 
 /// Generates kube-proxy-, Calico- or native-nft-shaped rulesets.
 #[derive(Debug, Parser)]
@@ -26,9 +26,17 @@ struct Args {
     /// Seed; the same seed gives the same output.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output file (default: standard output).
+    /// Output file (default: standard output); with `--fleet`, the directory to write the
+    /// node snapshots into.
     #[arg(short, long)]
     output: Option<std::path::PathBuf>,
+    /// Write a fleet of N Calico node snapshots (`--rules` per node) into the `-o` directory,
+    /// with drift: stale backends as in the incident, legacy nodes, a missing endpoint.
+    #[arg(long, value_name = "N")]
+    fleet: Option<usize>,
+    /// With `--fleet`: also write what each node is (`name kind dropped-interfaces`) here.
+    #[arg(long, value_name = "FILE", requires = "fleet")]
+    manifest: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,6 +64,9 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
+    if let Some(n) = args.fleet {
+        return write_fleet(&args, n);
+    }
     let mut rng = rng::Rng::new(args.seed);
     let text = match args.shape {
         Shape::KubeProxy => {
@@ -85,6 +96,37 @@ fn run() -> Result<()> {
             }
         }
     }
+}
+
+/// `--fleet N`: one snapshot file per node in the output directory, and the manifest.
+fn write_fleet(args: &Args, n: usize) -> Result<()> {
+    if !matches!(args.shape, Shape::Calico) {
+        bail!("--fleet generates Calico nodes: use --shape calico");
+    }
+    let Some(dir) = &args.output else {
+        bail!("--fleet needs -o DIR");
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // About 20.7 rules per endpoint (fw and tw chains, two dispatch entries); nodes have up
+    // to 5% fewer endpoints than asked.
+    let endpoints = args.endpoints.unwrap_or((args.rules * 10 / 196).max(3));
+    let mut manifest = String::new();
+    for node in fleet::plan(n, endpoints, args.seed) {
+        let out = fleet::node_snapshot(&node);
+        let path = dir.join(format!("{}.json", node.name));
+        std::fs::write(&path, &out.snapshot)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        manifest.push_str(&format!(
+            "{} {} {}\n",
+            node.name,
+            node.kind.as_str(),
+            out.dropped.join(",")
+        ));
+    }
+    if let Some(m) = &args.manifest {
+        std::fs::write(m, manifest).with_context(|| format!("cannot write {}", m.display()))?;
+    }
+    Ok(())
 }
 
 fn render(tables: &[out::GenTable], syntax: Syntax) -> String {

@@ -3,7 +3,7 @@
 use crate::model::{MatchKind, Rule, Statement};
 
 use super::fasthash::FastHashMap;
-use super::lossy::{align_text, loses_something};
+use super::lossy::{align_text, has_verbatim, loses_something, Notation};
 use super::options::DiffOptions;
 
 /// Whether any part of the rule was lost by its source.
@@ -113,7 +113,14 @@ pub(crate) fn chain_pair_keys(
         full
     };
     let comparable: Vec<bool> = all.iter().map(|r| !loses_something(r, opts)).collect();
-    let align = if comparable.iter().all(|c| *c) {
+    // Verbatim parts in iptables notation on one side and in nft notation on the other
+    // (nft's translated listing of xt extensions) also need the loose alignment.
+    let crossed = {
+        let any = |rs: &[Rule], n| rs.iter().any(|r| has_verbatim(r, n));
+        (any(old, Notation::Iptables) && any(new, Notation::Nft))
+            || (any(old, Notation::Nft) && any(new, Notation::Iptables))
+    };
+    let align = if comparable.iter().all(|c| *c) && !crossed {
         full.clone()
     } else {
         let loose: Vec<String> = all.iter().map(|r| align_text(r)).collect();

@@ -207,32 +207,151 @@ pub(crate) fn agree(a: &Rule, b: &Rule, opts: &DiffOptions) -> Option<bool> {
 
 /// The text Myers aligns lossy chains on: what every listing keeps of a rule. Parts
 /// an xt extension may hide (conntrack, ports, sets, marks set, NAT, log, reject, any
-/// verbatim match) and the comment are left out; interfaces, addresses, protocols,
+/// verbatim match), reject and queue verdicts and the comment are left out; interfaces, addresses, protocols,
 /// mark matches and the verdict stay.
 pub(crate) fn align_text(rule: &Rule) -> String {
     let mut r = Rule {
         matches: rule
             .matches
             .iter()
-            .filter(|m| {
-                matches!(
-                    m.kind,
+            .filter(|m| match &m.kind {
+                // An address range may be an `-m iprange` that nft JSON shows by name only.
+                MatchKind::Address { addrs, .. } => !addrs
+                    .iter()
+                    .any(|a| matches!(a, crate::model::AddrSpec::Range { .. })),
+                k => matches!(
+                    k,
                     MatchKind::Interface { .. }
-                        | MatchKind::Address { .. }
                         | MatchKind::Protocol { .. }
                         | MatchKind::Fragment
                         | MatchKind::Mark { .. }
-                )
+                ),
             })
             .cloned()
             .collect(),
         ..Rule::default()
     };
     r.verdict = match &rule.verdict {
-        Some(Verdict::Reject { .. }) | None => None,
+        // An xt target may hide a reject or a queue (`xt:REJECT`, `xt:NFQUEUE`).
+        Some(Verdict::Reject { .. } | Verdict::Queue(_)) | None => None,
         Some(v) => Some(v.clone()),
     };
     r.canonical()
+}
+
+/// The notation a verbatim (unmodelled, not lossy) part of a rule is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notation {
+    /// An nft expression or statement the nft text or JSON parser kept as written.
+    Nft,
+    /// iptables extension options (`-m NAME ...`, `-j TARGET ...`) kept as written.
+    Iptables,
+}
+
+fn notation(p: Part<'_>) -> Option<Notation> {
+    match p {
+        Part::Match(m) => match &m.kind {
+            MatchKind::Other {
+                module,
+                lossy: false,
+                ..
+            } => Some(if module == "nft" {
+                Notation::Nft
+            } else {
+                Notation::Iptables
+            }),
+            _ => None,
+        },
+        // iptables targets are upper case (`TOS`, `CLASSIFY`); nft statements are not.
+        Part::Statement(Statement::Other {
+            target,
+            lossy: false,
+            ..
+        }) => Some(if target.chars().any(|c| c.is_ascii_lowercase()) {
+            Notation::Nft
+        } else {
+            Notation::Iptables
+        }),
+        _ => None,
+    }
+}
+
+/// Whether the rule has verbatim parts in `n`.
+pub(crate) fn has_verbatim(rule: &Rule, n: Notation) -> bool {
+    parts(rule).into_iter().any(|p| notation(p) == Some(n))
+}
+
+/// Whether the comments of two rules do not tell them apart: equal, ignored, or lost by
+/// one side's listing.
+pub(crate) fn comments_compatible(a: &Rule, b: &Rule, opts: &DiffOptions) -> bool {
+    let lost = |r: &Rule| r.comment.is_none() && r.lossy.iter().any(|n| is_comment_note(n));
+    opts.ignore_comments || a.comment == b.comment || lost(a) || lost(b)
+}
+
+/// Whether two rules can only be told apart by verbatim parts written in different
+/// notations: nft 1.0.x lists iptables-nft's xt matches and targets translated (`ah spi
+/// 500`, `ct original protocol 6`, `dup to 10.0.0.9`) where iptables-save prints the
+/// extension's options (`-m ah --ahspi 500`), and nfdiff models neither. Everything else
+/// (the typed matches, statements and the verdict) must be equal; the pair is then not
+/// comparable rather than different.
+pub(crate) fn differ_only_in_notation(a: &Rule, b: &Rule) -> bool {
+    let (pa, pb) = (parts(a), parts(b));
+    let verbatim = |ps: &[Part<'_>], n: Notation| ps.iter().any(|p| notation(*p) == Some(n));
+    let (ia, ib) = (
+        verbatim(&pa, Notation::Iptables),
+        verbatim(&pb, Notation::Iptables),
+    );
+    let (na, nb) = (verbatim(&pa, Notation::Nft), verbatim(&pb, Notation::Nft));
+    // A typed part only one side has may be what the other side's verbatim part says in
+    // its notation (nft lists `-m ecn --ecn-tcp-cwr` as `tcp flags & cwr == cwr`); a verdict
+    // never is.
+    let typed = |ps: &[Part<'_>]| -> Vec<String> {
+        ps.iter()
+            .filter(|p| notation(**p).is_none() && !matches!(p, Part::Verdict(_)))
+            .map(|p| format!("{p:?}"))
+            .collect()
+    };
+    let verdicts = |ps: &[Part<'_>]| -> Vec<String> {
+        ps.iter()
+            .filter(|p| matches!(p, Part::Verdict(_)))
+            .map(|p| format!("{p:?}"))
+            .collect()
+    };
+    if verdicts(&pa) != verdicts(&pb) {
+        return false;
+    }
+    // Parts of the standard match (interfaces, addresses, protocol, fragment, mark) are
+    // never an extension's translation: they must be on both sides.
+    let standard = |ps: &[Part<'_>]| -> Vec<String> {
+        let mut v: Vec<String> = ps
+            .iter()
+            .filter(|p| {
+                matches!(p, Part::Match(m) if matches!(m.kind,
+                    MatchKind::Interface { .. }
+                        | MatchKind::Address { .. }
+                        | MatchKind::Protocol { .. }
+                        | MatchKind::Fragment
+                        | MatchKind::Mark { .. }))
+            })
+            .map(|p| format!("{p:?}"))
+            .collect();
+        v.sort();
+        v
+    };
+    if standard(&pa) != standard(&pb) {
+        return false;
+    }
+    let (ta, tb) = (typed(&pa), typed(&pb));
+    let only_a = ta.iter().any(|p| !tb.contains(p));
+    let only_b = tb.iter().any(|p| !ta.contains(p));
+    // Verbatim parts in different notations on the two sides, or an iptables extension on
+    // one side where the other (with none) shows typed parts it could be the listing of.
+    let crossed = (na && ib) || (ia && nb) || (ia && !ib && only_b) || (ib && !ia && only_a);
+    if !crossed {
+        return false;
+    }
+    let has_verbatim = |ps: &[Part<'_>]| ps.iter().any(|p| notation(*p).is_some());
+    (!only_a || has_verbatim(&pb)) && (!only_b || has_verbatim(&pa))
 }
 
 #[cfg(test)]
@@ -368,5 +487,47 @@ mod tests {
         };
         assert_eq!(agree(&reject, &xt_reject, &IGNORE), Some(false));
         assert_eq!(align_text(&reject), align_text(&xt_reject));
+    }
+
+    fn verbatim(module: &str, args: &str) -> Match {
+        m(MatchKind::Other {
+            module: module.into(),
+            args: args.into(),
+            lossy: false,
+        })
+    }
+
+    fn accept(matches: Vec<Match>) -> Rule {
+        Rule {
+            matches,
+            verdict: Some(Verdict::Accept),
+            ..Rule::default()
+        }
+    }
+
+    #[test]
+    fn translated_listings_are_not_comparable_but_real_changes_differ() {
+        let save = accept(vec![iif("eth0"), verbatim("ah", "--ahspi 500")]);
+        // nft 1.0.x lists `-m ah --ahspi 500` translated.
+        let text = accept(vec![iif("eth0"), verbatim("nft", "ah spi 500")]);
+        assert!(differ_only_in_notation(&save, &text));
+        assert!(differ_only_in_notation(&text, &save));
+        // A typed part that differs is a difference.
+        let other_iif = accept(vec![iif("eth1"), verbatim("nft", "ah spi 500")]);
+        assert!(!differ_only_in_notation(&save, &other_iif));
+        // So is another verdict.
+        let mut dropped = text.clone();
+        dropped.verdict = Some(Verdict::Drop);
+        assert!(!differ_only_in_notation(&save, &dropped));
+        // Two iptables-save rules: a removed extension is a difference.
+        assert!(!differ_only_in_notation(&save, &accept(vec![iif("eth0")])));
+        // nft's typed translation of an extension (`-m ecn --ecn-tcp-cwr` listed as
+        // `tcp flags & cwr == cwr`) may be what the verbatim extension says.
+        let ecn = accept(vec![verbatim("ecn", "--ecn-tcp-cwr")]);
+        let flags = accept(vec![m(MatchKind::TcpFlags {
+            mask: crate::model::TcpFlags(0x80),
+            set: crate::model::TcpFlags(0x80),
+        })]);
+        assert!(differ_only_in_notation(&ecn, &flags));
     }
 }

@@ -10,7 +10,7 @@ use super::fasthash::FastHashMap;
 use crate::model::Rule;
 
 use super::keys::{chain_pair_keys, RuleKey};
-use super::lossy::{agree, loses_something};
+use super::lossy::{agree, comments_compatible, differ_only_in_notation, loses_something};
 use super::options::DiffOptions;
 use super::report::{RuleOp, RuleOpKind};
 
@@ -45,8 +45,17 @@ fn pairing(a: &RuleKey, b: &RuleKey, ra: &Rule, rb: &Rule, opts: &DiffOptions) -
         match agree(ra, rb, opts) {
             Some(true) => Pairing::Same { comparable: true },
             Some(false) => Pairing::NotComparable,
+            None if comments_compatible(ra, rb, opts) && differ_only_in_notation(ra, rb) => {
+                Pairing::NotComparable
+            }
             None => Pairing::Different,
         }
+    } else if a.align == b.align
+        && a.full != b.full
+        && comments_compatible(ra, rb, opts)
+        && differ_only_in_notation(ra, rb)
+    {
+        Pairing::NotComparable
     } else {
         Pairing::Different
     }

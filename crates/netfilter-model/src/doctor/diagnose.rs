@@ -14,6 +14,9 @@ use super::{equal_priority, mixed_backends, pids, shadowed, stale_dispatch, unre
 pub struct DoctorOptions {
     /// Limits of the traces `stale-dispatch` runs.
     pub trace: TraceOptions,
+    /// The sources as given on the command line, for the `nfdiff trace` command lines of
+    /// witnesses (`live` for this node); empty: `SOURCE...`.
+    pub sources: Vec<String>,
 }
 
 /// Diagnoses a node: `rs` holds both backends, `node` what else is known. Save-output line
@@ -22,7 +25,7 @@ pub fn diagnose(rs: &Ruleset, node: &NodeFacts, opts: &DoctorOptions) -> DoctorR
     let facts = node.clone().with_derived_saves(rs);
     let det = FelixDetection::compute(rs, &facts);
     let mut findings: Vec<_> = [
-        stale_dispatch::finding(rs, facts.interfaces.as_deref(), &det, &opts.trace),
+        stale_dispatch::finding(rs, &facts, &det, &opts.trace, &opts.sources),
         felix::finding(&facts, &det),
         mixed_backends::finding(rs),
         pids::finding(&facts.pids),

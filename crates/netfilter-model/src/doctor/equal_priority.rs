@@ -56,5 +56,6 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
                       of registration, which no dump shows. A drop in either is final, but \
                       counters, marks and which backend sees a packet first depend on it."
             .into(),
+        dispatch_drops: Vec::new(),
     })
 }

@@ -376,6 +376,7 @@ pub fn finding(facts: &NodeFacts, det: &FelixDetection) -> Option<Finding> {
         evidence,
         advice,
         explanation,
+        dispatch_drops: Vec::new(),
     })
 }
 

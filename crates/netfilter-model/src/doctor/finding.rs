@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::stale_dispatch::DispatchDrop;
+
 /// How bad a finding is. Info findings are notes: they do not make a node unhealthy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
@@ -56,4 +58,6 @@ pub struct Finding {
     pub advice: String,
     /// One paragraph in plain words, for people (the text output leads with the worst one's).
     pub explanation: String,
+    /// `stale-dispatch` only: each interface a stale dispatch drops, with its witness.
+    pub dispatch_drops: Vec<DispatchDrop>,
 }

@@ -54,5 +54,6 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
              though the tool no longer updates it, and `iptables -L` shows only one of them.",
             owners.join(", ")
         ),
+        dispatch_drops: Vec::new(),
     })
 }

@@ -6,6 +6,7 @@
 //! Nothing here reads the system; the CLI (live or snapshot) supplies the facts.
 
 mod diagnose;
+mod dispatch_fate;
 mod equal_priority;
 mod felix;
 mod finding;
@@ -16,12 +17,21 @@ mod report;
 mod shadowed;
 mod stale_dispatch;
 mod unreferenced;
+mod witness;
 
 pub use diagnose::{diagnose, DoctorOptions};
+pub use dispatch_fate::{
+    dispatch_roots, is_dispatch, DispatchFate, DispatchProbe, DispatchRoot, PodDirection,
+    UNKNOWN_INTERFACE,
+};
 pub use felix::{detect, felix_inputs, Detector, DetectorInputs, FelixDetection};
 pub use finding::{Finding, Severity, FINDING_IDS};
 pub use node::{
-    save_command_name, NodeFacts, PidsFigures, SaveCounts, SaveOutput, SaveResult, ToolVersion,
-    HINT_CHAINS,
+    save_command_name, NodeFacts, NodeRoute, PidsFigures, SaveCounts, SaveOutput, SaveResult,
+    ToolVersion, HINT_CHAINS,
 };
 pub use report::{DoctorReport, TableRules};
+pub use stale_dispatch::DispatchDrop;
+pub use witness::{
+    trace_args, TracerWitnessSearch, Witness, WitnessOutcome, WitnessQuery, WitnessSearch,
+};

@@ -119,6 +119,60 @@ pub struct PidsFigures {
     pub max: Option<u64>,
 }
 
+/// A route of the node's main table: where packets to `dst` leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRoute {
+    /// The destination prefix (`0.0.0.0/0` or `::/0` for a default route).
+    pub dst: ipnet::IpNet,
+    /// The output interface.
+    pub dev: String,
+}
+
+impl NodeRoute {
+    /// Parses the kernel's route listings, `/proc/net/route` (IPv4, hexadecimal in host
+    /// byte order) and `/proc/net/ipv6_route` (IPv6): the routes with an interface.
+    /// Lines that do not parse are skipped (both files are the kernel's own output).
+    pub fn from_proc(route: &str, ipv6_route: &str) -> Vec<NodeRoute> {
+        let mut out = Vec::new();
+        for line in route.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 8 {
+                continue;
+            }
+            let (Ok(dst), Ok(mask)) =
+                (u32::from_str_radix(f[1], 16), u32::from_str_radix(f[7], 16))
+            else {
+                continue;
+            };
+            let addr = std::net::Ipv4Addr::from(dst.to_ne_bytes());
+            let len = mask.count_ones() as u8;
+            if let Ok(net) = ipnet::Ipv4Net::new(addr, len) {
+                out.push(NodeRoute {
+                    dst: ipnet::IpNet::V4(net),
+                    dev: f[0].to_string(),
+                });
+            }
+        }
+        for line in ipv6_route.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || f[9] == "lo" {
+                continue;
+            }
+            let (Ok(dst), Ok(len)) = (u128::from_str_radix(f[0], 16), u8::from_str_radix(f[1], 16))
+            else {
+                continue;
+            };
+            if let Ok(net) = ipnet::Ipv6Net::new(std::net::Ipv6Addr::from(dst), len) {
+                out.push(NodeRoute {
+                    dst: ipnet::IpNet::V6(net),
+                    dev: f[9].to_string(),
+                });
+            }
+        }
+        out
+    }
+}
+
 /// A tool version found on the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolVersion {
@@ -135,6 +189,8 @@ pub struct NodeFacts {
     pub saves: Vec<SaveOutput>,
     /// Interface names on the node (`/sys/class/net`), when known.
     pub interfaces: Option<Vec<String>>,
+    /// The node's routes (`/proc/net/route`, `/proc/net/ipv6_route`), when known.
+    pub routes: Option<Vec<NodeRoute>>,
     /// kubepods cgroup pids figures.
     pub pids: Vec<PidsFigures>,
     /// The active `iptables` alternative (`legacy` or `nft`), when known.
@@ -173,6 +229,28 @@ impl NodeFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_proc_routes() {
+        let v4 =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                  eth1\t00000000\t0232A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+                  cali9f8e7d6c5b4\t0901F40A\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0\n";
+        let v6 = "fd000010024400010000000000000009 80 00000000000000000000000000000000 00 \
+                  00000000000000000000000000000000 00000400 00000000 00000000 00000001 cali3b4c5d6e7f8\n\
+                  00000000000000000000000000000001 80 00000000000000000000000000000000 00 \
+                  00000000000000000000000000000000 00000000 00000002 00000000 80200001       lo\n";
+        let r = NodeRoute::from_proc(v4, v6);
+        let got: Vec<String> = r.iter().map(|r| format!("{} {}", r.dst, r.dev)).collect();
+        assert_eq!(
+            got,
+            [
+                "0.0.0.0/0 eth1",
+                "10.244.1.9/32 cali9f8e7d6c5b4",
+                "fd00:10:244:1::9/128 cali3b4c5d6e7f8"
+            ]
+        );
+    }
 
     #[test]
     fn counts_save_text_and_hints() {

@@ -44,6 +44,7 @@ pub fn finding(pids: &[PidsFigures]) -> Option<Finding> {
                       is reached every fork fails, including the save commands Calico Felix \
                       runs to detect the iptables backend, which is how the incident started."
             .into(),
+        dispatch_drops: Vec::new(),
     })
 }
 

@@ -69,5 +69,6 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
         explanation: "Some rules can never match because an earlier rule in the same chain \
                       ends every packet's walk of the chain."
             .into(),
+        dispatch_drops: Vec::new(),
     })
 }

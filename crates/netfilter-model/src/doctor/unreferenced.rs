@@ -69,5 +69,6 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
         explanation: "Some user chains are not the target of any jump, goto or verdict map, \
                       so no packet reaches them."
             .into(),
+        dispatch_drops: Vec::new(),
     })
 }

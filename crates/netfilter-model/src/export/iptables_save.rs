@@ -622,6 +622,10 @@ fn write_statement(s: &Statement, family: Family, out: &mut String) -> Result<()
             }
             None => out.push_str(" -j TCPMSS --clamp-mss-to-pmtu"),
         },
+        // The model holds `-j TRACE` as nft's `meta nftrace set 1` (what iptables-nft stores).
+        Statement::Other { target, args, .. } if target == "meta" && args == "nftrace set 1" => {
+            out.push_str(" -j TRACE");
+        }
         Statement::Other {
             target,
             args,
@@ -724,6 +728,14 @@ mod tests {
         let rs = parse(text);
         let out = to_iptables_save(&rs).unwrap();
         insta::assert_snapshot!(out);
+        assert_eq!(parse(&out), rs);
+    }
+
+    #[test]
+    fn trace_target_round_trips() {
+        let rs = parse("*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p icmp -j TRACE\nCOMMIT\n");
+        let out = to_iptables_save(&rs).unwrap();
+        assert!(out.contains("-A OUTPUT -p icmp -j TRACE\n"), "{out}");
         assert_eq!(parse(&out), rs);
     }
 

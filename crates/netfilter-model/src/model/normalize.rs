@@ -9,7 +9,7 @@ use super::rule::Rule;
 use super::ruleset::Ruleset;
 use super::set::NamedSet;
 use super::statement::Statement;
-use super::value::Protocol;
+use super::value::{IfacePattern, Protocol};
 use super::verbatim::{sort_anonymous_sets, sort_elements};
 use super::verdict::Verdict;
 
@@ -298,6 +298,12 @@ impl Rule {
 fn normalize_match(m: &mut Match) {
     match &mut m.kind {
         MatchKind::Interface { names, .. } => {
+            // iptables-nft stores `! -i +` (no interface at all) as a compare with the
+            // name `INVAL/D`, which no interface can have (a `/` is not allowed).
+            if matches!(names.as_slice(), [IfacePattern::Exact(n)] if n == "INVAL/D") {
+                *names = vec![IfacePattern::Prefix(String::new())];
+                m.negated = !m.negated;
+            }
             names.sort();
             names.dedup();
         }

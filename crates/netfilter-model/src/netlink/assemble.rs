@@ -126,7 +126,7 @@ fn obj_kind(t: u32) -> &'static str {
 /// Modules of verbatim matches that name an iptables extension (as the iptables-save parser
 /// keeps them), not the head of an nft expression.
 fn is_xt_module(module: &str) -> bool {
-    module.starts_with("xt:") || matches!(module, "rpfilter" | "recent")
+    module.starts_with("xt:") || super::xt::is_extension_name(module)
 }
 
 /// Spells a verbatim nft match as the nft text and JSON parsers do: module `nft`, the whole
@@ -718,7 +718,7 @@ mod tests {
         assert_eq!(
             rules,
             [
-                "nft @th,160,32 0x02736c00 drop",
+                "nft @th,160,32 0x2736c00 drop",
                 "update @s { ip saddr timeout 30s limit rate 10/second burst 5 packets counter }",
                 "ip saddr vmap { * : drop, 10.0.0.0/16 : accept }",
                 "reject with tcp-reset",

@@ -1,4 +1,5 @@
-//! ipset index-to-name lookups (getsockopt `SO_IP_SET`), for xt `set` matches.
+//! ipset index-to-name lookups (getsockopt `SO_IP_SET`), for xt `set` matches and `SET`
+//! targets.
 
 use std::collections::HashMap;
 
@@ -22,18 +23,26 @@ struct ReqGetSet {
     name: [u8; 32],
 }
 
-/// Every ipset index referenced by an xt `set` match of the dump.
+/// Every ipset index referenced by an xt `set` match or `SET` target (add, del and map
+/// sets, 4 bytes apart) of the dump.
 fn referenced(raw: &RawRuleset) -> Vec<u16> {
+    let index = |info: &[u8], at: usize| {
+        info.get(at..at + 2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+            .filter(|i| *i != u16::MAX)
+    };
     let mut v: Vec<u16> = raw
         .rules
         .iter()
         .flat_map(|r| &r.exprs)
-        .filter_map(|e| match e {
-            Expr::Match { name, info, .. } if name == "set" && info.len() >= 2 => {
-                Some(u16::from_ne_bytes([info[0], info[1]]))
+        .flat_map(|e| match e {
+            Expr::Match { name, info, .. } if name == "set" => vec![index(info, 0)],
+            Expr::Target { name, info, .. } if name == "SET" => {
+                vec![index(info, 0), index(info, 4), index(info, 8)]
             }
-            _ => None,
+            _ => Vec::new(),
         })
+        .flatten()
         .collect();
     v.sort_unstable();
     v.dedup();

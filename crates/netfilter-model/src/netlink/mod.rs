@@ -3,9 +3,12 @@
 //! The kernel-facing parts (`socket`'s socket, `dump`, `read`) need feature `netlink`
 //! (libnftnl + libmnl); the register-level expression form, delinearization and xt compat
 //! decoding are plain Rust and always built, so tests and fuzz targets use them without a kernel.
+//! `notify` (the receive-only change subscription) needs only libc and is always built, so
+//! `serve` and `watch` re-read on change in builds without libnftnl too.
 
 mod assemble;
 mod datatype;
+#[cfg(any(test, feature = "test-support"))]
 mod debug_text;
 mod delinearize;
 #[cfg(feature = "netlink")]
@@ -15,6 +18,7 @@ mod expr;
 mod hdr_fields;
 #[cfg(feature = "netlink")]
 mod ipset;
+mod notify;
 mod object;
 mod raw;
 #[cfg(feature = "netlink")]
@@ -24,11 +28,14 @@ mod socket;
 mod xt;
 
 pub use assemble::assemble;
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
 pub use debug_text::{parse_debug_exprs, parse_debug_text, DebugRule};
 pub use delinearize::{delinearize, SetInfo, SetLookupContext};
 #[cfg(feature = "netlink")]
 pub use dump::{dump_ruleset, MAX_ATTEMPTS};
 pub use expr::{reg32, Expr, ImmData};
+pub use notify::{ChangeBatch, NftablesEvents, NFNLGRP_NFTABLES};
 pub use raw::{
     udata_string, udata_u32, RawChain, RawElem, RawFlowtable, RawObject, RawRule, RawRuleset,
     RawSet, RawTable,

@@ -7,6 +7,7 @@
 //!  "versions": [{"tool": "iptables-legacy", "version": "iptables v1.8.9 (legacy)"}],
 //!  "tables_names": {"ipv4": ["filter"], "ipv6": null},
 //!  "interfaces": ["eth0", "cali9f8e7d6c5b4"],
+//!  "routes": ["0.0.0.0/0 dev eth0", "10.244.1.9/32 dev cali9f8e7d6c5b4"],
 //!  "pids": [{"path": "/sys/fs/cgroup/kubepods.slice", "current": 812, "max": 1024}],
 //!  "saves": [{"backend": "legacy", "family": "ip", "command": "/usr/sbin/iptables-legacy-save",
 //!             "ok": true, "error": null, "lines": 231, "rule_lines": 158,
@@ -62,6 +63,14 @@ pub struct Snapshot {
     /// Interface names (`/sys/class/net`), when read.
     #[serde(default)]
     pub interfaces: Option<Vec<String>>,
+    /// The addresses of the interfaces that were up, when read: the node facts `trace`
+    /// decides address types and paths with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_addrs: Option<Vec<SnapshotAddr>>,
+    /// Routes of the main table, `PREFIX dev NAME` (from `/proc/net/route` and
+    /// `/proc/net/ipv6_route`), when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<String>>,
     /// kubepods cgroup pids figures.
     #[serde(default)]
     pub pids: Vec<SnapshotPids>,
@@ -74,6 +83,29 @@ pub struct Snapshot {
     /// Anything the capture wants a reader to know (fallbacks, failures).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// One interface address of the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotAddr {
+    /// The address.
+    pub addr: std::net::IpAddr,
+    /// Its prefix length.
+    pub prefix: u8,
+    /// Whether it is on the loopback device (its whole prefix is local then).
+    #[serde(default)]
+    pub loopback: bool,
+}
+
+impl SnapshotAddr {
+    /// The node facts these addresses give.
+    pub fn local_addrs(addrs: &[SnapshotAddr]) -> crate::trace::LocalAddrs {
+        let v: Vec<_> = addrs
+            .iter()
+            .map(|a| (a.addr, a.prefix, a.loopback))
+            .collect();
+        crate::trace::LocalAddrs::from_interface_addrs(&v)
+    }
 }
 
 /// A tool's version.

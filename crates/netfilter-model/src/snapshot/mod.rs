@@ -4,7 +4,7 @@ mod format;
 mod read;
 
 pub use format::{
-    Snapshot, SnapshotPids, SnapshotRuleset, SnapshotSave, SnapshotTablesNames, SnapshotVersion,
-    MODEL_SCHEMA, SNAPSHOT_VERSION,
+    Snapshot, SnapshotAddr, SnapshotPids, SnapshotRuleset, SnapshotSave, SnapshotTablesNames,
+    SnapshotVersion, MODEL_SCHEMA, SNAPSHOT_VERSION,
 };
 pub use read::{facts_from_snapshot, parse_snapshot, read_snapshot, snapshot_ruleset};

@@ -1,6 +1,8 @@
 //! Reading a snapshot back: its rulesets merged into one, and its node facts.
 
-use crate::doctor::{NodeFacts, PidsFigures, SaveCounts, SaveOutput, SaveResult, ToolVersion};
+use crate::doctor::{
+    NodeFacts, NodeRoute, PidsFigures, SaveCounts, SaveOutput, SaveResult, ToolVersion,
+};
 use crate::error::{Error, ParseError, Position, Result};
 use crate::model::Ruleset;
 use crate::parse::{parse_text, sniff_format, Format, ParseOptions};
@@ -55,6 +57,17 @@ pub fn facts_from_snapshot(snap: &Snapshot) -> NodeFacts {
             })
             .collect(),
         interfaces: snap.interfaces.clone(),
+        routes: snap.routes.as_ref().map(|rs| {
+            rs.iter()
+                .filter_map(|r| {
+                    let (dst, dev) = r.split_once(" dev ")?;
+                    Some(NodeRoute {
+                        dst: dst.trim().parse().ok()?,
+                        dev: dev.trim().to_string(),
+                    })
+                })
+                .collect()
+        }),
         pids: snap
             .pids
             .iter()

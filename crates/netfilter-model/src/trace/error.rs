@@ -7,6 +7,19 @@ pub enum TraceError {
     /// The query is not a packet the tracer can follow.
     #[error("invalid packet: {0}")]
     InvalidPacket(String),
+    /// A named set or map holds an element that is not a value of its type: the tracer
+    /// cannot say what it matches, and does not assume.
+    #[error("set `{set}` of {table}: element `{element}` is malformed ({reason})")]
+    MalformedSetElement {
+        /// `backend family table` of the set.
+        table: String,
+        /// The set's name.
+        set: String,
+        /// The element as written.
+        element: String,
+        /// What was expected.
+        reason: String,
+    },
     /// A chain jumps (directly or not) to a chain already on the call stack.
     #[error(
         "jump cycle: {}: these chains call each other in a loop, which the kernel refuses to \

@@ -7,20 +7,23 @@ use std::hash::{Hash, Hasher};
 
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
 
+use super::assumptions::{eval_rule, Atom, Facts};
 use super::error::TraceError;
-use super::matching::{eval_match, Ctx, PktState, Truth};
+use super::matching::{Ctx, PktState, Truth};
 use super::nat::apply_nat;
 use super::natcore::mapped_at;
 use super::natmap::{resolve as resolve_nat_map, NatMap};
 use super::noct::{no_conntrack, reads_conntrack};
 use super::options::TraceOptions;
+use super::outcome::NatResult;
 use super::packet::Packet;
-use super::path::{hook_has_iif, hook_has_oif};
+use super::path::TracePath;
 use super::report::{
-    Alternative, Assumption, ChainRef, FinalVerdict, Overruled, RuleRef, Step, StepEvent,
-    TraceReport,
+    Alternative, Assumption, ChainRef, FinalVerdict, Overruled, PacketFact, RuleRef, Step,
+    StepEvent, TraceReport,
 };
-use super::schedule::{ChainId, TraceIndex};
+use super::route::{Leg, RoutePlan, Stage, STAGES};
+use super::schedule::{ChainId, Group, TraceIndex};
 use super::vmap::VmapOutcome;
 use super::xt::{xt_effect, XtEffect};
 
@@ -65,6 +68,8 @@ struct Branch {
     /// The accepts that can still decide (see [`Accepted`]), kept up to date by
     /// [`Branch::accept`].
     accepted: Accepted,
+    /// The hooks this course went through, in order.
+    hooks: Vec<Hook>,
 }
 
 impl Branch {
@@ -104,6 +109,16 @@ struct Outcome {
     verdict: FinalVerdict,
     decided_by: Option<RuleRef>,
     br: Branch,
+}
+
+impl Outcome {
+    /// The address translation of an accepted packet (a dropped one has none to report).
+    fn nat(&self) -> NatResult {
+        match self.verdict {
+            FinalVerdict::Accept => NatResult::of(&self.br.st),
+            FinalVerdict::Drop => NatResult::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -284,6 +299,21 @@ impl TraceIndex<'_> {
                 pkt.src, pkt.dst
             )));
         }
+        if let Some(e) = self.malformed_element() {
+            return Err(e);
+        }
+        if pkt.path == TracePath::Auto && pkt.iif.is_none() {
+            let (plan, _) = RoutePlan::new(pkt);
+            if plan.start == Leg::Arriving {
+                return Err(TraceError::InvalidPacket(match pkt.local_addrs {
+                    Some(_) => format!(
+                        "the source {} is not an address of this node, so the packet arrives on an interface: give its input interface (--iif)",
+                        pkt.src
+                    ),
+                    None => "without the node's local addresses the packet is taken to be forwarded: give its input interface (--iif), or the node's addresses (--local-addr)".to_string(),
+                }));
+            }
+        }
         let (outcomes, mut notes, truncated) = self.run(pkt, opts, None)?;
         let mut report = build_report(outcomes);
         // Courses left unexplored could end otherwise.
@@ -312,6 +342,23 @@ impl TraceIndex<'_> {
         Ok(report)
     }
 
+    /// The first malformed element of a named set or map, as the error a trace gives.
+    fn malformed_element(&self) -> Option<TraceError> {
+        self.tables.iter().find_map(|t| {
+            let mut names: Vec<&String> = t.sets.keys().collect();
+            names.sort();
+            names.into_iter().find_map(|name| {
+                let (element, reason) = t.sets[name].malformed.clone()?;
+                Some(TraceError::MalformedSetElement {
+                    table: format!("{} {} {}", t.table.backend, t.table.family, t.table.name),
+                    set: name.clone(),
+                    element,
+                    reason,
+                })
+            })
+        })
+    }
+
     /// Runs every course of the packet; `only` restricts the trace to one backend.
     fn run(
         &self,
@@ -333,107 +380,59 @@ impl TraceIndex<'_> {
             alt_assumption: false,
             accepts: Vec::new(),
             accepted: Accepted::default(),
+            hooks: Vec::new(),
         }];
         let mut done: Vec<Outcome> = Vec::new();
         let mut notes = Vec::new();
-        for hook in pkt.path.hooks() {
-            let Some(groups) = self.hooks.get(&(hook.clone(), v6)) else {
-                continue;
-            };
-            let iif = if pkt.path.has_iif() && hook_has_iif(hook) {
-                pkt.iif.as_deref().unwrap_or("")
-            } else {
-                ""
-            };
-            let oif = if pkt.path.has_oif() && hook_has_oif(hook) {
-                pkt.oif.as_deref().unwrap_or("")
-            } else {
-                ""
-            };
-            for g in groups {
-                let filtered: Vec<Vec<ChainId>>;
-                let orders: &[Vec<ChainId>] = match only {
-                    None => &g.order_ids,
-                    Some(b) => {
-                        let c: Vec<ChainId> = g
-                            .chains
-                            .iter()
-                            .copied()
-                            .filter(|id| self.tables[id.0].table.backend == b)
-                            .collect();
-                        if c.is_empty() {
-                            continue;
-                        }
-                        filtered = vec![c];
-                        &filtered
-                    }
-                };
-                let mut next: Vec<Branch> = Vec::new();
-                let mut seen = Seen {
-                    order: 0,
-                    keys: HashSet::new(),
-                };
-                for br in frontier {
-                    // The last order to run takes the course itself: cloning it for every group
-                    // made the work grow with groups x steps so far.
-                    let mut br = Some(br);
-                    for (oi, order) in orders.iter().enumerate() {
-                        if oi > 0 {
-                            if budget.branches >= opts.max_branches {
-                                budget.truncated = true;
-                                break;
-                            }
-                            budget.branches += 1;
-                        }
-                        // Without branches left, no later order runs (the count only grows).
-                        let last = oi + 1 == orders.len() || budget.branches >= opts.max_branches;
-                        let b = if last { br.take() } else { br.clone() };
-                        let Some(mut b) = b else {
-                            break;
-                        };
-                        if oi > 0 {
-                            b.orders
-                                .push(order.iter().map(|&id| self.chain_ref(id)).collect());
-                        }
-                        seen.order = oi;
-                        self.run_group(
-                            Work {
-                                br: b,
-                                order_pos: 0,
-                                stack: Vec::new(),
-                                trail: Vec::new(),
-                                trail_keys: Vec::new(),
-                                on_path: HashSet::new(),
-                            },
-                            order,
-                            hook,
-                            pkt,
-                            iif,
-                            oif,
-                            opts,
-                            &mut budget,
-                            &mut seen,
-                            &mut next,
-                            &mut done,
-                        )?;
-                    }
+        let (plan, note) = RoutePlan::new(pkt);
+        notes.extend(note);
+        let mut forward_without_oif = false;
+        frontier[0].st.leg = plan.start;
+        for stage in STAGES {
+            let hook = stage.hook();
+            let (visiting, mut out): (Vec<Branch>, Vec<Branch>) =
+                frontier.into_iter().partition(|b| stage.visits(b.st.leg));
+            // Courses with the same interfaces at this stage run the hook together.
+            let mut parts: Vec<((String, String), Vec<Branch>)> = Vec::new();
+            for mut br in visiting {
+                br.hooks.push(hook.clone());
+                let ifs = plan.interfaces(stage, &br.st);
+                match parts.iter_mut().find(|(k, _)| *k == ifs) {
+                    Some((_, v)) => v.push(br),
+                    None => parts.push((ifs, vec![br])),
                 }
-                // Courses that reach the same packet state with the same future key have the
-                // same future: keep the first (listing order comes first). The key holds their
-                // accepting rules so far: another order of equal-priority chains can change
-                // which rule accepts the packet without changing the verdict. Courses are not
-                // kept apart by their assumption lists: with undecidable matches in many
-                // groups, 256 courses differing only in assumptions went through every later
-                // group (and were compared at each).
-                let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
-                let mut keys: HashSet<(PktState, (bool, bool, DeciderKey))> = HashSet::new();
-                for b in next {
-                    if keys.insert((b.st.clone(), b.future_key())) {
-                        kept.push(b);
-                    }
-                }
-                frontier = kept;
             }
+            for ((iif, oif), part) in parts {
+                if stage == Stage::Forward && plan.is_auto() && pkt.oif.is_none() {
+                    forward_without_oif = true;
+                }
+                let part = match self.hooks.get(&(hook.clone(), v6)) {
+                    Some(groups) => self.run_hook(
+                        part,
+                        groups,
+                        &hook,
+                        pkt,
+                        &iif,
+                        &oif,
+                        only,
+                        opts,
+                        &mut budget,
+                        &mut done,
+                    )?,
+                    None => part,
+                };
+                for mut br in part {
+                    br.st.leg = plan.next(stage, &br.st);
+                    out.push(br);
+                }
+            }
+            frontier = out;
+        }
+        if forward_without_oif {
+            notes.push(
+                "the packet is forwarded, and the query gives no output interface: rules testing it see an empty name"
+                    .to_string(),
+            );
         }
         for br in frontier {
             let decided_by = accept_decider(&br.accepts);
@@ -450,6 +449,109 @@ impl TraceIndex<'_> {
             ));
         }
         Ok((done, notes, budget.truncated))
+    }
+
+    /// Runs every base-chain group of one hook for the courses in `frontier` (which share
+    /// the interfaces `iif`, `oif`); returns the courses that go on.
+    #[allow(clippy::too_many_arguments)]
+    fn run_hook(
+        &self,
+        mut frontier: Vec<Branch>,
+        groups: &[Group],
+        hook: &Hook,
+        pkt: &Packet,
+        iif: &str,
+        oif: &str,
+        only: Option<Backend>,
+        opts: &TraceOptions,
+        budget: &mut Budget,
+        done: &mut Vec<Outcome>,
+    ) -> Result<Vec<Branch>, TraceError> {
+        for g in groups {
+            let filtered: Vec<Vec<ChainId>>;
+            let orders: &[Vec<ChainId>] = match only {
+                None => &g.order_ids,
+                Some(b) => {
+                    let c: Vec<ChainId> = g
+                        .chains
+                        .iter()
+                        .copied()
+                        .filter(|id| self.tables[id.0].table.backend == b)
+                        .collect();
+                    if c.is_empty() {
+                        continue;
+                    }
+                    filtered = vec![c];
+                    &filtered
+                }
+            };
+            let mut next: Vec<Branch> = Vec::new();
+            let mut seen = Seen {
+                order: 0,
+                keys: HashSet::new(),
+            };
+            for br in frontier {
+                // The last order to run takes the course itself: cloning it for every group
+                // made the work grow with groups x steps so far.
+                let mut br = Some(br);
+                for (oi, order) in orders.iter().enumerate() {
+                    if oi > 0 {
+                        if budget.branches >= opts.max_branches {
+                            budget.truncated = true;
+                            break;
+                        }
+                        budget.branches += 1;
+                    }
+                    // Without branches left, no later order runs (the count only grows).
+                    let last = oi + 1 == orders.len() || budget.branches >= opts.max_branches;
+                    let b = if last { br.take() } else { br.clone() };
+                    let Some(mut b) = b else {
+                        break;
+                    };
+                    if oi > 0 {
+                        b.orders
+                            .push(order.iter().map(|&id| self.chain_ref(id)).collect());
+                    }
+                    seen.order = oi;
+                    self.run_group(
+                        Work {
+                            br: b,
+                            order_pos: 0,
+                            stack: Vec::new(),
+                            trail: Vec::new(),
+                            trail_keys: Vec::new(),
+                            on_path: HashSet::new(),
+                        },
+                        order,
+                        hook,
+                        pkt,
+                        iif,
+                        oif,
+                        opts,
+                        budget,
+                        &mut seen,
+                        &mut next,
+                        done,
+                    )?;
+                }
+            }
+            // Courses that reach the same packet state with the same future key have the
+            // same future: keep the first (listing order comes first). The key holds their
+            // accepting rules so far: another order of equal-priority chains can change
+            // which rule accepts the packet without changing the verdict. Courses are not
+            // kept apart by their assumption lists: with undecidable matches in many
+            // groups, 256 courses differing only in assumptions went through every later
+            // group (and were compared at each).
+            let mut kept: Vec<Branch> = Vec::with_capacity(next.len());
+            let mut keys: HashSet<(PktState, (bool, bool, DeciderKey))> = HashSet::new();
+            for b in next {
+                if keys.insert((b.st.clone(), b.future_key())) {
+                    kept.push(b);
+                }
+            }
+            frontier = kept;
+        }
+        Ok(frontier)
     }
 
     /// Runs the chains of one group in one order for one course (and the courses it forks).
@@ -482,14 +584,21 @@ impl TraceIndex<'_> {
                         .base
                         .as_ref()
                         .is_some_and(|b| b.chain_type == ChainType::Nat);
-                    if is_nat && w.br.st.ct_bits(pkt) & CtStateSet::NEW == 0 {
+                    if is_nat
+                        && (w.br.st.ct_bits(pkt) & CtStateSet::NEW == 0 || w.br.st.leg.is_loop())
+                    {
+                        let why = if w.br.st.leg.is_loop() {
+                            "nat ran when the packet left; it does not run again on its way back over lo"
+                        } else {
+                            "nat chains see only the first packet of a connection"
+                        };
                         w.br.steps.push(mk_step(
                             self,
                             hook,
                             id,
                             None,
                             StepEvent::Skip,
-                            Some("nat chains see only the first packet of a connection".into()),
+                            Some(why.into()),
                         ));
                         w.order_pos += 1;
                         continue;
@@ -607,16 +716,10 @@ impl TraceIndex<'_> {
                     iif,
                     oif,
                     sets: &self.tables[top.chain.0].sets,
-                    before_conntrack: self.before_conntrack(hook, base_id),
+                    before_conntrack: self.before_conntrack(hook, base_id, &w.br.st),
                 };
-                let mut truth = Truth::Yes;
-                for m in &rule.matches {
-                    truth = truth.and(eval_match(m, &ctx));
-                    if truth == Truth::No {
-                        break;
-                    }
-                }
-                match truth {
+                let rule_truth = eval_rule(rule, &ctx, &w.br.st.facts);
+                match rule_truth.truth.clone() {
                     Truth::No => continue,
                     Truth::Yes => {}
                     Truth::Maybe(reason) => {
@@ -636,10 +739,15 @@ impl TraceIndex<'_> {
                                 StepEvent::Assume,
                                 Some(format!("assumed not to match: {reason}")),
                             ));
+                            let facts = record_facts(
+                                &mut alt.br.st.facts,
+                                rule_truth.facts_if_not_matching(),
+                            );
                             alt.br.assumptions.push(Assumption {
                                 rule: rr.clone(),
                                 holds: false,
                                 reason: reason.clone(),
+                                facts,
                             });
                             work.push(alt);
                         } else {
@@ -653,10 +761,13 @@ impl TraceIndex<'_> {
                             StepEvent::Assume,
                             Some(format!("assumed to match: {reason}")),
                         ));
+                        let facts =
+                            record_facts(&mut w.br.st.facts, rule_truth.facts_if_matching());
                         w.br.assumptions.push(Assumption {
                             rule: rr,
                             holds: true,
                             reason,
+                            facts,
                         });
                     }
                 }
@@ -665,7 +776,7 @@ impl TraceIndex<'_> {
                 // Before conntrack (or once untracked) the packet has no conntrack entry:
                 // connection-mark statements do nothing, and `notrack` after conntrack
                 // does nothing either (the kernel ignores it once an entry is attached).
-                let before_ct = self.before_conntrack(hook, base_id);
+                let before_ct = self.before_conntrack(hook, base_id, &w.br.st);
                 let nft_rule = self.tables[top.chain.0].table.backend == Backend::Nft;
                 let mut broke = false;
                 // The verdict of an xt target whose options nft JSON lost.
@@ -691,6 +802,7 @@ impl TraceIndex<'_> {
                             rule: rule_ref_of(self, top.chain, Some(ri)),
                             holds: false,
                             reason: format!("nat map lookup: {reason}"),
+                            facts: Vec::new(),
                         });
                         work.push(alt);
                     } else {
@@ -700,6 +812,7 @@ impl TraceIndex<'_> {
                         rule: rule_ref_of(self, top.chain, Some(ri)),
                         holds: true,
                         reason: format!("nat map lookup: {reason}"),
+                        facts: Vec::new(),
                     });
                 }
                 for (si, s) in rule.statements.iter().enumerate() {
@@ -730,6 +843,7 @@ impl TraceIndex<'_> {
                                     rule: rule_ref_of(self, top.chain, Some(ri)),
                                     holds: true,
                                     reason: what,
+                                    facts: Vec::new(),
                                 });
                                 continue;
                             }
@@ -757,6 +871,7 @@ impl TraceIndex<'_> {
                                         rule: rule_ref_of(self, top.chain, Some(ri)),
                                         holds: true,
                                         reason: "the xt NAT target's address is not in the nft JSON dump; assumed unchanged".into(),
+                                        facts: Vec::new(),
                                     });
                                     nat_done = true;
                                     break;
@@ -871,7 +986,7 @@ impl TraceIndex<'_> {
                             continue;
                         };
                         let mut ctx = ctx_for(self, pkt, &w.br.st, iif, oif, top.chain);
-                        ctx.before_conntrack = self.before_conntrack(hook, base_id);
+                        ctx.before_conntrack = self.before_conntrack(hook, base_id, &w.br.st);
                         match spec.eval(&ctx) {
                             VmapOutcome::Miss => continue,
                             VmapOutcome::Hit(v, el) => {
@@ -901,6 +1016,7 @@ impl TraceIndex<'_> {
                                         rule: rr.clone(),
                                         holds: v.is_some(),
                                         reason: format!("{reason}; assumed {what}"),
+                                        facts: Vec::new(),
                                     };
                                     if oi == 0 {
                                         w.br.assumptions.push(a);
@@ -1115,6 +1231,7 @@ impl TraceIndex<'_> {
                         rule: rr.clone(),
                         holds: false,
                         reason: format!("{what}; assumed it drops"),
+                        facts: Vec::new(),
                     });
                     alt.steps.push(mk_step(
                         self,
@@ -1134,6 +1251,7 @@ impl TraceIndex<'_> {
                     rule: rr.clone(),
                     holds: true,
                     reason: format!("{what}; assumed it accepts"),
+                    facts: Vec::new(),
                 });
                 w.br.steps.push(mk_step(
                     self,
@@ -1180,13 +1298,29 @@ impl TraceIndex<'_> {
     }
 }
 
+/// Records the facts a course assumes and describes them for its report.
+fn record_facts(facts: &mut Facts, assumed: Vec<(&Atom, bool)>) -> Vec<PacketFact> {
+    assumed
+        .into_iter()
+        .map(|(a, holds)| {
+            facts.assume(a, holds);
+            PacketFact {
+                what: a.what.clone(),
+                holds,
+            }
+        })
+        .collect()
+}
+
 /// Priority of connection tracking on prerouting and output (`NF_IP_PRI_CONNTRACK`).
 const CONNTRACK_PRIORITY: i32 = -200;
 
 impl TraceIndex<'_> {
-    /// Whether a base chain runs before connection tracking attaches an entry to the packet.
-    fn before_conntrack(&self, hook: &Hook, base: ChainId) -> bool {
-        matches!(hook, Hook::Prerouting | Hook::Output)
+    /// Whether a base chain runs before connection tracking attaches an entry to the packet
+    /// (a packet looped back over `lo` keeps the entry it got on its way out).
+    fn before_conntrack(&self, hook: &Hook, base: ChainId, st: &PktState) -> bool {
+        !st.leg.is_loop()
+            && matches!(hook, Hook::Prerouting | Hook::Output)
             && self
                 .chain(base)
                 .base
@@ -1224,7 +1358,9 @@ fn accept_decider(accepts: &[AcceptRec]) -> Option<RuleRef> {
         .map(|a| a.rule.clone())
 }
 
-/// Turns the courses into a report: the primary course, alternatives, flags.
+/// Turns the courses into a report: the primary course, alternatives, flags. Outcomes are
+/// told apart by verdict, deciding rule and NAT result: a load balancer whose endpoints all
+/// end on the same accept has one outcome per endpoint.
 fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
     let primary_pos = outcomes
         .iter()
@@ -1238,6 +1374,8 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
             alternatives: Vec::new(),
             order_dependent: false,
             uncertain: false,
+            nat: NatResult::default(),
+            path: Vec::new(),
             assumptions: Vec::new(),
             steps: Vec::new(),
             overruled: None,
@@ -1245,13 +1383,18 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
         };
     }
     let primary = outcomes.remove(primary_pos);
-    let key = (primary.verdict, primary.decided_by.clone());
+    let primary_nat = primary.nat();
+    let key = (primary.verdict, primary.decided_by.clone(), primary_nat);
     let mut alternatives: Vec<Alternative> = Vec::new();
     let mut order_dependent = false;
     let mut uncertain = false;
     for o in &outcomes {
-        let k = (o.verdict, o.decided_by.clone());
-        if !o.br.orders.is_empty() && !o.br.alt_assumption && o.verdict != primary.verdict {
+        let nat = o.nat();
+        let k = (o.verdict, o.decided_by.clone(), nat);
+        if !o.br.orders.is_empty()
+            && !o.br.alt_assumption
+            && (o.verdict != primary.verdict || nat != primary_nat)
+        {
             order_dependent = true;
         }
         if o.br.orders.is_empty() && o.br.alt_assumption && k != key {
@@ -1262,7 +1405,7 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
         }
         if alternatives
             .iter()
-            .any(|a| a.verdict == o.verdict && a.decided_by == o.decided_by)
+            .any(|a| a.verdict == o.verdict && a.decided_by == o.decided_by && a.nat == nat)
         {
             continue;
         }
@@ -1271,6 +1414,8 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
             decided_by: o.decided_by.clone(),
             order: o.br.orders.clone(),
             assumptions: o.br.assumptions.clone(),
+            nat,
+            path: o.br.hooks.clone(),
         });
     }
     TraceReport {
@@ -1279,6 +1424,8 @@ fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
         alternatives,
         order_dependent,
         uncertain,
+        nat: primary_nat,
+        path: primary.br.hooks,
         assumptions: primary.br.assumptions,
         steps: primary.br.steps,
         overruled: None,

@@ -5,9 +5,13 @@ use std::net::IpAddr;
 
 use crate::model::{CtStateSet, Direction, Match, MatchKind, Protocol, SetKey};
 
+use super::assumptions::Facts;
 use super::noct::no_conntrack;
+use super::node_facts::addr_type_truth;
 use super::packet::Packet;
+use super::route::Leg;
 use super::sets::{KeyVal, ParsedSet};
+use super::stateful::stateful_truth;
 use super::verbatim::{eval_verbatim, Verbatim};
 
 /// The outcome of a test that may be undecidable from the data.
@@ -68,6 +72,14 @@ pub(crate) struct PktState {
     pub(crate) snat: bool,
     /// Set by `notrack`: later chains see ct state untracked and nat chains are skipped.
     pub(crate) untracked: bool,
+    /// Where the course is on its way through the host.
+    pub(crate) leg: Leg,
+    /// The DNAT was a redirect to the node itself.
+    pub(crate) nat_redirect: bool,
+    /// The SNAT was a masquerade.
+    pub(crate) masquerade: bool,
+    /// The packet facts the course assumed.
+    pub(crate) facts: Facts,
 }
 
 impl PktState {
@@ -100,6 +112,10 @@ impl PktState {
             dnat: false,
             snat: false,
             untracked: false,
+            leg: Leg::Arriving,
+            nat_redirect: false,
+            masquerade: false,
+            facts: Facts::default(),
         }
     }
 }
@@ -160,6 +176,14 @@ fn port_val(ctx: &Ctx<'_>, dir: Direction) -> Result<u16, Truth> {
 }
 
 fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
+    if matches!(
+        m.kind,
+        MatchKind::Statistic { .. } | MatchKind::Limit { .. } | MatchKind::Other { .. }
+    ) {
+        if let Some(t) = stateful_truth(&m.kind, m) {
+            return Eval::T(t);
+        }
+    }
     let st = ctx.st;
     let t = match &m.kind {
         MatchKind::Interface { dir, names } => {
@@ -310,8 +334,22 @@ fn eval_kind(m: &Match, ctx: &Ctx<'_>) -> Eval {
         MatchKind::PktType { .. } => maybe("the query gives no link-layer packet type"),
         MatchKind::Ttl { .. } => maybe("the query gives no TTL / hop limit"),
         MatchKind::Dscp { .. } | MatchKind::Tos { .. } => maybe("the query gives no DSCP/TOS"),
-        MatchKind::AddrType { .. } => {
-            maybe(format!("`{m}` depends on the node's addresses and routes"))
+        MatchKind::AddrType {
+            dir,
+            types,
+            limit_iface,
+        } => {
+            let a = match dir {
+                Direction::Src => st.src,
+                Direction::Dst => st.dst,
+            };
+            addr_type_truth(
+                *dir,
+                types,
+                limit_iface.is_some(),
+                a,
+                ctx.pkt.local_addrs.as_ref(),
+            )
         }
         MatchKind::Other {
             module,

@@ -4,6 +4,7 @@
 //! of every table of both backends by priority, equal priorities in every order that matters,
 //! accept ending only the base chain, drop final, three-valued matching, interface classes.
 
+mod assumptions;
 mod error;
 mod eval;
 mod ifclass;
@@ -12,14 +13,18 @@ mod nat;
 mod natcore;
 mod natmap;
 mod noct;
+mod node_facts;
 mod options;
+mod outcome;
 mod packet;
 mod path;
 mod prefilter;
 mod reach;
 mod report;
+mod route;
 mod schedule;
 mod sets;
+mod stateful;
 mod verbatim;
 mod vmap;
 mod xt;
@@ -27,12 +32,14 @@ mod xt;
 pub use error::TraceError;
 pub use ifclass::{iface_classes, IfaceClass, IFNAME_MAX};
 pub use matching::Truth;
+pub use node_facts::{LocalAddrSpec, LocalAddrs};
 pub use options::TraceOptions;
+pub use outcome::{NatEndpoint, NatResult};
 pub use packet::Packet;
 pub use path::TracePath;
 pub use report::{
-    Alternative, Assumption, ChainRef, ClassTrace, FinalVerdict, Overruled, ReachReport, RuleRef,
-    Step, StepEvent, TraceReport,
+    Alternative, Assumption, ChainRef, ClassTrace, FinalVerdict, Overruled, PacketFact,
+    ReachReport, RuleRef, Step, StepEvent, TraceReport,
 };
 pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
 

@@ -58,6 +58,7 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
         }
         NatKind::Redirect => {
             st.dnat = true;
+            st.nat_redirect = true;
             if port.is_some() {
                 st.dport = port;
             }
@@ -75,6 +76,10 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
         }
         NatKind::Masquerade => {
             st.snat = true;
+            st.masquerade = true;
+            if port.is_some() {
+                st.sport = port;
+            }
             desc.push_str(": source becomes the output interface's address");
         }
     }

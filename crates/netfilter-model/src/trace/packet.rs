@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use crate::model::{CtStateSet, Protocol};
 
+use super::node_facts::LocalAddrs;
 use super::path::TracePath;
 
 /// A packet query. Protocol fields left `None` are unknown: rules testing them match *maybe*.
@@ -42,6 +43,9 @@ pub struct Packet {
     /// (`-m rpfilter`, nft `fib saddr . iif oif`). Default `true`: the query describes
     /// legitimate traffic whose source is routed back through the interface it came in on.
     pub rpf_valid: bool,
+    /// The node's local addresses, when known: they decide address-type matches
+    /// (`-m addrtype`, nft `fib … type`) and, with [`TracePath::Auto`], the path.
+    pub local_addrs: Option<LocalAddrs>,
 }
 
 impl Packet {
@@ -62,6 +66,7 @@ impl Packet {
             ct_mark: 0,
             path: TracePath::Forward,
             rpf_valid: true,
+            local_addrs: None,
         }
     }
 

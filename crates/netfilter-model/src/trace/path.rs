@@ -14,24 +14,34 @@ pub enum TracePath {
     Input,
     /// Sent by a local socket: output, postrouting.
     Output,
+    /// Decided from the node's local addresses ([`Packet::local_addrs`](super::Packet)):
+    /// traffic from a local address is sent by the node (output, postrouting, and to a
+    /// local destination back over `lo` through prerouting and input); other traffic
+    /// arrives (prerouting, then input when the destination after DNAT is local, else
+    /// forward and postrouting). Without local addresses, the forward path.
+    Auto,
 }
 
 impl TracePath {
-    /// The hooks the packet visits, in the order the kernel runs them.
+    /// The hooks the packet visits, in the order the kernel runs them (for `Auto`, those of
+    /// the forward path; the trace reports the hooks each course went through).
     pub fn hooks(self) -> &'static [Hook] {
         match self {
-            TracePath::Forward => &[Hook::Prerouting, Hook::Forward, Hook::Postrouting],
+            TracePath::Forward | TracePath::Auto => {
+                &[Hook::Prerouting, Hook::Forward, Hook::Postrouting]
+            }
             TracePath::Input => &[Hook::Prerouting, Hook::Input],
             TracePath::Output => &[Hook::Output, Hook::Postrouting],
         }
     }
 
-    /// The lowercase name (`forward`, `input`, `output`).
+    /// The lowercase name (`forward`, `input`, `output`, `auto`).
     pub fn as_str(self) -> &'static str {
         match self {
             TracePath::Forward => "forward",
             TracePath::Input => "input",
             TracePath::Output => "output",
+            TracePath::Auto => "auto",
         }
     }
 
@@ -75,8 +85,9 @@ impl FromStr for TracePath {
             "forward" => Ok(TracePath::Forward),
             "input" => Ok(TracePath::Input),
             "output" => Ok(TracePath::Output),
+            "auto" => Ok(TracePath::Auto),
             other => Err(format!(
-                "unknown path `{other}`; expected forward, input or output"
+                "unknown path `{other}`; expected auto, forward, input or output"
             )),
         }
     }

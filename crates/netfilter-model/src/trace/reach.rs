@@ -18,11 +18,22 @@ impl TraceIndex<'_> {
         base: &Packet,
         opts: &TraceOptions,
     ) -> Result<ReachReport, TraceError> {
+        let local_source = base.path == TracePath::Auto
+            && base
+                .local_addrs
+                .as_ref()
+                .is_some_and(|n| n.is_local(base.src));
         if base.path == TracePath::Output {
             return Err(TraceError::InvalidPacket(
                 "reach classifies input interfaces, and the output path has none; use forward or input"
                     .into(),
             ));
+        }
+        if local_source {
+            return Err(TraceError::InvalidPacket(format!(
+                "reach classifies input interfaces, but {} is an address of this node: its packets are sent by the node (output path) and have none",
+                base.src
+            )));
         }
         let mut classes = Vec::new();
         let mut pkt = base.clone();

@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::model::{Backend, Family, Hook};
 
+use super::outcome::NatResult;
+
 /// The packet's fate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FinalVerdict {
@@ -201,6 +203,20 @@ pub struct Assumption {
     pub holds: bool,
     /// What could not be decided, in words.
     pub reason: String,
+    /// The packet facts this assumption fixes for the rest of the course (a later rule
+    /// testing the same fact gets the same answer); empty when the undecidable part is not
+    /// a fixed property of the packet (a random draw, a rate) or, for "does not match",
+    /// when several facts were open.
+    pub facts: Vec<PacketFact>,
+}
+
+/// A property of the packet a course assumed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PacketFact {
+    /// The fact: the (non-negated) match and the packet fields it reads.
+    pub what: String,
+    /// Whether it holds.
+    pub holds: bool,
 }
 
 impl fmt::Display for Assumption {
@@ -232,6 +248,10 @@ pub struct Alternative {
     pub order: Vec<Vec<ChainRef>>,
     /// The assumptions that lead there.
     pub assumptions: Vec<Assumption>,
+    /// The address translation in that case.
+    pub nat: NatResult,
+    /// The hooks the packet went through in that case.
+    pub path: Vec<Hook>,
 }
 
 /// An accepting backend overruled by a drop in the other backend.
@@ -260,11 +280,17 @@ pub struct TraceReport {
     pub decided_by: Option<RuleRef>,
     /// Other outcomes, each with what leads to it.
     pub alternatives: Vec<Alternative>,
-    /// Whether another order of equal-priority base chains changes the verdict.
+    /// Whether another order of equal-priority base chains changes the verdict or the
+    /// address translation.
     pub order_dependent: bool,
-    /// Whether an undecidable match changes the verdict or the deciding rule (or, when the
-    /// branch limit cut the exploration short, might).
+    /// Whether an undecidable match changes the verdict, the deciding rule or the address
+    /// translation (or, when the branch limit cut the exploration short, might).
     pub uncertain: bool,
+    /// The address translation of `verdict`'s course.
+    pub nat: NatResult,
+    /// The hooks `verdict`'s course went through, in order (with [`TracePath::Auto`](super::TracePath),
+    /// the path the trace chose).
+    pub path: Vec<Hook>,
     /// The assumptions behind `verdict`.
     pub assumptions: Vec<Assumption>,
     /// The packet's way, event by event.

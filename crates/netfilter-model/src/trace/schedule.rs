@@ -149,7 +149,7 @@ impl<'a> TraceIndex<'a> {
                 .map(|s| {
                     (
                         s.name.clone(),
-                        ParsedSet::parse(s.elements.iter().map(String::as_str)),
+                        ParsedSet::parse_typed(&s.key_type, s.elements.iter().map(String::as_str)),
                     )
                 })
                 .collect();

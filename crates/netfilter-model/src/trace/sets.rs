@@ -110,8 +110,16 @@ impl Element {
             Some((k, d)) => (k, Some(d.trim().to_string())),
             None => (s, None),
         };
-        let key = split_top(key, " . ").into_iter().map(Atom::parse).collect();
+        let key = split_top(strip_options(key), " . ")
+            .into_iter()
+            .map(Atom::parse)
+            .collect();
         Element { key, data }
+    }
+
+    /// Whether this single-number element overlaps `lo ..= hi`.
+    pub(crate) fn overlaps_num(&self, lo: u64, hi: u64) -> bool {
+        matches!(self.key.as_slice(), [Atom::Num(a, b)] if *a <= hi && lo <= *b)
     }
 
     /// Whether the packet key falls in this element.
@@ -128,6 +136,37 @@ impl Element {
         }
         acc
     }
+}
+
+/// Element options nft prints after the key (`counter packets 1 bytes 2`, `timeout 1h`,
+/// `expires 59m`, `comment "…"`): not part of the value the lookup compares.
+const ELEMENT_OPTIONS: [&str; 4] = ["counter", "timeout", "expires", "comment"];
+
+/// The key of an element without its options: cut at the first option word outside quotes.
+fn strip_options(key: &str) -> &str {
+    let bytes = key.as_bytes();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\\' && quoted {
+            i += 2;
+            continue;
+        }
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted && (i == 0 || bytes[i - 1] == b' ') {
+            let rest = &key[i..];
+            if ELEMENT_OPTIONS.iter().any(|o| {
+                rest.strip_prefix(o)
+                    .is_some_and(|r| r.is_empty() || r.starts_with(' '))
+            }) {
+                return key[..i].trim_end();
+            }
+        }
+        i += 1;
+    }
+    key
 }
 
 /// Splits `key : data` at the first ` : ` outside quotes; a leading `: ` means an empty key.
@@ -184,6 +223,8 @@ pub(crate) struct ParsedSet {
     pub(crate) elements: Vec<Element>,
     /// The elements' text as written, in the same order.
     pub(crate) raw: Vec<String>,
+    /// The first element that is not a value of the set's key type, and why.
+    pub(crate) malformed: Option<(String, String)>,
     /// Single-field elements keyed by an exact interface name: name -> element index.
     exact_names: HashMap<String, usize>,
     /// Elements not in `exact_names`, in order.
@@ -205,6 +246,32 @@ impl ParsedSet {
             }
             ps.elements.push(el);
             ps.raw.push(e.trim().to_string());
+        }
+        ps
+    }
+
+    /// Parses the elements of a named set or map and checks them against its key type
+    /// (`ipv4_addr . inet_service`, `typeof ip daddr`, ...).
+    pub(crate) fn parse_typed<'s>(
+        key_type: &str,
+        elements: impl IntoIterator<Item = &'s str>,
+    ) -> ParsedSet {
+        let mut ps = ParsedSet::parse(elements);
+        let types: Vec<Option<KeyType>> = split_top(
+            key_type
+                .trim()
+                .strip_prefix("typeof ")
+                .unwrap_or(key_type.trim()),
+            " . ",
+        )
+        .into_iter()
+        .map(KeyType::of)
+        .collect();
+        for (el, raw) in ps.elements.iter().zip(&ps.raw) {
+            if let Some(why) = malformed(&types, el) {
+                ps.malformed = Some((raw.clone(), why));
+                break;
+            }
         }
         ps
     }
@@ -250,6 +317,18 @@ impl ParsedSet {
         }
     }
 
+    /// Whether some single-number element holds `n` and has data `verdict_of` understands.
+    pub(crate) fn has_num_element<T>(
+        &self,
+        n: u64,
+        verdict_of: &impl Fn(usize) -> Option<T>,
+    ) -> bool {
+        self.elements.iter().enumerate().any(|(i, e)| {
+            matches!(e.key.as_slice(), [Atom::Num(a, b)] if *a <= n && n <= *b)
+                && verdict_of(i).is_some()
+        })
+    }
+
     /// Whether the key is in the set, three-valued.
     pub(crate) fn contains(&self, key: &[KeyVal<'_>]) -> Truth {
         match self.lookup(key) {
@@ -258,6 +337,88 @@ impl ParsedSet {
             Lookup::Maybe(_, r) => Truth::Maybe(r),
         }
     }
+}
+
+/// A key component type the tracer checks elements against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyType {
+    V4,
+    V6,
+    Port,
+    Mark,
+    Ifname,
+}
+
+impl KeyType {
+    /// The type of a key component (`ipv4_addr`, or a `typeof` expression); `None` when the
+    /// tracer does not check it.
+    fn of(s: &str) -> Option<KeyType> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        Some(match words.as_slice() {
+            ["ipv4_addr"] | ["ip", "saddr" | "daddr"] => KeyType::V4,
+            ["ipv6_addr"] | ["ip6", "saddr" | "daddr"] => KeyType::V6,
+            ["inet_service"]
+            | ["tcp" | "udp" | "th" | "sctp" | "dccp" | "udplite", "sport" | "dport"] => {
+                KeyType::Port
+            }
+            ["mark"] | ["meta", "mark"] => KeyType::Mark,
+            ["ifname"] | ["iifname" | "oifname"] | ["meta", "iifname" | "oifname"] => {
+                KeyType::Ifname
+            }
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            KeyType::V4 => "an IPv4 address, prefix or range",
+            KeyType::V6 => "an IPv6 address, prefix or range",
+            KeyType::Port => "a port, port range or service name",
+            KeyType::Mark => "a 32-bit mark or range",
+            KeyType::Ifname => "an interface name",
+        }
+    }
+
+    fn admits(self, a: &Atom) -> bool {
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        };
+        match (self, a) {
+            (KeyType::V4, Atom::Net(n)) => matches!(n, IpNet::V4(_)),
+            (KeyType::V4, Atom::Range(x, y)) => x.is_ipv4() && y.is_ipv4(),
+            (KeyType::V6, Atom::Net(n)) => matches!(n, IpNet::V6(_)),
+            (KeyType::V6, Atom::Range(x, y)) => x.is_ipv6() && y.is_ipv6(),
+            (KeyType::Port, Atom::Num(x, y)) => x <= y && *y <= 65535,
+            (KeyType::Port, Atom::Word(w)) => word(w),
+            (KeyType::Mark, Atom::Num(x, y)) => x <= y && *y <= u64::from(u32::MAX),
+            (KeyType::Ifname, Atom::Iface(_)) => true,
+            (KeyType::Ifname, Atom::Word(w)) => word(w),
+            _ => false,
+        }
+    }
+}
+
+/// Why an element is not a value of the key `types` (`None` when it is, or when a component
+/// type is not checked).
+fn malformed(types: &[Option<KeyType>], el: &Element) -> Option<String> {
+    if types.iter().any(Option::is_none) {
+        return None;
+    }
+    if el.key.len() != types.len() {
+        return Some(format!(
+            "it has {} key field(s), the set's type has {}",
+            el.key.len(),
+            types.len()
+        ));
+    }
+    for (t, a) in types.iter().flatten().zip(&el.key) {
+        if !t.admits(a) {
+            return Some(format!("expected {}", t.name()));
+        }
+    }
+    None
 }
 
 /// The result of looking a key up in a set.
@@ -289,6 +450,18 @@ mod tests {
         let e = Element::parse("fe80::1 : drop");
         assert!(matches!(e.key[0], Atom::Net(_)));
         assert_eq!(e.data.as_deref(), Some("drop"));
+        // Options are not part of the value; a quoted ` : ` is not the data separator.
+        let e =
+            Element::parse(r#"10.0.0.1 counter packets 0 bytes 0 comment "pod : one" : accept"#);
+        assert_eq!(e.key, vec![Atom::parse("10.0.0.1")]);
+        assert_eq!(e.data.as_deref(), Some("accept"));
+        let e = Element::parse(r#"10.0.0.2 timeout 1h expires 59m comment "x""#);
+        assert_eq!(e.key, vec![Atom::parse("10.0.0.2")]);
+        let e = Element::parse(r#""counter" comment "an interface named counter""#);
+        assert_eq!(
+            e.key,
+            vec![Atom::Iface(IfacePattern::Exact("counter".into()))]
+        );
         assert!(matches!(
             Atom::parse("10.0.0.1-10.0.0.9"),
             Atom::Range(_, _)
@@ -306,6 +479,26 @@ mod tests {
         assert_eq!(s.lookup(&[KeyVal::Name("cali9")]), Lookup::Found(1));
         assert_eq!(s.lookup(&[KeyVal::Name("eth0")]), Lookup::Found(2));
         assert_eq!(s.lookup(&[KeyVal::Name("lo")]), Lookup::NotFound);
+        // Elements are checked against the set's type.
+        let ok = ParsedSet::parse_typed(
+            "ipv4_addr . inet_service",
+            [r#"10.0.0.1 . 80 counter packets 1 bytes 2 comment "web""#],
+        );
+        assert_eq!(ok.malformed, None);
+        let bad = ParsedSet::parse_typed("ipv4_addr", ["10.0.0.1", "10.0.0.300"]);
+        assert_eq!(
+            bad.malformed,
+            Some((
+                "10.0.0.300".to_string(),
+                "expected an IPv4 address, prefix or range".to_string()
+            ))
+        );
+        let typeof_bad = ParsedSet::parse_typed("typeof ip daddr . tcp dport", ["10.0.0.1"]);
+        assert!(typeof_bad.malformed.is_some());
+        assert_eq!(
+            ParsedSet::parse_typed("ether_addr", ["whatever"]).malformed,
+            None
+        );
         let p = ParsedSet::parse(["10.0.0.0/8 . 80", "192.168.1.1 . 443"]);
         let a: IpAddr = "10.1.2.3".parse().unwrap();
         assert_eq!(p.contains(&[KeyVal::Addr(a), KeyVal::Num(80)]), Truth::Yes);

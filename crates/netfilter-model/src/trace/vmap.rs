@@ -31,6 +31,28 @@ enum Elements {
 pub(crate) struct VmapSpec {
     keys: Result<Vec<VKey>, String>,
     elements: Elements,
+    /// Every value the key can take, when it is a number generator or hash
+    /// (`numgen random mod 3` takes 0, 1 and 2): a map covering all of them always hits.
+    domain: Option<(u64, u64)>,
+}
+
+/// The values of `numgen random|inc mod N [offset K]`, `jhash … mod N [seed S] [offset K]`,
+/// `symhash mod N [offset K]`: `K ..= K + N - 1`.
+fn key_domain(key_text: &str) -> Option<(u64, u64)> {
+    let words: Vec<&str> = key_text.split_whitespace().collect();
+    if !matches!(words.first(), Some(&("numgen" | "jhash" | "symhash"))) {
+        return None;
+    }
+    let after = |name: &str| {
+        words
+            .iter()
+            .position(|w| *w == name)
+            .and_then(|i| words.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let n = after("mod").filter(|n| *n > 0)?;
+    let offset = after("offset").unwrap_or(0);
+    Some((offset, offset.checked_add(n - 1)?))
 }
 
 /// What a verdict-map lookup gives.
@@ -145,6 +167,7 @@ impl VmapSpec {
                 return VmapSpec {
                     keys: Err(format!("`{text}` is not a verdict map")),
                     elements: Elements::Inline(ParsedSet::default()),
+                    domain: None,
                 }
             }
         };
@@ -161,7 +184,18 @@ impl VmapSpec {
                 parts.into_iter().map(str::trim).filter(|p| !p.is_empty()),
             ))
         };
-        VmapSpec { keys, elements }
+        let domain = key_domain(key_text);
+        let keys = match (keys, domain) {
+            (Err(_), Some((lo, hi))) => Err(format!(
+                "`{key_text}` is a random or hashed number from {lo} to {hi}"
+            )),
+            (k, _) => k,
+        };
+        VmapSpec {
+            keys,
+            elements,
+            domain,
+        }
     }
 
     /// The elements' set: inline, or the named map of the table.
@@ -202,11 +236,20 @@ impl VmapSpec {
             let mut opts: Vec<(Option<Verdict>, String)> = Vec::new();
             for (i, raw) in set.raw.iter().enumerate() {
                 let v = verdict_of(i);
-                if v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
+                let in_domain = self
+                    .domain
+                    .map_or(true, |(lo, hi)| set.elements[i].overlaps_num(lo, hi));
+                if in_domain && v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
                     opts.push((v, raw.clone()));
                 }
             }
-            opts.push((None, String::new()));
+            // A generator whose every value has an element always hits.
+            let covered = self
+                .domain
+                .is_some_and(|(lo, hi)| (lo..=hi).all(|n| set.has_num_element(n, &verdict_of)));
+            if !covered {
+                opts.push((None, String::new()));
+            }
             VmapOutcome::Maybe(opts, reason)
         };
         let keys = match &self.keys {
@@ -299,6 +342,21 @@ mod tests {
             VmapOutcome::Hit(Verdict::Drop, _)
         ));
         assert_eq!(v.eval(&mk("lo")), VmapOutcome::Miss);
+        // A number generator whose every value has an element has no "no element" course.
+        let ng = VmapSpec::parse("numgen random mod 3 vmap { 0 : jump a, 1 : jump b, 2 : jump c }");
+        match ng.eval(&mk("lo")) {
+            VmapOutcome::Maybe(opts, _) => {
+                assert_eq!(opts.len(), 3, "{opts:?}");
+                assert!(opts.iter().all(|(v, _)| v.is_some()));
+            }
+            other => panic!("{other:?}"),
+        }
+        let partial = VmapSpec::parse("numgen inc mod 3 offset 1 vmap { 1 : accept, 2 : drop }");
+        match partial.eval(&mk("lo")) {
+            VmapOutcome::Maybe(opts, _) => assert!(opts.iter().any(|(v, _)| v.is_none())),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse_verdict("bogus"), None);
         let named = VmapSpec::parse("ip saddr . tcp dport vmap @m");
         assert!(matches!(named.eval(&mk("lo")), VmapOutcome::Maybe(..)));
         let mut sets2 = HashMap::new();
@@ -322,7 +380,6 @@ mod tests {
             VmapOutcome::Hit(Verdict::Accept, _)
         ));
         assert_eq!(parse_verdict("jump foo"), Some(Verdict::Jump("foo".into())));
-        assert_eq!(parse_verdict("bogus"), None);
     }
 }
 

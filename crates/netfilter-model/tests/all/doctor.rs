@@ -83,9 +83,27 @@ fn incident_with_node_interfaces_names_only_node_interfaces() {
         .iter()
         .filter(|e| e.contains("dropped by"))
         .collect();
-    assert_eq!(drops.len(), 1, "{drops:?}");
+    // both directions: the stale nft copy lists the new pod in neither dispatch chain
+    assert_eq!(drops.len(), 2, "{drops:?}");
     assert!(drops[0]
         .starts_with("cali9f8e7d6c5b4: dropped by nft ip filter cali-from-wl-dispatch rule 3"));
+    assert!(drops[1]
+        .starts_with("cali9f8e7d6c5b4: dropped by nft ip filter cali-to-wl-dispatch rule 3"));
+    // each with a witness: legacy (the current copy) accepts it, the node drops it
+    let witnesses: Vec<&String> = stale
+        .evidence
+        .iter()
+        .filter(|e| e.starts_with("witness"))
+        .collect();
+    assert_eq!(witnesses.len(), 2, "{:?}", stale.evidence);
+    assert!(
+        witnesses[0].contains("nfdiff trace SOURCE... --iif cali9f8e7d6c5b4 --oif eth1"),
+        "{witnesses:?}"
+    );
+    assert!(
+        witnesses[1].contains("nfdiff trace SOURCE... --iif eth1 --oif cali9f8e7d6c5b4"),
+        "{witnesses:?}"
+    );
 }
 
 #[test]
@@ -216,6 +234,8 @@ fn snapshot_round_trip_in_the_library() {
         versions: Vec::new(),
         tables_names: Default::default(),
         interfaces: Some(vec!["cali9f8e7d6c5b4".into()]),
+        local_addrs: None,
+        routes: None,
         pids: Vec::new(),
         saves: Vec::new(),
         rulesets,
@@ -394,5 +414,177 @@ fn ipv6_stale_dispatch() {
         )),
         "{:?}",
         f.evidence
+    );
+}
+
+/// `legacy:` / `nft:` fixtures read as a node's two backends.
+fn load_as(files: &[(&str, &str)]) -> Ruleset {
+    let mut rs = Ruleset::default();
+    for (backend, f) in files {
+        let text = std::fs::read_to_string(testdata(f)).expect("fixture");
+        let b = match *backend {
+            "legacy" => Backend::Legacy,
+            _ => Backend::Nft,
+        };
+        rs.extend(parse_text(&text, &ParseOptions::new(*f).with_backend(Some(b))).expect("parses"));
+    }
+    rs
+}
+
+/// Every witness re-traced through the whole node: the stale "Unknown interface" rule drops it
+/// (under the listing order, or under another when `order_dependent`); through the listing
+/// backend alone it is accepted.
+fn assert_witnesses_hold(rs: &Ruleset, r: &DoctorReport) {
+    use netfilter_model::trace::{trace, FinalVerdict, TraceOptions};
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id == "stale-dispatch")
+        .expect("stale-dispatch");
+    for d in &f.dispatch_drops {
+        let Some(w) = d.search.as_ref().and_then(|s| s.witness.as_ref()) else {
+            continue;
+        };
+        let full = trace(rs, &w.packet, &TraceOptions::default()).expect("traces");
+        assert_eq!(full.verdict, FinalVerdict::Drop);
+        let by = |x: Option<&netfilter_model::trace::RuleRef>| {
+            x.is_some_and(|x| x.chain == d.rule.chain && x.index == d.rule.index)
+        };
+        assert!(
+            by(full.decided_by.as_ref())
+                || ((w.order_dependent || w.uncertain)
+                    && full.alternatives.iter().any(|a| by(a.decided_by.as_ref()))),
+            "{full:?}"
+        );
+        let listing = d.listed_in.as_ref().expect("listed").0;
+        let alone = Ruleset {
+            tables: rs
+                .tables
+                .iter()
+                .filter(|t| t.backend == listing)
+                .cloned()
+                .collect(),
+            warnings: Vec::new(),
+        };
+        let a = trace(&alone, &w.packet, &TraceOptions::default()).expect("traces");
+        assert_eq!(a.verdict, FinalVerdict::Accept, "{a:?}");
+    }
+}
+
+#[test]
+fn stale_dispatch_witness_is_the_one_allowed_flow() {
+    let rs = load_as(&[
+        ("legacy", "stale-dispatch/8080-current.rules"),
+        ("nft", "stale-dispatch/stale.rules"),
+    ]);
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    let drops = &f.dispatch_drops;
+    assert_eq!(drops.len(), 2, "{drops:?}");
+    // from the pod: egress is default-deny, so nothing is accepted, but still critical
+    let from = &drops[0];
+    assert_eq!(from.direction.as_str(), "from-pod");
+    let s = from.search.as_ref().expect("searched");
+    assert!(s.witness.is_none());
+    assert!(s.tried > 0 && s.denied_alone == s.tried, "{s:?}");
+    assert!(
+        s.example.as_ref().is_some_and(|e| e.order_dependent),
+        "{s:?}"
+    );
+    // to the pod: the only flow the policy admits
+    let to = &drops[1];
+    assert_eq!(to.direction.as_str(), "to-pod");
+    let w = to
+        .search
+        .as_ref()
+        .and_then(|s| s.witness.as_ref())
+        .expect("a witness");
+    let net: ipnet::IpNet = "192.168.50.0/24".parse().expect("net");
+    assert!(net.contains(&w.packet.src), "{:?}", w.packet);
+    assert_eq!(
+        (w.packet.proto.map(|p| p.0), w.packet.dport),
+        (Some(6), Some(8080))
+    );
+    assert!(w.accepted_alone && !w.order_dependent && !w.uncertain);
+    assert!(f.evidence.iter().any(|e| e.starts_with(
+        "witness (IPv4 to the pod, legacy accepts it, the node drops it): nfdiff trace SOURCE... \
+         --iif eth0 --oif cali9f8e7d6c5b4 --src 192.168.50.10"
+    )));
+    assert_witnesses_hold(&rs, &r);
+}
+
+#[test]
+fn stale_dispatch_scenarios_offline() {
+    // (1) default-deny: both directions dropped, no witness, the policy's denial said
+    let rs = load_as(&[
+        ("legacy", "stale-dispatch/deny-current.rules"),
+        ("nft", "stale-dispatch/stale.rules"),
+    ]);
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert_eq!(f.dispatch_drops.len(), 2);
+    assert!(f
+        .dispatch_drops
+        .iter()
+        .all(|d| d.search.as_ref().is_some_and(|s| s.witness.is_none())));
+    assert!(f.evidence.iter().any(|e| e.contains(
+        "no witness: the pod's current policy (legacy's own rules) also denies every packet tried"
+    )));
+    // (3) only the to-pod direction is stale
+    let rs = load_as(&[
+        ("legacy", "stale-dispatch/to-only-current.rules"),
+        ("nft", "stale-dispatch/to-only-stale.rules"),
+    ]);
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    let dirs: Vec<&str> = f
+        .dispatch_drops
+        .iter()
+        .map(|d| d.direction.as_str())
+        .collect();
+    assert_eq!(dirs, ["to-pod"]);
+    assert!(
+        f.summary.starts_with("traffic to `cali9f8e7d6c5b4`"),
+        "{}",
+        f.summary
+    );
+    assert_witnesses_hold(&rs, &r);
+    // (4) native nft vmap dispatch (current) beside a stale legacy copy
+    let rs = load_as(&[
+        ("nft", "trace-kernel/native-current.nft"),
+        ("legacy", "incident/nft-stale.rules"),
+    ]);
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert_eq!(f.dispatch_drops.len(), 2);
+    for d in &f.dispatch_drops {
+        assert_eq!(d.rule.backend, Backend::Legacy);
+        assert_eq!(d.listed_in.as_ref().map(|l| l.0), Some(Backend::Nft));
+        assert!(d.search.as_ref().is_some_and(|s| s.witness.is_some()));
+    }
+    assert_witnesses_hold(&rs, &r);
+    // (5) IPv6-only pods
+    let rs = load_as(&[
+        ("legacy", "stale-dispatch/ipv6-current.rules"),
+        ("nft", "stale-dispatch/ipv6-stale.rules"),
+    ]);
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert!(f
+        .dispatch_drops
+        .iter()
+        .all(|d| d.v6 && d.interface == "cali8e7d6c5b4a3"));
+    assert_eq!(f.dispatch_drops.len(), 2);
+    assert_witnesses_hold(&rs, &r);
+    // no false alarm: the current copy alone, default-deny pod included
+    let rs = load_as(&[("legacy", "stale-dispatch/deny-current.rules")]);
+    let r = run(&rs, &NodeFacts::default());
+    assert!(
+        r.findings.iter().all(|f| f.id != "stale-dispatch"),
+        "{:?}",
+        ids(&r)
     );
 }

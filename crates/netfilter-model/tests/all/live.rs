@@ -589,9 +589,11 @@ fn inner_corpus() {
 /// measured 264 of 373 (70.8%) when added, 332 of 373 (89.0%) once set elements, typeof,
 /// object bodies and maps, dynset statements, chain binding counters, interface names and
 /// verbatim spelling were decoded like nft lists them, 341 of 373 (91.4%) with the delinearizer
-/// checked against the nftables test suite's payload files. The rest are rule decoding gaps,
-/// grouped by [`mismatch_reason`].
-const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 90;
+/// checked against the nftables test suite's payload files, 344 of 373 (92.2%) with the network
+/// header's protocol field spelled `ip protocol` / `ip6 nexthdr` in concatenations, 345 of 373
+/// (92.5%) with raw payload values in hex without leading zeros. The rest are rule decoding
+/// gaps, grouped by [`mismatch_reason`].
+const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 92;
 
 /// A coarse reason for a corpus file whose live model differs from its file's, from the first
 /// difference (`file `..` live `..``), so the remaining gaps can be read by class. The first

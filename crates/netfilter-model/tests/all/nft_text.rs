@@ -329,7 +329,7 @@ fn kernel_iptables_nft_extensions() {
             "ct mark set meta mark (nfmask 0xffffffff ctmask 0xffffffff)",
             "ct mark set ct mark and 0xffffff00 xor 0x00000001",
             r#"log group 5 prefix "x""#,
-            "queue num 3 bypass",
+            "queue flags bypass to 3",
             "meta l4proto tcp reject with tcp-reset",
             "reject with icmp-host-prohibited",
             "xt:recent [lossy] drop",

@@ -3,7 +3,10 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::trace::{Alternative, Assumption, ReachReport, RuleRef, Step, TraceReport};
+use netfilter_model::model::Hook;
+use netfilter_model::trace::{
+    Alternative, Assumption, NatResult, ReachReport, RuleRef, Step, TraceReport,
+};
 use serde::Serialize;
 
 /// A deciding rule or policy.
@@ -34,12 +37,21 @@ impl<'a> From<&'a RuleRef> for RuleView<'a> {
     }
 }
 
+/// A packet fact an assumption fixes for the rest of its course.
+#[derive(Serialize)]
+struct FactView<'a> {
+    what: &'a str,
+    holds: bool,
+}
+
 /// An assumption about an undecidable match.
 #[derive(Serialize)]
 struct AssumptionView<'a> {
     rule: RuleView<'a>,
     holds: bool,
     reason: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    facts: Vec<FactView<'a>>,
 }
 
 impl<'a> From<&'a Assumption> for AssumptionView<'a> {
@@ -48,8 +60,39 @@ impl<'a> From<&'a Assumption> for AssumptionView<'a> {
             rule: (&a.rule).into(),
             holds: a.holds,
             reason: &a.reason,
+            facts: a
+                .facts
+                .iter()
+                .map(|f| FactView {
+                    what: &f.what,
+                    holds: f.holds,
+                })
+                .collect(),
         }
     }
+}
+
+/// The address translation of an outcome: endpoints as `10.244.1.5:8080` (`local:PORT` for a
+/// redirect), `null` when not translated.
+#[derive(Serialize)]
+struct NatView {
+    dnat: Option<String>,
+    snat: Option<String>,
+    masquerade: bool,
+}
+
+impl From<&NatResult> for NatView {
+    fn from(n: &NatResult) -> Self {
+        NatView {
+            dnat: n.dnat.map(|e| e.to_string()),
+            snat: n.snat.map(|e| e.to_string()),
+            masquerade: n.masquerade,
+        }
+    }
+}
+
+fn hook_names(path: &[Hook]) -> Vec<&str> {
+    path.iter().map(Hook::as_str).collect()
 }
 
 /// Another outcome and what leads to it.
@@ -60,6 +103,8 @@ struct AlternativeView<'a> {
     /// Reordered equal-priority groups: chains as `backend family table chain`, in run order.
     order: Vec<Vec<String>>,
     assumptions: Vec<AssumptionView<'a>>,
+    nat: NatView,
+    path: Vec<&'a str>,
 }
 
 impl<'a> From<&'a Alternative> for AlternativeView<'a> {
@@ -73,6 +118,8 @@ impl<'a> From<&'a Alternative> for AlternativeView<'a> {
                 .map(|g| g.iter().map(|c| c.to_string()).collect())
                 .collect(),
             assumptions: a.assumptions.iter().map(Into::into).collect(),
+            nat: (&a.nat).into(),
+            path: hook_names(&a.path),
         }
     }
 }
@@ -114,6 +161,8 @@ struct TraceView<'a> {
     alternatives: Vec<AlternativeView<'a>>,
     order_dependent: bool,
     uncertain: bool,
+    nat: NatView,
+    path: Vec<&'a str>,
     steps: Vec<StepView<'a>>,
 }
 
@@ -125,6 +174,8 @@ impl<'a> From<&'a TraceReport> for TraceView<'a> {
             alternatives: r.alternatives.iter().map(Into::into).collect(),
             order_dependent: r.order_dependent,
             uncertain: r.uncertain,
+            nat: (&r.nat).into(),
+            path: hook_names(&r.path),
             steps: r.steps.iter().map(Into::into).collect(),
         }
     }

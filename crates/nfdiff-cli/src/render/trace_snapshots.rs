@@ -25,7 +25,7 @@ fn render(rs: &Ruleset, pkt: &Packet) -> (String, String) {
 
 fn check(name: &str, rs: &Ruleset, pkt: &Packet) {
     let (text, json) = render(rs, pkt);
-    // The JSON is valid and has exactly DESIGN.md's top-level keys.
+    // The JSON is valid and has exactly DESIGN.md's top-level keys (plus `nat` and `path`).
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
@@ -34,7 +34,9 @@ fn check(name: &str, rs: &Ruleset, pkt: &Packet) {
         [
             "alternatives",
             "decided_by",
+            "nat",
             "order_dependent",
+            "path",
             "steps",
             "uncertain",
             "verdict"

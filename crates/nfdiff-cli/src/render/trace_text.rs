@@ -54,7 +54,13 @@ fn describe_packet(p: &Packet) -> String {
             s.push_str(&format!(", out {o}"));
         }
     }
-    s.push_str(&format!(", {} path", p.path));
+    if p.path != TracePath::Auto {
+        s.push_str(&format!(", {} path", p.path));
+    } else if p.local_addrs.is_none() {
+        s.push_str(", path auto (no local addresses: forward)");
+    } else {
+        s.push_str(", path auto");
+    }
     s
 }
 
@@ -97,6 +103,22 @@ fn write_summary(out: &mut impl Write, rep: &TraceReport, indent: &str) -> io::R
             verdict_word(v)
         )?,
     }
+    if !rep.nat.is_none() {
+        writeln!(out, "{indent}NAT: {}", rep.nat)?;
+    }
+    // Every endpoint a load balancer may choose, not only the one of the main course.
+    let mut nats = vec![rep.nat];
+    for a in &rep.alternatives {
+        if a.verdict == FinalVerdict::Accept && !nats.contains(&a.nat) {
+            nats.push(a.nat);
+        }
+    }
+    if nats.len() > 1 && nats.iter().any(|n| !n.is_none()) {
+        writeln!(out, "{indent}Possible NAT results ({}):", nats.len())?;
+        for n in &nats {
+            writeln!(out, "{indent}  - {n}")?;
+        }
+    }
     if let Some(o) = &rep.overruled {
         let acc = match &o.accepted_by {
             Some(a) => short(a),
@@ -128,7 +150,20 @@ fn write_summary(out: &mut impl Write, rep: &TraceReport, indent: &str) -> io::R
                 Some(d) => format!(" by {}", short(d)),
                 None => String::new(),
             };
-            writeln!(out, "{indent}  - {}{by}", verdict_word(a.verdict))?;
+            let nat = if a.nat.is_none() {
+                String::new()
+            } else {
+                format!(" ({})", a.nat)
+            };
+            writeln!(out, "{indent}  - {}{by}{nat}", verdict_word(a.verdict))?;
+            // Another way through the host (DNAT to a local address: input, not forward).
+            if a.verdict == FinalVerdict::Accept
+                && rep.verdict == FinalVerdict::Accept
+                && a.path != rep.path
+            {
+                let hooks: Vec<&str> = a.path.iter().map(|h| h.as_str()).collect();
+                writeln!(out, "{indent}      on the path {}", hooks.join(" -> "))?;
+            }
             for g in &a.order {
                 let names: Vec<String> = g.iter().map(|c| c.to_string()).collect();
                 writeln!(
@@ -154,7 +189,8 @@ pub fn write_trace(out: &mut impl Write, pkt: &Packet, rep: &TraceReport) -> io:
     writeln!(out)?;
     write_summary(out, rep, "")?;
     writeln!(out)?;
-    writeln!(out, "Path:")?;
+    let hooks: Vec<&str> = rep.path.iter().map(|h| h.as_str()).collect();
+    writeln!(out, "Path: {}", hooks.join(" -> "))?;
     for s in &rep.steps {
         write_step(out, s)?;
     }

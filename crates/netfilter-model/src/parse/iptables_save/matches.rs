@@ -551,7 +551,8 @@ fn build_one(
                 let statuses = v
                     .as_str()
                     .split(',')
-                    .map(|s| s.to_ascii_lowercase())
+                    // nft's spelling: `SEEN_REPLY` is `seen-reply`.
+                    .map(|s| s.to_ascii_lowercase().replace('_', "-"))
                     .collect();
                 acc.push(neg, MatchKind::CtStatus { statuses });
             }
@@ -680,6 +681,46 @@ fn build_one(
                         *is_bridged = true
                     }
                     _ => return Err(unknown(module, o)),
+                }
+            }
+            // Consecutive options with the same negation are one match, as the live
+            // reader groups the bits of one xt_physdev payload.
+            if let (
+                Some(Match {
+                    kind:
+                        MatchKind::PhysDev {
+                            physdev_in,
+                            physdev_out,
+                            is_in,
+                            is_out,
+                            is_bridged,
+                        },
+                    negated,
+                    ..
+                }),
+                MatchKind::PhysDev {
+                    physdev_in: new_in,
+                    physdev_out: new_out,
+                    is_in: new_is_in,
+                    is_out: new_is_out,
+                    is_bridged: new_is_bridged,
+                },
+            ) = (acc.matches.last_mut(), &pd)
+            {
+                if *negated == neg
+                    && !(physdev_in.is_some() && new_in.is_some())
+                    && !(physdev_out.is_some() && new_out.is_some())
+                {
+                    if new_in.is_some() {
+                        physdev_in.clone_from(new_in);
+                    }
+                    if new_out.is_some() {
+                        physdev_out.clone_from(new_out);
+                    }
+                    *is_in |= new_is_in;
+                    *is_out |= new_is_out;
+                    *is_bridged |= new_is_bridged;
+                    return Ok(());
                 }
             }
             acc.push(neg, pd);

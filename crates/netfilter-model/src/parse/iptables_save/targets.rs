@@ -137,15 +137,11 @@ pub(crate) fn build(name: &str, opts: &[Opt<'_, '_>]) -> Result<TargetOut, LineE
         }
         "QUEUE" => {
             no_options(name, opts)?;
-            out.verdict = Some(Verdict::Queue("--queue-num 0".into()));
+            out.verdict = Some(Verdict::queue("--queue-num 0"));
         }
         "NFQUEUE" => {
             let args = render(opts);
-            out.verdict = Some(Verdict::Queue(if args.is_empty() {
-                "--queue-num 0".into()
-            } else {
-                args
-            }));
+            out.verdict = Some(Verdict::queue(&args));
         }
         "LOG" | "NFLOG" => {
             let mut prefix = None;
@@ -269,6 +265,14 @@ pub(crate) fn build(name: &str, opts: &[Opt<'_, '_>]) -> Result<TargetOut, LineE
                 _ => return Err(unknown(name, o)),
             };
             out.statements.push(Statement::TcpMss { mss });
+        }
+        // iptables-nft stores `-j TRACE` as nft's `meta nftrace set 1`; so does the model.
+        "TRACE" if opts.is_empty() => {
+            out.statements.push(Statement::Other {
+                target: "meta".into(),
+                args: "nftrace set 1".into(),
+                lossy: false,
+            });
         }
         _ => {
             out.statements.push(Statement::Other {

@@ -823,7 +823,7 @@ fn targets() {
     );
     assert_eq!(
         rule("-j NFQUEUE --queue-num 3").verdict,
-        Some(Verdict::Queue("--queue-num 3".into()))
+        Some(Verdict::Queue("to 3".into()))
     );
     let other = rule("-j CHECKSUM --checksum-fill");
     assert_eq!(
@@ -906,15 +906,17 @@ fn builtin_chains_need_no_declaration() {
 #[test]
 fn extension_targets_versus_chains() {
     // An undeclared upper-case name is an extension target, kept verbatim.
-    let r = rule("-j TRACE");
+    let r = rule("-j CHECKSUM --checksum-fill");
     assert_eq!(
         r.statements,
         vec![Statement::Other {
-            target: "TRACE".into(),
-            args: String::new(),
+            target: "CHECKSUM".into(),
+            args: "--checksum-fill".into(),
             lossy: false
         }]
     );
+    // TRACE is what iptables-nft stores: nft's `meta nftrace set 1`.
+    assert_eq!(rule("-j TRACE").to_string(), "meta nftrace set 1");
     // A declared upper-case name is a chain.
     let rs = parse("*filter\n:INPUT ACCEPT [0:0]\n:TCP - [0:0]\n-A INPUT -p tcp -j TCP\nCOMMIT\n");
     assert_eq!(

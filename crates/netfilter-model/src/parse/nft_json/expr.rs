@@ -85,8 +85,17 @@ pub(super) fn match_stmt(body: &Value) -> Result<MatchOut, String> {
         Some(Value::String(s)) => s.as_str(),
         Some(_) => return Err("`op` of `match` must be a string".into()),
     };
-    let op = Op::parse(op_text).ok_or_else(|| format!("unknown match operator `{op_text}`"))?;
     let text = text::match_text(op_text, left, right);
+    // nft's `!` (none of these flags: `tcp flags ! fin,syn`) is valid but not typed here:
+    // the relation is kept verbatim. Any other unknown operator is an error.
+    if op_text == "!" {
+        return Ok(MatchOut::Match(Match::new(MatchKind::Other {
+            module: "nft".into(),
+            args: text,
+            lossy: false,
+        })));
+    }
+    let op = Op::parse(op_text).ok_or_else(|| format!("unknown match operator `{op_text}`"))?;
     if let Some(out) = icmp_code(op, left, right, &text) {
         return Ok(out);
     }
@@ -455,6 +464,39 @@ fn payload_match(proto: &str, field: &str, op: Op, right: &Value) -> Option<Matc
 
 /// `<`, `>`, `<=`, `>=` on TTL / hop limit (the only ordered comparisons the model types).
 fn comparison(op: Op, left: &Value, right: &Value) -> Option<(MatchKind, bool)> {
+    // `tcp dport <= 4`: a one-sided port bound is the port range it allows.
+    if let (Some((proto, dir @ ("sport" | "dport"))), Some(v)) = (payload(left), right.as_u64()) {
+        let p = match proto {
+            "tcp" => Some(Protocol::TCP),
+            "udp" => Some(Protocol::UDP),
+            "udplite" => Some(Protocol::UDPLITE),
+            "sctp" => Some(Protocol::SCTP),
+            "dccp" => Some(Protocol::DCCP),
+            "th" => None,
+            _ => return None,
+        };
+        let v = u16::try_from(v).ok()?;
+        let (first, last) = match op {
+            Op::Lt => (0, v.checked_sub(1)?),
+            Op::Le => (0, v),
+            Op::Gt => (v.checked_add(1)?, u16::MAX),
+            Op::Ge => (v, u16::MAX),
+            _ => return None,
+        };
+        let dir = if dir == "sport" {
+            Direction::Src
+        } else {
+            Direction::Dst
+        };
+        return Some((
+            MatchKind::Port {
+                dir,
+                proto: p,
+                ports: vec![PortRange { first, last }],
+            },
+            false,
+        ));
+    }
     let (o, neg) = match op {
         Op::Lt => ("lt", false),
         Op::Gt => ("gt", false),

@@ -60,7 +60,7 @@ pub(super) fn statement(v: &Value, family: Family) -> Result<Item, String> {
                 Verdict::Goto(target)
             })
         }
-        "queue" => Item::Verdict(Verdict::Queue(queue(body))),
+        "queue" => Item::Verdict(Verdict::queue(&queue(body))),
         "vmap" => Item::Verdict(Verdict::Vmap(text::value(v, text::PLAIN))),
         "reject" => Item::Verdict(Verdict::Reject {
             with: Some(reject(body, family)?),
@@ -491,7 +491,7 @@ mod tests {
         assert!(statement(&json!({"jump": {}}), Family::Ip).is_err());
         assert_eq!(
             st(json!({"queue": null})),
-            Item::Verdict(Verdict::Queue(String::new()))
+            Item::Verdict(Verdict::Queue("to 0".into()))
         );
         assert_eq!(
             st(json!({"queue": {"num": {"range": [1, 10]}, "flags": ["bypass", "fanout"]}})),

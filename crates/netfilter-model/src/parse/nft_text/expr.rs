@@ -327,7 +327,7 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 ("ip", "protocol") | ("ip6", "nexthdr") => Field::Proto,
                 ("ip", "ttl") => Field::Ttl { v6: false },
                 ("ip6", "hoplimit") => Field::Ttl { v6: true },
-                ("ip", "dscp") => Field::Dscp,
+                ("ip" | "ip6", "dscp") => Field::Dscp,
                 ("ip", "frag-off") => Field::FragOff,
                 ("tcp" | "udp" | "udplite" | "sctp" | "dccp" | "th", "sport") => Field::Port {
                     proto,
@@ -661,8 +661,11 @@ fn typed_match(
     mask: Option<&[Token<'_>]>,
     slash: Option<&[Token<'_>]>,
 ) -> Option<Match> {
-    let eqne = op == "==" || op == "!=";
-    let neg = op == "!=";
+    // `!` before a flag list (`ct state ! invalid`, as nft 1.0.x lists a negated xt state
+    // match): none of the flags is set, which for these fields is `!=`.
+    let flag_neg = op == "!" && matches!(field, Field::CtState | Field::CtStatus);
+    let eqne = op == "==" || op == "!=" || flag_neg;
+    let neg = op == "!=" || flag_neg;
     if let Some(m) = mask {
         if m.is_empty() {
             return None;
@@ -688,7 +691,8 @@ fn typed_match(
                     mask: flags(m)?,
                     set: flags(value)?,
                 },
-                (None, Some(m)) if op == "==" => MatchKind::TcpFlags {
+                // `tcp flags syn / fin,syn,rst,ack`; with `!=`, its negation (`! --syn`).
+                (None, Some(m)) if op == "==" || op == "!=" => MatchKind::TcpFlags {
                     mask: flags(m)?,
                     set: flags(value)?,
                 },
@@ -761,6 +765,25 @@ fn typed_match(
         Field::Proto if eqne => MatchKind::Protocol {
             protos: els()?.into_iter().map(parse_proto).collect::<Option<_>>()?,
         },
+        // `tcp dport <= 4`: a one-sided bound is the port range it allows.
+        Field::Port { proto, dir } if matches!(op, "<" | "<=" | ">" | ">=") => {
+            let e = els()?;
+            let [v] = e.as_slice() else {
+                return None;
+            };
+            let v: u16 = v.parse().ok()?;
+            let (first, last) = match op {
+                "<" => (0, v.checked_sub(1)?),
+                "<=" => (0, v),
+                ">" => (v.checked_add(1)?, u16::MAX),
+                _ => (v, u16::MAX),
+            };
+            MatchKind::Port {
+                dir: *dir,
+                proto: *proto,
+                ports: vec![PortRange { first, last }],
+            }
+        }
         Field::Port { proto, dir } if eqne => MatchKind::Port {
             dir: *dir,
             proto: *proto,
@@ -1051,6 +1074,17 @@ mod tests {
             m("tcp flags ! fin,syn,rst,psh,ack,urg").to_string(),
             "tcp flags & (fin|syn|rst|psh|ack|urg) == 0x0"
         );
+        let not_syn = m("tcp flags != syn / fin,syn,rst,ack");
+        assert!(not_syn.negated);
+        assert_eq!(
+            not_syn.kind,
+            MatchKind::TcpFlags {
+                mask: TcpFlags(0x17),
+                set: TcpFlags(0x02)
+            }
+        );
+        assert_eq!(m("tcp dport <= 4").to_string(), "tcp dport 0-4");
+        assert_eq!(m("ct state ! invalid").to_string(), "ct state != invalid");
         assert_eq!(m("ip frag-off & 8191 != 0").kind, MatchKind::Fragment);
         assert!(m("ip frag-off & 0x1fff == 0").negated);
         assert_eq!(

@@ -168,10 +168,16 @@ pub(crate) fn parse_statement(
                         j = skip_expr(toks, j + 1).ok_or("expected a value after a queue option")?
                     }
                     Some("bypass" | "fanout") => j += 1,
+                    // nft 1.0.x lists `queue num 0-6 bypass,fanout`.
+                    _ if toks.get(j).is_some_and(|t| t.text == ",")
+                        && matches!(word(toks, j + 1), Some("bypass" | "fanout")) =>
+                    {
+                        j += 1
+                    }
                     _ => break,
                 }
             }
-            set_verdict(rule, Verdict::Queue(join(&toks[i + 1..j])))?;
+            set_verdict(rule, Verdict::queue(&join(&toks[i + 1..j])))?;
             j
         }
         "limit" => {
@@ -804,7 +810,7 @@ mod tests {
         let r = run("limit rate over 1 mbytes/second", Family::Ip);
         assert!(matches!(r.matches[0].kind, MatchKind::Other { .. }));
         let r = run("queue flags bypass num 3", Family::Ip);
-        assert_eq!(r.verdict, Some(Verdict::Queue("flags bypass num 3".into())));
+        assert_eq!(r.verdict, Some(Verdict::Queue("flags bypass to 3".into())));
         let r = run("xt match \"recent\" xt target TTL", Family::Ip);
         assert_eq!(r.to_string(), "xt:recent [lossy] xt:TTL [lossy]");
         assert_eq!(r.lossy.len(), 2);

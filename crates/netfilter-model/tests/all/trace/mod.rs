@@ -3,6 +3,9 @@
 pub mod builder;
 pub mod scenarios;
 
+mod consistency;
+mod fidelity;
+pub mod kube_flows;
 mod limits;
 mod perf;
 mod randomized;

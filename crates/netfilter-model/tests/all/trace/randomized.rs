@@ -271,7 +271,11 @@ struct St {
     mark: u32,
     /// Whether a nat statement mapped the connection.
     mapped: bool,
+    dnat: bool,
 }
+
+/// The destination after DNAT of an accepted packet.
+type RefNat = Option<(IpAddr, Option<u16>)>;
 
 enum Res {
     Continue,
@@ -364,6 +368,7 @@ impl Ref<'_> {
                         };
                         st.dst = ip.parse().unwrap();
                         st.mapped = true;
+                        st.dnat = true;
                         if port.is_some() {
                             st.dport = port;
                         }
@@ -428,16 +433,18 @@ impl Ref<'_> {
     }
 
     /// The verdict and deciding rule when the groups run in these orders.
-    fn eval(&self, groups: &[Group]) -> (FinalVerdict, Option<Key>) {
+    fn eval(&self, groups: &[Group]) -> (FinalVerdict, Option<Key>, RefNat) {
         let mut st = St {
             dst: self.pkt.dst,
             dport: self.pkt.dport,
             mark: self.pkt.mark,
             mapped: false,
+            dnat: false,
         };
-        let mut accepts: Vec<(Key, bool, bool)> = Vec::new(); // key, policy, nat chain
-                                                              // The hook where a nat chain mapped the connection: the nat core runs no further
-                                                              // nat chain there (the generator's nat chains are all on prerouting).
+        // key, policy, nat chain
+        let mut accepts: Vec<(Key, bool, bool)> = Vec::new();
+        // The hook where a nat chain mapped the connection: the nat core runs no further
+        // nat chain there (the generator's nat chains are all on prerouting).
         let mut mapped: Option<Hook> = None;
         for (hook, g) in groups {
             for &(ti, ci) in g {
@@ -452,12 +459,12 @@ impl Ref<'_> {
                     mapped = Some(hook.clone());
                 }
                 match res {
-                    Res::Drop(k) => return (FinalVerdict::Drop, Some(k)),
+                    Res::Drop(k) => return (FinalVerdict::Drop, Some(k), None),
                     Res::Accept(k, n) => accepts.push((k, false, n)),
                     Res::Continue => {
                         let k = (t.name.clone(), t.chains[ci].name.clone(), None);
                         if b.policy == Policy::Drop {
-                            return (FinalVerdict::Drop, Some(k));
+                            return (FinalVerdict::Drop, Some(k), None);
                         }
                         accepts.push((k, true, nat));
                     }
@@ -471,7 +478,11 @@ impl Ref<'_> {
             .or_else(|| accepts.iter().rev().find(|a| !a.1))
             .or_else(|| accepts.last())
             .map(|a| a.0.clone());
-        (FinalVerdict::Accept, d)
+        (
+            FinalVerdict::Accept,
+            d,
+            st.dnat.then_some((st.dst, st.dport)),
+        )
     }
 }
 
@@ -528,6 +539,12 @@ fn cases() -> (u64, u64) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(400);
     (0x6e66_6469_6666_0000, n)
+}
+
+/// The library's NAT result in the reference evaluator's terms.
+fn lib_nat(n: &netfilter_model::trace::NatResult) -> RefNat {
+    n.dnat
+        .map(|e| (e.addr.expect("no redirect in generated rulesets"), e.port))
 }
 
 /// Runs `f` for each seed; on failure, names the seed that reproduces it.
@@ -601,7 +618,8 @@ fn random_rulesets_agree_with_reference_evaluator() {
             assert!(!rep.uncertain, "{rep:#?}\n{ctx}");
             let reference = Ref { rs: &rs, pkt: &pkt };
             let groups = reference.groups();
-            let (v, d) = reference.eval(&groups);
+            let (v, d, n) = reference.eval(&groups);
+            assert_eq!(lib_nat(&rep.nat), n, "nat\n{rep:#?}\n{ctx}");
             assert_eq!(rep.verdict, v, "verdict\n{rep:#?}\n{ctx}");
             assert_eq!(
                 rep.decided_by.as_ref().map(key_of),
@@ -611,9 +629,10 @@ fn random_rulesets_agree_with_reference_evaluator() {
             let Some(combos) = all_orders(&groups) else {
                 continue;
             };
-            let outcomes: Vec<(FinalVerdict, Option<Key>)> =
+            let outcomes: Vec<(FinalVerdict, Option<Key>, RefNat)> =
                 combos.iter().map(|c| reference.eval(c)).collect();
-            let dependent = outcomes.iter().any(|o| o.0 != v);
+            // NAT results count: another endpoint is another outcome (issue 21, item 12).
+            let dependent = outcomes.iter().any(|o| o.0 != v || o.2 != n);
             // Groups larger than MAX_FULL_PERMUTATION get a documented subset of orders:
             // then what the tracer reports must be reachable, but it may miss some.
             let exhaustive = groups.iter().all(|(_, g)| g.len() <= MAX_FULL_PERMUTATION);
@@ -628,9 +647,14 @@ fn random_rulesets_agree_with_reference_evaluator() {
                     "order_dependent\n{rep:#?}\n{ctx}"
                 );
             }
-            let all: BTreeSet<(FinalVerdict, Option<Key>)> = outcomes.iter().cloned().collect();
+            let all: BTreeSet<(FinalVerdict, Option<Key>, RefNat)> =
+                outcomes.iter().cloned().collect();
             for a in &rep.alternatives {
-                let k = (a.verdict, a.decided_by.as_ref().map(key_of));
+                let k = (
+                    a.verdict,
+                    a.decided_by.as_ref().map(key_of),
+                    lib_nat(&a.nat),
+                );
                 assert!(all.contains(&k), "alternative {k:?} not reachable\n{ctx}");
             }
             let ref_drops: BTreeSet<Option<Key>> = all

@@ -6,5 +6,6 @@ pub mod node;
 mod gen;
 mod gen21;
 mod issue21;
+mod nat_flows;
 mod randomized;
 mod scenarios;

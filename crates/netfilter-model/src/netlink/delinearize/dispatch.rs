@@ -1,0 +1,484 @@
+//! The per-expression dispatcher: each register-level expression updates the state.
+
+use super::*;
+
+impl State<'_> {
+    pub(super) fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Payload {
+                base,
+                offset,
+                len,
+                dreg,
+            } => {
+                let mut field = self.payload(*base, *offset, *len);
+                // ICMP fields that exist for one type only (`icmp mtu` of destination
+                // unreachable, `icmp gateway` of redirect): the type compare before is their
+                // dependency.
+                if let (2, Some(t)) = (*base, self.ctx.icmp_type) {
+                    let named = match (self.ctx.l4.map(|p| p.0), t, *offset, *len) {
+                        (Some(1), 3, 6, 2) => Some("icmp mtu"),
+                        (Some(1), 5, 4, 4) => Some("icmp gateway"),
+                        (Some(58), 2, 4, 4) => Some("icmpv6 mtu"),
+                        (Some(58), 130..=132, 4, 2) => Some("icmpv6 max-delay"),
+                        _ => None,
+                    };
+                    if let Some(name) = named {
+                        field = Field::Hdr(HdrField {
+                            name,
+                            kind: hdr_fields::Kind::Int,
+                            mask: 0,
+                        });
+                        self.icmp_dep_used = true;
+                    }
+                }
+                if *base == 2 && self.ctx.l4.is_some() {
+                    self.l4_dep_used = true;
+                }
+                if *base == 0 && self.ctx.vlan && *offset >= 14 {
+                    self.vlan_dep_used = true;
+                }
+                if *base == 1 {
+                    self.l3_dep_used = true;
+                }
+                self.set_reg(
+                    *dreg,
+                    Reg::Load {
+                        field,
+                        len: *len,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Meta {
+                key, dreg: Some(d), ..
+            } => {
+                let len = match key {
+                    6 | 7 => 16,
+                    15 | 16 | 19 => 1,
+                    _ => 4,
+                };
+                self.set_reg(
+                    *d,
+                    Reg::Load {
+                        field: Self::meta_field(*key),
+                        len,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Ct {
+                key,
+                dreg: Some(d),
+                dir,
+                ..
+            } => {
+                let len = match key {
+                    1 => 1,
+                    _ => 4,
+                };
+                self.set_reg(
+                    *d,
+                    Reg::Load {
+                        field: Self::ct_field(*key, *dir),
+                        len,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Fib {
+                flags,
+                result,
+                dreg,
+            } => self.set_reg(
+                *dreg,
+                Reg::Load {
+                    field: Field::Fib {
+                        flags: *flags,
+                        result: *result,
+                    },
+                    len: 4,
+                    mask: None,
+                    xor: None,
+                },
+            ),
+            Expr::Numgen {
+                dreg,
+                modulus,
+                kind,
+                offset,
+            } => {
+                self.set_reg(
+                    *dreg,
+                    Reg::Load {
+                        field: Field::Numgen {
+                            random: *kind == 1,
+                            modulus: *modulus,
+                            offset: *offset,
+                        },
+                        len: 4,
+                        mask: None,
+                        xor: None,
+                    },
+                );
+            }
+            Expr::Bitwise {
+                sreg,
+                dreg,
+                op,
+                mask,
+                xor,
+                data,
+                ..
+            } => {
+                let v = match (self.reg(*sreg).cloned(), op) {
+                    (
+                        Some(Reg::Load {
+                            field,
+                            len,
+                            mask: None,
+                            xor: None,
+                        }),
+                        0,
+                    ) => Reg::Load {
+                        field,
+                        len,
+                        mask: Some(mask.clone()),
+                        xor: Some(xor.clone()),
+                    },
+                    (Some(Reg::Load { field, .. }), op) => {
+                        let o = if *op == 1 { "<<" } else { ">>" };
+                        Reg::Text(format!("{} {o} {}", field.text(), u32_ne(data)))
+                    }
+                    (Some(Reg::Imm(v)), 0) => {
+                        let r: Vec<u8> = v
+                            .iter()
+                            .zip(mask.iter().chain(std::iter::repeat(&0xff)))
+                            .zip(xor.iter().chain(std::iter::repeat(&0)))
+                            .map(|((a, m), x)| (a & m) ^ x)
+                            .collect();
+                        Reg::Imm(r)
+                    }
+                    _ => Reg::Text("bitwise".into()),
+                };
+                self.set_reg(*dreg, v);
+            }
+            Expr::Byteorder { sreg, dreg, op, .. } => {
+                if let Some(v) = self.reg(*sreg).cloned() {
+                    self.set_reg(*dreg, v);
+                    // A host-order value turned big-endian, for `<`/`>` compares.
+                    if *op == 1 {
+                        if let Some(i) = reg32(*dreg) {
+                            self.hton.insert(i);
+                        }
+                    }
+                }
+            }
+            Expr::Immediate { dreg, data } => match data {
+                ImmData::Verdict { code, chain } => self.verdict(*code, chain.clone()),
+                ImmData::Value(v) => self.set_reg(*dreg, Reg::Imm(v.clone())),
+            },
+            Expr::Cmp { sreg, op, data } => self.cmp(*sreg, *op, data),
+            Expr::Range { sreg, op, from, to } => self.range(*sreg, *op, from, to),
+            Expr::Lookup {
+                set,
+                sreg,
+                dreg,
+                invert,
+            } => self.lookup(set, *sreg, *dreg, *invert),
+            Expr::Counter { packets, bytes } => {
+                self.rule.counters = Some(Counters {
+                    packets: *packets,
+                    bytes: *bytes,
+                })
+            }
+            Expr::Meta {
+                key, sreg: Some(s), ..
+            } => self.meta_set(*key, *s),
+            Expr::Ct {
+                key,
+                sreg: Some(s),
+                dir,
+                ..
+            } => self.ct_set(*key, *s, *dir),
+            Expr::Nat {
+                nat_type,
+                family,
+                reg_addr_min,
+                reg_addr_max,
+                reg_proto_min,
+                reg_proto_max,
+                flags,
+            } => {
+                let v6 = *family == 10;
+                let addr = self.addr_regs(*reg_addr_min, *reg_addr_max, v6);
+                let port = self.port_regs(*reg_proto_min, *reg_proto_max);
+                let kind = if *nat_type == 0 {
+                    NatKind::Snat
+                } else {
+                    NatKind::Dnat
+                };
+                self.rule.statements.push(Statement::Nat {
+                    kind,
+                    addr,
+                    port,
+                    flags: nat_flags(*flags),
+                });
+            }
+            Expr::Masq {
+                flags,
+                reg_proto_min,
+                reg_proto_max,
+            } => {
+                let port = self.port_regs(*reg_proto_min, *reg_proto_max);
+                self.rule.statements.push(Statement::Nat {
+                    kind: NatKind::Masquerade,
+                    addr: None,
+                    port,
+                    flags: nat_flags(*flags),
+                });
+            }
+            Expr::Redir {
+                flags,
+                reg_proto_min,
+                reg_proto_max,
+            } => {
+                let port = self.port_regs(*reg_proto_min, *reg_proto_max);
+                self.rule.statements.push(Statement::Nat {
+                    kind: NatKind::Redirect,
+                    addr: None,
+                    port,
+                    flags: nat_flags(*flags),
+                });
+            }
+            Expr::Reject { reject_type, code } => {
+                let v6 = self.family == Family::Ip6 || self.ctx.l3_v6 == Some(true);
+                self.reject_icmp = *reject_type == 0;
+                let with = reject_text(v6, *reject_type, *code);
+                self.rule.verdict = Some(Verdict::Reject { with });
+            }
+            Expr::Log {
+                prefix,
+                group,
+                level,
+                flags,
+                snaplen,
+                qthreshold,
+            } => {
+                let mut extra = Vec::new();
+                if let Some(s) = snaplen {
+                    extra.push(format!("snaplen {s}"));
+                }
+                if let Some(q) = qthreshold {
+                    extra.push(format!("queue-threshold {q}"));
+                }
+                if *flags != 0 {
+                    extra.extend(log_flags(*flags));
+                }
+                self.rule.statements.push(Statement::Log {
+                    prefix: prefix.clone(),
+                    level: level.filter(|l| *l != 4).map(log_level_name),
+                    group: *group,
+                    extra,
+                });
+            }
+            Expr::Limit {
+                rate,
+                unit,
+                burst,
+                kind,
+                flags,
+            } => {
+                let u = match unit {
+                    1 => "second",
+                    60 => "minute",
+                    3600 => "hour",
+                    86400 => "day",
+                    604800 => "week",
+                    _ => "second",
+                };
+                if *kind == 0 {
+                    self.push(
+                        flags & 1 != 0,
+                        MatchKind::Limit {
+                            rate: format!("{rate}/{u}"),
+                            burst: (*burst != 0 && *burst != 5).then_some(*burst),
+                        },
+                    );
+                } else {
+                    let over = if flags & 1 != 0 { "over " } else { "" };
+                    let burst = if *burst != 0 {
+                        format!(" burst {}", byte_units(u64::from(*burst)))
+                    } else {
+                        String::new()
+                    };
+                    self.push_other(format!("limit rate {over}{}/{u}{burst}", byte_units(*rate)));
+                }
+            }
+            Expr::Match { name, rev, info } => {
+                let names = &self.sets.ipset_names;
+                let resolve = |i: u16| names.get(&i).cloned();
+                let cx = XtContext {
+                    family: self.family,
+                    l4: self.ctx.l4,
+                    ipset_name: &resolve,
+                };
+                let m = decode_xt_match(name, *rev, info, &cx);
+                if let Some(c) = m.comment {
+                    self.comments.push(c);
+                }
+                self.rule.matches.extend(m.matches);
+            }
+            Expr::Target { name, rev, info } => {
+                let names = &self.sets.ipset_names;
+                let resolve = |i: u16| names.get(&i).cloned();
+                let cx = XtContext {
+                    family: self.family,
+                    l4: self.ctx.l4,
+                    ipset_name: &resolve,
+                };
+                let t = decode_xt_target(name, *rev, info, &cx);
+                self.rule.statements.extend(t.statements);
+                if t.verdict.is_some() {
+                    self.rule.verdict = t.verdict;
+                }
+            }
+            Expr::Notrack => self.rule.statements.push(Statement::Notrack),
+            Expr::Dynset {
+                op,
+                set,
+                sreg_key,
+                sreg_data,
+                timeout,
+            } => {
+                let key = self.key_text(*sreg_key, set);
+                let data = sreg_data
+                    .and_then(|r| self.reg(r).cloned())
+                    .map(|r| format!(" : {}", reg_text(&r)))
+                    .unwrap_or_default();
+                let t = timeout
+                    .map(|t| format!(" timeout {}", time_text(t)))
+                    .unwrap_or_default();
+                let verb = match op {
+                    0 => "add",
+                    1 => "update",
+                    _ => "delete",
+                };
+                self.rule.statements.push(Statement::Other {
+                    target: verb.into(),
+                    args: format!("@{set} {{ {key}{t}{data} }}"),
+                    lossy: false,
+                });
+            }
+            Expr::Objref {
+                obj_type,
+                name,
+                set,
+                sreg,
+            } => match (name, set) {
+                (Some(n), _) => self.rule.statements.push(Statement::ObjectRef {
+                    kind: obj_type_name(*obj_type).to_string(),
+                    name: n.clone(),
+                }),
+                (None, Some(s)) => {
+                    let key = sreg
+                        .and_then(|r| self.reg(r).cloned())
+                        .map(|r| reg_text(&r))
+                        .unwrap_or_default();
+                    self.rule.statements.push(Statement::Other {
+                        target: obj_type_name(*obj_type).to_string(),
+                        args: format!("name {key} map @{s}"),
+                        lossy: false,
+                    });
+                }
+                _ => {}
+            },
+            Expr::Queue { num, total, flags } => {
+                // As nft lists it: `queue flags bypass,fanout to 4-5`.
+                let mut a = Vec::new();
+                if *flags & 0x1 != 0 {
+                    a.push("bypass".to_string());
+                }
+                if *flags & 0x2 != 0 {
+                    a.push("fanout".to_string());
+                }
+                let mut s = if *total > 1 {
+                    format!("to {}-{}", num, u32::from(*num) + u32::from(*total) - 1)
+                } else {
+                    format!("to {num}")
+                };
+                if !a.is_empty() {
+                    s = format!("flags {} {s}", a.join(","));
+                }
+                self.rule.verdict = Some(Verdict::queue(&s));
+            }
+            Expr::Quota { bytes, flags } => {
+                // A quota is a condition (it stops matching once used up); nft text keeps it
+                // among the matches.
+                let over = if flags & 1 != 0 { "over " } else { "" };
+                self.push_other(format!("quota {over}{}", byte_units(*bytes)));
+            }
+            Expr::PayloadSet {
+                base,
+                offset,
+                len,
+                sreg,
+            } => {
+                let v = self
+                    .reg(*sreg)
+                    .cloned()
+                    .map(|r| reg_text(&r))
+                    .unwrap_or_default();
+                let f = self.payload(*base, *offset, *len).text();
+                self.rule.statements.push(Statement::Other {
+                    target: f,
+                    args: format!("set {v}"),
+                    lossy: false,
+                });
+            }
+            Expr::Meta { key, .. } => self.push_other(format!("meta {}", meta_key_name(*key))),
+            Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
+            Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
+            Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
+            Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
+            Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
+                // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
+                // holds it verbatim, so the compare that follows stays readable.
+                let text = raw.trim().to_string();
+                let reg = text
+                    .rsplit("=> reg ")
+                    .next()
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|r| r.parse::<u32>().ok());
+                if let Some(r) = reg {
+                    let shown = text.split(" => reg ").next().unwrap_or_default().trim();
+                    self.set_reg(r, Reg::Text(format!("{name} {shown}")));
+                }
+            }
+            Expr::Unknown { name, raw } => {
+                self.rule.statements.push(Statement::Other {
+                    target: name.clone(),
+                    args: raw.trim().to_string(),
+                    lossy: false,
+                });
+            }
+        }
+    }
+
+    pub(super) fn verdict(&mut self, code: i32, chain: Option<String>) {
+        let v = match code {
+            1 => Verdict::Accept,
+            0 => Verdict::Drop,
+            -1 => Verdict::Continue,
+            -3 => Verdict::Jump(chain.unwrap_or_default()),
+            -4 => Verdict::Goto(chain.unwrap_or_default()),
+            -5 => Verdict::Return,
+            3 => Verdict::Queue(String::new()),
+            other => Verdict::Other(verdict_text(other, chain.as_deref())),
+        };
+        self.rule.verdict = Some(v);
+    }
+}

@@ -1,0 +1,285 @@
+//! Non-terminal statements: nat, dup, tproxy, log, reject and their flags.
+
+use super::*;
+
+/// Log flags (`NF_LOG_*`) as nft lists them, one `flags ...` group each.
+pub(super) fn log_flags(f: u32) -> Vec<String> {
+    const ALL: u32 = 0x2f;
+    if f & ALL == ALL {
+        let mut v = vec!["flags all".to_string()];
+        if f & !ALL != 0 {
+            v.push(format!("flags 0x{:x}", f & !ALL));
+        }
+        return v;
+    }
+    let mut v = Vec::new();
+    match f & 0x3 {
+        0x1 => v.push("flags tcp sequence".to_string()),
+        0x2 => v.push("flags tcp options".to_string()),
+        0x3 => v.push("flags tcp sequence,options".to_string()),
+        _ => {}
+    }
+    if f & 0x4 != 0 {
+        v.push("flags ip options".into());
+    }
+    if f & 0x8 != 0 {
+        v.push("flags skuid".into());
+    }
+    if f & 0x20 != 0 {
+        v.push("flags ether".into());
+    }
+    if f & !ALL != 0 {
+        v.push(format!("flags 0x{:x}", f & !ALL));
+    }
+    v
+}
+
+pub(super) fn m_same(a: Option<u32>, b: Option<u32>) -> bool {
+    a.is_some() && a == b
+}
+
+pub(super) fn reg_text(r: &Reg) -> String {
+    match r {
+        Reg::Load {
+            field, mask, xor, ..
+        } => {
+            let mut s = field.text();
+            if let Some(m) = mask {
+                s.push_str(&format!(" & {}", hex(m)));
+            }
+            if let Some(x) = xor.as_ref().filter(|x| x.iter().any(|b| *b != 0)) {
+                s.push_str(&format!(" ^ {}", hex(x)));
+            }
+            s
+        }
+        // nft prints 32-bit immediates (marks, integers) as host-order numbers.
+        Reg::Imm(v) if v.len() == 4 => format!("0x{:08x}", u32_ne(v)),
+        Reg::Imm(v) => hex(v),
+        Reg::Text(t) => t.clone(),
+    }
+}
+
+pub(super) fn nat_flags(flags: u32) -> Vec<String> {
+    let mut v = Vec::new();
+    if flags & 0x4 != 0 {
+        v.push("random".to_string());
+    }
+    if flags & 0x8 != 0 {
+        v.push("persistent".to_string());
+    }
+    if flags & 0x10 != 0 {
+        v.push("fully-random".to_string());
+    }
+    // NF_NAT_RANGE_NETMAP: `snat ip prefix to ...`.
+    if flags & 0x40 != 0 {
+        v.push("prefix".to_string());
+    }
+    v
+}
+
+/// The reject type as iptables' `--reject-with` names it (how every parser keeps it), `None`
+/// for the default (port unreachable). `v6`: the packet is IPv6 (family or dependency).
+pub(super) fn reject_text(v6: bool, ty: u32, code: u8) -> Option<String> {
+    let name = match (ty, v6, code) {
+        (1, _, _) => "tcp-reset",
+        (0, false, 0) => "icmp-net-unreachable",
+        (0, false, 1) => "icmp-host-unreachable",
+        (0, false, 2) => "icmp-proto-unreachable",
+        (0, false, 3) | (0, true, 4) | (2, _, 1) => return None,
+        (0, false, 9) => "icmp-net-prohibited",
+        (0, false, 10) => "icmp-host-prohibited",
+        (0, false, 13) => "icmp-admin-prohibited",
+        (0, true, 0) => "icmp6-no-route",
+        (0, true, 1) => "icmp6-adm-prohibited",
+        (0, true, 3) => "icmp6-addr-unreachable",
+        (0, true, 5) => "icmp6-policy-fail",
+        (0, true, 6) => "icmp6-reject-route",
+        (2, _, 0) => "icmpx-no-route",
+        (2, _, 2) => "icmpx-host-unreachable",
+        (2, _, 3) => "icmpx-admin-prohibited",
+        _ => return Some(format!("type {ty} code {code}")),
+    };
+    Some(name.to_string())
+}
+
+pub(super) fn log_level_name(l: u32) -> String {
+    match l {
+        0 => "emerg",
+        1 => "alert",
+        2 => "crit",
+        3 => "err",
+        4 => "warn",
+        5 => "notice",
+        6 => "info",
+        7 => "debug",
+        8 => "audit",
+        _ => return l.to_string(),
+    }
+    .to_string()
+}
+
+pub(super) fn obj_type_name(t: u32) -> &'static str {
+    match t {
+        1 => "counter",
+        2 => "quota",
+        3 => "ct helper",
+        4 => "limit",
+        5 => "connlimit",
+        6 => "tunnel",
+        7 => "ct timeout",
+        8 => "secmark",
+        9 => "ct expectation",
+        10 => "synproxy",
+        _ => "object",
+    }
+}
+
+/// A byte count as nft prints it: in the largest of bytes, kbytes and mbytes that divides it.
+pub(super) fn byte_units(mut n: u64) -> String {
+    let mut unit = 0;
+    while unit < 2 && n != 0 && n % 1024 == 0 {
+        n /= 1024;
+        unit += 1;
+    }
+    format!("{n} {}", ["bytes", "kbytes", "mbytes"][unit])
+}
+
+/// A time in milliseconds as nft prints it (`1d2h3m4s5ms`).
+pub(super) fn time_text(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [
+        ("d", 86_400_000u64),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        let n = rest / size;
+        rest %= size;
+        if n != 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
+impl State<'_> {
+    /// `dup sreg_addr N` (without a device: the device is an interface index only the
+    /// host can name) as nft lists it, `dup to 192.168.2.1`; `false` otherwise.
+    pub(super) fn dup(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["sreg_addr", r] = w.as_slice() else {
+            return false;
+        };
+        let Some(Reg::Imm(b)) = r.parse::<u32>().ok().and_then(|r| self.reg(r).cloned()) else {
+            return false;
+        };
+        let v6 = match b.len() {
+            4 => false,
+            16 => true,
+            _ => return false,
+        };
+        let Some(ip) = ip_from(&b, v6) else {
+            return false;
+        };
+        self.rule.statements.push(Statement::Other {
+            target: "dup".into(),
+            args: format!("to {ip}"),
+            lossy: false,
+        });
+        true
+    }
+
+    /// `tproxy [ip|ip6] [addr reg N] [port reg M]` as nft lists it (`tproxy ip to 1.2.3.4:80`,
+    /// the family only in tables of several families); `false` if it does not read so.
+    pub(super) fn tproxy(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let (fam, rest) = match w.as_slice() {
+            [f @ ("ip" | "ip6"), rest @ ..] => (Some(*f), rest),
+            rest => (None, rest),
+        };
+        let (mut addr, mut port) = (None, None);
+        let mut i = 0;
+        while i < rest.len() {
+            match (rest.get(i), rest.get(i + 1), rest.get(i + 2)) {
+                (Some(&"addr"), Some(&"reg"), Some(r)) => addr = r.parse::<u32>().ok(),
+                (Some(&"port"), Some(&"reg"), Some(r)) => port = r.parse::<u32>().ok(),
+                _ => return false,
+            }
+            i += 3;
+        }
+        let v6 = fam == Some("ip6");
+        let a = match addr.map(|r| self.reg(r).cloned()) {
+            Some(Some(Reg::Imm(b))) => {
+                let Some(ip) = ip_from(&b, v6) else {
+                    return false;
+                };
+                if v6 {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_string()
+                }
+            }
+            Some(_) => return false,
+            None => String::new(),
+        };
+        let p = match port.map(|r| self.reg(r).cloned()) {
+            Some(Some(Reg::Imm(b))) => format!(":{}", u16_be(&b)),
+            Some(_) => return false,
+            None => String::new(),
+        };
+        let f = match fam {
+            Some(f) if !matches!(self.family, Family::Ip | Family::Ip6) => format!("{f} "),
+            _ => String::new(),
+        };
+        self.rule.statements.push(Statement::Other {
+            target: "tproxy".into(),
+            args: format!("{f}to {a}{p}"),
+            lossy: false,
+        });
+        true
+    }
+
+    pub(super) fn addr_regs(&self, min: Option<u32>, max: Option<u32>, v6: bool) -> Option<String> {
+        let first = self.reg(min?)?;
+        let text = |r: &Reg| match r {
+            Reg::Imm(b) => ip_from(b, v6).map_or_else(|| hex(b), |a| a.to_string()),
+            other => reg_text(other),
+        };
+        let a = text(first);
+        match max.and_then(|m| self.reg(m)) {
+            Some(last) if Some(m_same(min, max)) != Some(true) => {
+                let b = text(last);
+                if b == a {
+                    Some(a)
+                } else {
+                    Some(format!("{a}-{b}"))
+                }
+            }
+            _ => Some(a),
+        }
+    }
+
+    pub(super) fn port_regs(&self, min: Option<u32>, max: Option<u32>) -> Option<String> {
+        let text = |r: &Reg| match r {
+            Reg::Imm(b) => u16_be(b).to_string(),
+            other => reg_text(other),
+        };
+        let a = text(self.reg(min?)?);
+        match max.and_then(|m| self.reg(m)) {
+            Some(last) if !m_same(min, max) => {
+                let b = text(last);
+                if b == a {
+                    Some(a)
+                } else {
+                    Some(format!("{a}-{b}"))
+                }
+            }
+            _ => Some(a),
+        }
+    }
+}

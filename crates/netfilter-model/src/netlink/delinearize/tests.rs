@@ -1,0 +1,737 @@
+//! Unit tests of delinearization: synthetic expression lists and random input.
+
+use super::*;
+
+/// Big-endian increment (an interval end key after an inclusive last).
+fn be_inc(b: &[u8]) -> Vec<u8> {
+    let mut v = b.to_vec();
+    for x in v.iter_mut().rev() {
+        let (r, carry) = x.overflowing_add(1);
+        *x = r;
+        if !carry {
+            break;
+        }
+    }
+    v
+}
+
+#[test]
+fn anonymous_sets_of_rules() {
+    use super::super::raw::RawElem;
+    const SET_INTERVAL: u32 = 0x4;
+    const SET_MAP: u32 = 0x8;
+    const ELEM_INTERVAL_END: u32 = 0x1;
+    const ELEM_CATCHALL: u32 = 0x2;
+    let elem = |key: &[u8]| RawElem {
+        key: key.to_vec(),
+        ..RawElem::default()
+    };
+    let end = |key: &[u8]| RawElem {
+        key: key.to_vec(),
+        flags: ELEM_INTERVAL_END,
+        ..RawElem::default()
+    };
+    let info = |flags: u32, data_type: Option<u32>, elems: Vec<RawElem>| SetInfo {
+        flags,
+        key_type: 0,
+        key_len: 0,
+        data_type,
+        elems,
+    };
+    let iface = [Field::Iface(Direction::Src)];
+    let addr = [Field::Addr {
+        dir: Direction::Src,
+        v6: false,
+        full: 32,
+    }];
+    // `iifname { "eth0", "abcdef*" }` as an interval set.
+    let mut start = b"abcdef".to_vec();
+    start.resize(16, 0);
+    let mut stop = b"abcdef".to_vec();
+    stop.resize(16, 0xff);
+    let mut eth0 = b"eth0".to_vec();
+    eth0.resize(16, 0);
+    let mut eth0_end = eth0.clone();
+    eth0_end[15] = 1;
+    let elems = vec![
+        end(&[0; 16]),
+        elem(&start),
+        end(&be_inc(&stop)),
+        elem(&eth0),
+        end(&eth0_end),
+    ];
+    assert_eq!(
+        set_text(&info(SET_INTERVAL | 1, None, elems), &iface, &[16], false),
+        "{ \"abcdef*\", \"eth0\" }"
+    );
+    // A catch-all and a prefix in an interval map.
+    let mut a = elem(&[10, 141, 0, 0]);
+    a.data = Some(vec![192, 168, 0, 2]);
+    let mut c = elem(&[]);
+    c.flags = ELEM_CATCHALL;
+    c.data = Some(vec![192, 168, 0, 3]);
+    let elems = vec![end(&[0; 4]), a, end(&[10, 141, 1, 0]), c];
+    let text = set_text(
+        &info(SET_INTERVAL | SET_MAP | 1, Some(7), elems),
+        &addr,
+        &[4],
+        true,
+    );
+    assert!(text.contains("10.141.0.0/24 : 192.168.0.2"), "{text}");
+    assert!(text.contains("* : 192.168.0.3"), "{text}");
+    // Interval data of an anonymous nat map, known by its size.
+    let mut n = elem(&[10, 1, 1, 0]);
+    n.data = Some(vec![72, 2, 3, 66, 72, 2, 3, 78]);
+    let elems = vec![end(&[0; 4]), n, end(&[10, 1, 2, 0])];
+    assert_eq!(
+        set_text(
+            &info(SET_INTERVAL | SET_MAP | 1, Some(7), elems),
+            &addr,
+            &[4],
+            true
+        ),
+        "{ 10.1.1.0/24 : 72.2.3.66-72.2.3.78 }"
+    );
+    // Concatenated ranges: per field.
+    let e = RawElem {
+        key: vec![
+            b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0,
+        ],
+        key_end: Some(vec![
+            b'e', b't', b'h', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 255,
+        ]),
+        ..RawElem::default()
+    };
+    let fields = [iface[0].clone(), addr[0].clone()];
+    assert_eq!(
+        set_text(
+            &info(SET_INTERVAL | 0x80, None, vec![e]),
+            &fields,
+            &[16, 4],
+            false
+        ),
+        "{ \"eth1\" . 2.2.3.0/24 }"
+    );
+}
+
+fn payload(base: u32, offset: u32, len: u32) -> Expr {
+    Expr::Payload {
+        base,
+        offset,
+        len,
+        dreg: 1,
+    }
+}
+
+fn cmp(data: &[u8]) -> Expr {
+    Expr::Cmp {
+        sreg: 1,
+        op: 0,
+        data: data.to_vec(),
+    }
+}
+
+fn verdict(code: i32, chain: Option<&str>) -> Expr {
+    Expr::Immediate {
+        dreg: 0,
+        data: ImmData::Verdict {
+            code,
+            chain: chain.map(str::to_string),
+        },
+    }
+}
+
+fn canon(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> String {
+    let mut r = delinearize(family, exprs, sets);
+    r.normalize();
+    r.canonical()
+}
+
+#[test]
+fn tcp_dport_with_l4proto_dependency() {
+    let e = vec![
+        Expr::Meta {
+            key: 15,
+            dreg: Some(1),
+            sreg: None,
+        },
+        cmp(&[2]),
+        Expr::Meta {
+            key: 16,
+            dreg: Some(1),
+            sreg: None,
+        },
+        cmp(&[6]),
+        payload(2, 2, 2),
+        cmp(&[0, 80]),
+        Expr::Counter {
+            packets: 3,
+            bytes: 4,
+        },
+        verdict(1, None),
+    ];
+    let r = delinearize(Family::Inet, &e, &SetLookupContext::default());
+    assert_eq!(r.counters.map(|c| c.packets), Some(3));
+    // `meta nfproto ipv4` is no dependency of a port match: nft lists it as the rule's own.
+    assert_eq!(
+        canon(Family::Inet, &e, &SetLookupContext::default()),
+        "tcp dport 80 nft meta nfproto ipv4 accept"
+    );
+    assert_eq!(
+        canon(Family::Inet, &e[2..], &SetLookupContext::default()),
+        "tcp dport 80 accept"
+    );
+}
+
+#[test]
+fn prefixes_interfaces_and_marks() {
+    let e = vec![
+        Expr::Meta {
+            key: 6,
+            dreg: Some(1),
+            sreg: None,
+        },
+        cmp(b"cali"),
+        payload(1, 12, 4),
+        Expr::Bitwise {
+            sreg: 1,
+            dreg: 1,
+            len: 4,
+            op: 0,
+            mask: vec![255, 255, 0, 0],
+            xor: vec![0; 4],
+            data: vec![],
+        },
+        cmp(&[10, 1, 0, 0]),
+        payload(1, 16, 1),
+        cmp(&[192]),
+        Expr::Meta {
+            key: 3,
+            dreg: Some(1),
+            sreg: None,
+        },
+        Expr::Bitwise {
+            sreg: 1,
+            dreg: 1,
+            len: 4,
+            op: 0,
+            mask: 0x10000u32.to_ne_bytes().to_vec(),
+            xor: vec![0; 4],
+            data: vec![],
+        },
+        cmp(&0x10000u32.to_ne_bytes()),
+        verdict(-3, Some("cali-x")),
+    ];
+    assert_eq!(
+        canon(Family::Ip, &e, &SetLookupContext::default()),
+        "iifname \"cali*\" ip saddr 10.1.0.0/16 ip daddr 192.0.0.0/8 \
+         meta mark & 0x00010000 == 0x00010000 jump cali-x"
+    );
+}
+
+#[test]
+fn mark_set_arithmetic_and_ct_state() {
+    let e = vec![
+        Expr::Ct {
+            key: 0,
+            dreg: Some(1),
+            sreg: None,
+            dir: None,
+        },
+        Expr::Bitwise {
+            sreg: 1,
+            dreg: 1,
+            len: 4,
+            op: 0,
+            mask: 6u32.to_ne_bytes().to_vec(),
+            xor: vec![0; 4],
+            data: vec![],
+        },
+        Expr::Cmp {
+            sreg: 1,
+            op: 1,
+            data: vec![0; 4],
+        },
+        Expr::Meta {
+            key: 3,
+            dreg: Some(1),
+            sreg: None,
+        },
+        Expr::Bitwise {
+            sreg: 1,
+            dreg: 1,
+            len: 4,
+            op: 0,
+            mask: 0xfff0ffffu32.to_ne_bytes().to_vec(),
+            xor: 0x40000u32.to_ne_bytes().to_vec(),
+            data: vec![],
+        },
+        Expr::Meta {
+            key: 3,
+            dreg: None,
+            sreg: Some(1),
+        },
+    ];
+    assert_eq!(
+        canon(Family::Ip, &e, &SetLookupContext::default()),
+        "ct state established,related meta mark set mark and 0xfff0ffff xor 0x00040000"
+    );
+}
+
+#[test]
+fn interface_wildcards_of_interval_sets() {
+    let pad = |s: &[u8], b: u8| {
+        let mut v = s.to_vec();
+        v.resize(16, b);
+        v
+    };
+    assert_eq!(
+        iface_range(&pad(b"cali", 0), &pad(b"cali", 0xff)),
+        Some(IfacePattern::Prefix("cali".into()))
+    );
+    assert_eq!(
+        iface_range(&pad(b"eth0", 0), &pad(b"eth0", 0)),
+        Some(IfacePattern::Exact("eth0".into()))
+    );
+    // Any other range of names is not an interface pattern.
+    assert_eq!(iface_range(&pad(b"a", 0), &pad(b"b", 0)), None);
+}
+
+#[test]
+fn anonymous_interval_set_and_vmap() {
+    let mut sets = SetLookupContext::default();
+    sets.sets.insert(
+        "__set0".into(),
+        SetInfo {
+            flags: SET_ANONYMOUS | SET_INTERVAL,
+            key_type: 13,
+            key_len: 2,
+            data_type: None,
+            elems: vec![
+                RawElem {
+                    key: vec![0, 0],
+                    flags: ELEM_INTERVAL_END,
+                    ..RawElem::default()
+                },
+                RawElem {
+                    key: vec![0, 22],
+                    ..RawElem::default()
+                },
+                RawElem {
+                    key: vec![0, 23],
+                    flags: ELEM_INTERVAL_END,
+                    ..RawElem::default()
+                },
+                RawElem {
+                    key: vec![0x1f, 0x40],
+                    ..RawElem::default()
+                },
+                RawElem {
+                    key: vec![0x1f, 0x51],
+                    flags: ELEM_INTERVAL_END,
+                    ..RawElem::default()
+                },
+            ],
+        },
+    );
+    sets.sets.insert(
+        "__map1".into(),
+        SetInfo {
+            flags: SET_ANONYMOUS | SET_MAP,
+            key_type: 13,
+            key_len: 2,
+            data_type: Some(DATA_VERDICT),
+            elems: vec![
+                RawElem {
+                    key: vec![0, 80],
+                    verdict: Some((-3, Some("web".into()))),
+                    ..RawElem::default()
+                },
+                RawElem {
+                    key: vec![0, 22],
+                    verdict: Some((1, None)),
+                    ..RawElem::default()
+                },
+            ],
+        },
+    );
+    let e = vec![
+        Expr::Meta {
+            key: 16,
+            dreg: Some(1),
+            sreg: None,
+        },
+        cmp(&[6]),
+        payload(2, 2, 2),
+        Expr::Lookup {
+            set: "__set0".into(),
+            sreg: 1,
+            dreg: None,
+            invert: false,
+        },
+        payload(2, 2, 2),
+        Expr::Lookup {
+            set: "__map1".into(),
+            sreg: 1,
+            dreg: Some(0),
+            invert: false,
+        },
+    ];
+    assert_eq!(
+        canon(Family::Inet, &e, &sets),
+        "tcp dport { 22, 8000-8016 } tcp dport vmap { 22 : accept, 80 : jump web }"
+    );
+}
+
+#[test]
+fn merged_port_and_address_compares_are_split() {
+    let e = vec![
+        payload(1, 9, 1),
+        cmp(&[17]),
+        payload(1, 12, 8),
+        cmp(&[0, 0, 0, 0, 255, 255, 255, 255]),
+        payload(2, 0, 4),
+        cmp(&[0, 68, 0, 67]),
+        verdict(-5, None),
+    ];
+    assert_eq!(
+        canon(Family::Ip, &e, &SetLookupContext::default()),
+        "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return"
+    );
+}
+
+/// A tiny deterministic generator, so the random test needs no dependency.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u32
+    }
+    fn small(&mut self, n: u32) -> u32 {
+        self.next() % n
+    }
+    fn bytes(&mut self) -> Vec<u8> {
+        let n = self.small(20) as usize;
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+fn random_expr(g: &mut Lcg) -> Expr {
+    let reg = |g: &mut Lcg| [0, 1, 2, 8, 9, 10, 23, 99][g.small(8) as usize];
+    match g.small(16) {
+        0 => Expr::Payload {
+            base: g.small(4),
+            offset: g.small(40),
+            len: g.small(20),
+            dreg: reg(g),
+        },
+        1 => Expr::Meta {
+            key: g.small(40),
+            dreg: Some(reg(g)),
+            sreg: None,
+        },
+        2 => Expr::Meta {
+            key: g.small(40),
+            dreg: None,
+            sreg: Some(reg(g)),
+        },
+        3 => Expr::Cmp {
+            sreg: reg(g),
+            op: g.small(7),
+            data: g.bytes(),
+        },
+        4 => Expr::Bitwise {
+            sreg: reg(g),
+            dreg: reg(g),
+            len: g.small(17),
+            op: g.small(3),
+            mask: g.bytes(),
+            xor: g.bytes(),
+            data: g.bytes(),
+        },
+        5 => Expr::Lookup {
+            set: ["__set0", "named", "__map1"][g.small(3) as usize].into(),
+            sreg: reg(g),
+            dreg: [None, Some(0), Some(1)][g.small(3) as usize],
+            invert: g.small(2) == 1,
+        },
+        6 => Expr::Immediate {
+            dreg: reg(g),
+            data: if g.small(2) == 0 {
+                ImmData::Value(g.bytes())
+            } else {
+                ImmData::Verdict {
+                    code: g.small(9) as i32 - 5,
+                    chain: Some("c".into()),
+                }
+            },
+        },
+        7 => Expr::Ct {
+            key: g.small(30),
+            dreg: Some(reg(g)),
+            sreg: None,
+            dir: Some(g.small(3) as u8),
+        },
+        8 => Expr::Range {
+            sreg: reg(g),
+            op: g.small(3),
+            from: g.bytes(),
+            to: g.bytes(),
+        },
+        9 => Expr::Nat {
+            nat_type: g.small(3),
+            family: [2, 10, 0][g.small(3) as usize],
+            reg_addr_min: Some(reg(g)),
+            reg_addr_max: Some(reg(g)),
+            reg_proto_min: Some(reg(g)),
+            reg_proto_max: None,
+            flags: g.next(),
+        },
+        10 => Expr::Match {
+            name: [
+                "conntrack",
+                "multiport",
+                "set",
+                "comment",
+                "tcp",
+                "recent",
+                "x",
+            ][g.small(7) as usize]
+                .into(),
+            rev: g.small(4),
+            info: g.bytes(),
+        },
+        11 => Expr::Target {
+            name: [
+                "MARK", "CONNMARK", "REJECT", "SNAT", "CT", "LOG", "NFLOG", "y",
+            ][g.small(8) as usize]
+                .into(),
+            rev: g.small(3),
+            info: g.bytes(),
+        },
+        12 => Expr::Fib {
+            flags: g.small(32),
+            result: g.small(4),
+            dreg: reg(g),
+        },
+        13 => Expr::Ct {
+            key: g.small(30),
+            dreg: None,
+            sreg: Some(reg(g)),
+            dir: None,
+        },
+        14 => Expr::Unknown {
+            name: "exthdr".into(),
+            raw: format!("load x => reg {}", reg(g)),
+        },
+        _ => Expr::Limit {
+            rate: u64::from(g.next()),
+            unit: [1, 60, 7][g.small(3) as usize],
+            burst: g.next(),
+            kind: g.small(2),
+            flags: g.small(2),
+        },
+    }
+}
+
+#[test]
+fn random_expression_lists_never_panic() {
+    let mut sets = SetLookupContext::default();
+    let mut g = Lcg(42);
+    for name in ["__set0", "named", "__map1"] {
+        let elems = (0..g.small(6))
+            .map(|_| RawElem {
+                key: g.bytes(),
+                key_end: (g.small(3) == 0).then(|| g.bytes()),
+                data: (g.small(2) == 0).then(|| g.bytes()),
+                verdict: (g.small(2) == 0).then_some((-3, None)),
+                flags: g.small(2),
+                ..RawElem::default()
+            })
+            .collect();
+        sets.sets.insert(
+            name.into(),
+            SetInfo {
+                flags: g.small(16),
+                key_type: g.small(50) | (g.small(2) << 6),
+                key_len: g.small(20),
+                data_type: Some(DATA_VERDICT),
+                elems,
+            },
+        );
+    }
+    for _ in 0..20_000 {
+        let n = g.small(10) as usize;
+        let exprs: Vec<Expr> = (0..n).map(|_| random_expr(&mut g)).collect();
+        for fam in [Family::Ip, Family::Ip6, Family::Inet] {
+            let mut r = delinearize(fam, &exprs, &sets);
+            r.normalize();
+            let _ = r.canonical();
+        }
+    }
+}
+
+/// Delinearizes debug text (`nft --debug=netlink` expression lines).
+fn canon_text(family: Family, text: &str) -> String {
+    let e = super::super::debug_text::parse_debug_exprs("t", text).unwrap();
+    canon(family, &e, &SetLookupContext::default())
+}
+
+#[test]
+fn header_fields_by_position_mask_and_bounds() {
+    // `ip length 333-435`: a bound pair on a named header field is its range.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 2b @ network header + 2 => reg 1 ]
+             [ cmp gte reg 1 0x00004d01 ]
+             [ cmp lte reg 1 0x0000b301 ]"
+        ),
+        "nft ip length 333-435"
+    );
+    // `ip hdrlength 5`: a sub-byte field selected by its mask.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 1b @ network header + 0 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x0000000f ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000005 ]"
+        ),
+        "nft ip hdrlength 5"
+    );
+    // `frag more-fragments 1`: an IPv6 extension header field.
+    assert_eq!(
+        canon_text(
+            Family::Ip6,
+            "[ exthdr load ipv6 1b @ 44 + 3 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000001 ]"
+        ),
+        "nft frag more-fragments 1"
+    );
+    // `tcp option maxseg size 1360`.
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ meta load l4proto => reg 1 ]
+             [ cmp eq reg 1 0x00000006 ]
+             [ exthdr load tcpopt 2b @ 2 + 2 => reg 1 ]
+             [ cmp eq reg 1 0x00005005 ]"
+        ),
+        "meta l4proto tcp nft tcp option maxseg size 1360"
+    );
+}
+
+#[test]
+fn dependencies_nft_does_not_list_are_dropped() {
+    // netdev: `meta protocol ip` before `ip saddr` is the address match's dependency.
+    assert_eq!(
+        canon_text(
+            Family::Netdev,
+            "[ meta load protocol => reg 1 ]
+             [ cmp eq reg 1 0x00000008 ]
+             [ payload load 4b @ network header + 12 => reg 1 ]
+             [ cmp eq reg 1 0x0100000a ]"
+        ),
+        "ip saddr 10.0.0.1"
+    );
+    // inet: a `meta nfproto ipv4` before a port match alone is the rule's own.
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ meta load nfproto => reg 1 ]
+             [ cmp eq reg 1 0x00000002 ]
+             [ meta load l4proto => reg 1 ]
+             [ cmp eq reg 1 0x00000011 ]
+             [ payload load 2b @ transport header + 2 => reg 1 ]
+             [ cmp eq reg 1 0x00003500 ]"
+        ),
+        "udp dport 53 nft meta nfproto ipv4"
+    );
+    // `icmp mtu 22`: the type compare before is the field's dependency.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load l4proto => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]
+             [ payload load 1b @ transport header + 0 => reg 1 ]
+             [ cmp eq reg 1 0x00000003 ]
+             [ payload load 2b @ transport header + 6 => reg 1 ]
+             [ cmp eq reg 1 0x00001600 ]"
+        ),
+        "nft icmp mtu 22"
+    );
+}
+
+/// Found by the `netlink_delinearize` fuzz target: a raw payload load at a byte offset
+/// past `u32::MAX / 8` overflowed when shown in bits (`@nh,OFFSET,LEN`).
+#[test]
+fn fuzz_payload_offset_beyond_u32_bits_does_not_overflow() {
+    let e = vec![
+        Expr::Payload {
+            base: 1,
+            offset: u32::MAX,
+            len: u32::MAX,
+            dreg: 1,
+        },
+        cmp(&[1, 2, 3, 4]),
+    ];
+    let r = canon(Family::Inet, &e, &SetLookupContext::default());
+    assert!(r.contains("@nh,34359738360,34359738360"), "{r}");
+}
+
+#[test]
+fn garbage_never_panics() {
+    let e = vec![
+        Expr::Cmp {
+            sreg: 99,
+            op: 77,
+            data: vec![],
+        },
+        Expr::Bitwise {
+            sreg: 5,
+            dreg: 1,
+            len: 0,
+            op: 9,
+            mask: vec![],
+            xor: vec![],
+            data: vec![],
+        },
+        Expr::Range {
+            sreg: 1,
+            op: 0,
+            from: vec![],
+            to: vec![],
+        },
+        Expr::Lookup {
+            set: "nope".into(),
+            sreg: 200,
+            dreg: Some(3),
+            invert: true,
+        },
+        Expr::Nat {
+            nat_type: 1,
+            family: 2,
+            reg_addr_min: Some(1),
+            reg_addr_max: Some(2),
+            reg_proto_min: Some(3),
+            reg_proto_max: None,
+            flags: 0,
+        },
+        payload(1, 12, 4),
+        cmp(&[]),
+        Expr::Meta {
+            key: 6,
+            dreg: Some(1),
+            sreg: None,
+        },
+        cmp(&[]),
+    ];
+    for fam in [Family::Ip, Family::Ip6, Family::Inet, Family::Bridge] {
+        let _ = delinearize(fam, &e, &SetLookupContext::default()).canonical();
+    }
+}
