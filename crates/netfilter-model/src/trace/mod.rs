@@ -20,6 +20,7 @@ mod packet;
 mod path;
 mod prefilter;
 mod reach;
+mod registration;
 mod report;
 mod route;
 mod schedule;

@@ -10,6 +10,7 @@ use crate::model::{
 
 use super::natcore::{flatten, nat_core_priority, Unit};
 use super::prefilter::Prefilter;
+use super::registration::{handle_order, respects};
 use super::report::ChainRef;
 use super::sets::ParsedSet;
 use super::vmap::{parse_verdict, VmapSpec};
@@ -308,6 +309,19 @@ impl<'a> TraceIndex<'a> {
                             if !orders.contains(&f) {
                                 orders.push(f);
                             }
+                        }
+                    }
+                    // Within one nf_tables table the handles tell which chain registered
+                    // last, hence runs first: keep the orders the kernel can run.
+                    let pairs = handle_order(&self.tables, &m);
+                    if !pairs.is_empty() {
+                        let kept: Vec<Vec<ChainId>> = orders
+                            .iter()
+                            .filter(|o| respects(o, &pairs))
+                            .cloned()
+                            .collect();
+                        if !kept.is_empty() {
+                            orders = kept;
                         }
                     }
                     g.chains = orders.first().cloned().unwrap_or_default();

@@ -8,4 +8,5 @@ mod gen21;
 mod issue21;
 mod nat_flows;
 mod randomized;
+mod registration;
 mod scenarios;
