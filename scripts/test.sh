@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 log=$(mktemp)

@@ -243,8 +243,16 @@ fn expr(u: &mut Unstructured) -> Result<Expr> {
 fn elem(u: &mut Unstructured) -> Result<RawElem> {
     Ok(RawElem {
         key: bytes(u)?,
-        key_end: if u.ratio(1, 4)? { Some(bytes(u)?) } else { None },
-        data: if u.arbitrary()? { Some(bytes(u)?) } else { None },
+        key_end: if u.ratio(1, 4)? {
+            Some(bytes(u)?)
+        } else {
+            None
+        },
+        data: if u.arbitrary()? {
+            Some(bytes(u)?)
+        } else {
+            None
+        },
         verdict: if u.arbitrary()? {
             Some((u.int_in_range(-6..=6)?, u.arbitrary()?))
         } else {
