@@ -7,6 +7,7 @@ mod nft_text;
 mod options;
 mod sniff;
 mod source;
+mod wrong_format;
 
 pub use iptables_save::{parse_iptables_save, IptablesSaveStream};
 pub use nft_json::parse_nft_json;

@@ -144,7 +144,7 @@ fn unknown_format(text: &str, opts: &ParseOptions) -> Error {
 }
 
 /// A parse error at byte offset `at` of `text` (1-based line and column in characters).
-fn positioned(text: &str, at: usize, opts: &ParseOptions, message: String) -> Error {
+pub(super) fn positioned(text: &str, at: usize, opts: &ParseOptions, message: String) -> Error {
     let before = &text[..at];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.matches('\n').count() + 1;

@@ -1,5 +1,6 @@
 //! The line-level grammar of a dump: headers, `*table`, `:CHAIN`, rules, `COMMIT`.
 
+use crate::parse::Format;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -637,5 +638,9 @@ pub fn parse_iptables_save(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         st.line(n, line)?;
     }
-    st.finish(n)
+    let rs = st.finish(n)?;
+    if rs.tables.is_empty() {
+        super::super::wrong_format::reject_empty_read(text, Format::IptablesSave, opts)?;
+    }
+    Ok(rs)
 }

@@ -1,5 +1,6 @@
 //! The `nft -j list ruleset` document: walks the top-level objects and builds the ruleset.
 
+use crate::parse::Format;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
@@ -26,6 +27,7 @@ use super::stmt::statement;
 /// expressions, whose options nft JSON does not show, are kept as lossy matches or
 /// statements and noted in the rule's `lossy` list.
 pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
+    super::super::wrong_format::reject_other_format(text, Format::NftJson, opts)?;
     let mut p = Parser {
         opts,
         idx: LineIndex::new(text),

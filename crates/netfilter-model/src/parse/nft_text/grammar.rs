@@ -1,6 +1,7 @@
 //! The block structure of `nft list ruleset`: tables, chains, sets/maps, objects, and
 //! the simple `add ...` command forms.
 
+use crate::parse::Format;
 use std::collections::HashMap;
 
 use crate::error::{Error, ParseError, Result};
@@ -27,6 +28,7 @@ const OBJECT_KINDS: &[&str] = &[
 
 /// Parses `nft list ruleset` text into a normalized ruleset.
 pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
+    super::super::wrong_format::reject_other_format(text, Format::NftText, opts)?;
     let toks = tokenize(text, &opts.source_name)?;
     let mut p = Parser {
         src: text,
