@@ -5,6 +5,7 @@ pub(crate) use iptables_save::support as iptables_save_support;
 mod nft_json;
 mod nft_text;
 mod options;
+mod set_elements;
 mod sniff;
 mod source;
 mod wrong_format;

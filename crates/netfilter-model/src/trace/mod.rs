@@ -24,7 +24,7 @@ mod registration;
 mod report;
 mod route;
 mod schedule;
-mod sets;
+pub(crate) mod sets;
 mod stateful;
 mod verbatim;
 mod vmap;

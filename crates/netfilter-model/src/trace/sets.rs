@@ -139,8 +139,12 @@ impl Element {
 }
 
 /// Element options nft prints after the key (`counter packets 1 bytes 2`, `timeout 1h`,
-/// `expires 59m`, `comment "…"`): not part of the value the lookup compares.
-const ELEMENT_OPTIONS: [&str; 4] = ["counter", "timeout", "expires", "comment"];
+/// `expires 59m`, `comment "…"`) and per-element statements (`limit rate 1/second`,
+/// `quota 10 mbytes`, `last used never`, `ct count over 2`): not part of the value the
+/// lookup compares.
+const ELEMENT_OPTIONS: [&str; 8] = [
+    "counter", "timeout", "expires", "comment", "limit", "quota", "last", "ct",
+];
 
 /// The key of an element without its options: cut at the first option word outside quotes.
 fn strip_options(key: &str) -> &str {
@@ -225,6 +229,8 @@ pub(crate) struct ParsedSet {
     pub(crate) raw: Vec<String>,
     /// The first element that is not a value of the set's key type, and why.
     pub(crate) malformed: Option<(String, String)>,
+    /// The catch-all element `*`, which holds every key no other element holds.
+    catch_all: Option<usize>,
     /// Single-field elements keyed by an exact interface name: name -> element index.
     exact_names: HashMap<String, usize>,
     /// Elements not in `exact_names`, in order.
@@ -239,6 +245,9 @@ impl ParsedSet {
             let el = Element::parse(e);
             let idx = ps.elements.len();
             match el.key.as_slice() {
+                [Atom::Word(w)] if w == "*" => {
+                    ps.catch_all.get_or_insert(idx);
+                }
                 [Atom::Iface(IfacePattern::Exact(n))] if !ps.exact_names.contains_key(n) => {
                     ps.exact_names.insert(n.clone(), idx);
                 }
@@ -267,7 +276,10 @@ impl ParsedSet {
         .into_iter()
         .map(KeyType::of)
         .collect();
-        for (el, raw) in ps.elements.iter().zip(&ps.raw) {
+        for (i, (el, raw)) in ps.elements.iter().zip(&ps.raw).enumerate() {
+            if ps.catch_all == Some(i) {
+                continue;
+            }
             if let Some(why) = malformed(&types, el) {
                 ps.malformed = Some((raw.clone(), why));
                 break;
@@ -312,8 +324,12 @@ impl ParsedSet {
                 Lookup::Maybe(maybe, r)
             }
             (Some(b), None) => Lookup::Found(b),
-            (None, Some(r)) => Lookup::Maybe(maybe, r),
-            (None, None) => Lookup::NotFound,
+            (None, Some(r)) => {
+                // If none of the candidates holds the key, the catch-all does.
+                maybe.extend(self.catch_all);
+                Lookup::Maybe(maybe, r)
+            }
+            (None, None) => self.catch_all.map_or(Lookup::NotFound, Lookup::Found),
         }
     }
 

@@ -55,6 +55,7 @@ pub fn parse_nft_json(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         p.object(i, raw)?;
     }
     p.ruleset.normalize();
+    super::super::set_elements::check_set_elements(&p.ruleset, opts)?;
     Ok(p.ruleset)
 }
 

@@ -51,6 +51,7 @@ pub fn parse_nft_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
         });
     }
     rs.normalize();
+    super::super::set_elements::check_set_elements(&rs, opts)?;
     Ok(rs)
 }
 

@@ -286,12 +286,29 @@ fn elements_with_options_are_matched_by_value() {
         all.iter().all(|d| d.as_ref().unwrap().index == Some(3)),
         "{all:?}"
     );
-    // A malformed element is an error, not an element assumed to match.
-    let bad = rules(
-        "table ip t {\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1, 10.0.0.300 }\n\t}\n\tchain c {\n\t\ttype filter hook forward priority 0;\n\t\tip saddr @s drop\n\t}\n}\n",
-    );
+    // A malformed element is an error where the set is read, not an element assumed to
+    // match; a ruleset built without the parser still gets it as a trace error.
+    let text = "table ip t {\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1, 10.0.0.300 }\n\t}\n\tchain c {\n\t\ttype filter hook forward priority 0;\n\t\tip saddr @s drop\n\t}\n}\n";
+    let e = parse_text(text, &ParseOptions::new("bad.nft")).unwrap_err();
+    assert!(e.to_string().contains("10.0.0.300"), "{e}");
+    assert!(e.to_string().contains("bad.nft:2:"), "{e}");
+    let mut bad = rules(&text.replace("10.0.0.300", "10.0.0.30"));
+    bad.tables[0].sets[0].elements[1] = "10.0.0.300".into();
     let e = trace(&bad, &udp("10.0.0.5", "10.0.0.9"), &TraceOptions::default()).unwrap_err();
     assert!(e.to_string().contains("10.0.0.300"), "{e}");
+    // The catch-all element and per-element statements are values, not malformed.
+    let rs = rules(
+        "table ip t {\n\tmap m {\n\t\ttype ipv4_addr : verdict\n\t\telements = { 10.0.0.1 limit rate 1/second : accept, * counter : drop }\n\t}\n\tchain c {\n\t\ttype filter hook forward priority 0;\n\t\tip saddr vmap @m\n\t}\n}\n",
+    );
+    let rep = run(&rs, &udp("10.0.0.5", "10.0.0.9"));
+    assert_eq!(
+        rep.verdict,
+        FinalVerdict::Drop,
+        "the catch-all holds 10.0.0.5"
+    );
+    let rep = run(&rs, &udp("10.0.0.1", "10.0.0.9"));
+    assert_eq!(rep.verdict, FinalVerdict::Accept);
+    assert!(!rep.uncertain);
 }
 
 #[test]
