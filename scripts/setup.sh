@@ -11,6 +11,9 @@ packages=(
   python3-minimal                      # sends probe packets in the kernel trace tests (stdlib only)
   python3-venv                         # venv of kubernetes-validate (deploy/ manifest checks)
   file umoci runc                      # static-binary check; scratch image built and run as the DaemonSet runs it
+  graphviz                            # dot -Tsvg renders the --format dot outputs in the tests
+  chromium                            # headless browser test of the --format html reports
+  man-db groff-base                   # man -l renders the generated man page in the tests
 )
 
 missing=()

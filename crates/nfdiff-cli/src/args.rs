@@ -4,7 +4,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Diff and trace Linux netfilter rulesets across iptables-legacy and nf_tables.
 #[derive(Debug, Parser)]
-#[command(name = "nfdiff", version, about, long_about = None)]
+#[command(
+    name = "nfdiff",
+    version,
+    about = "Diff and trace Linux netfilter rulesets across iptables-legacy and nf_tables",
+    long_about = None
+)]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
@@ -196,6 +201,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Print a shell completion script: `nfdiff completions bash > /etc/bash_completion.d/nfdiff`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page nfdiff(1) in roff: `nfdiff man > /usr/local/share/man/man1/nfdiff.1`.
+    Man,
 }
 
 /// The packet fields of `trace` and `reach`.

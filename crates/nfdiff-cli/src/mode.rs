@@ -92,6 +92,13 @@ pub enum Mode {
         /// Interval of the legacy count polls.
         legacy_poll: std::time::Duration,
     },
+    /// `nfdiff completions`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// `nfdiff man`.
+    Man,
     /// `nfdiff watch`.
     Watch {
         /// Interval of the legacy count polls.
@@ -213,6 +220,8 @@ impl Mode {
                     legacy_poll: std::time::Duration::from_secs(legacy_poll),
                 })
             }
+            Command::Completions { shell } => Ok(Mode::Completions { shell }),
+            Command::Man => Ok(Mode::Man),
             Command::Watch { legacy_poll, color } => {
                 if legacy_poll == 0 {
                     bail!("--legacy-poll must be at least 1 second");

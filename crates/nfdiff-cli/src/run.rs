@@ -146,6 +146,14 @@ pub fn run() -> Result<Status> {
             listen,
             legacy_poll,
         } => crate::serve::serve(&listen, legacy_poll)?,
+        Mode::Completions { shell } => {
+            crate::docs_cmd::write_completions(&mut out, shell)?;
+            exit::SUCCESS
+        }
+        Mode::Man => {
+            crate::docs_cmd::write_man(&mut out)?;
+            exit::SUCCESS
+        }
         Mode::Watch { legacy_poll, color } => {
             let no_color = std::env::var_os("NO_COLOR");
             let color = use_color(color, io::stdout().is_terminal(), no_color.as_deref());

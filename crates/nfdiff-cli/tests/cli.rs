@@ -5,6 +5,7 @@ mod cli {
 
     mod bad_input;
     mod diff;
+    mod docs;
     mod doctor;
     mod doctor_stale;
     mod fleet;
