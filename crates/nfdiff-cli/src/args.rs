@@ -58,6 +58,18 @@ pub enum FleetFormat {
     Markdown,
 }
 
+/// Output formats of `show` and `trace`: also a Graphviz graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// For people.
+    Text,
+    /// A stable interface for tools.
+    Json,
+    /// Graphviz DOT (`| dot -Tsvg > graph.svg`): for `trace` the hooks, base chains and the
+    /// packet's path; for `show` the jump graph below `--chain`.
+    Dot,
+}
+
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -77,9 +89,13 @@ pub enum Command {
         /// Sources: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format (`dot` needs `--chain`).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+        /// With `--format dot`: draw the chains reachable from this one by jumps, gotos and
+        /// verdict maps, with their rule counts.
+        #[arg(long, value_name = "NAME")]
+        chain: Option<String>,
     },
     /// Compare two rulesets chain by chain: chains on one side only, changed chains
     /// rule by rule, and which interfaces each side knows.
@@ -120,8 +136,8 @@ pub enum Command {
         #[command(flatten)]
         packet: PacketArgs,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
     },
     /// Trace a packet once per class of input-interface names (`--iif 'cali*'`).
     Reach {

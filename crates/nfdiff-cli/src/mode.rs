@@ -6,7 +6,9 @@ use netfilter_model::model::IfacePattern;
 use netfilter_model::parse::SourceSpec;
 use netfilter_model::trace::Packet;
 
-use crate::args::{Args, ColorChoice, Command, DiffFormat, DoctorFormat, OutputFormat};
+use crate::args::{
+    Args, ColorChoice, Command, DiffFormat, DoctorFormat, GraphFormat, OutputFormat,
+};
 use crate::trace_args::{iface_pattern, packet_from_args};
 
 /// A fully validated request.
@@ -18,6 +20,13 @@ pub enum Mode {
         sources: Vec<SourceSpec>,
         /// Output format.
         format: OutputFormat,
+    },
+    /// `nfdiff show --chain NAME --format dot`.
+    ShowChainGraph {
+        /// Parsed sources, in order.
+        sources: Vec<SourceSpec>,
+        /// The chain at the top of the graph.
+        chain: String,
     },
     /// `nfdiff diff`.
     Diff {
@@ -47,7 +56,7 @@ pub enum Mode {
         /// The packet.
         packet: Packet,
         /// Output format.
-        format: OutputFormat,
+        format: GraphFormat,
     },
     /// `nfdiff reach`.
     Reach {
@@ -119,10 +128,30 @@ impl Mode {
     /// Turns raw arguments into a mode, rejecting what clap cannot check.
     pub fn from_args(args: Args) -> Result<Mode> {
         match args.command {
-            Command::Show { sources, format } => Ok(Mode::Show {
-                sources: parse_sources(&sources)?,
+            Command::Show {
+                sources,
                 format,
-            }),
+                chain,
+            } => {
+                let sources = parse_sources(&sources)?;
+                match (format, chain) {
+                    (GraphFormat::Dot, Some(chain)) => Ok(Mode::ShowChainGraph { sources, chain }),
+                    (GraphFormat::Dot, None) => {
+                        bail!("--format dot draws the jump graph below a chain: name it with --chain NAME")
+                    }
+                    (_, Some(_)) => bail!(
+                        "--chain selects the chain `--format dot` draws; use it with --format dot"
+                    ),
+                    (GraphFormat::Text, None) => Ok(Mode::Show {
+                        sources,
+                        format: OutputFormat::Text,
+                    }),
+                    (GraphFormat::Json, None) => Ok(Mode::Show {
+                        sources,
+                        format: OutputFormat::Json,
+                    }),
+                }
+            }
             Command::Diff {
                 old,
                 new,

@@ -10,7 +10,7 @@ use netfilter_model::model::Ruleset;
 use netfilter_model::parse::{parse_text, IptablesSaveStream, SourceSpec};
 use netfilter_model::trace::TraceOptions;
 
-use crate::args::{Args, DiffFormat, OutputFormat};
+use crate::args::{Args, DiffFormat, GraphFormat, OutputFormat};
 use crate::exit::{self, Status};
 use crate::input::{file_options, load_sources, read_source_text};
 use crate::mode::Mode;
@@ -51,6 +51,13 @@ pub fn run() -> Result<Status> {
                 OutputFormat::Json => render::show_json::write(&mut out, &rs)?,
             }
             exiting_without_drop(rs);
+            exit::SUCCESS
+        }
+        Mode::ShowChainGraph { sources, chain } => {
+            let rs = load_sources(&sources)?;
+            if !render::dot_chain::write(&mut out, &rs, &chain)? {
+                anyhow::bail!("no table has a chain named `{chain}`");
+            }
             exit::SUCCESS
         }
         Mode::Diff {
@@ -103,8 +110,9 @@ pub fn run() -> Result<Status> {
             crate::node_addrs::fill_local_addrs(&mut packet, &sources)?;
             let rep = netfilter_model::trace::trace(&rs, &packet, &TraceOptions::default())?;
             match format {
-                OutputFormat::Text => render::trace_text::write_trace(&mut out, &packet, &rep)?,
-                OutputFormat::Json => render::trace_json::write_trace(&mut out, &rep)?,
+                GraphFormat::Text => render::trace_text::write_trace(&mut out, &packet, &rep)?,
+                GraphFormat::Json => render::trace_json::write_trace(&mut out, &rep)?,
+                GraphFormat::Dot => render::dot_trace::write(&mut out, &rs, &packet, &rep)?,
             }
             exiting_without_drop((rs, rep));
             exit::SUCCESS

@@ -9,6 +9,7 @@ mod cli {
     mod doctor;
     mod doctor_stale;
     mod fleet;
+    mod graphs;
     mod live;
     mod serve;
     mod show;

@@ -23,7 +23,7 @@ fn short(r: &RuleRef) -> String {
     }
 }
 
-fn describe_packet(p: &Packet) -> String {
+pub fn describe_packet(p: &Packet) -> String {
     let mut s = format!("{} -> {}", p.src, p.dst);
     if let Some(pr) = p.proto {
         s.push_str(&format!(" {pr}"));
