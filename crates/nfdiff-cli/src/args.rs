@@ -34,6 +34,8 @@ pub enum DiffFormat {
     Json,
     /// For pasting into a ticket.
     Markdown,
+    /// One self-contained HTML page: the summary and each changed chain side by side.
+    Html,
 }
 
 /// Output formats of `doctor`.
@@ -45,6 +47,8 @@ pub enum DoctorFormat {
     Json,
     /// Prometheus textfile-collector metrics.
     Prometheus,
+    /// One self-contained HTML page: the summary, findings by severity, the drop path drawn.
+    Html,
 }
 
 /// Output formats of `fleet`.

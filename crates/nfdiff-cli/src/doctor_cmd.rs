@@ -128,6 +128,21 @@ fn source_words(sources: &[SourceSpec]) -> Vec<String> {
         .collect()
 }
 
+/// The first witness packet a finding names (the drop path the HTML report draws), with
+/// its `nfdiff trace` command.
+fn first_witness(
+    report: &netfilter_model::doctor::DoctorReport,
+) -> Option<(netfilter_model::trace::Packet, Option<String>)> {
+    report
+        .findings
+        .iter()
+        .flat_map(|f| &f.dispatch_drops)
+        .find_map(|d| {
+            let w = d.search.as_ref()?.witness.as_ref()?;
+            Some((w.packet.clone(), d.command.clone()))
+        })
+}
+
 /// `nfdiff doctor`.
 pub fn doctor(
     out: &mut impl Write,
@@ -144,6 +159,26 @@ pub fn doctor(
         DoctorFormat::Text => render::doctor_text::write(out, &report)?,
         DoctorFormat::Json => render::doctor_json::write(out, &report)?,
         DoctorFormat::Prometheus => render::doctor_prometheus::write(out, &report)?,
+        DoctorFormat::Html => {
+            let witness = first_witness(&report);
+            let traced = match &witness {
+                Some((pkt, _)) => Some(netfilter_model::trace::trace(
+                    &rs,
+                    pkt,
+                    &netfilter_model::trace::TraceOptions::default(),
+                )?),
+                None => None,
+            };
+            let path = match (&witness, &traced) {
+                (Some((packet, command)), Some(trace)) => Some(render::html_doctor::DropPath {
+                    packet,
+                    trace,
+                    command: command.as_deref(),
+                }),
+                _ => None,
+            };
+            render::html_doctor::write(out, &report, path.as_ref())?
+        }
     }
     let status = if report.healthy() {
         exit::SUCCESS

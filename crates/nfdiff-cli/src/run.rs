@@ -96,6 +96,7 @@ pub fn run() -> Result<Status> {
                 DiffFormat::Text => render::diff_text::write(&mut out, &d, &view)?,
                 DiffFormat::Json => render::diff_json::write(&mut out, &d, &view)?,
                 DiffFormat::Markdown => render::diff_markdown::write(&mut out, &d, &view)?,
+                DiffFormat::Html => render::html_diff::write(&mut out, &d, &view)?,
             }
             let status = diff_status(&d);
             exiting_without_drop((old_rs, new_rs, d));

@@ -10,6 +10,7 @@ mod cli {
     mod doctor_stale;
     mod fleet;
     mod graphs;
+    mod html;
     mod live;
     mod serve;
     mod show;

@@ -220,7 +220,7 @@ fn write_sets(
     Ok(())
 }
 
-fn write_summary(out: &mut impl Write, d: &RulesetDiff, p: &Painter) -> io::Result<()> {
+pub fn write_summary(out: &mut impl Write, d: &RulesetDiff, p: &Painter) -> io::Result<()> {
     let s = &d.summary;
     writeln!(out)?;
     let verdict = if d.equal {

@@ -13,6 +13,9 @@ pub mod dot_trace;
 pub mod fleet_json;
 pub mod fleet_markdown;
 pub mod fleet_text;
+pub mod html;
+pub mod html_diff;
+pub mod html_doctor;
 pub mod pretty;
 pub mod show_json;
 pub mod show_stream;
@@ -20,6 +23,7 @@ pub mod show_stream;
 mod show_stream_tests;
 pub mod show_text;
 pub mod style;
+pub mod svg_path;
 
 #[cfg(test)]
 mod diff_tests;
