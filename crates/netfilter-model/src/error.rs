@@ -86,6 +86,9 @@ pub enum Error {
         /// Why it cannot be done, and what to do.
         reason: String,
     },
+    /// A packet could not be traced (an invalid query, a jump cycle, a malformed set).
+    #[error(transparent)]
+    Trace(#[from] crate::trace::TraceError),
     /// A live read over netlink failed (socket, dump, or a ruleset that kept changing).
     #[error("netlink: {what}: {error}")]
     Netlink {
@@ -94,6 +97,28 @@ pub enum Error {
         /// The underlying error (also shown in the message).
         error: std::io::Error,
     },
+}
+
+impl Error {
+    /// Where in its source text the error is (line and column), for errors about a place in
+    /// a text; `None` for the others (a file that cannot be read, a netlink failure).
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            Error::Parse(e) => Some(e.position),
+            _ => None,
+        }
+    }
+
+    /// The source the error is about, as the caller named it, when it names one.
+    pub fn source_name(&self) -> Option<&str> {
+        match self {
+            Error::Parse(e) => Some(&e.source_name),
+            Error::UnknownFormat { source_name, .. } | Error::Io { source_name, .. } => {
+                Some(source_name)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The library's result type.

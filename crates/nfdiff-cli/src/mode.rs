@@ -185,11 +185,15 @@ impl Mode {
                 iif,
                 packet,
                 format,
-            } => Ok(Mode::Trace {
-                sources: parse_sources(&sources)?,
-                packet: packet_from_args(iif.as_deref(), &packet, false)?,
-                format,
-            }),
+            } => {
+                let packet = packet_from_args(iif.as_deref(), &packet, false)?;
+                packet.validate()?;
+                Ok(Mode::Trace {
+                    sources: parse_sources(&sources)?,
+                    packet,
+                    format,
+                })
+            }
             Command::Reach {
                 sources,
                 iif,

@@ -356,3 +356,31 @@ pub struct DiffSummary {
     /// with nothing on either side are left out.
     pub owners: Vec<OwnerCounts>,
 }
+
+impl std::fmt::Display for DiffStatus {
+    /// The stable name ([`DiffStatus::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ChainField {
+    /// The stable name ([`ChainField::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RuleOpKind {
+    /// The stable name ([`RuleOpKind::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for SetField {
+    /// The stable name ([`SetField::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -459,6 +459,10 @@ fn write_match(m: &Match, out: &mut String) -> Result<(), String> {
             if *lossy {
                 return Err(format!("match `{module}` is lossy in the source"));
             }
+            if module == "nft" {
+                // An nf_tables expression kept verbatim: no xt match stands for it.
+                return Err(format!("nft expression `{args}` has no iptables form"));
+            }
             if module == "address" {
                 neg(out, m);
                 let _ = write!(out, " {args}");
@@ -677,7 +681,7 @@ fn write_verdict(v: &Verdict, out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-fn write_rule(r: &Rule, family: Family, out: &mut String) -> Result<(), String> {
+pub(super) fn write_rule(r: &Rule, family: Family, out: &mut String) -> Result<(), String> {
     if !r.lossy.is_empty() {
         return Err(format!("the rule is lossy: {}", r.lossy.join("; ")));
     }

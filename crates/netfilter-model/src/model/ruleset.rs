@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::backend::Backend;
+use super::chain::Chain;
 use super::family::Family;
+use super::rule::Rule;
 use super::table::Table;
 
 /// Everything read from one or more sources. Equality compares tables only.
@@ -35,6 +37,15 @@ impl Ruleset {
     pub fn extend(&mut self, other: Ruleset) {
         self.tables.extend(other.tables);
         self.warnings.extend(other.warnings);
+    }
+
+    /// Every rule with where it is, in listing order: (table, chain, 0-based index, rule).
+    pub fn rules(&self) -> impl Iterator<Item = (&Table, &Chain, usize, &Rule)> + '_ {
+        self.tables.iter().flat_map(|t| {
+            t.chains
+                .iter()
+                .flat_map(move |c| c.rules.iter().enumerate().map(move |(i, r)| (t, c, i, r)))
+        })
     }
 
     /// Number of rules in all tables.

@@ -15,4 +15,4 @@ pub use nft_json::parse_nft_json;
 pub use nft_text::parse_nft_text;
 pub use options::ParseOptions;
 pub use sniff::{sniff_format, Format};
-pub use source::{parse_text, SourceSpec};
+pub use source::{parse_bytes, parse_text, SourceSpec};

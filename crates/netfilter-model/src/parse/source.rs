@@ -100,6 +100,28 @@ pub fn parse_text(text: &str, opts: &ParseOptions) -> Result<Ruleset> {
     }
 }
 
+/// Parses bytes of any supported format (see [`parse_text`]): input that is not UTF-8 is a
+/// positioned error at its first bad byte, naming the source.
+pub fn parse_bytes(bytes: &[u8], opts: &ParseOptions) -> Result<Ruleset> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_text(text, opts),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            Err(positioned(
+                good,
+                at,
+                opts,
+                format!(
+                    "not UTF-8: byte 0x{:02x} cannot start or continue a character (a listing is \
+                     UTF-8 text; a file in another encoding or a binary file?)",
+                    bytes[at]
+                ),
+            ))
+        }
+    }
+}
+
 /// The error for text no parser recognises, at its first line that is not blank or a comment.
 fn unknown_format(text: &str, opts: &ParseOptions) -> Error {
     let mut offset = 0;
@@ -207,6 +229,30 @@ mod tests {
             Err(Error::Parse(e)) => e,
             other => panic!("expected a parse error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_a_positioned_error_naming_the_source() {
+        let e = parse_bytes(
+            b"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment \"caf\xe9\"\n",
+            &ParseOptions::new("dump.save"),
+        )
+        .unwrap_err();
+        let Error::Parse(p) = &e else { panic!("{e:?}") };
+        assert_eq!(p.source_name, "dump.save");
+        assert_eq!((p.position.line, p.position.column), (3, 35));
+        assert!(p.message.contains("not UTF-8: byte 0xe9"), "{}", p.message);
+        assert_eq!(e.position(), Some(p.position));
+        assert_eq!(e.source_name(), Some("dump.save"));
+        let rs = parse_bytes(
+            b"*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n",
+            &ParseOptions::new("x"),
+        )
+        .unwrap();
+        assert_eq!(rs.tables.len(), 1);
+        let t: Error = crate::trace::TraceError::InvalidPacket("x".into()).into();
+        assert_eq!(t.position(), None);
+        assert_eq!(t.to_string(), "invalid packet: x");
     }
 
     #[test]

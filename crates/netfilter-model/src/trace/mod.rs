@@ -17,6 +17,7 @@ mod node_facts;
 mod options;
 mod outcome;
 mod packet;
+mod packet_check;
 mod path;
 mod prefilter;
 mod reach;
@@ -47,11 +48,19 @@ pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
 use crate::model::{IfacePattern, Ruleset};
 
 /// Traces one packet through a ruleset (indexing it first; use [`TraceIndex`] for many packets).
+///
+/// A match the dumps cannot decide (an ipset member, `-m statistic`, a lossy part) is *maybe*:
+/// the primary course (`verdict`, `decided_by`) assumes it holds, every other assumption is
+/// followed too, and the outcomes that differ are in `alternatives` with `uncertain` set
+/// ([`TraceReport::is_certain`] is `false`). `assumptions` lists what was assumed.
 pub fn trace(rs: &Ruleset, pkt: &Packet, opts: &TraceOptions) -> Result<TraceReport, TraceError> {
     TraceIndex::new(rs).trace(pkt, opts)
 }
 
 /// Traces a packet once per interface-name class of the input-interface pattern.
+///
+/// Each class's trace follows [`trace`]'s rule for undecidable matches: assumed to hold on
+/// the primary course, the other outcomes listed as alternatives.
 pub fn reach(
     rs: &Ruleset,
     pattern: &IfacePattern,

@@ -7,7 +7,9 @@ use crate::model::{CtStateSet, Protocol};
 use super::node_facts::LocalAddrs;
 use super::path::TracePath;
 
-/// A packet query. Protocol fields left `None` are unknown: rules testing them match *maybe*.
+/// A packet query. Protocol fields left `None` are unknown: rules testing them match *maybe*,
+/// which the trace takes to hold on its primary course and follows both ways (see
+/// [`trace`](super::trace)). [`Packet::validate`] checks a query the way the command line does.
 /// Interfaces are different: `None` (or a hook where the kernel knows no such interface,
 /// such as the output interface at prerouting) is the empty name, which only an empty
 /// prefix matches, as iptables compares it.

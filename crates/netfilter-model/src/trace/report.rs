@@ -301,6 +301,15 @@ pub struct TraceReport {
     pub notes: Vec<String>,
 }
 
+impl TraceReport {
+    /// Whether the verdict is the only possible one: no undecidable match (taken to hold on
+    /// the primary course, both ways on the alternatives) and no order of equal-priority base
+    /// chains changes it. When `false`, `alternatives` lists the other outcomes.
+    pub fn is_certain(&self) -> bool {
+        !self.uncertain && !self.order_dependent
+    }
+}
+
 /// The trace of one interface-name class.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassTrace {

@@ -187,6 +187,14 @@ fn serve_follows_changes_scrapes_stay_bounded_bad_requests_refused() {
                 stop.store(true, Ordering::Relaxed);
                 let churned = churn.join().unwrap();
                 eprintln!("churn: {churned} nft transactions meanwhile");
+                // The churn may have ended on its own `delete table`: leave one table that stays,
+                // and wait until serve has read it, so /fingerprint below has chains to show.
+                nft("add table ip keep\nadd chain ip keep c\nadd rule ip keep c tcp dport 22 accept\n");
+                until_metrics(
+                    "nfdiff_rules{backend=\"nft\",family=\"ip\",table=\"keep\"} 1",
+                    Duration::from_secs(5),
+                )
+                .expect("the kept table in /metrics within 5 s");
 
                 // 10,000 scrapes from loopback: RSS stays bounded.
                 for _ in 0..500 {
