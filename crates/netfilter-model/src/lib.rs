@@ -43,5 +43,6 @@ pub mod netlink;
 pub mod parse;
 pub mod snapshot;
 pub mod trace;
+pub mod wire;
 
 pub use error::{Error, ParseError, Position, Result};

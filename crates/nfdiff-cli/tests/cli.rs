@@ -8,6 +8,7 @@ mod cli {
     mod docs;
     mod doctor;
     mod doctor_stale;
+    mod examples;
     mod fleet;
     mod graphs;
     mod html;

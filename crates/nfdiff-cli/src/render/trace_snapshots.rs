@@ -25,7 +25,8 @@ fn render(rs: &Ruleset, pkt: &Packet) -> (String, String) {
 
 fn check(name: &str, rs: &Ruleset, pkt: &Packet) {
     let (text, json) = render(rs, pkt);
-    // The JSON is valid and has exactly DESIGN.md's top-level keys (plus `nat` and `path`).
+    // The JSON is valid and has exactly DESIGN.md's top-level keys (plus `nat`, `path` and
+    // the wire format's `schema_version`).
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
@@ -37,6 +38,7 @@ fn check(name: &str, rs: &Ruleset, pkt: &Packet) {
             "nat",
             "order_dependent",
             "path",
+            "schema_version",
             "steps",
             "uncertain",
             "verdict"
