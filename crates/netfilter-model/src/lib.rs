@@ -28,6 +28,101 @@
 //! assert_eq!(rule_a.to_string(), r#"iifname "cali*" tcp dport { 80, 443 } accept"#);
 //! # Ok::<(), netfilter_model::Error>(())
 //! ```
+//!
+//! # Quick start, by job
+//!
+//! **Diff** two rulesets chain by chain (rules aligned like a text diff, moves found):
+//!
+//! ```
+//! use netfilter_model::diff::{diff_rulesets, DiffOptions};
+//! use netfilter_model::parse::{parse_text, ParseOptions};
+//!
+//! let old = parse_text("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -p tcp --dport 22 -j DROP\nCOMMIT\n", &ParseOptions::new("old"))?;
+//! let new = parse_text("*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n", &ParseOptions::new("new"))?;
+//! let d = diff_rulesets(&old, &new, &DiffOptions::default());
+//! assert!(!d.equal);
+//! assert_eq!(d.summary.rules.deleted, 1);
+//! # Ok::<(), netfilter_model::Error>(())
+//! ```
+//!
+//! **Trace** a packet through every hook of its path, both backends, in kernel order. A match
+//! the data cannot decide (an ipset member, `-m statistic`) is taken to hold on the primary
+//! course; the other outcomes are `alternatives` and [`TraceReport::is_certain`](trace::TraceReport::is_certain) is false:
+//!
+//! ```
+//! use netfilter_model::parse::{parse_text, ParseOptions};
+//! use netfilter_model::trace::{trace, FinalVerdict, Packet, TraceOptions};
+//!
+//! let rs = parse_text("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i cali+ -p tcp --dport 22 -j DROP\nCOMMIT\n", &ParseOptions::new("x"))?;
+//! let mut p = Packet::new("10.244.1.9".parse().unwrap(), "10.0.0.1".parse().unwrap());
+//! p.iif = Some("cali1234".into());
+//! p.oif = Some("eth0".into());
+//! p.proto = Some(netfilter_model::model::Protocol::TCP);
+//! p.dport = Some(22);
+//! p.validate()?;
+//! let rep = trace(&rs, &p, &TraceOptions::default())?;
+//! assert_eq!(rep.verdict, FinalVerdict::Drop);
+//! assert_eq!(rep.decided_by.unwrap().index, Some(1));
+//! # Ok::<(), netfilter_model::Error>(())
+//! ```
+//!
+//! **Reach**: one trace per class of interface names a pattern covers (`cali*` splits into the
+//! names the rules tell apart), with [`trace::reach`] and an
+//! [`IfacePattern`](model::IfacePattern).
+//!
+//! **Doctor**: [`doctor::diagnose`] reads a ruleset and what is known about the node
+//! ([`doctor::NodeFacts`], empty for plain dumps) and returns findings by severity with evidence,
+//! advice and, for stale Calico dispatch chains, witness packets:
+//!
+//! ```
+//! use netfilter_model::doctor::{diagnose, DoctorOptions, NodeFacts};
+//! use netfilter_model::parse::{parse_text, ParseOptions};
+//!
+//! let rs = parse_text("*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n", &ParseOptions::new("x"))?;
+//! let report = diagnose(&rs, &NodeFacts::default(), &DoctorOptions::default());
+//! assert!(report.healthy());
+//! # Ok::<(), netfilter_model::Error>(())
+//! ```
+//!
+//! **Live read** of this node (feature `netlink` for nf_tables; legacy tables through
+//! getsockopt and `iptables-legacy-save`), read-only:
+//!
+//! ```no_run
+//! # #[cfg(feature = "netlink")]
+//! # fn main() -> netfilter_model::Result<()> {
+//! let nft = netfilter_model::netlink::read_live_nft()?;
+//! let legacy = netfilter_model::legacy::read_live_legacy()?;
+//! println!("{} nf_tables rules, {} legacy rules", nft.rule_count(), legacy.rule_count());
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "netlink"))]
+//! # fn main() {}
+//! ```
+//!
+//! **JSON**: [`wire`] holds the documents `nfdiff ... --format json` prints; serialize them
+//! with `serde_json` to get the same bytes.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `netlink` | off (on in the `nfdiff` binary) | `netlink::read_live_nft` and the rest of the live nf_tables reader, through libnftnl and libmnl (system packages `libnftnl-dev`, `libmnl-dev`, `pkg-config`) |
+//! | `test-support` | off | not API: the `nft --debug=netlink` text parser the golden tests and fuzzers use |
+//!
+//! Without `netlink` everything else works: parsing dumps, diff, trace, reach, doctor,
+//! snapshots, fleet.
+//!
+//! # Where the semantics come from
+//!
+//! The tracer follows the kernel: hooks in order (prerouting, input or forward, output,
+//! postrouting); at each hook every base chain of every table of both backends, lowest
+//! priority first; `accept` ends only its base chain, `drop` is final; nat chains run from the
+//! nat core (at -100 on prerouting/output, +100 on input/postrouting) and none after one mapped
+//! the connection; equal-priority chains run in an order no listing shows (the last registered
+//! first: within one nf_tables table the handles tell it), so every order that matters is
+//! evaluated. These facts are checked against the kernel in network namespaces by the test
+//! suite; DESIGN.md in the repository tells the incident they come from.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod diff;

@@ -33,6 +33,7 @@ pub use assemble::assemble;
 pub use debug_text::{parse_debug_exprs, parse_debug_text, DebugRule};
 pub use delinearize::{delinearize, SetInfo, SetLookupContext};
 #[cfg(feature = "netlink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "netlink")))]
 pub use dump::{dump_ruleset, MAX_ATTEMPTS};
 pub use expr::{reg32, Expr, ImmData};
 pub use notify::{ChangeBatch, NftablesEvents, NFNLGRP_NFTABLES};
@@ -41,8 +42,10 @@ pub use raw::{
     RawSet, RawTable,
 };
 #[cfg(feature = "netlink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "netlink")))]
 pub use read::read_live_nft;
 #[cfg(feature = "netlink")]
+#[cfg_attr(docsrs, doc(cfg(feature = "netlink")))]
 pub use socket::NlSocket;
 pub use socket::{check_get_request, ALLOWED_GET_TYPES};
 pub use xt::{decode_xt_match, decode_xt_target, XtContext, XtMatch, XtTarget};
