@@ -45,7 +45,7 @@ pub fn diagnose(rs: &Ruleset, node: &NodeFacts, opts: &DoctorOptions) -> DoctorR
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| order(a.id).cmp(&order(b.id)))
+            .then_with(|| order(a.id.as_str()).cmp(&order(b.id.as_str())))
     });
     let tables = rs
         .tables

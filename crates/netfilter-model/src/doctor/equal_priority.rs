@@ -42,7 +42,7 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        id: "equal-priority-hooks",
+        id: super::finding::FindingId::EqualPriorityHooks,
         severity: Severity::Info,
         summary: format!(
             "{} hook/priority pair(s) have base chains of both backends; their order is not visible",

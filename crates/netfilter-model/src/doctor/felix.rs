@@ -370,7 +370,7 @@ pub fn finding(facts: &NodeFacts, det: &FelixDetection) -> Option<Finding> {
         }
     );
     Some(Finding {
-        id: "felix-backend-detection",
+        id: super::finding::FindingId::FelixBackendDetection,
         severity,
         summary,
         evidence,

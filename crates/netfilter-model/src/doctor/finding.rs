@@ -32,6 +32,60 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What a finding is about: its stable id. Displayed and serialized as the kebab-case name
+/// (`stale-dispatch`, ...), one of [`FINDING_IDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FindingId {
+    /// `stale-dispatch`: a stale Calico dispatch chain drops a pod's traffic.
+    StaleDispatch,
+    /// `felix-backend-detection`: which backend Felix's auto-detection would pick.
+    FelixBackendDetection,
+    /// `mixed-backends`: one owner's chains in both backends.
+    MixedBackends,
+    /// `pids-headroom`: how close the node is to its process limit.
+    PidsHeadroom,
+    /// `equal-priority-hooks`: base chains at one priority whose order matters.
+    EqualPriorityHooks,
+    /// `unreferenced-chains`: chains nothing jumps to.
+    UnreferencedChains,
+    /// `shadowed-rules`: rules an earlier rule always decides first.
+    ShadowedRules,
+}
+
+impl FindingId {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingId::StaleDispatch => "stale-dispatch",
+            FindingId::FelixBackendDetection => "felix-backend-detection",
+            FindingId::MixedBackends => "mixed-backends",
+            FindingId::PidsHeadroom => "pids-headroom",
+            FindingId::EqualPriorityHooks => "equal-priority-hooks",
+            FindingId::UnreferencedChains => "unreferenced-chains",
+            FindingId::ShadowedRules => "shadowed-rules",
+        }
+    }
+}
+
+impl fmt::Display for FindingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for FindingId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Every finding id the doctor can report, in report order.
 pub const FINDING_IDS: &[&str] = &[
     "stale-dispatch",
@@ -47,7 +101,7 @@ pub const FINDING_IDS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Stable id, one of [`FINDING_IDS`].
-    pub id: &'static str,
+    pub id: FindingId,
     /// How bad it is.
     pub severity: Severity,
     /// One line.

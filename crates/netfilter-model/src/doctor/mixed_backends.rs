@@ -36,7 +36,7 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        id: "mixed-backends",
+        id: super::finding::FindingId::MixedBackends,
         severity: Severity::Warning,
         summary: format!(
             "chains of {} are in both legacy and nf_tables",

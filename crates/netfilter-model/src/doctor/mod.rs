@@ -25,7 +25,7 @@ pub use dispatch_fate::{
     UNKNOWN_INTERFACE,
 };
 pub use felix::{detect, felix_inputs, Detector, DetectorInputs, FelixDetection};
-pub use finding::{Finding, Severity, FINDING_IDS};
+pub use finding::{Finding, FindingId, Severity, FINDING_IDS};
 pub use node::{
     save_command_name, NodeFacts, NodeRoute, PidsFigures, SaveCounts, SaveOutput, SaveResult,
     ToolVersion, HINT_CHAINS,

@@ -28,7 +28,7 @@ pub fn finding(pids: &[PidsFigures]) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        id: "pids-headroom",
+        id: super::finding::FindingId::PidsHeadroom,
         severity: if full {
             Severity::Critical
         } else {

@@ -59,7 +59,7 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
         evidence.push(format!("... and {} more chains", n - MAX_LISTED));
     }
     Some(Finding {
-        id: "shadowed-rules",
+        id: super::finding::FindingId::ShadowedRules,
         severity: Severity::Info,
         summary: format!("{total} rule(s) in {n} chain(s) come after an unconditional verdict"),
         evidence,

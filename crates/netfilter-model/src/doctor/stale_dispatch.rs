@@ -539,7 +539,7 @@ pub fn finding(
         ),
     };
     Some(Finding {
-        id: "stale-dispatch",
+        id: super::finding::FindingId::StaleDispatch,
         severity,
         summary,
         evidence,

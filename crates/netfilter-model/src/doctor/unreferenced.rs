@@ -59,7 +59,7 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
         evidence.push(format!("... and {} more", n - MAX_LISTED));
     }
     Some(Finding {
-        id: "unreferenced-chains",
+        id: super::finding::FindingId::UnreferencedChains,
         severity: Severity::Info,
         summary: format!("{n} user chain(s) are not referenced by any rule or map"),
         evidence,

@@ -17,6 +17,7 @@ mod table;
 mod value;
 mod verbatim;
 mod verdict;
+mod warning_kind;
 
 pub use backend::Backend;
 pub use canonical::{icmp_type_name, required_protocol};
@@ -33,3 +34,4 @@ pub use statement::{NatKind, Statement};
 pub use table::Table;
 pub use value::{AddrSpec, CtStateSet, Direction, IfacePattern, PortRange, Protocol, TcpFlags};
 pub use verdict::Verdict;
+pub use warning_kind::WarningKind;

@@ -7,6 +7,7 @@ use super::chain::Chain;
 use super::family::Family;
 use super::rule::Rule;
 use super::table::Table;
+use super::warning_kind::WarningKind;
 
 /// Everything read from one or more sources. Equality compares tables only.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -61,8 +62,8 @@ impl Ruleset {
 /// A note about the input that did not stop reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
-    /// Stable identifier (`legacy-tables-present`, `skipped-preamble`, `crlf`, ...).
-    pub kind: String,
+    /// What it is about, with a stable name (`legacy-tables-present`, `skipped-preamble`, ...).
+    pub kind: WarningKind,
     /// Source name.
     pub source: String,
     /// 1-based line, when the note is about one.

@@ -141,7 +141,7 @@ impl<'a> DoctorJson<'a> {
                 .findings
                 .iter()
                 .map(|f| FindingView {
-                    id: f.id,
+                    id: f.id.as_str(),
                     severity: f.severity.as_str(),
                     summary: &f.summary,
                     evidence: &f.evidence,

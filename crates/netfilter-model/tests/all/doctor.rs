@@ -26,7 +26,10 @@ fn load(files: &[&str]) -> Ruleset {
 }
 
 fn ids(r: &DoctorReport) -> Vec<(&'static str, Severity)> {
-    r.findings.iter().map(|f| (f.id, f.severity)).collect()
+    r.findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect()
 }
 
 fn run(rs: &Ruleset, facts: &NodeFacts) -> DoctorReport {
@@ -407,7 +410,10 @@ fn ipv6_stale_dispatch() {
     rs.extend(parse_text(&stale, &ParseOptions::new("stale6")).expect("parses"));
     let r = run(&rs, &NodeFacts::default());
     let f = &r.findings[0];
-    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert_eq!(
+        (f.id.as_str(), f.severity),
+        ("stale-dispatch", Severity::Critical)
+    );
     assert!(
         f.evidence.iter().any(|e| e.starts_with(
             "`cali8e7d6c5b4a3`: dropped by nft ip6 filter cali-from-wl-dispatch rule 2"
@@ -479,7 +485,10 @@ fn stale_dispatch_witness_is_the_one_allowed_flow() {
     ]);
     let r = run(&rs, &NodeFacts::default());
     let f = &r.findings[0];
-    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert_eq!(
+        (f.id.as_str(), f.severity),
+        ("stale-dispatch", Severity::Critical)
+    );
     let drops = &f.dispatch_drops;
     assert_eq!(drops.len(), 2, "{drops:?}");
     // from the pod: egress is default-deny, so nothing is accepted, but still critical
@@ -523,7 +532,10 @@ fn stale_dispatch_scenarios_offline() {
     ]);
     let r = run(&rs, &NodeFacts::default());
     let f = &r.findings[0];
-    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert_eq!(
+        (f.id.as_str(), f.severity),
+        ("stale-dispatch", Severity::Critical)
+    );
     assert_eq!(f.dispatch_drops.len(), 2);
     assert!(f
         .dispatch_drops
@@ -558,7 +570,10 @@ fn stale_dispatch_scenarios_offline() {
     ]);
     let r = run(&rs, &NodeFacts::default());
     let f = &r.findings[0];
-    assert_eq!((f.id, f.severity), ("stale-dispatch", Severity::Critical));
+    assert_eq!(
+        (f.id.as_str(), f.severity),
+        ("stale-dispatch", Severity::Critical)
+    );
     assert_eq!(f.dispatch_drops.len(), 2);
     for d in &f.dispatch_drops {
         assert_eq!(d.rule.backend, Backend::Legacy);

@@ -32,14 +32,14 @@ fn write_finding(out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
     writeln!(
         out,
         "<div class=\"finding\" id=\"finding-{}\">",
-        escape(f.id)
+        escape(f.id.as_str())
     )?;
     writeln!(
         out,
         "<p><span class=\"sev {}\">{}</span><code>{}</code> {}</p>",
         severity_class(f.severity),
         f.severity.as_str().to_uppercase(),
-        escape(f.id),
+        escape(f.id.as_str()),
         escape(&f.summary)
     )?;
     if !f.evidence.is_empty() {

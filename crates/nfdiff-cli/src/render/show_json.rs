@@ -178,7 +178,7 @@ impl<'a> RulesetView<'a> {
 impl<'a> WarningView<'a> {
     pub(super) fn new(w: &'a Warning) -> Self {
         WarningView {
-            kind: &w.kind,
+            kind: w.kind.as_str(),
             source: &w.source,
             line: w.line,
             message: &w.message,

@@ -149,7 +149,7 @@ impl<'o> State<'o> {
 
     fn warn(&mut self, kind: &str, line: u32, message: String) {
         self.warnings.push(Warning {
-            kind: kind.to_string(),
+            kind: kind.into(),
             source: self.opts.source_name.to_string(),
             line: Some(line),
             message,

@@ -151,7 +151,7 @@ impl<'t> Parser<'_, 't> {
 
     fn warn(&mut self, kind: &str, at: &str, message: String) {
         self.ruleset.warnings.push(Warning {
-            kind: kind.to_string(),
+            kind: kind.into(),
             source: self.opts.source_name.to_string(),
             line: Some(self.idx.line_of(at)),
             message,
