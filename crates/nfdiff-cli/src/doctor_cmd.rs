@@ -150,10 +150,7 @@ pub fn doctor(
     format: DoctorFormat,
 ) -> Result<Status> {
     let (rs, facts) = load_node(sources)?;
-    let opts = DoctorOptions {
-        sources: source_words(sources),
-        ..DoctorOptions::default()
-    };
+    let opts = DoctorOptions::default().sources(source_words(sources));
     let report = diagnose(&rs, &facts, &opts);
     match format {
         DoctorFormat::Text => render::doctor_text::write(out, &report)?,

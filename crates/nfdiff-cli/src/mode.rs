@@ -174,7 +174,7 @@ impl Mode {
                     old_label: old,
                     new_label: new,
                     format,
-                    options: DiffOptions { ignore_comments },
+                    options: DiffOptions::default().ignore_comments(ignore_comments),
                     all,
                     context,
                     color,

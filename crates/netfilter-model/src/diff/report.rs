@@ -4,6 +4,7 @@ use crate::model::{Backend, Family, IfacePattern};
 
 /// The result of comparing an OLD ruleset with a NEW one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct RulesetDiff {
     /// Whether nothing comparable differs (rules that cannot be compared because a
     /// source was lossy do not make the rulesets unequal; see [`RuleCounts::not_comparable`]).
@@ -96,6 +97,7 @@ impl ChainField {
 
 /// How one chain compares, rule by rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChainDiff {
     /// Address family of its table.
     pub family: Family,
@@ -158,6 +160,7 @@ impl RuleOpKind {
 
 /// One rule in the diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleOp {
     /// What happened to it.
     pub op: RuleOpKind,
@@ -214,6 +217,7 @@ impl SetField {
 
 /// How one named set or map compares, element by element.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetDiff {
     /// Address family of its table.
     pub family: Family,
@@ -241,6 +245,7 @@ pub struct SetDiff {
 
 /// How one named object (counter, quota, flowtable, ...) compares, by value.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ObjectDiff {
     /// Address family of its table.
     pub family: Family,
@@ -339,6 +344,7 @@ pub struct OwnerCounts {
 
 /// The answer to "what differs" at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DiffSummary {
     /// Chains by status.
     pub chains: StatusCounts,

@@ -11,12 +11,27 @@ use super::{equal_priority, mixed_backends, pids, shadowed, stale_dispatch, unre
 
 /// Options of a doctor run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DoctorOptions {
     /// Limits of the traces `stale-dispatch` runs.
     pub trace: TraceOptions,
     /// The sources as given on the command line, for the `nfdiff trace` command lines of
     /// witnesses (`live` for this node); empty: `SOURCE...`.
     pub sources: Vec<String>,
+}
+
+impl DoctorOptions {
+    /// The sources as the caller named them, for the witnesses' `nfdiff trace` command lines.
+    pub fn sources(mut self, sources: Vec<String>) -> DoctorOptions {
+        self.sources = sources;
+        self
+    }
+
+    /// Limits of the traces the doctor runs.
+    pub fn trace(mut self, trace: TraceOptions) -> DoctorOptions {
+        self.trace = trace;
+        self
+    }
 }
 
 /// Diagnoses a node: `rs` holds both backends, `node` what else is known. Save-output line

@@ -99,6 +99,7 @@ pub const FINDING_IDS: &[&str] = &[
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Finding {
     /// Stable id, one of [`FINDING_IDS`].
     pub id: FindingId,

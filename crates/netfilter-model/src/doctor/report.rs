@@ -6,6 +6,7 @@ use super::finding::{Finding, Severity};
 
 /// Rules in one table of one backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableRules {
     /// Backend.
     pub backend: Backend,
@@ -21,6 +22,7 @@ pub struct TableRules {
 
 /// What `diagnose` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DoctorReport {
     /// Findings, worst first (then in [`super::FINDING_IDS`] order).
     pub findings: Vec<Finding>,

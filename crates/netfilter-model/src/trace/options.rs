@@ -2,6 +2,7 @@
 
 /// Work limits of one trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TraceOptions {
     /// Rule evaluations allowed for one packet over all branches; beyond, the trace fails
     /// with [`TraceError::BudgetExceeded`](super::TraceError::BudgetExceeded).
@@ -22,5 +23,25 @@ impl Default for TraceOptions {
             max_depth: 64,
             max_branches: 256,
         }
+    }
+}
+
+impl TraceOptions {
+    /// Rule evaluations allowed for one packet over all branches.
+    pub fn max_steps(mut self, n: u64) -> TraceOptions {
+        self.max_steps = n;
+        self
+    }
+
+    /// Deepest call stack of jumps allowed.
+    pub fn max_depth(mut self, n: usize) -> TraceOptions {
+        self.max_depth = n;
+        self
+    }
+
+    /// Most branches followed.
+    pub fn max_branches(mut self, n: usize) -> TraceOptions {
+        self.max_branches = n;
+        self
     }
 }

@@ -14,6 +14,7 @@ use super::path::TracePath;
 /// such as the output interface at prerouting) is the empty name, which only an empty
 /// prefix matches, as iptables compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Packet {
     /// Input interface name (ignored on the output path, which has none).
     pub iif: Option<String>,

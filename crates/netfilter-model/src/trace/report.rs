@@ -175,6 +175,7 @@ impl fmt::Display for StepEvent {
 
 /// One event on the packet's way, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Step {
     /// The hook being run.
     pub hook: Hook,
@@ -196,6 +197,7 @@ pub struct Step {
 
 /// An assumption about a match the trace could not decide.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Assumption {
     /// The rule holding the match.
     pub rule: RuleRef,
@@ -238,6 +240,7 @@ impl fmt::Display for Assumption {
 /// Another outcome: under another order of equal-priority base chains, or under other
 /// assumptions about undecidable matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Alternative {
     /// The verdict in that case.
     pub verdict: FinalVerdict,
@@ -256,6 +259,7 @@ pub struct Alternative {
 
 /// An accepting backend overruled by a drop in the other backend.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Overruled {
     /// The backend that, on its own, accepts the packet.
     pub accepted_in: Backend,
@@ -272,6 +276,7 @@ pub struct Overruled {
 /// chain; failing that, the last accepting rule of any chain (e.g. a NAT statement); failing
 /// that, the policy of the last base chain that ran; `None` when no base chain saw the packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TraceReport {
     /// The packet's fate under the listing order of equal-priority chains and with every
     /// undecidable match assumed to hold.
@@ -312,6 +317,7 @@ impl TraceReport {
 
 /// The trace of one interface-name class.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClassTrace {
     /// The class in words (`caliA1`, "starts with `cali` and nothing more specific").
     pub description: String,
@@ -323,6 +329,7 @@ pub struct ClassTrace {
 
 /// The result of `reach`: one trace per interface-name class.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReachReport {
     /// The classes, exact names first, then prefixes, the remainder last.
     pub classes: Vec<ClassTrace>,

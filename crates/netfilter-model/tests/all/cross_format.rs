@@ -64,9 +64,7 @@ pub(super) fn outcome(d: &RulesetDiff) -> Outcome {
 
 /// Compares two listings of one ruleset with comments ignored, printing the outcome.
 pub(super) fn compare(what: &str, a: &Ruleset, b: &Ruleset) -> Outcome {
-    let opts = DiffOptions {
-        ignore_comments: true,
-    };
+    let opts = DiffOptions::default().ignore_comments(true);
     let d = diff_rulesets(a, b, &opts);
     let o = outcome(&d);
     println!(

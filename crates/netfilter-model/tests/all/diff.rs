@@ -249,13 +249,7 @@ fn ignore_comments() {
         ops(chain(&d, "c")),
         [(Delete, Some(1), None), (Insert, None, Some(1))]
     );
-    let d = diff_rulesets(
-        &old,
-        &new,
-        &DiffOptions {
-            ignore_comments: true,
-        },
-    );
+    let d = diff_rulesets(&old, &new, &DiffOptions::default().ignore_comments(true));
     assert!(d.equal);
     let op = &chain(&d, "c").rules[0];
     assert_eq!(op.op, Equal);
@@ -702,9 +696,7 @@ fn random_rulesets_mirror_and_cover() {
         assert_eq!(ab.summary.interfaces_only_old, only_a);
         assert_self_diff_empty(&a, "random");
         // With comments ignored the properties hold too.
-        let o = DiffOptions {
-            ignore_comments: true,
-        };
+        let o = DiffOptions::default().ignore_comments(true);
         assert_mirror(&diff_rulesets(&a, &b, &o), &diff_rulesets(&b, &a, &o));
     }
 }

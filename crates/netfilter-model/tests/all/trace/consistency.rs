@@ -109,10 +109,7 @@ fn no_course_holds_contradictory_assumptions() {
         );
     }
     files.sort();
-    let opts = TraceOptions {
-        max_steps: 200_000,
-        ..TraceOptions::default()
-    };
+    let opts = TraceOptions::default().max_steps(200_000);
     let (mut rulesets, mut traces, mut facts) = (0, 0, 0);
     for f in &files {
         let Ok(text) = std::fs::read_to_string(f) else {

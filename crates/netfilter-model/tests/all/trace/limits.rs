@@ -136,10 +136,7 @@ fn step_budget_bounds_the_work() {
             rules,
         )],
     )]);
-    let opts = TraceOptions {
-        max_steps: 100,
-        ..TraceOptions::default()
-    };
+    let opts = TraceOptions::default().max_steps(100);
     let err = trace(&rs, &pkt(), &opts).unwrap_err();
     assert!(
         matches!(err, TraceError::BudgetExceeded { budget: 100, .. }),
