@@ -147,8 +147,10 @@ fn doctor_html_report() {
     let o = nfdiff(
         &[
             "doctor",
-            &incident("legacy.save"),
-            &incident("nft.save"),
+            // Relative to the repository root, where nfdiff runs: the snapshot does not
+            // depend on where the checkout is.
+            "testdata/incident/legacy.save",
+            "testdata/incident/nft.save",
             "--format",
             "html",
         ],
@@ -184,8 +186,10 @@ fn diff_html_report() {
     let o = nfdiff(
         &[
             "diff",
-            &incident("legacy.save"),
-            &incident("nft.save"),
+            // Relative to the repository root, where nfdiff runs: the snapshot does not
+            // depend on where the checkout is.
+            "testdata/incident/legacy.save",
+            "testdata/incident/nft.save",
             "--format",
             "html",
         ],
