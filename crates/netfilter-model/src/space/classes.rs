@@ -73,12 +73,17 @@ pub(crate) struct RawClass {
     pub(crate) reasons: BTreeSet<String>,
 }
 
+/// Most pieces the deciding rules of overlapping same-verdict fates are told apart into;
+/// beyond, a piece lists every rule that decides some of its packets.
+const MAX_PIECES: usize = 256;
+
 /// Groups finished flows by fate. A packet with one possible verdict is in a *must* class
 /// whose deciding rules are every rule that decides it in some order of equal-priority
 /// chains (or under some undecidable match); a packet with several possible verdicts is in
 /// one *may* class per verdict.
 pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
     type Key = (FinalVerdict, Vec<RuleKey>);
+    type ClassKey = (FinalVerdict, Vec<RuleKey>, Certainty);
     let mut by_fate: BTreeMap<Key, (Bdd, BTreeSet<String>)> = BTreeMap::new();
     for d in done {
         let e = by_fate
@@ -87,73 +92,92 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
         e.0 = e.0.or(&d.flow.region);
         e.1.extend(d.flow.reasons);
     }
-    // Packets with more than one possible fate.
-    let mut seen = u.f();
-    let mut multi = u.f();
-    for (r, _) in by_fate.values() {
-        multi = multi.or(&seen.and(r));
-        seen = seen.or(r);
-    }
-    // (verdict, deciding, certainty) -> region, reasons.
-    type ClassKey = (FinalVerdict, Vec<RuleKey>, Certainty);
-    let mut classes: BTreeMap<ClassKey, (Bdd, BTreeSet<String>)> = BTreeMap::new();
-    let mut add = |k: (FinalVerdict, Vec<RuleKey>, Certainty), r: Bdd, why: &BTreeSet<String>| {
-        let e = classes.entry(k).or_insert_with(|| (u.f(), BTreeSet::new()));
-        e.0 = e.0.or(&r);
-        e.1.extend(why.iter().cloned());
+    // Packets that may be accepted and may be dropped.
+    let union = |v: FinalVerdict| {
+        by_fate
+            .iter()
+            .filter(|(k, _)| k.0 == v)
+            .fold(u.f(), |acc, (_, (r, _))| acc.or(r))
     };
-    let none = BTreeSet::new();
-    // Packets with one fate.
-    let mut shared: Vec<(&Key, Bdd, &BTreeSet<String>)> = Vec::new();
-    for (k, (r, why)) in &by_fate {
-        let alone = r.and_not(&multi);
-        if !alone.is_false() {
-            add((k.0, k.1.clone(), Certainty::Must), alone, &none);
+    let open = union(FinalVerdict::Accept).and(&union(FinalVerdict::Drop));
+    let mut classes: BTreeMap<ClassKey, (Bdd, BTreeSet<String>)> = BTreeMap::new();
+    let mut add = |v: FinalVerdict, deciding: Vec<RuleKey>, r: &Bdd, why: &BTreeSet<String>| {
+        for (certainty, part) in [
+            (Certainty::Must, r.and_not(&open)),
+            (Certainty::May, r.and(&open)),
+        ] {
+            if part.is_false() {
+                continue;
+            }
+            let e = classes
+                .entry((v, deciding.clone(), certainty))
+                .or_insert_with(|| (u.f(), BTreeSet::new()));
+            e.0 = e.0.or(&part);
+            if certainty == Certainty::May || deciding.len() > 1 {
+                e.1.extend(why.iter().cloned());
+            }
         }
-        let both = r.and(&multi);
-        if !both.is_false() {
-            shared.push((k, both, why));
+    };
+    for v in [FinalVerdict::Accept, FinalVerdict::Drop] {
+        let keys: Vec<(&Key, &(Bdd, BTreeSet<String>))> =
+            by_fate.iter().filter(|(k, _)| k.0 == v).collect();
+        // Packets this verdict reaches through more than one fate.
+        let mut seen = u.f();
+        let mut multi = u.f();
+        for (_, (r, _)) in &keys {
+            multi = multi.or(&seen.and(r));
+            seen = seen.or(r);
         }
-    }
-    // The others, split by the set of fates they can have.
-    let mut pieces: Vec<(Bdd, Vec<usize>)> = vec![(multi, Vec::new())];
-    for (i, (_, r, _)) in shared.iter().enumerate() {
-        let mut next = Vec::with_capacity(pieces.len() + 1);
+        let mut shared: Vec<(&Key, Bdd, &BTreeSet<String>)> = Vec::new();
+        for (k, (r, why)) in &keys {
+            let alone = r.and_not(&multi);
+            if !alone.is_false() {
+                add(v, k.1.clone(), &alone, why);
+            }
+            let both = r.and(&multi);
+            if !both.is_false() {
+                shared.push((k, both, why));
+            }
+        }
+        if shared.is_empty() {
+            continue;
+        }
+        // Split the shared packets by the set of fates they can have.
+        let mut pieces: Vec<(Bdd, Vec<usize>)> = vec![(multi, Vec::new())];
+        for (i, (_, r, _)) in shared.iter().enumerate() {
+            let mut next = Vec::with_capacity(pieces.len() + 1);
+            for (p, ks) in pieces {
+                let inside = p.and(r);
+                if inside.is_false() {
+                    next.push((p, ks));
+                    continue;
+                }
+                let mut with = ks.clone();
+                with.push(i);
+                if next.len() >= MAX_PIECES {
+                    next.push((p, with));
+                    continue;
+                }
+                let outside = p.and_not(r);
+                next.push((inside, with));
+                if !outside.is_false() {
+                    next.push((outside, ks));
+                }
+            }
+            pieces = next;
+        }
         for (p, ks) in pieces {
-            let inside = p.and(r);
-            let outside = p.and_not(r);
-            if !inside.is_false() {
-                let mut ks2 = ks.clone();
-                ks2.push(i);
-                next.push((inside, ks2));
-            }
-            if !outside.is_false() {
-                next.push((outside, ks));
-            }
-        }
-        pieces = next;
-    }
-    for (p, ks) in pieces {
-        let verdicts: BTreeSet<FinalVerdict> = ks.iter().map(|&i| shared[i].0 .0).collect();
-        let certainty = if verdicts.len() == 1 {
-            Certainty::Must
-        } else {
-            Certainty::May
-        };
-        for v in verdicts {
             let mut deciding: Vec<RuleKey> = Vec::new();
             let mut why = BTreeSet::new();
             for &i in &ks {
-                if shared[i].0 .0 == v {
-                    for d in &shared[i].0 .1 {
-                        if !deciding.contains(d) {
-                            deciding.push(*d);
-                        }
+                for d in &shared[i].0 .1 {
+                    if !deciding.contains(d) {
+                        deciding.push(*d);
                     }
-                    why.extend(shared[i].2.iter().cloned());
                 }
+                why.extend(shared[i].2.iter().cloned());
             }
-            add((v, deciding, certainty), p.clone(), &why);
+            add(v, deciding, &p, &why);
         }
     }
     classes

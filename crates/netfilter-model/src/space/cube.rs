@@ -9,7 +9,6 @@ use biodivine_lib_bdd::{Bdd, BddPartialValuation};
 
 use crate::model::{CtStateSet, IfacePattern, Protocol};
 
-use super::predicate::{has_ports, proto_is};
 use super::universe::{Field, Universe, CT_STATES, FIELDS};
 
 /// One conjunction of field constraints. Fields not listed are unconstrained.
@@ -54,37 +53,6 @@ enum Values {
 }
 
 type RawCube = BTreeMap<Field, Values>;
-
-/// The region with the fields a packet does not carry left free (ports of a protocol
-/// without ports, ICMP fields of others, the other IP version's addresses, interfaces the
-/// path has not): those constraints are the universe's, not the class's.
-fn printable(u: &Universe, r: &Bdd) -> Bdd {
-    let free = |b: &Bdd, fs: &[Field]| -> Bdd {
-        let vars: Vec<_> = fs.iter().flat_map(|f| u.field_vars(*f)).collect();
-        b.exists(&vars)
-    };
-    let ports = has_ports(u);
-    let mut r = r
-        .and(&ports)
-        .or(&free(&r.and_not(&ports), &[Field::Sport, Field::Dport]));
-    let v6 = u
-        .eq(&u.entry_bits(Field::Family), 1)
-        .unwrap_or_else(|| u.f());
-    let icmp = proto_is(u, 1).and_not(&v6).or(&proto_is(u, 58).and(&v6));
-    r = r.and(&icmp).or(&free(
-        &r.and_not(&icmp),
-        &[Field::IcmpType, Field::IcmpCode],
-    ));
-    let tcp = proto_is(u, 6);
-    r = r.and(&tcp).or(&free(&r.and_not(&tcp), &[Field::TcpFlags]));
-    r = r
-        .and(&v6)
-        .exists(&[u.field_vars(Field::Src4), u.field_vars(Field::Dst4)].concat())
-        .or(&r
-            .and_not(&v6)
-            .exists(&[u.field_vars(Field::Src6), u.field_vars(Field::Dst6)].concat()));
-    r
-}
 
 fn ternary(u: &Universe, f: Field, c: &BddPartialValuation) -> Option<(u128, u128, usize)> {
     let vars = u.field_vars(f);
@@ -183,7 +151,7 @@ pub(crate) fn cubes(
     path_has_iif: bool,
     path_has_oif: bool,
 ) -> (Vec<Cube>, bool) {
-    let mut r = printable(u, region);
+    let mut r = region.clone();
     if !path_has_iif {
         r = r.exists(&u.field_vars(Field::Iif));
     }

@@ -43,8 +43,10 @@ pub(crate) fn effective_path(q: &SpaceQuery) -> Result<TracePath, SpaceError> {
     }
 }
 
-/// Values a well-formed packet of one IP version has: fields its protocol does not carry
-/// are zero, class indexes are in range, interfaces the path has not are class 0.
+/// Values a well-formed packet of one IP version has: class indexes in range, interfaces
+/// the path has not as class 0. Fields the packet does not carry (the other version's
+/// addresses, ports of a protocol without them) are left free: pinning them to zero made
+/// every BDD repeat a chain of 256 address variables under each distinct prefix above them.
 fn well_formed(u: &Universe, v6: bool, path: TracePath) -> Bdd {
     let n = (u.ifaces.len() as u128).max(1);
     let zero = |f: Field| u.eq(&u.entry_bits(f), 0).unwrap_or_else(|| u.f());
@@ -59,16 +61,6 @@ fn well_formed(u: &Universe, v6: bool, path: TracePath) -> Bdd {
     if !path.has_oif() {
         b = b.and(&zero(Field::Oif));
     }
-    if v6 {
-        b = b.and(&zero(Field::Src4)).and(&zero(Field::Dst4));
-    } else {
-        b = b.and(&zero(Field::Src6)).and(&zero(Field::Dst6));
-    }
-    let ports = has_ports(u);
-    b = b.and(&ports.or(&zero(Field::Sport).and(&zero(Field::Dport))));
-    let icmp = proto_is(u, if v6 { 58 } else { 1 });
-    b = b.and(&icmp.or(&zero(Field::IcmpType).and(&zero(Field::IcmpCode))));
-    b = b.and(&proto_is(u, 6).or(&zero(Field::TcpFlags)));
     b.and(&below(Field::Ct, CT_STATES.len() as u128))
 }
 

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use biodivine_lib_bdd::Bdd;
+use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable};
 
 use crate::model::Protocol;
 use crate::trace::{Packet, TracePath};
@@ -12,8 +12,23 @@ use crate::trace::{Packet, TracePath};
 use super::query::SpaceQuery;
 use super::universe::{Field, Universe, CT_STATES};
 
-/// Narrows `r` to the first candidate value of `f` it holds, else to its lowest value.
-fn fix(u: &Universe, r: Bdd, f: Field, candidates: &[u128], plus_one: bool) -> Bdd {
+/// Narrows `r` to the first candidate value of `f` it holds (`r` unchanged when none does,
+/// or when `r` does not test `f` at all: then the first candidate is taken as is).
+fn prefer(
+    u: &Universe,
+    r: Bdd,
+    f: Field,
+    candidates: &[u128],
+    free: &mut Vec<(Field, u128)>,
+) -> Bdd {
+    let vars = u.field_vars(f);
+    let support = r.support_set();
+    if !vars.iter().any(|v| support.contains(v)) {
+        if let Some(&c) = candidates.first() {
+            free.push((f, c));
+        }
+        return r;
+    }
     let bits = u.entry_bits(f);
     for &c in candidates {
         if let Some(e) = u.eq(&bits, c) {
@@ -23,28 +38,50 @@ fn fix(u: &Universe, r: Bdd, f: Field, candidates: &[u128], plus_one: bool) -> B
             }
         }
     }
-    // Lowest value, bit by bit from the top.
-    let mut cur = r.clone();
-    let mut value = 0u128;
-    for (i, v) in u.field_vars(f).iter().enumerate() {
-        let zero = cur.and(&u.vars.mk_literal(*v, false));
-        let sh = bits.len() - 1 - i;
-        if zero.is_false() {
-            cur = cur.and(&u.vars.mk_literal(*v, true));
-            value |= 1 << sh;
+    r
+}
+
+/// The valuation of `r` smallest in variable order (each field its lowest value, fields
+/// earlier in the order first), by one walk down the BDD.
+fn lowest(u: &Universe, r: &Bdd) -> Option<BddValuation> {
+    if r.is_false() {
+        return None;
+    }
+    let mut val = BddValuation::all_false(u.vars.num_vars());
+    let mut p = r.root_pointer();
+    while !p.is_terminal() {
+        let low = r.low_link_of(p);
+        if low.is_zero() {
+            val.set(r.var_of(p));
+            p = r.high_link_of(p);
         } else {
-            cur = zero;
+            p = low;
         }
     }
-    if plus_one {
-        if let Some(e) = u.eq(&bits, value.wrapping_add(1)) {
-            let n = r.and(&e);
-            if !n.is_false() {
-                return n;
-            }
+    Some(val)
+}
+
+/// One more than the valuation's value of an address field, when the region holds it (a
+/// host rather than the network address of a prefix).
+fn host_address(u: &Universe, r: &Bdd, val: &mut BddValuation, f: Field) {
+    let mine = u.field_vars(f);
+    let others: Vec<(BddVariable, bool)> = u
+        .vars
+        .variables()
+        .into_iter()
+        .filter(|v| !mine.contains(v))
+        .map(|v| (v, val.value(v)))
+        .collect();
+    let Some(next) = u.eq(&u.entry_bits(f), u.value_of(f, val).wrapping_add(1)) else {
+        return;
+    };
+    if !r.restrict(&others).and(&next).is_false() {
+        let v = u.value_of(f, val).wrapping_add(1);
+        let w = mine.len();
+        for (i, var) in mine.into_iter().enumerate() {
+            val.set_value(var, (v >> (w - 1 - i)) & 1 == 1);
         }
     }
-    cur
 }
 
 /// A packet of the region (which must not be empty).
@@ -55,22 +92,32 @@ pub(crate) fn witness(
     path: TracePath,
 ) -> Option<Packet> {
     let mut r = region.clone();
-    r = fix(u, r, Field::Family, &[0, 1], false);
-    r = fix(u, r, Field::Proto, &[6, 17, 1, 58], false);
-    r = fix(u, r, Field::Dport, &[80, 443, 53, 8080], false);
-    r = fix(u, r, Field::Sport, &[40000, 50000, 1024], false);
-    r = fix(u, r, Field::IcmpType, &[8, 128, 0], false);
-    r = fix(u, r, Field::IcmpCode, &[0], false);
-    r = fix(u, r, Field::TcpFlags, &[0x02, 0x10, 0x12], false);
-    r = fix(u, r, Field::Ct, &[0, 1, 2, 3, 4], false);
-    r = fix(u, r, Field::Mark, &[0], false);
-    r = fix(u, r, Field::CtMark, &[0], false);
-    r = fix(u, r, Field::Iif, &[], false);
-    r = fix(u, r, Field::Oif, &[], false);
-    for f in [Field::Src4, Field::Dst4, Field::Src6, Field::Dst6] {
-        r = fix(u, r, f, &[], true);
+    let mut free = Vec::new();
+    r = prefer(u, r, Field::Family, &[0, 1], &mut free);
+    r = prefer(u, r, Field::Proto, &[6, 17, 1, 58], &mut free);
+    r = prefer(u, r, Field::Dport, &[80, 443, 53, 8080], &mut free);
+    r = prefer(u, r, Field::Sport, &[40000, 50000, 1024], &mut free);
+    r = prefer(u, r, Field::IcmpType, &[8, 128, 0], &mut free);
+    r = prefer(u, r, Field::IcmpCode, &[0], &mut free);
+    r = prefer(u, r, Field::TcpFlags, &[0x02, 0x10, 0x12], &mut free);
+    r = prefer(u, r, Field::Ct, &[0], &mut free);
+    r = prefer(u, r, Field::Mark, &[0], &mut free);
+    r = prefer(u, r, Field::CtMark, &[0], &mut free);
+    let mut val = lowest(u, &r)?;
+    for (f, c) in free {
+        let w = u.field_vars(f).len();
+        for (i, var) in u.field_vars(f).into_iter().enumerate() {
+            val.set_value(var, (c >> (w - 1 - i)) & 1 == 1);
+        }
     }
-    let val = r.sat_witness()?;
+    let fam = if u.value_of(Field::Family, &val) == 1 {
+        [Field::Src6, Field::Dst6]
+    } else {
+        [Field::Src4, Field::Dst4]
+    };
+    for f in fam {
+        host_address(u, &r, &mut val, f);
+    }
     let v6 = u.value_of(Field::Family, &val) == 1;
     let (src, dst) = if v6 {
         (
