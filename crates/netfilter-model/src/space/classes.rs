@@ -77,6 +77,22 @@ pub(crate) struct RawClass {
 /// beyond, a piece lists every rule that decides some of its packets.
 const MAX_PIECES: usize = 256;
 
+/// The union of regions and the packets in more than one of them, by halves (a running
+/// union grew large early and made every later operation slow).
+fn union_and_overlap(u: &Universe, rs: &[&Bdd]) -> (Bdd, Bdd) {
+    match rs {
+        [] => (u.f(), u.f()),
+        [r] => ((*r).clone(), u.f()),
+        _ => {
+            let (a, b) = rs.split_at(rs.len() / 2);
+            let (ua, ma) = union_and_overlap(u, a);
+            let (ub, mb) = union_and_overlap(u, b);
+            let both = ua.and(&ub);
+            (ua.or(&ub), ma.or(&mb).or(&both))
+        }
+    }
+}
+
 /// Groups finished flows by fate. A packet with one possible verdict is in a *must* class
 /// whose deciding rules are every rule that decides it in some order of equal-priority
 /// chains (or under some undecidable match); a packet with several possible verdicts is in
@@ -94,10 +110,12 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
     }
     // Packets that may be accepted and may be dropped.
     let union = |v: FinalVerdict| {
-        by_fate
+        let rs: Vec<&Bdd> = by_fate
             .iter()
             .filter(|(k, _)| k.0 == v)
-            .fold(u.f(), |acc, (_, (r, _))| acc.or(r))
+            .map(|(_, (r, _))| r)
+            .collect();
+        union_and_overlap(u, &rs).0
     };
     let open = union(FinalVerdict::Accept).and(&union(FinalVerdict::Drop));
     let mut classes: BTreeMap<ClassKey, (Bdd, BTreeSet<String>)> = BTreeMap::new();
@@ -122,12 +140,8 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
         let keys: Vec<(&Key, &(Bdd, BTreeSet<String>))> =
             by_fate.iter().filter(|(k, _)| k.0 == v).collect();
         // Packets this verdict reaches through more than one fate.
-        let mut seen = u.f();
-        let mut multi = u.f();
-        for (_, (r, _)) in &keys {
-            multi = multi.or(&seen.and(r));
-            seen = seen.or(r);
-        }
+        let rs: Vec<&Bdd> = keys.iter().map(|(_, (r, _))| r).collect();
+        let multi = union_and_overlap(u, &rs).1;
         let mut shared: Vec<(&Key, Bdd, &BTreeSet<String>)> = Vec::new();
         for (k, (r, why)) in &keys {
             let alone = r.and_not(&multi);
