@@ -18,6 +18,26 @@
 //! them are *may*, every other class is *must* — sound by construction, and checked: a
 //! *must* class's witness traced by the concrete tracer gets the class's verdict
 //! ([`self_check`]).
+//!
+//! # Representation (measured)
+//!
+//! Fields a packet does not carry (the other IP version's addresses, ports of a protocol
+//! without them, ICMP fields of other protocols) are left free rather than pinned to zero:
+//! pinned, every BDD repeated a 256-variable chain under each distinct address prefix above
+//! it and the TUM ruleset's FORWARD partition (5,556 rules) did not finish in 300 s; free, 20 s.
+//! Class regions are united by halves (a running union grew large early: 21.6 s -> 9.0 s),
+//! and overlapping fates are told apart after a literal test rules out disjoint pairs
+//! (6.8 s, on 2 loaded CPUs). The goal is < 2 s; see BENCHMARKS.md for what is left.
+//! `biodivine-lib-bdd` was chosen as a small, pure-Rust, well-kept BDD library; per-field
+//! interval cubes and `oxidd` were not measured against it.
+//!
+//! # Known limits
+//!
+//! `--path auto` with the node's local addresses, address-type matches (`-m addrtype`,
+//! `fib … type`), verdict maps and conntrack status/direction are followed as undecidable
+//! (*may*); NAT to a range, masquerade and redirect make the rewritten address unknown to
+//! later matches; the reverse-path check is assumed to pass, as the tracer assumes by default
+//! ([`SpaceQuery::rpf_valid`]).
 
 mod analysis;
 mod classes;
