@@ -1,6 +1,7 @@
 //! `nfdiff`: read netfilter rulesets from both backends, diff them, trace packets.
 
 mod args;
+mod classes_cmd;
 mod doctor_cmd;
 mod exit;
 mod fleet_cmd;

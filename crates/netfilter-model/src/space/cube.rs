@@ -168,7 +168,13 @@ pub(crate) fn cubes(
         raw.push(decode(u, &c));
     }
     let merged = merge(raw);
-    (merged.iter().map(|c| render(u, c)).collect(), truncated)
+    let mut out = Vec::new();
+    for c in merged {
+        for c in split_unprintable(u, c) {
+            out.push(render(u, &c));
+        }
+    }
+    (out, truncated)
 }
 
 fn set_text(items: Vec<String>) -> String {
@@ -228,6 +234,45 @@ fn members(v: &Values, n: u128) -> Vec<u128> {
             .collect(),
         Values::Masked(val, mask) => (0..n).filter(|x| x & mask == *val).collect(),
     }
+}
+
+/// Whether an interface value set prints wrongly as `"p*" != { ... }`: an excluded pattern of
+/// one member class would also exclude another member.
+fn iface_conflict(u: &Universe, v: &Values) -> bool {
+    let inside: Vec<usize> = members(v, u.ifaces.len() as u128)
+        .into_iter()
+        .map(|x| x as usize)
+        .collect();
+    inside.iter().any(|&i| {
+        u.ifaces[i].excluded.iter().any(|e| {
+            inside
+                .iter()
+                .any(|&j| j != i && e.matches(&u.ifaces[j].example))
+        })
+    })
+}
+
+/// Splits a cube whose interface set cannot be printed as one constraint into one cube per
+/// interface class.
+fn split_unprintable(u: &Universe, c: RawCube) -> Vec<RawCube> {
+    let mut out = vec![c];
+    for f in [Field::Iif, Field::Oif] {
+        let mut next = Vec::new();
+        for c in out {
+            match c.get(&f) {
+                Some(v) if iface_conflict(u, v) => {
+                    for i in members(v, u.ifaces.len() as u128) {
+                        let mut d = c.clone();
+                        d.insert(f, Values::Ranges(vec![(i, i)]));
+                        next.push(d);
+                    }
+                }
+                _ => next.push(c),
+            }
+        }
+        out = next;
+    }
+    out
 }
 
 fn iface_text(u: &Universe, v: &Values) -> Option<String> {
