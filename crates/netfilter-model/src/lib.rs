@@ -137,6 +137,7 @@ pub mod model;
 pub mod netlink;
 pub mod parse;
 pub mod snapshot;
+pub mod space;
 pub mod trace;
 pub mod wire;
 

@@ -158,6 +158,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Partition a packet space into classes by fate: each class's verdict, deciding rules,
+    /// packets (nft-like) and a witness. Every field is optional; absent means any.
+    Classes {
+        /// Sources: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// The packet space.
+        #[command(flatten)]
+        space: crate::classes_cmd::SpaceArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// Find what is wrong with a node's netfilter state and say what to do (live node by default).
     ///
     /// Exit status: 0 healthy (no finding, or notes only), 1 findings, 2 error.

@@ -1,6 +1,7 @@
 //! `nfdiff`: read netfilter rulesets from both backends, diff them, trace packets.
 
 mod args;
+mod classes_cmd;
 mod docs_cmd;
 mod doctor_cmd;
 mod exit;

@@ -69,6 +69,15 @@ pub enum Mode {
         /// Output format.
         format: OutputFormat,
     },
+    /// `nfdiff classes`.
+    Classes {
+        /// Parsed sources, in order.
+        sources: Vec<SourceSpec>,
+        /// The packet space.
+        query: netfilter_model::space::SpaceQuery,
+        /// Output format.
+        format: OutputFormat,
+    },
     /// `nfdiff doctor`.
     Doctor {
         /// Sources; empty means the live node.
@@ -208,6 +217,15 @@ impl Mode {
                     format,
                 })
             }
+            Command::Classes {
+                sources,
+                space,
+                format,
+            } => Ok(Mode::Classes {
+                sources: parse_sources(&sources)?,
+                query: crate::classes_cmd::query_from_args(&space)?,
+                format,
+            }),
             Command::Doctor { sources, format } => Ok(Mode::Doctor {
                 sources: parse_sources(&sources)?,
                 format,

@@ -137,6 +137,11 @@ pub fn run() -> Result<Status> {
             exiting_without_drop((rs, rep));
             exit::SUCCESS
         }
+        Mode::Classes {
+            sources,
+            query,
+            format,
+        } => crate::classes_cmd::classes(&mut out, &sources, &query, format)?,
         Mode::Doctor { sources, format } => crate::doctor_cmd::doctor(&mut out, &sources, format)?,
         Mode::Snapshot { output, sources } => crate::doctor_cmd::snapshot(&output, &sources)?,
         Mode::Fleet {

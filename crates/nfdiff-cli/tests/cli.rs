@@ -4,6 +4,7 @@ mod cli {
     mod support;
 
     mod bad_input;
+    mod classes;
     mod diff;
     mod docs;
     mod doctor;

@@ -45,6 +45,14 @@ pub use report::{
 };
 pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
 
+// For the packet-space engine, which follows the same semantics over sets of packets.
+pub(crate) use ifclass::{classes_from_literals, literals};
+pub(crate) use noct::reads_conntrack;
+pub(crate) use schedule::ChainId;
+pub(crate) use sets::{Atom, ParsedSet};
+pub(crate) use stateful::stateful_truth;
+pub(crate) use xt::{xt_effect, XtEffect};
+
 use crate::model::{IfacePattern, Ruleset};
 
 /// Traces one packet through a ruleset (indexing it first; use [`TraceIndex`] for many packets).

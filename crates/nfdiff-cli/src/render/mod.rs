@@ -1,5 +1,7 @@
 //! Renderers: turn report structs into text, JSON or Markdown on any `io::Write`. They format, never compute.
 
+pub mod classes_json;
+pub mod classes_text;
 pub mod diff_json;
 pub mod diff_markdown;
 pub mod diff_text;

@@ -1,0 +1,285 @@
+//! The partition: packets grouped by fate (verdict and deciding rules), each group *must*
+//! where no undecidable match or chain order could change it and *may* elsewhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use biodivine_lib_bdd::Bdd;
+
+use crate::trace::{ChainId, FinalVerdict, Packet, RuleRef, TraceIndex};
+
+use super::cube::Cube;
+use super::universe::Universe;
+use super::walk::{Done, RuleKey};
+
+/// Whether a class's fate holds whatever the undecidable matches do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Certainty {
+    /// Every packet of the class has this fate.
+    Must,
+    /// Packets of the class may have this fate (and may have another).
+    May,
+}
+
+impl Certainty {
+    /// `must` or `may`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Certainty::Must => "must",
+            Certainty::May => "may",
+        }
+    }
+}
+
+/// One class of the partition.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PacketClass {
+    /// The class's packets, as cubes (their union).
+    pub cubes: Vec<Cube>,
+    /// Whether more cubes than shown make up the class.
+    pub cubes_truncated: bool,
+    /// The fate.
+    pub verdict: FinalVerdict,
+    /// The rules that decided it, in path order (for an accept, every accepting rule
+    /// outside nat chains, else the nat chains' accepts, else the last policy).
+    pub deciding: Vec<RuleRef>,
+    /// Must or may.
+    pub certainty: Certainty,
+    /// For a *may* class: the undecidable matches and chain orders that leave it open; for a
+    /// *must* class with several deciding rules: why the deciding rule varies.
+    pub reasons: Vec<String>,
+    /// A packet of the class.
+    pub witness: Packet,
+}
+
+/// The partition of the asked-for packet space.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Partition {
+    /// The classes: *must* classes are disjoint; a packet in a *may* class is in at least
+    /// one other *may* class.
+    pub classes: Vec<PacketClass>,
+    /// Notes about what the analysis did not look at.
+    pub notes: Vec<String>,
+}
+
+/// A class before rendering: its region and fate.
+#[derive(Debug, Clone)]
+pub(crate) struct RawClass {
+    pub(crate) region: Bdd,
+    pub(crate) verdict: FinalVerdict,
+    pub(crate) deciding: Vec<RuleKey>,
+    pub(crate) certainty: Certainty,
+    pub(crate) reasons: BTreeSet<String>,
+}
+
+/// Most pieces the deciding rules of overlapping same-verdict fates are told apart into;
+/// beyond, a piece lists every rule that decides some of its packets.
+const MAX_PIECES: usize = 256;
+
+/// The variables every packet of a region has the same value of (a cheap disjointness test).
+struct Fixed(Vec<(u16, bool)>);
+
+impl Fixed {
+    fn of(r: &Bdd) -> Fixed {
+        let mut v: Vec<(u16, bool)> = r
+            .necessary_clause()
+            .map(|c| {
+                c.to_values()
+                    .into_iter()
+                    .map(|(var, b)| (var.to_index() as u16, b))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_unstable();
+        Fixed(v)
+    }
+
+    /// Whether some variable is fixed to different values in both (then they are disjoint).
+    fn conflicts(&self, o: &Fixed) -> bool {
+        let (mut i, mut j) = (0, 0);
+        while i < self.0.len() && j < o.0.len() {
+            let (a, b) = (self.0[i], o.0[j]);
+            match a.0.cmp(&b.0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    if a.1 != b.1 {
+                        return true;
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The union of regions and the packets in more than one of them, by halves (a running
+/// union grew large early and made every later operation slow).
+fn union_and_overlap(u: &Universe, rs: &[&Bdd]) -> (Bdd, Bdd) {
+    match rs {
+        [] => (u.f(), u.f()),
+        [r] => ((*r).clone(), u.f()),
+        _ => {
+            let (a, b) = rs.split_at(rs.len() / 2);
+            let (ua, ma) = union_and_overlap(u, a);
+            let (ub, mb) = union_and_overlap(u, b);
+            let both = ua.and(&ub);
+            (ua.or(&ub), ma.or(&mb).or(&both))
+        }
+    }
+}
+
+/// Groups finished flows by fate. A packet with one possible verdict is in a *must* class
+/// whose deciding rules are every rule that decides it in some order of equal-priority
+/// chains (or under some undecidable match); a packet with several possible verdicts is in
+/// one *may* class per verdict.
+pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
+    type Key = (FinalVerdict, Vec<RuleKey>);
+    type ClassKey = (FinalVerdict, Vec<RuleKey>, Certainty);
+    let mut by_fate: BTreeMap<Key, (Bdd, BTreeSet<String>)> = BTreeMap::new();
+    for d in done {
+        let e = by_fate
+            .entry((d.verdict, d.deciding))
+            .or_insert_with(|| (u.f(), BTreeSet::new()));
+        e.0 = e.0.or(&d.flow.region);
+        e.1.extend(d.flow.reasons);
+    }
+    // Packets that may be accepted and may be dropped.
+    let union = |v: FinalVerdict| {
+        let rs: Vec<&Bdd> = by_fate
+            .iter()
+            .filter(|(k, _)| k.0 == v)
+            .map(|(_, (r, _))| r)
+            .collect();
+        union_and_overlap(u, &rs).0
+    };
+    let open = union(FinalVerdict::Accept).and(&union(FinalVerdict::Drop));
+    let mut classes: BTreeMap<ClassKey, (Bdd, BTreeSet<String>)> = BTreeMap::new();
+    let mut add = |v: FinalVerdict, deciding: Vec<RuleKey>, r: &Bdd, why: &BTreeSet<String>| {
+        for (certainty, part) in [
+            (Certainty::Must, r.and_not(&open)),
+            (Certainty::May, r.and(&open)),
+        ] {
+            if part.is_false() {
+                continue;
+            }
+            let e = classes
+                .entry((v, deciding.clone(), certainty))
+                .or_insert_with(|| (u.f(), BTreeSet::new()));
+            e.0 = e.0.or(&part);
+            if certainty == Certainty::May || deciding.len() > 1 {
+                e.1.extend(why.iter().cloned());
+            }
+        }
+    };
+    for v in [FinalVerdict::Accept, FinalVerdict::Drop] {
+        let keys: Vec<(&Key, &(Bdd, BTreeSet<String>))> =
+            by_fate.iter().filter(|(k, _)| k.0 == v).collect();
+        // Packets this verdict reaches through more than one fate.
+        let rs: Vec<&Bdd> = keys.iter().map(|(_, (r, _))| r).collect();
+        let multi = union_and_overlap(u, &rs).1;
+        let mut shared: Vec<(&Key, Bdd, &BTreeSet<String>)> = Vec::new();
+        for (k, (r, why)) in &keys {
+            let alone = r.and_not(&multi);
+            if !alone.is_false() {
+                add(v, k.1.clone(), &alone, why);
+            }
+            let both = r.and(&multi);
+            if !both.is_false() {
+                shared.push((k, both, why));
+            }
+        }
+        if shared.is_empty() {
+            continue;
+        }
+        // Split the shared packets by the set of fates they can have. Literals every packet
+        // of a region has tell most disjoint pairs apart without a BDD operation.
+        let fixed: Vec<Fixed> = shared.iter().map(|(_, r, _)| Fixed::of(r)).collect();
+        let mut pieces: Vec<(Bdd, Fixed, Vec<usize>)> =
+            vec![(multi.clone(), Fixed::of(&multi), Vec::new())];
+        for (i, (_, r, _)) in shared.iter().enumerate() {
+            let mut next = Vec::with_capacity(pieces.len() + 1);
+            for (p, pf, ks) in pieces {
+                if pf.conflicts(&fixed[i]) {
+                    next.push((p, pf, ks));
+                    continue;
+                }
+                let inside = p.and(r);
+                if inside.is_false() {
+                    next.push((p, pf, ks));
+                    continue;
+                }
+                let mut with = ks.clone();
+                with.push(i);
+                if next.len() >= MAX_PIECES {
+                    next.push((p, pf, with));
+                    continue;
+                }
+                let outside = p.and_not(r);
+                next.push((inside.clone(), Fixed::of(&inside), with));
+                if !outside.is_false() {
+                    let of = Fixed::of(&outside);
+                    next.push((outside, of, ks));
+                }
+            }
+            pieces = next;
+        }
+        let pieces: Vec<(Bdd, Vec<usize>)> = pieces.into_iter().map(|(p, _, ks)| (p, ks)).collect();
+        for (p, ks) in pieces {
+            let mut deciding: Vec<RuleKey> = Vec::new();
+            let mut why = BTreeSet::new();
+            for &i in &ks {
+                for d in &shared[i].0 .1 {
+                    if !deciding.contains(d) {
+                        deciding.push(*d);
+                    }
+                }
+                why.extend(shared[i].2.iter().cloned());
+            }
+            add(v, deciding, &p, &why);
+        }
+    }
+    classes
+        .into_iter()
+        .map(
+            |((verdict, deciding, certainty), (region, reasons))| RawClass {
+                region,
+                verdict,
+                deciding,
+                certainty,
+                reasons,
+            },
+        )
+        .collect()
+}
+
+/// A rule or policy as the reports name it.
+pub(crate) fn rule_ref(idx: &TraceIndex<'_>, (id, rule): RuleKey) -> RuleRef {
+    let (ti, ci): ChainId = id;
+    let t = idx.tables[ti].table;
+    let c = &t.chains[ci];
+    let (text, comment, policy) = match rule.and_then(|i| c.rules.get(i)) {
+        Some(r) => (r.to_string(), r.comment.clone(), false),
+        None => (
+            format!(
+                "policy {}",
+                c.base.as_ref().map_or("accept", |b| b.policy.as_str())
+            ),
+            None,
+            true,
+        ),
+    };
+    RuleRef {
+        backend: t.backend,
+        family: t.family,
+        table: t.name.clone(),
+        chain: c.name.clone(),
+        index: if policy { None } else { rule.map(|i| i + 1) },
+        policy,
+        rule: text,
+        comment,
+    }
+}

@@ -1,0 +1,164 @@
+//! Semantic diff: two rulesets over one shared universe; the packets whose fate differs.
+
+use std::collections::BTreeMap;
+
+use biodivine_lib_bdd::Bdd;
+
+use crate::model::Ruleset;
+use crate::trace::{FinalVerdict, Packet, RuleRef, TraceIndex};
+
+use super::analysis::{describe, raw_classes, universe_for};
+use super::classes::{rule_ref, Certainty, RawClass};
+use super::cube::Cube;
+use super::engine::effective_path;
+use super::error::SpaceError;
+use super::query::SpaceQuery;
+use super::universe::Universe;
+
+/// A packet's fate on one side.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct Fate {
+    /// The verdict.
+    pub verdict: FinalVerdict,
+    /// The deciding rules.
+    pub deciding: Vec<RuleRef>,
+    /// Must or may.
+    pub certainty: Certainty,
+}
+
+/// Packets whose fate differs, with one fate on each side.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClassDiff {
+    /// The packets, as cubes.
+    pub cubes: Vec<Cube>,
+    /// Whether more cubes than shown make up the class.
+    pub cubes_truncated: bool,
+    /// A packet of the class.
+    pub witness: Packet,
+    /// Its fate in the old ruleset.
+    pub old: Fate,
+    /// Its fate in the new ruleset.
+    pub new: Fate,
+}
+
+/// The result of a semantic diff.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SemanticDiff {
+    /// The classes whose fate differs.
+    pub differences: Vec<ClassDiff>,
+    /// Whether either side has *may* classes: equivalence then holds up to the matches the
+    /// engine cannot decide.
+    pub uncertain: bool,
+}
+
+impl SemanticDiff {
+    /// Whether no packet's fate differs.
+    pub fn is_equivalent(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// A class with what the diff compares of it.
+type Keyed = (RawClass, (FinalVerdict, Vec<String>));
+
+/// What is compared: the verdict, or the verdict and the deciding rules (by place and text,
+/// not by index, so inserting an unrelated rule does not count).
+fn key(c: &RawClass, idx: &TraceIndex<'_>, by_rule: bool) -> (FinalVerdict, Vec<String>) {
+    let rules = if by_rule {
+        c.deciding
+            .iter()
+            .map(|&k| {
+                let r = rule_ref(idx, k);
+                format!(
+                    "{} {} {} {} {}",
+                    r.backend, r.family, r.table, r.chain, r.rule
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (c.verdict, rules)
+}
+
+/// Where each side's possible fates differ.
+fn delta(u: &Universe, old: &[Keyed], new: &[Keyed]) -> Bdd {
+    let mut by_key: BTreeMap<&(FinalVerdict, Vec<String>), (Bdd, Bdd)> = BTreeMap::new();
+    for (c, k) in old {
+        let e = by_key.entry(k).or_insert_with(|| (u.f(), u.f()));
+        e.0 = e.0.or(&c.region);
+    }
+    for (c, k) in new {
+        let e = by_key.entry(k).or_insert_with(|| (u.f(), u.f()));
+        e.1 = e.1.or(&c.region);
+    }
+    by_key.values().fold(u.f(), |acc, (a, b)| acc.or(&a.xor(b)))
+}
+
+/// Compares two rulesets over the query's packets: the classes whose verdict differs (with
+/// `by_rule`, whose deciding rules differ too), each with a witness and both fates.
+pub fn semantic_diff(
+    old: &Ruleset,
+    new: &Ruleset,
+    q: &SpaceQuery,
+    by_rule: bool,
+) -> Result<SemanticDiff, SpaceError> {
+    let (io, inew) = (TraceIndex::new(old), TraceIndex::new(new));
+    let u = universe_for(&[&io, &inew], q);
+    let path = effective_path(q)?;
+    let keyed = |idx: &TraceIndex<'_>| -> Result<Vec<Keyed>, SpaceError> {
+        Ok(raw_classes(&u, idx, q)?
+            .into_iter()
+            .map(|c| {
+                let k = key(&c, idx, by_rule);
+                (c, k)
+            })
+            .collect())
+    };
+    let (oc, nc) = (keyed(&io)?, keyed(&inew)?);
+    let uncertain = oc
+        .iter()
+        .chain(&nc)
+        .any(|(c, _)| c.certainty == Certainty::May);
+    let d = delta(&u, &oc, &nc);
+    let mut differences = Vec::new();
+    if !d.is_false() {
+        for (a, ka) in &oc {
+            let ra = a.region.and(&d);
+            if ra.is_false() {
+                continue;
+            }
+            for (b, kb) in &nc {
+                if ka == kb {
+                    continue;
+                }
+                let r = ra.and(&b.region);
+                if r.is_false() {
+                    continue;
+                }
+                let (cubes, cubes_truncated, w) = describe(&u, &r, q, path);
+                let Some(witness) = w else { continue };
+                let fate = |c: &RawClass, idx: &TraceIndex<'_>| Fate {
+                    verdict: c.verdict,
+                    deciding: c.deciding.iter().map(|&k| rule_ref(idx, k)).collect(),
+                    certainty: c.certainty,
+                };
+                differences.push(ClassDiff {
+                    cubes,
+                    cubes_truncated,
+                    witness,
+                    old: fate(a, &io),
+                    new: fate(b, &inew),
+                });
+            }
+        }
+    }
+    differences.sort_by(|a, b| (&a.old, &a.new).cmp(&(&b.old, &b.new)));
+    Ok(SemanticDiff {
+        differences,
+        uncertain,
+    })
+}

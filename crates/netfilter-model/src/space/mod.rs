@@ -1,0 +1,66 @@
+//! Packet-space analysis: the tracer's semantics over *sets* of packets.
+//!
+//! A ruleset is evaluated symbolically over a binary decision diagram (BDD,
+//! `biodivine-lib-bdd`) whose variables are the bits of the packet header in field order,
+//! most significant bit first: IP version, input and output interface class (the
+//! interface-name alphabet of every ruleset analysed together and the query, as `reach`
+//! builds it), IPv4 source and destination, IPv6 source and destination, layer-4 protocol,
+//! ports, ICMP type and code, TCP flags, conntrack state, mark, connection mark. Prefixes and
+//! port ranges are small BDDs in that order.
+//!
+//! Each rule splits the packets entering it into those it matches and the rest; jumps
+//! recurse, returns come back, accepts end only the base chain, drops are final, hooks and
+//! base chains run in kernel order for both backends (equal priorities in every order the
+//! tracer tries), nat chains see only first packets. Statements rewrite fields bit by bit
+//! (marks, connection marks, NAT to a constant), so later matches see the new values.
+//! Matches the engine cannot express (rate limits, random draws, unknown extensions, sets
+//! whose members are not in the dump) follow both ways: the packets whose fate depends on
+//! them are *may*, every other class is *must* — sound by construction, and checked: a
+//! *must* class's witness traced by the concrete tracer gets the class's verdict
+//! ([`self_check`]).
+//!
+//! # Representation (measured)
+//!
+//! Fields a packet does not carry (the other IP version's addresses, ports of a protocol
+//! without them, ICMP fields of other protocols) are left free rather than pinned to zero:
+//! pinned, every BDD repeated a 256-variable chain under each distinct address prefix above
+//! it and the TUM ruleset's FORWARD partition (5,556 rules) did not finish in 300 s; free, 20 s.
+//! Class regions are united by halves (a running union grew large early: 21.6 s -> 9.0 s),
+//! and overlapping fates are told apart after a literal test rules out disjoint pairs
+//! (6.8 s, on 2 loaded CPUs). The goal is < 2 s; see BENCHMARKS.md for what is left.
+//! `biodivine-lib-bdd` was chosen as a small, pure-Rust, well-kept BDD library; per-field
+//! interval cubes and `oxidd` were not measured against it.
+//!
+//! # Known limits
+//!
+//! `--path auto` with the node's local addresses, address-type matches (`-m addrtype`,
+//! `fib … type`), verdict maps and conntrack status/direction are followed as undecidable
+//! (*may*); NAT to a range, masquerade and redirect make the rewritten address unknown to
+//! later matches; the reverse-path check is assumed to pass, as the tracer assumes by default
+//! ([`SpaceQuery::rpf_valid`]).
+
+mod analysis;
+mod classes;
+mod cube;
+mod diff;
+mod engine;
+mod error;
+mod predicate;
+mod query;
+mod selfcheck;
+mod state;
+mod statements;
+mod universe;
+mod walk;
+mod witness;
+
+pub use analysis::partition;
+pub use classes::{Certainty, PacketClass, Partition};
+pub use cube::{Constraint, Cube};
+pub use diff::{semantic_diff, ClassDiff, Fate, SemanticDiff};
+pub use error::SpaceError;
+pub use query::SpaceQuery;
+pub use selfcheck::{self_check, SelfCheckFailure};
+
+#[cfg(test)]
+mod tests;

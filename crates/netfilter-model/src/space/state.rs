@@ -1,0 +1,117 @@
+//! Flows: a set of packets (a BDD over the entry header) with the state they share —
+//! fields rewritten by statements, conntrack flags, the accepts met so far.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use biodivine_lib_bdd::Bdd;
+
+use crate::trace::ChainId;
+
+use super::universe::{Bit, Field, Universe};
+
+/// An accept (or policy accept) that ended a base chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct AcceptRec {
+    pub(crate) chain: ChainId,
+    /// Rule index; `None` for the policy.
+    pub(crate) rule: Option<usize>,
+    /// Whether the base chain is a nat chain.
+    pub(crate) nat: bool,
+}
+
+/// What the packets of a flow share besides their entry header.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct FlowState {
+    /// Fields rewritten so far (the others have their entry bits).
+    pub(crate) fields: BTreeMap<Field, Vec<Bit>>,
+    /// Set by `notrack`.
+    pub(crate) untracked: bool,
+    /// The connection was destination-NATed.
+    pub(crate) dnat: bool,
+    /// The connection was source-NATed.
+    pub(crate) snat: bool,
+    /// Accepts that ended base chains, in order.
+    pub(crate) accepts: Vec<AcceptRec>,
+}
+
+impl FlowState {
+    /// The current bits of a field.
+    pub(crate) fn bits(&self, u: &Universe, f: Field) -> Vec<Bit> {
+        match self.fields.get(&f) {
+            Some(b) => b.clone(),
+            None => u.entry_bits(f),
+        }
+    }
+}
+
+/// Packets that share a state.
+#[derive(Debug, Clone)]
+pub(crate) struct Flow {
+    pub(crate) region: Bdd,
+    pub(crate) st: FlowState,
+    /// Why some packets of the flow may be here (undecidable matches on the way).
+    pub(crate) reasons: BTreeSet<String>,
+}
+
+impl Flow {
+    /// The same state and reasons over another region.
+    pub(crate) fn with_region(&self, region: Bdd) -> Flow {
+        Flow {
+            region,
+            st: self.st.clone(),
+            reasons: self.reasons.clone(),
+        }
+    }
+}
+
+/// Flows merged by state: packets in the same state go on together.
+#[derive(Debug, Default)]
+pub(crate) struct FlowSet {
+    flows: Vec<Flow>,
+    index: HashMap<FlowState, usize>,
+}
+
+impl FlowSet {
+    /// Adds a flow, merging it with one in the same state.
+    pub(crate) fn add(&mut self, f: Flow) {
+        if f.region.is_false() {
+            return;
+        }
+        match self.index.get(&f.st) {
+            Some(&i) => {
+                let g = &mut self.flows[i];
+                g.region = g.region.or(&f.region);
+                g.reasons.extend(f.reasons);
+            }
+            None => {
+                self.index.insert(f.st.clone(), self.flows.len());
+                self.flows.push(f);
+            }
+        }
+    }
+
+    /// Number of flows.
+    pub(crate) fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Whether there is none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// The flows.
+    pub(crate) fn into_vec(self) -> Vec<Flow> {
+        self.flows
+    }
+}
+
+impl FromIterator<Flow> for FlowSet {
+    fn from_iter<I: IntoIterator<Item = Flow>>(iter: I) -> Self {
+        let mut s = FlowSet::default();
+        for f in iter {
+            s.add(f);
+        }
+        s
+    }
+}

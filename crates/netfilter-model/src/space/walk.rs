@@ -1,0 +1,287 @@
+//! Chain walking over flows: each rule splits its input into the packets it matches and
+//! the rest; jumps recurse, returns come back, accepts end the base chain, drops are final.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Backend, Rule, Verdict};
+use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
+
+use super::error::SpaceError;
+use super::predicate::{no_conntrack, rule_pred, HookCx};
+use super::state::{AcceptRec, Flow, FlowSet};
+use super::statements::{apply_statement, is_effective, StmtEffect};
+use super::universe::{Bit, Field, Universe};
+
+/// A rule or policy, by chain and index (`None` for the policy).
+pub(crate) type RuleKey = (ChainId, Option<usize>);
+
+/// Packets whose fate is decided.
+#[derive(Debug, Clone)]
+pub(crate) struct Done {
+    pub(crate) flow: Flow,
+    pub(crate) verdict: FinalVerdict,
+    /// The rules that decided (for a drop, the dropping rule).
+    pub(crate) deciding: Vec<RuleKey>,
+}
+
+/// What leaves a base chain: the accepted flows and the dropped ones.
+#[derive(Default)]
+pub(crate) struct Ends {
+    pub(crate) accepted: FlowSet,
+    pub(crate) dropped: Vec<Done>,
+}
+
+/// Most flows one chain position may hold before the analysis gives up.
+pub(crate) const MAX_FLOWS: usize = 20_000;
+
+/// Deepest chain nesting followed.
+const MAX_DEPTH: usize = 128;
+
+/// Walks chains for one ruleset.
+pub(crate) struct Walker<'w, 'a> {
+    pub(crate) u: &'w Universe,
+    pub(crate) idx: &'w TraceIndex<'a>,
+}
+
+/// A rule that neither decides nor changes anything later rules see.
+fn inert(r: &Rule) -> bool {
+    matches!(r.verdict, None | Some(Verdict::Continue)) && !r.statements.iter().any(is_effective)
+}
+
+impl Walker<'_, '_> {
+    fn chain_label(&self, id: ChainId) -> String {
+        self.idx.chain_ref(id).to_string()
+    }
+
+    /// Walks a chain; returns the flows that return from it (for a base chain: those the
+    /// policy decides).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn walk(
+        &self,
+        cx: &HookCx<'_>,
+        chain: ChainId,
+        nat_base: bool,
+        flows: Vec<Flow>,
+        stack: &mut Vec<ChainId>,
+        ends: &mut Ends,
+    ) -> Result<FlowSet, SpaceError> {
+        if stack.contains(&chain) {
+            let mut path: Vec<String> = stack.iter().map(|&c| self.chain_label(c)).collect();
+            path.push(self.chain_label(chain));
+            return Err(SpaceError::JumpCycle { path });
+        }
+        if stack.len() >= MAX_DEPTH {
+            return Err(SpaceError::TooDeep {
+                limit: MAX_DEPTH,
+                chain: self.chain_label(chain),
+            });
+        }
+        stack.push(chain);
+        let u = self.u;
+        let c = self.idx.chain(chain);
+        let backend = self.idx.tables[chain.0].table.backend;
+        let mut cur: FlowSet = flows.into_iter().collect();
+        let mut ret = FlowSet::default();
+        for (ri, rule) in c.rules.iter().enumerate() {
+            if cur.is_empty() {
+                break;
+            }
+            if inert(rule) {
+                continue;
+            }
+            let mut next = FlowSet::default();
+            // Flows to hand to a jump or goto target, by target name (one walk per rule).
+            let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
+            for f in cur.into_vec() {
+                let p = rule_pred(u, &rule.matches, &f.st, cx);
+                let hit_all = p.yes.or(&p.maybe);
+                let hit = f.region.and(&hit_all);
+                let miss = f.region.and_not(&p.yes);
+                let mut reasons = f.reasons.clone();
+                if !f.region.and(&p.maybe).is_false() {
+                    reasons.extend(p.reasons.iter().cloned());
+                }
+                if !miss.is_false() {
+                    next.add(Flow {
+                        region: miss,
+                        st: f.st.clone(),
+                        reasons: reasons.clone(),
+                    });
+                }
+                if hit.is_false() {
+                    continue;
+                }
+                let hit = Flow {
+                    region: hit,
+                    st: f.st,
+                    reasons,
+                };
+                for (flow, verdict) in self.statements(cx, rule, backend, hit) {
+                    let Some(v) = verdict else {
+                        next.add(flow);
+                        continue;
+                    };
+                    self.verdict(
+                        v, flow, chain, ri, nat_base, &mut next, &mut ret, &mut calls, ends,
+                    );
+                }
+            }
+            for ((goto, target), flows) in calls {
+                let Some(&ci) = self.idx.tables[chain.0].chains.get(target.as_str()) else {
+                    // The tracer treats a missing chain as a rule without effect.
+                    for f in flows {
+                        next.add(f);
+                    }
+                    continue;
+                };
+                let back = self.walk(cx, (chain.0, ci), nat_base, flows, stack, ends)?;
+                for f in back.into_vec() {
+                    if goto {
+                        ret.add(f);
+                    } else {
+                        next.add(f);
+                    }
+                }
+            }
+            if next.len() > MAX_FLOWS {
+                return Err(SpaceError::TooComplex {
+                    flows: next.len(),
+                    chain: self.chain_label(chain),
+                });
+            }
+            cur = next;
+        }
+        for f in cur.into_vec() {
+            ret.add(f);
+        }
+        stack.pop();
+        Ok(ret)
+    }
+
+    /// Runs a matching flow through the rule's statements: the flows that come out, each
+    /// with the verdict it meets (`None`: on to the next rule).
+    fn statements(
+        &self,
+        cx: &HookCx<'_>,
+        rule: &Rule,
+        backend: Backend,
+        flow: Flow,
+    ) -> Vec<(Flow, Option<Verdict>)> {
+        let u = self.u;
+        let mut out = Vec::new();
+        let mut f = flow;
+        for s in &rule.statements {
+            if backend == Backend::Nft && reads_conntrack(s) {
+                // A ct expression without a conntrack entry ends the rule.
+                let noct = no_conntrack(u, &f.st, cx.before_ct);
+                let broke = f.region.and(&noct);
+                if !broke.is_false() {
+                    out.push((f.with_region(broke), None));
+                }
+                f.region = f.region.and_not(&noct);
+                if f.region.is_false() {
+                    return out;
+                }
+            }
+            let no_ct = cx.before_ct || f.st.untracked;
+            match apply_statement(u, s, &mut f.st, no_ct, cx.before_ct, cx.v6) {
+                StmtEffect::Next => {}
+                StmtEffect::NatDone => {
+                    out.push((f, Some(Verdict::Accept)));
+                    return out;
+                }
+                StmtEffect::Verdict(v) => {
+                    out.push((f, Some(v)));
+                    return out;
+                }
+                StmtEffect::Unmodelled(r) => {
+                    f.reasons.insert(r);
+                }
+            }
+        }
+        let v = match &rule.verdict {
+            None | Some(Verdict::Continue) => None,
+            Some(v) => Some(v.clone()),
+        };
+        out.push((f, v));
+        out
+    }
+
+    /// Applies a verdict to a flow.
+    #[allow(clippy::too_many_arguments)]
+    fn verdict(
+        &self,
+        v: Verdict,
+        mut f: Flow,
+        chain: ChainId,
+        ri: usize,
+        nat_base: bool,
+        next: &mut FlowSet,
+        ret: &mut FlowSet,
+        calls: &mut BTreeMap<(bool, String), Vec<Flow>>,
+        ends: &mut Ends,
+    ) {
+        match v {
+            Verdict::Accept => {
+                f.st.accepts.push(AcceptRec {
+                    chain,
+                    rule: Some(ri),
+                    nat: nat_base,
+                });
+                ends.accepted.add(f);
+            }
+            Verdict::Drop | Verdict::Reject { .. } => ends.dropped.push(Done {
+                flow: f,
+                verdict: FinalVerdict::Drop,
+                deciding: vec![(chain, Some(ri))],
+            }),
+            Verdict::Return => ret.add(f),
+            Verdict::Jump(t) => calls.entry((false, t)).or_default().push(f),
+            Verdict::Goto(t) => calls.entry((true, t)).or_default().push(f),
+            Verdict::Continue => next.add(f),
+            Verdict::Queue(_) | Verdict::Other(_) => {
+                let what = if matches!(v, Verdict::Queue(_)) {
+                    "the packet is queued to user space, which may accept or drop it"
+                } else {
+                    "the target is not known to nfdiff; it may accept or drop"
+                };
+                f.reasons.insert(what.to_string());
+                ends.dropped.push(Done {
+                    flow: f.clone(),
+                    verdict: FinalVerdict::Drop,
+                    deciding: vec![(chain, Some(ri))],
+                });
+                f.st.accepts.push(AcceptRec {
+                    chain,
+                    rule: Some(ri),
+                    nat: nat_base,
+                });
+                ends.accepted.add(f);
+            }
+            Verdict::Vmap(text) => {
+                // Not analysed yet: any of its verdicts, or none, may apply; a chain it jumps
+                // to may change the marks.
+                f.reasons.insert(format!(
+                    "verdict map `{text}` is not analysed by the packet-space engine: it may accept, drop or go on"
+                ));
+                ends.dropped.push(Done {
+                    flow: f.clone(),
+                    verdict: FinalVerdict::Drop,
+                    deciding: vec![(chain, Some(ri))],
+                });
+                let mut acc = f.clone();
+                acc.st.accepts.push(AcceptRec {
+                    chain,
+                    rule: Some(ri),
+                    nat: nat_base,
+                });
+                ends.accepted.add(acc);
+                f.st.fields.insert(Field::Mark, vec![Bit::Unknown; 32]);
+                f.st.fields.insert(Field::CtMark, vec![Bit::Unknown; 32]);
+                next.add(f);
+            }
+            #[allow(unreachable_patterns)]
+            _ => next.add(f),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The packet-space engine checks itself: over every ruleset of testdata/ and the public
+//! corpus, each *must* class's witness traced by the concrete tracer gets the class's verdict.
+//!
+//! The corpus's small files (up to `SMALL` rules) always run; all of it with
+//! `NFDIFF_SPACE_CORPUS=1` (minutes in a debug build).
+
+use std::path::{Path, PathBuf};
+
+use netfilter_model::model::Ruleset;
+use netfilter_model::parse::{parse_text, ParseOptions};
+use netfilter_model::space::{partition, self_check, SpaceQuery};
+use netfilter_model::trace::TracePath;
+
+/// Corpus files with at most this many rules run in every test run.
+const SMALL: usize = 300;
+
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n != "README.md" && n != "LICENSE" && !n.ends_with(".md") && !n.ends_with(".sh")
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn parse(p: &Path) -> Option<Ruleset> {
+    let bytes = std::fs::read(p).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let name = p.display().to_string();
+    parse_text(&text, &ParseOptions::new(name.as_str()))
+        .ok()
+        .filter(|r| r.rule_count() > 0)
+}
+
+/// Partitions each ruleset's forward space and self-checks it; returns (checked, classes,
+/// analysis errors). Panics on a disagreement with the tracer.
+fn check_all(files: &[PathBuf], max_rules: Option<usize>) -> (usize, usize, Vec<String>) {
+    let (mut checked, mut classes, mut errors) = (0, 0, Vec::new());
+    for p in files {
+        let Some(rs) = parse(p) else { continue };
+        if max_rules.is_some_and(|m| rs.rule_count() > m) {
+            continue;
+        }
+        let part = match partition(&rs, &SpaceQuery::new(TracePath::Forward)) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(format!("{}: {e}", p.display()));
+                continue;
+            }
+        };
+        let fails = match self_check(&rs, &part) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(format!("{}: self-check: {e}", p.display()));
+                continue;
+            }
+        };
+        assert!(
+            fails.is_empty(),
+            "{}: the tracer disagrees with {} class(es), first: {:?}",
+            p.display(),
+            fails.len(),
+            fails[0]
+        );
+        checked += 1;
+        classes += part.classes.len();
+    }
+    (checked, classes, errors)
+}
+
+#[test]
+fn every_testdata_ruleset_agrees_with_the_tracer() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"));
+    let files = files_under(root);
+    let (checked, classes, errors) = check_all(&files, None);
+    eprintln!(
+        "testdata: {checked} rulesets, {classes} classes self-checked; {} not analysed: {errors:?}",
+        errors.len()
+    );
+    assert!(
+        checked >= 20,
+        "only {checked} testdata rulesets were analysed"
+    );
+}
+
+#[test]
+fn corpus_rulesets_agree_with_the_tracer() {
+    // Next to the repository (`/work/main` -> `/work/shared`), or to a worktree of it.
+    let candidates = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../../shared/corpus"),
+    ];
+    let Some(root) = candidates.iter().map(Path::new).find(|p| p.is_dir()) else {
+        eprintln!("corpus not found next to the repository; skipping");
+        return;
+    };
+    let all = std::env::var_os("NFDIFF_SPACE_CORPUS").is_some();
+    let files = files_under(root);
+    let (checked, classes, errors) = check_all(&files, (!all).then_some(SMALL));
+    eprintln!(
+        "corpus ({}): {checked} rulesets, {classes} classes self-checked; {} not analysed: {errors:?}",
+        if all { "all" } else { "small files; NFDIFF_SPACE_CORPUS=1 for all" },
+        errors.len()
+    );
+    assert!(checked > 0, "no corpus ruleset was analysed");
+}
