@@ -41,7 +41,7 @@ fn one_percent_changed(text: &str) -> String {
     for line in text.lines() {
         if line.starts_with("-A ") {
             n += 1;
-            if n % 100 == 0 {
+            if n.is_multiple_of(100) {
                 out.push_str(&line.replacen("--comment \"", "--comment \"x", 1));
                 out.push('\n');
                 continue;

@@ -421,13 +421,13 @@ impl WitnessSearch for TracerWitnessSearch<'_> {
                     out.witness = Some(w);
                     return out;
                 }
-                if out.witness.as_ref().map_or(true, |o| rank(&w) < rank(o)) {
+                if out.witness.as_ref().is_none_or(|o| rank(&w) < rank(o)) {
                     out.witness = Some(w);
                 }
                 continue;
             }
             // prefer an example the unknown rule drops under the listing order, for certain
-            if out.example.as_ref().map_or(true, |e| rank(&w) < rank(e)) {
+            if out.example.as_ref().is_none_or(|e| rank(&w) < rank(e)) {
                 out.example = Some(w);
             }
         }

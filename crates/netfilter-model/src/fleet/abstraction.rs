@@ -56,7 +56,7 @@ fn run(bytes: &[u8], i: usize, f: impl Fn(u8) -> bool) -> usize {
 /// What replaces the word starting at `i`, and how many bytes it covers.
 fn token_at(bytes: &[u8], i: usize) -> Option<(&'static str, usize, bool)> {
     let rest = &bytes[i..];
-    let word_end = |n: usize| bytes.get(i + n).map_or(true, |b| !is_word(*b));
+    let word_end = |n: usize| bytes.get(i + n).is_none_or(|b| !is_word(*b));
     if rest.starts_with(b"cali:") {
         let n = run(bytes, i + 5, is_calico_id);
         if n == 16 {

@@ -178,7 +178,7 @@ pub fn parse_debug_text(source_name: &str, text: &str) -> Result<Vec<DebugRule>,
                         set_name.clone_from(&anon[k].name);
                         size_set(&mut anon[k], width);
                     } else if let Some(s) = named.iter_mut().find(|s| {
-                        &s.name == set_name && table.as_deref().map_or(true, |t| t == s.table)
+                        &s.name == set_name && table.as_deref().is_none_or(|t| t == s.table)
                     }) {
                         size_set(s, width);
                     }
@@ -190,7 +190,7 @@ pub fn parse_debug_text(source_name: &str, text: &str) -> Result<Vec<DebugRule>,
             let mut sets = SetLookupContext::default();
             for s in named
                 .iter()
-                .filter(|s| table.as_deref().map_or(true, |t| t == s.table))
+                .filter(|s| table.as_deref().is_none_or(|t| t == s.table))
                 .chain(anon.iter())
             {
                 sets.sets.insert(s.name.clone(), s.info.clone());
@@ -846,7 +846,7 @@ fn parse_expr_body(line: &str) -> Result<Expr, PErr> {
             let sreg = t.reg()?;
             let at = t.here();
             let data = t.words();
-            if data.len() % 8 != 0 {
+            if !data.len().is_multiple_of(8) {
                 return Err((at, "expected two values of as many words".into()));
             }
             let (from, to) = data.split_at(data.len() / 2);

@@ -191,7 +191,7 @@ pub(crate) fn byte_units(n: u64) -> (u64, &'static str) {
     let mut v = n;
     let mut unit = "bytes";
     for u in ["kbytes", "mbytes"] {
-        if v != 0 && v % 1024 == 0 {
+        if v != 0 && v.is_multiple_of(1024) {
             v /= 1024;
             unit = u;
         } else {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use biodivine_lib_bdd::{Bdd, BddVariable, BddVariableSet};
+use biodivine_lib_bdd::{Bdd, BddPartialValuation, BddVariable, BddVariableSet};
 
 use crate::model::IfacePattern;
 use crate::trace::IfaceClass;
@@ -186,21 +186,35 @@ impl Universe {
         }
     }
 
-    /// `bits == value` on the bits selected by `mask` (both right-aligned to the width).
+    /// `bits == value` on the bits selected by `mask` (both right-aligned to the width),
+    /// built as one conjunctive clause rather than one operation per bit.
     pub(crate) fn masked_eq(&self, bits: &[Bit], value: u128, mask: u128) -> Option<Bdd> {
         let w = bits.len();
-        let mut acc = self.t();
+        let mut clause: Vec<(BddVariable, bool)> = Vec::new();
         for (i, b) in bits.iter().enumerate() {
             let shift = w - 1 - i;
             if (mask >> shift) & 1 == 0 {
                 continue;
             }
-            acc = acc.and(&self.lit(*b, (value >> shift) & 1 == 1)?);
-            if acc.is_false() {
-                return Some(acc);
+            let want = (value >> shift) & 1 == 1;
+            match *b {
+                Bit::Const(c) if c != want => return Some(self.f()),
+                Bit::Const(_) => {}
+                Bit::Var(v, neg) => {
+                    let var = BddVariable::from_index(usize::from(v));
+                    match clause.iter().find(|(x, _)| *x == var) {
+                        Some((_, have)) if *have != (want != neg) => return Some(self.f()),
+                        Some(_) => {}
+                        None => clause.push((var, want != neg)),
+                    }
+                }
+                Bit::Unknown => return None,
             }
         }
-        Some(acc)
+        Some(
+            self.vars
+                .mk_conjunctive_clause(&BddPartialValuation::from_values(&clause)),
+        )
     }
 
     /// `bits == value`.

@@ -7,8 +7,8 @@ use crate::model::{Backend, Rule, Verdict};
 use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
 
 use super::error::SpaceError;
-use super::predicate::{no_conntrack, rule_pred, HookCx};
-use super::state::{AcceptRec, Flow, FlowSet};
+use super::predicate::{no_conntrack, rule_pred, HookCx, Tri};
+use super::state::{AcceptRec, Flow, FlowSet, FlowState};
 use super::statements::{apply_statement, is_effective, StmtEffect};
 use super::universe::{Bit, Field, Universe};
 
@@ -41,6 +41,11 @@ const MAX_DEPTH: usize = 128;
 pub(crate) struct Walker<'w, 'a> {
     pub(crate) u: &'w Universe,
     pub(crate) idx: &'w TraceIndex<'a>,
+}
+
+/// Whether two states look alike to a match (the accepts so far do not matter to one).
+fn same_fields(a: &FlowState, b: &FlowState) -> bool {
+    a.fields == b.fields && a.untracked == b.untracked && a.dnat == b.dnat && a.snat == b.snat
 }
 
 /// A rule that neither decides nor changes anything later rules see.
@@ -92,13 +97,27 @@ impl Walker<'_, '_> {
             let mut next = FlowSet::default();
             // Flows to hand to a jump or goto target, by target name (one walk per rule).
             let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
-            for f in cur.into_vec() {
-                let p = rule_pred(u, &rule.matches, &f.st, cx);
+            // The rule compiled once per distinct rewritten state (most flows share one).
+            let mut compiled: Vec<(&FlowState, Tri)> = Vec::new();
+            let flows = cur.into_vec();
+            for f in &flows {
+                if !compiled.iter().any(|(st, _)| same_fields(st, &f.st)) {
+                    compiled.push((&f.st, rule_pred(u, &rule.matches, &f.st, cx)));
+                }
+            }
+            let compiled: Vec<(FlowState, Tri)> = compiled
+                .into_iter()
+                .map(|(st, p)| (st.clone(), p))
+                .collect();
+            for f in flows {
+                let Some((_, p)) = compiled.iter().find(|(st, _)| same_fields(st, &f.st)) else {
+                    continue;
+                };
                 let hit_all = p.yes.or(&p.maybe);
                 let hit = f.region.and(&hit_all);
                 let miss = f.region.and_not(&p.yes);
                 let mut reasons = f.reasons.clone();
-                if !f.region.and(&p.maybe).is_false() {
+                if !p.maybe.is_false() && !f.region.and(&p.maybe).is_false() {
                     reasons.extend(p.reasons.iter().cloned());
                 }
                 if !miss.is_false() {

@@ -238,7 +238,7 @@ impl VmapSpec {
                 let v = verdict_of(i);
                 let in_domain = self
                     .domain
-                    .map_or(true, |(lo, hi)| set.elements[i].overlaps_num(lo, hi));
+                    .is_none_or(|(lo, hi)| set.elements[i].overlaps_num(lo, hi));
                 if in_domain && v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
                     opts.push((v, raw.clone()));
                 }

@@ -394,11 +394,11 @@ impl State<'_> {
                     (Some(v6), 0, 1) => Field::IcmpType { v6 },
                     (Some(v6), 0, 2) => Field::IcmpTypeCode { v6 },
                     (Some(v6), 1, 1) => Field::IcmpCode { v6 },
-                    (None, 0, 2) if self.ctx.l4.map_or(true, Protocol::has_ports) => Field::Port {
+                    (None, 0, 2) if self.ctx.l4.is_none_or(Protocol::has_ports) => Field::Port {
                         dir: Direction::Src,
                         proto: self.ctx.l4,
                     },
-                    (None, 2, 2) if self.ctx.l4.map_or(true, Protocol::has_ports) => Field::Port {
+                    (None, 2, 2) if self.ctx.l4.is_none_or(Protocol::has_ports) => Field::Port {
                         dir: Direction::Dst,
                         proto: self.ctx.l4,
                     },
@@ -421,7 +421,7 @@ impl State<'_> {
         let (off, len) = rest.split_once(',')?;
         let off: u32 = off.parse().ok()?;
         let len: u32 = len.parse().ok()?;
-        if data.len() as u64 * 8 != u64::from(len) || data.len() > 64 || off % 8 != 0 {
+        if data.len() as u64 * 8 != u64::from(len) || data.len() > 64 || !off.is_multiple_of(8) {
             return None;
         }
         let b = match base {

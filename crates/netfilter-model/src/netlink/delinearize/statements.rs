@@ -137,7 +137,7 @@ pub(super) fn obj_type_name(t: u32) -> &'static str {
 /// A byte count as nft prints it: in the largest of bytes, kbytes and mbytes that divides it.
 pub(super) fn byte_units(mut n: u64) -> String {
     let mut unit = 0;
-    while unit < 2 && n != 0 && n % 1024 == 0 {
+    while unit < 2 && n != 0 && n.is_multiple_of(1024) {
         n /= 1024;
         unit += 1;
     }

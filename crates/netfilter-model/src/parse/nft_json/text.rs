@@ -173,7 +173,7 @@ pub(super) fn duration(secs: u64) -> String {
 pub(super) fn bytes_with_unit(mut n: u64) -> String {
     let units = ["bytes", "kbytes", "mbytes"];
     let mut i = 0;
-    while n != 0 && n % 1024 == 0 && i + 1 < units.len() {
+    while n != 0 && n.is_multiple_of(1024) && i + 1 < units.len() {
         n /= 1024;
         i += 1;
     }
