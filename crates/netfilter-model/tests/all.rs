@@ -18,6 +18,7 @@ mod all {
     mod nft_json_kernel;
     mod nft_text;
     mod nft_twins;
+    mod space_equivalence;
     mod trace;
     mod trace_kernel;
     #[cfg(feature = "netlink")]
