@@ -19,6 +19,7 @@ mod all {
     mod nft_text;
     mod nft_twins;
     mod space_equivalence;
+    mod space_kernel;
     mod trace;
     mod trace_kernel;
     #[cfg(feature = "netlink")]

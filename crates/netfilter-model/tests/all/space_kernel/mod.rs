@@ -1,0 +1,5 @@
+//! Witness packets of the packet-space analysis (issue 15) checked against the Linux kernel.
+
+pub mod harness;
+
+mod tracer_witnesses;
