@@ -342,3 +342,33 @@ fn the_iptables_nft_json_listing_is_lossy_but_never_certainly_different() {
     }
     assert!(uncertain > 0, "no trace on base.nft.json met an xt match");
 }
+
+/// The live reads of `base.rules` (through iptables-nft) and of `base-native.nft`, made in the
+/// scratch namespace of the inner test, each compared with `base.legacy.save`.
+#[cfg(feature = "netlink")]
+mod live {
+    use super::{fixture, same_verdicts, DIR};
+    use crate::all::netns::{assert_fresh_namespace, assert_inner_passes, in_child, sh};
+
+    #[test]
+    fn the_live_reads_of_the_base_ruleset_are_the_same_firewall() {
+        assert_inner_passes("all::space_equivalence::live::inner_live_base", &[], &[]);
+    }
+
+    #[test]
+    #[ignore = "inner test: runs only inside the namespace of the_live_reads_of_the_base_ruleset_are_the_same_firewall"]
+    fn inner_live_base() {
+        if !in_child() {
+            return;
+        }
+        assert_fresh_namespace();
+        let base = fixture("base.legacy.save");
+        sh(&format!("iptables-nft-restore < '{DIR}/base.rules'"));
+        let live = netfilter_model::netlink::read_live_nft().expect("live read");
+        same_verdicts(&base, &live, "live read of base.rules", 1500, 16);
+        sh("nft flush ruleset");
+        sh(&format!("nft -f '{DIR}/base-native.nft'"));
+        let native = netfilter_model::netlink::read_live_nft().expect("live read");
+        same_verdicts(&base, &native, "live read of base-native.nft", 1500, 16);
+    }
+}
