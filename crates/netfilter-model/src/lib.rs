@@ -42,6 +42,7 @@ pub mod model;
 pub mod netlink;
 pub mod parse;
 pub mod snapshot;
+pub mod space;
 pub mod trace;
 
 pub use error::{Error, ParseError, Position, Result};

@@ -35,7 +35,7 @@ fn collect_set(set: &ParsedSet, out: &mut BTreeSet<IfacePattern>) {
 }
 
 /// Every interface literal the ruleset tests: interface matches, physdev, set and map elements.
-fn literals(idx: &TraceIndex<'_>) -> BTreeSet<IfacePattern> {
+pub(crate) fn literals(idx: &TraceIndex<'_>) -> BTreeSet<IfacePattern> {
     let mut out = BTreeSet::new();
     for t in &idx.tables {
         for c in &t.table.chains {
@@ -80,6 +80,11 @@ fn quoted_list(items: &[String]) -> String {
 /// Splits the names matching `pattern` into classes: each exact name the rules test, each
 /// more specific prefix (minus what is more specific still), and the remainder.
 pub fn iface_classes(idx: &TraceIndex<'_>, pattern: &IfacePattern) -> Vec<IfaceClass> {
+    classes_of(&literals(idx), pattern)
+}
+
+/// [`iface_classes`] over a given set of literals (those of several rulesets and a query).
+pub(crate) fn classes_of(lits: &BTreeSet<IfacePattern>, pattern: &IfacePattern) -> Vec<IfaceClass> {
     let p = match pattern {
         IfacePattern::Exact(n) => {
             return vec![IfaceClass {
@@ -91,10 +96,9 @@ pub fn iface_classes(idx: &TraceIndex<'_>, pattern: &IfacePattern) -> Vec<IfaceC
         }
         IfacePattern::Prefix(p) => p.as_str(),
     };
-    let lits = literals(idx);
     let mut exact: Vec<&str> = Vec::new();
     let mut prefixes: Vec<&str> = Vec::new();
-    for l in &lits {
+    for l in lits {
         match l {
             IfacePattern::Exact(e) if e.starts_with(p) => exact.push(e),
             IfacePattern::Prefix(q) if q.starts_with(p) && q.len() > p.len() => prefixes.push(q),

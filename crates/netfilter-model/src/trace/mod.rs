@@ -44,6 +44,15 @@ pub use report::{
 };
 pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
 
+// For the packet-space engine (`crate::space`), which walks the same schedule symbolically.
+pub(crate) use ifclass::{classes_of as iface_classes_of, literals as iface_literals};
+pub(crate) use noct::reads_conntrack;
+pub(crate) use path::hook_has_oif;
+pub(crate) use route::{Leg, Stage, STAGES};
+pub(crate) use schedule::{ChainId, Group};
+pub(crate) use sets::{Atom, ParsedSet};
+pub(crate) use xt::{xt_effect, XtEffect};
+
 use crate::model::{IfacePattern, Ruleset};
 
 /// Traces one packet through a ruleset (indexing it first; use [`TraceIndex`] for many packets).
