@@ -2,4 +2,5 @@
 
 pub mod harness;
 
+mod partition_witnesses;
 mod tracer_witnesses;

@@ -31,7 +31,7 @@ pub fn possible_verdicts(rs: &netfilter_model::model::Ruleset, pkt: &Packet) -> 
     v
 }
 
-fn random_packet(rng: &mut Rng) -> (Packet, u8) {
+pub fn random_packet(rng: &mut Rng) -> (Packet, u8) {
     let from = ENDPOINTS[rng.below(ENDPOINTS.len())];
     let others: Vec<_> = ENDPOINTS.iter().filter(|e| **e != from).collect();
     let to = *others[rng.below(others.len())];
