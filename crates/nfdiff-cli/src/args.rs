@@ -118,7 +118,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
-    /// Trace a packet once per class of input-interface names (`--iif 'cali*'`).
+    /// Trace a packet once per class of input-interface names (`--iif 'cali*'`); without
+    /// `--src` or `--dst`, partition the rest of the packet space per class instead (every
+    /// class of packets with its verdict, deciding rule and a witness).
     Reach {
         /// Sources: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
         #[arg(required = true, value_name = "SOURCE")]
@@ -204,12 +206,13 @@ pub struct PacketArgs {
     /// Output interface (forward and output paths).
     #[arg(long, value_name = "NAME")]
     pub oif: Option<String>,
-    /// Source address.
+    /// Source address (trace: required; reach: optional, a prefix, and without it or
+    /// `--dst` reach partitions the packet space with the engine).
     #[arg(long, value_name = "ADDR")]
-    pub src: String,
-    /// Destination address.
+    pub src: Option<String>,
+    /// Destination address (trace: required; reach: optional, a prefix).
     #[arg(long, value_name = "ADDR")]
-    pub dst: String,
+    pub dst: Option<String>,
     /// Layer-4 protocol (`tcp`, `udp`, `icmp`, a number); unknown when absent.
     #[arg(long, value_name = "PROTO")]
     pub proto: Option<String>,

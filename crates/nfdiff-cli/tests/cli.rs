@@ -9,6 +9,7 @@ mod cli {
     mod doctor_stale;
     mod fleet;
     mod live;
+    mod reach_space;
     mod serve;
     mod show;
     mod trace;

@@ -11,6 +11,8 @@ pub mod fleet_json;
 pub mod fleet_markdown;
 pub mod fleet_text;
 pub mod pretty;
+pub mod reach_space_json;
+pub mod reach_space_text;
 pub mod show_json;
 pub mod show_stream;
 #[cfg(test)]
