@@ -2,5 +2,6 @@
 
 pub mod harness;
 
+mod incident_certainty;
 mod partition_witnesses;
 mod tracer_witnesses;
