@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packet-space benchmark (issue 15): `nfdiff classes` and `nfdiff diff --semantic`.
 #
-#   bash scripts/bench-space.sh      # prints the "## Packet space" section (scripts/bench.sh
-#                                    # calls it with SPACE_SECTION_ONLY=1 and includes it)
+#   bash scripts/bench-space.sh      # writes the "## Packet space" section into BENCHMARKS.md
+#                                    # (scripts/bench.sh calls it with SPACE_SECTION_ONLY=1 and
+#                                    # includes the section in the file it writes)
 #   SPACE_RUNS=1                     # timed runs per row (default 3, median)
 #   CORPUS=DIR                       # the public corpus (default ../shared/corpus)
 #   SPACE_TIMEOUT=S                  # limit per library run (TUM, each semantic diff; default 120)
@@ -212,4 +213,20 @@ fi
   echo "Command: \`SPACE_RUNS=$RUNS SPACE_TIMEOUT=$SPACE_TIMEOUT SPACE_FILE_TIMEOUT=$SPACE_FILE_TIMEOUT bash scripts/bench-space.sh\` (or \`scripts/bench.sh\`, which includes it); nfdiff $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(uptime | sed 's/.*load average: //')."
 } >>"$SECTION"
 
-[ "${SPACE_SECTION_ONLY:-0}" = 1 ] || cat "$SECTION"
+[ "${SPACE_SECTION_ONLY:-0}" = 1 ] && exit 0
+# Standalone: put the section into BENCHMARKS.md, replacing an older one, before the Fleet
+# section (which bench-fleet.sh keeps last).
+B=$ROOT/BENCHMARKS.md
+if [ -f "$B" ]; then
+  awk -v sec="$SECTION" '
+    /^## Packet space/ { skip = 1; next }
+    /^## / && skip { skip = 0 }
+    /^## Fleet/ && !done { while ((getline l < sec) > 0) print l; print ""; done = 1 }
+    !skip { print }
+    END { if (!done) { print ""; while ((getline l < sec) > 0) print l } }
+  ' "$B" >"$WORK/benchmarks.new"
+  mv "$WORK/benchmarks.new" "$B"
+else
+  cp "$SECTION" "$B"
+fi
+cat "$SECTION"
