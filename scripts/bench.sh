@@ -5,6 +5,8 @@
 #   RUNS=3 bash scripts/bench.sh     # quicker
 #   SKIP_LIVE=1 bash scripts/bench.sh  # no kernel rows (they need root and `unshare -n`)
 #   LIVE_NFT_RUNS=1                  # runs of `nft [-j] list ruleset` (each takes ~1-2 min at 100k)
+#   SKIP_SPACE=1 bash scripts/bench.sh # without the packet-space rows (scripts/bench-space.sh:
+#                                      # classes / diff --semantic, once nfdiff has them)
 #   SKIP_FLEET=1 bash scripts/bench.sh # without the fleet rows (scripts/bench-fleet.sh: 1000 x 10k
 #                                      # Calico snapshots, generated once into /tmp, ~1.3 GB)
 #
@@ -165,6 +167,11 @@ if [ "${SKIP_FLEET:-0}" != 1 ]; then
   echo "== fleet" >&2
   FLEET_NO_BUILD=1 FLEET_SECTION_ONLY=1 bash scripts/bench-fleet.sh || echo "  fleet: failed" >&2
 fi
+# The packet-space rows (issue 15): classes and diff --semantic, when this nfdiff has them.
+if [ "${SKIP_SPACE:-0}" != 1 ]; then
+  echo "== packet space" >&2
+  SPACE_NO_BUILD=1 SPACE_SECTION_ONLY=1 CORPUS=$CORPUS bash scripts/bench-space.sh || echo "  space: failed" >&2
+fi
 ELAPSED=$(($(date +%s) - START))
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +260,10 @@ LOAD=$(uptime | sed 's/.*load average: //')
   echo "Goals (issue 8): parse + normalize + JSON of 100k <= 150 ms and peak RSS <= 3x input;"
   echo "diff within 4x of \`diff -u\`; trace < 1 ms/packet on 100k; reach of 10k-endpoint Calico < 1 s;"
   echo "live read >= 8x faster than \`iptables-nft-save\`."
+  if [ "${SKIP_SPACE:-0}" != 1 ] && [ -s "$D/space/section.md" ]; then
+    echo
+    cat "$D/space/section.md"
+  fi
   if [ "${SKIP_FLEET:-0}" != 1 ] && [ -s "$D/fleet/section.md" ]; then
     echo
     cat "$D/fleet/section.md"

@@ -18,6 +18,8 @@ mod all {
     mod nft_json_kernel;
     mod nft_text;
     mod nft_twins;
+    mod space_equivalence;
+    mod space_kernel;
     mod space_selfcheck;
     mod trace;
     mod trace_kernel;

@@ -143,7 +143,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
-    /// Trace a packet once per class of input-interface names (`--iif 'cali*'`).
+    /// Trace a packet once per class of input-interface names (`--iif 'cali*'`); without
+    /// `--src` or `--dst`, partition the rest of the packet space per class instead (every
+    /// class of packets with its verdict, deciding rule and a witness).
     Reach {
         /// Sources: `[legacy:|nft:]PATH` (`-` is stdin), `live`, `live:nft`, `live:legacy`.
         #[arg(required = true, value_name = "SOURCE")]
@@ -250,12 +252,13 @@ pub struct PacketArgs {
     /// Output interface (forward and output paths).
     #[arg(long, value_name = "NAME")]
     pub oif: Option<String>,
-    /// Source address.
+    /// Source address (trace: required; reach: optional, a prefix, and without it or
+    /// `--dst` reach partitions the packet space with the engine).
     #[arg(long, value_name = "ADDR")]
-    pub src: String,
-    /// Destination address.
+    pub src: Option<String>,
+    /// Destination address (trace: required; reach: optional, a prefix).
     #[arg(long, value_name = "ADDR")]
-    pub dst: String,
+    pub dst: Option<String>,
     /// Layer-4 protocol (`tcp`, `udp`, `icmp`, a number); unknown when absent.
     #[arg(long, value_name = "PROTO")]
     pub proto: Option<String>,

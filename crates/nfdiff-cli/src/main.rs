@@ -12,6 +12,7 @@ mod live_node;
 mod mode;
 mod node_addrs;
 mod node_changes;
+mod reach_space;
 mod render;
 mod run;
 mod serve;

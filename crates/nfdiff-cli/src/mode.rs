@@ -78,6 +78,17 @@ pub enum Mode {
         /// Output format.
         format: OutputFormat,
     },
+    /// `nfdiff reach` without `--src` or `--dst`: the packet-space engine per interface class.
+    ReachSpace {
+        /// Parsed sources, in order.
+        sources: Vec<SourceSpec>,
+        /// Input-interface pattern to classify.
+        pattern: IfacePattern,
+        /// The rest of the space (its `iif` is set per class).
+        query: netfilter_model::space::SpaceQuery,
+        /// Output format.
+        format: OutputFormat,
+    },
     /// `nfdiff doctor`.
     Doctor {
         /// Sources; empty means the live node.
@@ -210,6 +221,14 @@ impl Mode {
                 format,
             } => {
                 let pattern = iface_pattern(&iif)?;
+                if packet.src.is_none() || packet.dst.is_none() {
+                    return Ok(Mode::ReachSpace {
+                        sources: parse_sources(&sources)?,
+                        query: crate::reach_space::query_from_args(&packet)?,
+                        pattern,
+                        format,
+                    });
+                }
                 Ok(Mode::Reach {
                     sources: parse_sources(&sources)?,
                     packet: packet_from_args(Some(pattern.literal()), &packet, true)?,

@@ -142,6 +142,17 @@ pub fn run() -> Result<Status> {
             query,
             format,
         } => crate::classes_cmd::classes(&mut out, &sources, &query, format)?,
+        Mode::ReachSpace {
+            sources,
+            pattern,
+            query,
+            format,
+        } => {
+            let rs = load_sources(&sources)?;
+            crate::reach_space::run(&mut out, &rs, &pattern, &query, format)?;
+            exiting_without_drop(rs);
+            exit::SUCCESS
+        }
         Mode::Doctor { sources, format } => crate::doctor_cmd::doctor(&mut out, &sources, format)?,
         Mode::Snapshot { output, sources } => crate::doctor_cmd::snapshot(&output, &sources)?,
         Mode::Fleet {

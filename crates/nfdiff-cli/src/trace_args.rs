@@ -76,8 +76,12 @@ fn icmp_type(s: &str, v6: bool) -> Result<u8> {
 /// The addresses, the path, the interfaces and the node's local addresses of the packet.
 fn packet_path_and_addrs(iif: Option<&str>, a: &PacketArgs, reach: bool) -> Result<Packet> {
     let path: TracePath = a.path.parse().map_err(|e: String| anyhow!("--path: {e}"))?;
-    let src = addr("--src", &a.src)?;
-    let dst = addr("--dst", &a.dst)?;
+    let need = |flag: &str, v: &Option<String>| {
+        v.clone()
+            .ok_or_else(|| anyhow!("{flag} is required (the packet's address)"))
+    };
+    let src = addr("--src", &need("--src", &a.src)?)?;
+    let dst = addr("--dst", &need("--dst", &a.dst)?)?;
     if src.is_ipv6() != dst.is_ipv6() {
         bail!("--src {src} and --dst {dst} must both be IPv4 or both IPv6");
     }
@@ -175,8 +179,8 @@ mod tests {
     fn args() -> PacketArgs {
         PacketArgs {
             oif: Some("eth0".into()),
-            src: "10.0.0.1".into(),
-            dst: "10.0.0.2".into(),
+            src: Some("10.0.0.1".into()),
+            dst: Some("10.0.0.2".into()),
             proto: Some("udp".into()),
             sport: None,
             dport: Some("53".into()),
@@ -202,7 +206,7 @@ mod tests {
         let e = packet_from_args(Some("x"), &a, false).unwrap_err();
         assert!(e.to_string().contains("0 to 65535"), "{e}");
         let mut a = args();
-        a.dst = "fd00::1".into();
+        a.dst = Some("fd00::1".into());
         assert!(packet_from_args(Some("x"), &a, false).is_err());
         let mut a = args();
         a.path = "input".into();

@@ -14,6 +14,7 @@ mod cli {
     mod graphs;
     mod html;
     mod live;
+    mod reach_space;
     mod serve;
     mod show;
     mod trace;

@@ -4,6 +4,7 @@
 pub mod calico;
 pub mod fleet;
 pub mod kube_proxy;
+pub mod mutate;
 pub mod native;
 pub mod out;
 pub mod rng;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use rulegen::{calico, fleet, kube_proxy, native, out, rng};
+use rulegen::{calico, fleet, kube_proxy, mutate, native, out, rng};
 
 /// Generates kube-proxy-, Calico- or native-nft-shaped rulesets.
 #[derive(Debug, Parser)]
@@ -34,6 +34,11 @@ struct Args {
     /// with drift: stale backends as in the incident, legacy nodes, a missing endpoint.
     #[arg(long, value_name = "N")]
     fleet: Option<usize>,
+    /// The same ruleset (same seed) with this percentage of its rules changed so that they
+    /// treat packets differently (ports, DNAT targets, source addresses): the second input of
+    /// a semantic-diff benchmark. kube-proxy and calico shapes.
+    #[arg(long, value_name = "PERCENT")]
+    change_percent: Option<f64>,
     /// With `--fleet`: also write what each node is (`name kind dropped-interfaces`) here.
     #[arg(long, value_name = "FILE", requires = "fleet")]
     manifest: Option<std::path::PathBuf>,
@@ -70,16 +75,21 @@ fn run() -> Result<()> {
     let mut rng = rng::Rng::new(args.seed);
     let text = match args.shape {
         Shape::KubeProxy => {
-            let tables = kube_proxy::generate(&mut rng, args.rules);
+            let mut tables = kube_proxy::generate(&mut rng, args.rules);
+            changed(&mut tables, &args)?;
             render(&tables, args.format)
         }
         Shape::Calico => {
             // About 40 rules per endpoint (fw and tw chains, dispatch entries).
             let n = args.endpoints.unwrap_or((args.rules / 40).max(1));
-            let tables = calico::generate(&mut rng, n);
+            let mut tables = calico::generate(&mut rng, n);
+            changed(&mut tables, &args)?;
             render(&tables, args.format)
         }
         Shape::Native => {
+            if args.change_percent.is_some() {
+                bail!("--change-percent works on the kube-proxy and calico shapes");
+            }
             if args.format != Syntax::Nft {
                 bail!("the native shape exists only in nft syntax (--format nft)");
             }
@@ -126,6 +136,20 @@ fn write_fleet(args: &Args, n: usize) -> Result<()> {
     if let Some(m) = &args.manifest {
         std::fs::write(m, manifest).with_context(|| format!("cannot write {}", m.display()))?;
     }
+    Ok(())
+}
+
+/// `--change-percent`: changes that share of the rules (on standard error: how many).
+fn changed(tables: &mut [out::GenTable], args: &Args) -> Result<()> {
+    let Some(p) = args.change_percent else {
+        return Ok(());
+    };
+    if !(0.0..=100.0).contains(&p) {
+        bail!("--change-percent must be between 0 and 100, not {p}");
+    }
+    let n = mutate::change_percent(tables, p, args.seed);
+    let total: usize = tables.iter().map(|t| t.rules.len()).sum();
+    eprintln!("nfdiff-gen: changed {n} of {total} rules");
     Ok(())
 }
 

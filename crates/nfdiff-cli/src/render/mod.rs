@@ -19,6 +19,8 @@ pub mod html;
 pub mod html_diff;
 pub mod html_doctor;
 pub mod pretty;
+pub mod reach_space_json;
+pub mod reach_space_text;
 pub mod show_json;
 pub mod show_stream;
 #[cfg(test)]

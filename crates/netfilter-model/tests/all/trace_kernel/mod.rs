@@ -3,7 +3,7 @@
 pub mod compare;
 pub mod node;
 
-mod gen;
+pub mod gen;
 mod gen21;
 mod issue21;
 mod nat_flows;
