@@ -127,6 +127,17 @@ pub enum Command {
         /// Colour the text output.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+        /// Compare what the rulesets do to packets instead of their text: exit 0 when no
+        /// packet's fate differs, else list the classes whose verdict differs, each with a
+        /// witness and the deciding rule on each side (text or JSON).
+        #[arg(long)]
+        semantic: bool,
+        /// With `--semantic`: a different deciding rule counts as a difference too.
+        #[arg(long, requires = "semantic")]
+        by_rule: bool,
+        /// With `--semantic`: the packets to compare (every field optional, as for `classes`).
+        #[command(flatten)]
+        space: crate::classes_cmd::SpaceArgs,
     },
     /// Trace one packet through both backends: which rule decides its fate.
     Trace {

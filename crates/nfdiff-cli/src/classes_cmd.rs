@@ -52,6 +52,22 @@ pub struct SpaceArgs {
     pub path: String,
 }
 
+impl SpaceArgs {
+    /// Whether any packet field was given (the path has a default).
+    pub fn is_set(&self) -> bool {
+        self.iif.is_some()
+            || self.oif.is_some()
+            || self.src.is_some()
+            || self.dst.is_some()
+            || self.proto.is_some()
+            || self.sport.is_some()
+            || self.dport.is_some()
+            || self.icmp_type.is_some()
+            || self.ct_state.is_some()
+            || self.mark.is_some()
+    }
+}
+
 fn list(s: &str) -> impl Iterator<Item = &str> {
     s.split(',').map(str::trim).filter(|p| !p.is_empty())
 }

@@ -15,6 +15,8 @@ mod node_changes;
 mod reach_space;
 mod render;
 mod run;
+mod semantic_diff_cmd;
+mod semantic_diff_report;
 mod serve;
 mod serve_metrics;
 mod trace_args;

@@ -49,6 +49,8 @@ pub enum Mode {
         /// Colour request, resolved against the terminal and `NO_COLOR` when run.
         color: ColorChoice,
     },
+    /// `nfdiff diff --semantic`.
+    SemanticDiff(crate::semantic_diff_cmd::SemanticDiffRequest),
     /// `nfdiff trace`.
     Trace {
         /// Parsed sources, in order.
@@ -180,9 +182,36 @@ impl Mode {
                 all,
                 context,
                 color,
+                semantic,
+                by_rule,
+                space,
             } => {
                 let old_spec = SourceSpec::parse(&old)?;
                 let new_spec = SourceSpec::parse(&new)?;
+                if semantic {
+                    let format = match format {
+                        DiffFormat::Text => OutputFormat::Text,
+                        DiffFormat::Json => OutputFormat::Json,
+                        other => bail!(
+                            "--semantic prints text or json, not {}",
+                            format!("{other:?}").to_lowercase()
+                        ),
+                    };
+                    return Ok(Mode::SemanticDiff(
+                        crate::semantic_diff_cmd::SemanticDiffRequest {
+                            old: old_spec,
+                            new: new_spec,
+                            old_label: old,
+                            new_label: new,
+                            query: crate::classes_cmd::query_from_args(&space)?,
+                            by_rule,
+                            format,
+                        },
+                    ));
+                }
+                if space.is_set() {
+                    bail!("packet fields (--iif, --src, --dport, ...) select packets for `diff --semantic`; add --semantic");
+                }
                 let is_stdin =
                     |s: &SourceSpec| matches!(s, SourceSpec::File { path, .. } if path == "-");
                 if is_stdin(&old_spec) && is_stdin(&new_spec) {

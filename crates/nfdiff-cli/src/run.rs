@@ -53,6 +53,7 @@ pub fn run() -> Result<Status> {
             exiting_without_drop(rs);
             exit::SUCCESS
         }
+        Mode::SemanticDiff(req) => crate::semantic_diff_cmd::semantic_diff(&mut out, req)?,
         Mode::ShowChainGraph { sources, chain } => {
             let rs = load_sources(&sources)?;
             if !render::dot_chain::write(&mut out, &rs, &chain)? {

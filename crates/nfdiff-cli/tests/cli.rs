@@ -15,6 +15,7 @@ mod cli {
     mod html;
     mod live;
     mod reach_space;
+    mod semantic_diff;
     mod serve;
     mod show;
     mod trace;

@@ -21,6 +21,10 @@ pub mod html_doctor;
 pub mod pretty;
 pub mod reach_space_json;
 pub mod reach_space_text;
+pub mod semantic_diff_json;
+#[cfg(test)]
+mod semantic_diff_tests;
+pub mod semantic_diff_text;
 pub mod show_json;
 pub mod show_stream;
 #[cfg(test)]
