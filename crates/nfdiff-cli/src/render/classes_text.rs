@@ -74,8 +74,14 @@ pub fn write(out: &mut impl Write, p: &Partition) -> io::Result<()> {
         if c.cubes_truncated {
             writeln!(out, "  packets: ... (more cubes than shown)")?;
         }
+        // On a *must* class the reasons are notes (the orders of equal-priority base chains
+        // in which the fate holds); only a *may* class depends on them.
+        let label = match c.certainty {
+            Certainty::Must => "note",
+            Certainty::May => "because",
+        };
         for r in &c.reasons {
-            writeln!(out, "  because: {r}")?;
+            writeln!(out, "  {label}: {r}")?;
         }
         writeln!(
             out,
