@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use crate::doctor::{DispatchDrop, DoctorReport, Witness};
-use crate::trace::RuleRef;
 
+use super::rule::RuleJson;
 use super::SCHEMA_VERSION;
 
 /// `nfdiff doctor --format json`: a [`DoctorReport`] as its wire document.
@@ -29,34 +29,6 @@ struct FindingView<'a> {
     dispatch_drops: Vec<DropView<'a>>,
 }
 
-/// A rule, as `trace --format json` names it.
-#[derive(Serialize)]
-struct RuleView<'a> {
-    backend: &'a str,
-    family: String,
-    table: &'a str,
-    chain: &'a str,
-    index: Option<usize>,
-    policy: bool,
-    rule: &'a str,
-    comment: Option<&'a str>,
-}
-
-impl<'a> RuleView<'a> {
-    fn of(r: &'a RuleRef) -> RuleView<'a> {
-        RuleView {
-            backend: r.backend.as_str(),
-            family: r.family.to_string(),
-            table: &r.table,
-            chain: &r.chain,
-            index: r.index,
-            policy: r.policy,
-            rule: &r.rule,
-            comment: r.comment.as_deref(),
-        }
-    }
-}
-
 /// Where the interface is listed.
 #[derive(Serialize)]
 struct ListedView<'a> {
@@ -69,11 +41,11 @@ struct ListedView<'a> {
 struct WitnessView<'a> {
     command: Option<&'a str>,
     verdict: &'a str,
-    decided_by: Option<RuleView<'a>>,
+    decided_by: Option<RuleJson<'a>>,
     order_dependent: bool,
     uncertain: bool,
     accepted_alone: bool,
-    accepted_by: Option<RuleView<'a>>,
+    accepted_by: Option<RuleJson<'a>>,
 }
 
 impl<'a> WitnessView<'a> {
@@ -81,11 +53,11 @@ impl<'a> WitnessView<'a> {
         WitnessView {
             command,
             verdict: w.verdict.as_str(),
-            decided_by: w.decided_by.as_ref().map(RuleView::of),
+            decided_by: w.decided_by.as_ref().map(RuleJson::from),
             order_dependent: w.order_dependent,
             uncertain: w.uncertain,
             accepted_alone: w.accepted_alone,
-            accepted_by: w.accepted_by.as_ref().map(RuleView::of),
+            accepted_by: w.accepted_by.as_ref().map(RuleJson::from),
         }
     }
 }
@@ -96,7 +68,7 @@ struct DropView<'a> {
     interface: &'a str,
     direction: &'a str,
     ip: &'a str,
-    dropped_by: RuleView<'a>,
+    dropped_by: RuleJson<'a>,
     listed_in: Option<ListedView<'a>>,
     /// Candidate packets tried, and how many the listing backend alone denies.
     tried: Option<usize>,
@@ -114,7 +86,7 @@ impl<'a> DropView<'a> {
             interface: &d.interface,
             direction: d.direction.as_str(),
             ip: if d.v6 { "ipv6" } else { "ipv4" },
-            dropped_by: RuleView::of(&d.rule),
+            dropped_by: RuleJson::from(&d.rule),
             listed_in: d.listed_in.as_ref().map(|(b, c)| ListedView {
                 backend: b.as_str(),
                 chain: c,

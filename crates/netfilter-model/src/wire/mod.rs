@@ -19,10 +19,12 @@
 
 mod diff;
 mod doctor;
+mod rule;
 mod trace;
 
 pub use diff::DiffJson;
 pub use doctor::DoctorJson;
+pub use rule::RuleJson;
 pub use trace::{ReachJson, TraceJson};
 
 /// The version of every wire document, its first field `schema_version`. It grows when a

@@ -5,37 +5,10 @@
 use serde::Serialize;
 
 use crate::model::Hook;
-use crate::trace::{Alternative, Assumption, NatResult, ReachReport, RuleRef, Step, TraceReport};
+use crate::trace::{Alternative, Assumption, NatResult, ReachReport, Step, TraceReport};
 
+use super::rule::RuleJson;
 use super::SCHEMA_VERSION;
-
-/// A deciding rule or policy.
-#[derive(Serialize)]
-struct RuleView<'a> {
-    backend: &'static str,
-    family: &'static str,
-    table: &'a str,
-    chain: &'a str,
-    index: Option<usize>,
-    policy: bool,
-    rule: &'a str,
-    comment: Option<&'a str>,
-}
-
-impl<'a> From<&'a RuleRef> for RuleView<'a> {
-    fn from(r: &'a RuleRef) -> Self {
-        RuleView {
-            backend: r.backend.as_str(),
-            family: r.family.as_str(),
-            table: &r.table,
-            chain: &r.chain,
-            index: r.index,
-            policy: r.policy,
-            rule: &r.rule,
-            comment: r.comment.as_deref(),
-        }
-    }
-}
 
 /// A packet fact an assumption fixes for the rest of its course.
 #[derive(Serialize)]
@@ -47,7 +20,7 @@ struct FactView<'a> {
 /// An assumption about an undecidable match.
 #[derive(Serialize)]
 struct AssumptionView<'a> {
-    rule: RuleView<'a>,
+    rule: RuleJson<'a>,
     holds: bool,
     reason: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -99,7 +72,7 @@ fn hook_names(path: &[Hook]) -> Vec<&str> {
 #[derive(Serialize)]
 struct AlternativeView<'a> {
     verdict: &'static str,
-    decided_by: Option<RuleView<'a>>,
+    decided_by: Option<RuleJson<'a>>,
     /// Reordered equal-priority groups: chains as `backend family table chain`, in run order.
     order: Vec<Vec<String>>,
     assumptions: Vec<AssumptionView<'a>>,
@@ -157,7 +130,7 @@ impl<'a> From<&'a Step> for StepView<'a> {
 #[derive(Serialize)]
 struct TraceView<'a> {
     verdict: &'static str,
-    decided_by: Option<RuleView<'a>>,
+    decided_by: Option<RuleJson<'a>>,
     alternatives: Vec<AlternativeView<'a>>,
     order_dependent: bool,
     uncertain: bool,

@@ -4,35 +4,9 @@
 use std::io::{self, Write};
 
 use netfilter_model::space::{PacketClass, Partition};
-use netfilter_model::trace::{Packet, RuleRef};
+use netfilter_model::trace::Packet;
+use netfilter_model::wire::RuleJson;
 use serde::Serialize;
-
-#[derive(Serialize)]
-struct RuleView<'a> {
-    backend: &'static str,
-    family: &'static str,
-    table: &'a str,
-    chain: &'a str,
-    index: Option<usize>,
-    policy: bool,
-    rule: &'a str,
-    comment: Option<&'a str>,
-}
-
-impl<'a> From<&'a RuleRef> for RuleView<'a> {
-    fn from(r: &'a RuleRef) -> Self {
-        RuleView {
-            backend: r.backend.as_str(),
-            family: r.family.as_str(),
-            table: &r.table,
-            chain: &r.chain,
-            index: r.index,
-            policy: r.policy,
-            rule: &r.rule,
-            comment: r.comment.as_deref(),
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct ConstraintView<'a> {
@@ -81,7 +55,7 @@ impl<'a> From<&'a Packet> for WitnessView<'a> {
 struct ClassView<'a> {
     verdict: &'static str,
     certainty: &'static str,
-    deciding: Vec<RuleView<'a>>,
+    deciding: Vec<RuleJson<'a>>,
     /// Each cube: its constraints in header order; the class is their union.
     cubes: Vec<Vec<ConstraintView<'a>>>,
     cubes_truncated: bool,
@@ -94,7 +68,7 @@ impl<'a> From<&'a PacketClass> for ClassView<'a> {
         ClassView {
             verdict: c.verdict.as_str(),
             certainty: c.certainty.as_str(),
-            deciding: c.deciding.iter().map(RuleView::from).collect(),
+            deciding: c.deciding.iter().map(RuleJson::from).collect(),
             cubes: c
                 .cubes
                 .iter()

@@ -6,38 +6,11 @@ use std::io::{self, Write};
 
 use netfilter_model::model::CtStateSet;
 use netfilter_model::space::{Certainty, PacketClass};
-use netfilter_model::trace::{Packet, RuleRef};
+use netfilter_model::trace::Packet;
+use netfilter_model::wire::RuleJson;
 use serde::Serialize;
 
 use crate::reach_space::ReachSpaceClass;
-
-/// A deciding rule or policy (the fields of `trace --format json`'s `decided_by`).
-#[derive(Serialize)]
-struct RuleView<'a> {
-    backend: &'static str,
-    family: &'static str,
-    table: &'a str,
-    chain: &'a str,
-    index: Option<usize>,
-    policy: bool,
-    rule: &'a str,
-    comment: Option<&'a str>,
-}
-
-impl<'a> From<&'a RuleRef> for RuleView<'a> {
-    fn from(r: &'a RuleRef) -> Self {
-        RuleView {
-            backend: r.backend.as_str(),
-            family: r.family.as_str(),
-            table: &r.table,
-            chain: &r.chain,
-            index: r.index,
-            policy: r.policy,
-            rule: &r.rule,
-            comment: r.comment.as_deref(),
-        }
-    }
-}
 
 /// A witness packet.
 #[derive(Serialize)]
@@ -80,7 +53,7 @@ impl<'a> From<&'a Packet> for PacketView<'a> {
 struct SpaceClassView<'a> {
     verdict: &'static str,
     certainty: &'static str,
-    decided_by: Vec<RuleView<'a>>,
+    decided_by: Vec<RuleJson<'a>>,
     packets: Vec<String>,
     /// Whether more cubes than listed make up the class.
     cubes_truncated: bool,
@@ -96,7 +69,7 @@ impl<'a> From<&'a PacketClass> for SpaceClassView<'a> {
                 Certainty::Must => "must",
                 _ => "may",
             },
-            decided_by: k.deciding.iter().map(RuleView::from).collect(),
+            decided_by: k.deciding.iter().map(RuleJson::from).collect(),
             packets: k.cubes.iter().map(ToString::to_string).collect(),
             cubes_truncated: k.cubes_truncated,
             reasons: &k.reasons,

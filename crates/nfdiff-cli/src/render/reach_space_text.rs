@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::model::{CtStateSet, IfacePattern};
+use netfilter_model::model::IfacePattern;
 use netfilter_model::space::Certainty;
-use netfilter_model::trace::{FinalVerdict, Packet, RuleRef, TracePath};
+use netfilter_model::trace::{FinalVerdict, RuleRef};
 
 use crate::reach_space::ReachSpaceClass;
 
@@ -17,44 +17,6 @@ fn rule(r: &RuleRef) -> String {
         Some(c) => format!("{r} \"{c}\""),
         None => r.to_string(),
     }
-}
-
-/// A witness in one line.
-fn packet(p: &Packet) -> String {
-    let mut s = format!("{} -> {}", p.src, p.dst);
-    if let Some(pr) = p.proto {
-        s.push_str(&format!(" {pr}"));
-    }
-    if let Some(sp) = p.sport {
-        s.push_str(&format!(" sport {sp}"));
-    }
-    if let Some(dp) = p.dport {
-        s.push_str(&format!(" dport {dp}"));
-    }
-    if let Some(t) = p.icmp_type {
-        s.push_str(&format!(" type {t}"));
-        if let Some(c) = p.icmp_code {
-            s.push_str(&format!(" code {c}"));
-        }
-    }
-    s.push_str(&format!(", ct state {}", CtStateSet(p.ct_state)));
-    if p.mark != 0 {
-        s.push_str(&format!(", mark 0x{:x}", p.mark));
-    }
-    if p.ct_mark != 0 {
-        s.push_str(&format!(", ct mark 0x{:x}", p.ct_mark));
-    }
-    if p.path != TracePath::Output {
-        if let Some(i) = &p.iif {
-            s.push_str(&format!(", in {i}"));
-        }
-    }
-    if p.path != TracePath::Input {
-        if let Some(o) = &p.oif {
-            s.push_str(&format!(", out {o}"));
-        }
-    }
-    s
 }
 
 /// Writes every interface class and its packet classes.
@@ -132,7 +94,11 @@ pub fn write(
             for r in &k.reasons {
                 writeln!(out, "      {label}: {r}")?;
             }
-            writeln!(out, "      witness: {}", packet(&k.witness))?;
+            writeln!(
+                out,
+                "      witness: {}",
+                super::trace_text::packet_fields(&k.witness)
+            )?;
         }
         for n in &c.partition.notes {
             writeln!(out, "  Note: {n}")?;

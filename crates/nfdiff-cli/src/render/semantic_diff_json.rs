@@ -4,40 +4,13 @@
 use std::io::{self, Write};
 
 use netfilter_model::model::CtStateSet;
-use netfilter_model::trace::{Packet, RuleRef};
+use netfilter_model::trace::Packet;
+use netfilter_model::wire::RuleJson;
 use serde::Serialize;
 
 use crate::semantic_diff_report::{
     proto_word, trace_args, Difference, SemanticDiffReport, SideFate,
 };
-
-/// A deciding rule or policy (as `trace --format json` names one).
-#[derive(Serialize)]
-struct RuleView<'a> {
-    backend: &'static str,
-    family: &'static str,
-    table: &'a str,
-    chain: &'a str,
-    index: Option<usize>,
-    policy: bool,
-    rule: &'a str,
-    comment: Option<&'a str>,
-}
-
-impl<'a> From<&'a RuleRef> for RuleView<'a> {
-    fn from(r: &'a RuleRef) -> Self {
-        RuleView {
-            backend: r.backend.as_str(),
-            family: r.family.as_str(),
-            table: &r.table,
-            chain: &r.chain,
-            index: r.index,
-            policy: r.policy,
-            rule: &r.rule,
-            comment: r.comment.as_deref(),
-        }
-    }
-}
 
 /// The witness packet.
 #[derive(Serialize)]
@@ -82,7 +55,7 @@ impl<'a> From<&'a Packet> for PacketView<'a> {
 struct SideView<'a> {
     verdict: &'static str,
     certainty: &'static str,
-    decided_by: Vec<RuleView<'a>>,
+    decided_by: Vec<RuleJson<'a>>,
     reasons: &'a [String],
     /// The concrete tracer's verdicts for the witness (its main verdict first).
     traced: Vec<&'static str>,

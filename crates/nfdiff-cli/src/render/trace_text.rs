@@ -23,7 +23,9 @@ fn short(r: &RuleRef) -> String {
     }
 }
 
-pub fn describe_packet(p: &Packet) -> String {
+/// A packet's fields in one line, without its path (`10.0.0.1 -> 10.0.0.2 tcp dport 80, ct
+/// state new, in eth0, out eth1`).
+pub fn packet_fields(p: &Packet) -> String {
     let mut s = format!("{} -> {}", p.src, p.dst);
     if let Some(pr) = p.proto {
         s.push_str(&format!(" {pr}"));
@@ -36,6 +38,9 @@ pub fn describe_packet(p: &Packet) -> String {
     }
     if let Some(t) = p.icmp_type {
         s.push_str(&format!(" type {t}"));
+        if let Some(c) = p.icmp_code {
+            s.push_str(&format!(" code {c}"));
+        }
     }
     s.push_str(&format!(", ct state {}", CtStateSet(p.ct_state)));
     if p.mark != 0 {
@@ -54,6 +59,12 @@ pub fn describe_packet(p: &Packet) -> String {
             s.push_str(&format!(", out {o}"));
         }
     }
+    s
+}
+
+/// A packet in one line, with its path.
+pub fn describe_packet(p: &Packet) -> String {
+    let mut s = packet_fields(p);
     if p.path != TracePath::Auto {
         s.push_str(&format!(", {} path", p.path));
     } else if p.local_addrs.is_none() {
