@@ -1,9 +1,7 @@
 //! The evaluator: walks hooks, equal-priority groups and chains iteratively, with an explicit
 //! call stack, forking on undecidable matches and on chain orders that matter.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 
 use crate::model::{Backend, ChainType, CtStateSet, Hook, Policy, Rule, Statement, Verdict};
 
@@ -15,231 +13,19 @@ use super::natcore::mapped_at;
 use super::natmap::{resolve as resolve_nat_map, NatMap};
 use super::noct::{no_conntrack, reads_conntrack};
 use super::options::TraceOptions;
-use super::outcome::NatResult;
 use super::packet::Packet;
 use super::path::TracePath;
 use super::report::{
-    Alternative, Assumption, ChainRef, FinalVerdict, Overruled, PacketFact, RuleRef, Step,
-    StepEvent, TraceReport,
+    Assumption, FinalVerdict, Overruled, PacketFact, RuleRef, Step, StepEvent, TraceReport,
 };
 use super::route::{Leg, RoutePlan, Stage, STAGES};
 use super::schedule::{ChainId, Group, TraceIndex};
 use super::vmap::VmapOutcome;
 use super::xt::{xt_effect, XtEffect};
 
-/// An accept that ended a base chain.
-#[derive(Debug, Clone)]
-struct AcceptRec {
-    rule: RuleRef,
-    nat_chain: bool,
-}
+use super::course::*;
 
-/// Hashes of the last non-policy accept outside nat chains, the last non-policy accept and
-/// the last accept of a course ([`accept_decider`] takes the first there is).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-struct Accepted([Option<u64>; 3]);
-
-impl Accepted {
-    /// The deciding accept so far and which of the three it is: with the accepts still to
-    /// come, that is all [`accept_decider`] needs, so courses equal in it (and in packet
-    /// state) end with the same deciding rules.
-    fn decider(&self) -> Option<(usize, u64)> {
-        self.0
-            .iter()
-            .enumerate()
-            .find_map(|(i, k)| k.map(|k| (i, k)))
-    }
-}
-
-/// See [`Accepted::decider`].
-type DeciderKey = Option<(usize, u64)>;
-
-/// One possible course of the packet.
-#[derive(Debug, Clone)]
-struct Branch {
-    st: PktState,
-    steps: Vec<Step>,
-    assumptions: Vec<Assumption>,
-    /// Non-listing orders taken, one list per reordered group.
-    orders: Vec<Vec<ChainRef>>,
-    /// Whether an undecidable match was assumed not to hold (or a non-first vmap option taken).
-    alt_assumption: bool,
-    accepts: Vec<AcceptRec>,
-    /// The accepts that can still decide (see [`Accepted`]), kept up to date by
-    /// [`Branch::accept`].
-    accepted: Accepted,
-    /// The hooks this course went through, in order.
-    hooks: Vec<Hook>,
-}
-
-impl Branch {
-    /// Records an accept.
-    fn accept(&mut self, a: AcceptRec) {
-        let mut h = DefaultHasher::new();
-        a.rule.hash(&mut h);
-        let key = Some(h.finish());
-        if !a.rule.policy {
-            if !a.nat_chain {
-                self.accepted.0[0] = key;
-            }
-            self.accepted.0[1] = key;
-        }
-        self.accepted.0[2] = key;
-        self.accepts.push(a);
-    }
-
-    /// What, besides the packet state and position, decides how this course's outcomes are
-    /// reported: whether an undecidable match was assumed not to hold (and then whether a
-    /// group ran out of listing order: such outcomes do not make the trace `uncertain`), and
-    /// the accepts that can still decide. Courses where every match was assumed to hold are
-    /// one class whatever the order: the listing-order one comes first and stands for them,
-    /// as it did when courses were merged on equal assumption lists.
-    fn future_key(&self) -> (bool, bool, DeciderKey) {
-        (
-            self.alt_assumption,
-            self.alt_assumption && self.orders.is_empty(),
-            self.accepted.decider(),
-        )
-    }
-}
-
-/// A finished course.
-#[derive(Debug, Clone)]
-struct Outcome {
-    verdict: FinalVerdict,
-    decided_by: Option<RuleRef>,
-    br: Branch,
-}
-
-impl Outcome {
-    /// The address translation of an accepted packet (a dropped one has none to report).
-    fn nat(&self) -> NatResult {
-        match self.verdict {
-            FinalVerdict::Accept => NatResult::of(&self.br.st),
-            FinalVerdict::Drop => NatResult::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    chain: ChainId,
-    pos: usize,
-    /// Where this frame's gotos start in `Work::trail`.
-    trail_start: usize,
-}
-
-#[derive(Clone)]
-struct Work {
-    br: Branch,
-    order_pos: usize,
-    stack: Vec<Frame>,
-    /// Chains left by goto, per frame (see `Frame::trail_start`), to find goto loops.
-    trail: Vec<ChainId>,
-    /// `trail_keys[i]` hashes `trail[..=i]` (kept in step with `trail`).
-    trail_keys: Vec<u64>,
-    /// The chains of `stack` and `trail`: reaching one of them again is a loop.
-    on_path: HashSet<ChainId>,
-}
-
-impl Work {
-    /// Returns from the top frame, forgetting it and the chains it left by goto.
-    fn pop_frame(&mut self) {
-        if let Some(f) = self.stack.pop() {
-            self.on_path.remove(&f.chain);
-            let from = f.trail_start.min(self.trail.len());
-            for c in self.trail.drain(from..) {
-                self.on_path.remove(&c);
-            }
-            self.trail_keys.truncate(from);
-        }
-    }
-
-    /// Leaves `c` by goto.
-    fn push_trail(&mut self, c: ChainId) {
-        let mut h = DefaultHasher::new();
-        (self.trail_keys.last(), c).hash(&mut h);
-        self.trail_keys.push(h.finish());
-        self.trail.push(c);
-    }
-
-    /// Where this course is and what decides its future: two courses with equal keys at an
-    /// undecidable rule reach the same outcomes from there on (the assumptions and steps that
-    /// led each there are only reported, not consulted).
-    fn point_key(&self, order: usize) -> PointKey {
-        let mut h = DefaultHasher::new();
-        for f in &self.stack {
-            (f.chain, f.pos, f.trail_start).hash(&mut h);
-        }
-        PointKey {
-            order,
-            order_pos: self.order_pos,
-            stack: (self.stack.len(), h.finish()),
-            trail: (self.trail.len(), self.trail_keys.last().copied()),
-            st: self.br.st.clone(),
-            future: self.br.future_key(),
-        }
-    }
-
-    /// The loop `stack` + `trail` + `to`, as chain labels in call order.
-    fn loop_path(&self, idx: &TraceIndex<'_>, to: ChainId) -> Vec<String> {
-        let mut path = Vec::new();
-        for (i, f) in self.stack.iter().enumerate() {
-            let end = self
-                .stack
-                .get(i + 1)
-                .map_or(self.trail.len(), |n| n.trail_start)
-                .min(self.trail.len());
-            let start = f.trail_start.min(end);
-            path.extend(self.trail[start..end].iter().map(|&c| chain_label(idx, c)));
-            path.push(chain_label(idx, f.chain));
-        }
-        path.push(chain_label(idx, to));
-        path
-    }
-}
-
-/// A course at an undecidable rule (see [`Work::point_key`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct PointKey {
-    /// Which order of the group runs.
-    order: usize,
-    order_pos: usize,
-    /// Depth and hash of the call stack (chains and positions): a fixed-size key, as the
-    /// trace may visit up to `max_steps` points.
-    stack: (usize, u64),
-    /// Length and hash of the goto trail.
-    trail: (usize, Option<u64>),
-    st: PktState,
-    future: (bool, bool, DeciderKey),
-}
-
-/// The courses that reached an undecidable rule of one group, in one order of it.
-///
-/// A course reaching such a rule in the same [`PointKey`] as an earlier one is dropped: the
-/// earlier one already follows (or followed) every course from there. Without this, courses
-/// forked at undecidable rules without effect met again at the next one and forked again,
-/// up to the branch limit, and the 256 copies each walked the rest of the ruleset.
-struct Seen {
-    order: usize,
-    keys: HashSet<PointKey>,
-}
-
-impl Seen {
-    /// Whether no course was at `w`'s point before (and remembers it).
-    fn first_visit(&mut self, w: &Work) -> bool {
-        self.keys.insert(w.point_key(self.order))
-    }
-}
-
-/// Shared counters of one trace.
-struct Budget {
-    steps: u64,
-    branches: usize,
-    truncated: bool,
-}
-
-fn rule_ref_of(idx: &TraceIndex<'_>, id: ChainId, rule: Option<usize>) -> RuleRef {
+pub(super) fn rule_ref_of(idx: &TraceIndex<'_>, id: ChainId, rule: Option<usize>) -> RuleRef {
     let t = idx.tables[id.0].table;
     let c = &t.chains[id.1];
     let (text, comment, policy) = match rule.and_then(|i| c.rules.get(i)) {
@@ -265,7 +51,7 @@ fn rule_ref_of(idx: &TraceIndex<'_>, id: ChainId, rule: Option<usize>) -> RuleRe
     }
 }
 
-fn mk_step(
+pub(super) fn mk_step(
     idx: &TraceIndex<'_>,
     hook: &Hook,
     id: ChainId,
@@ -286,7 +72,7 @@ fn mk_step(
     }
 }
 
-fn chain_label(idx: &TraceIndex<'_>, id: ChainId) -> String {
+pub(super) fn chain_label(idx: &TraceIndex<'_>, id: ChainId) -> String {
     idx.chain_ref(id).to_string()
 }
 
@@ -1082,196 +868,11 @@ impl TraceIndex<'_> {
         Ok(())
     }
 
-    fn is_nat_chain(&self, id: ChainId) -> bool {
+    pub(super) fn is_nat_chain(&self, id: ChainId) -> bool {
         self.chain(id)
             .base
             .as_ref()
             .is_some_and(|b| b.chain_type == ChainType::Nat)
-    }
-
-    /// Applies a verdict to a course. Returns the course to continue with, or `None` when it
-    /// ended (dropped, recorded in `done`).
-    #[allow(clippy::too_many_arguments)]
-    fn apply_verdict(
-        &self,
-        mut w: Work,
-        verdict: &Verdict,
-        hook: &Hook,
-        at: ChainId,
-        ri: usize,
-        opts: &TraceOptions,
-        budget: &mut Budget,
-        done: &mut Vec<Outcome>,
-    ) -> Result<Option<Work>, TraceError> {
-        let base_id = w.stack.first().map_or(at, |f| f.chain);
-        match verdict {
-            Verdict::Continue | Verdict::Vmap(_) => {}
-            Verdict::Accept => {
-                w.br.steps
-                    .push(mk_step(self, hook, at, Some(ri), StepEvent::Accept, None));
-                w.br.accept(AcceptRec {
-                    rule: rule_ref_of(self, at, Some(ri)),
-                    nat_chain: self.is_nat_chain(base_id),
-                });
-                w.stack.clear();
-                w.order_pos += 1;
-            }
-            Verdict::Drop | Verdict::Reject { .. } => {
-                let ev = if matches!(verdict, Verdict::Drop) {
-                    StepEvent::Drop
-                } else {
-                    StepEvent::Reject
-                };
-                w.br.steps.push(mk_step(self, hook, at, Some(ri), ev, None));
-                done.push(Outcome {
-                    verdict: FinalVerdict::Drop,
-                    decided_by: Some(rule_ref_of(self, at, Some(ri))),
-                    br: w.br,
-                });
-                return Ok(None);
-            }
-            Verdict::Return => {
-                w.br.steps
-                    .push(mk_step(self, hook, at, Some(ri), StepEvent::Return, None));
-                if w.stack.len() <= 1 {
-                    // In a base chain: the policy applies.
-                    if let Some(f) = w.stack.last_mut() {
-                        f.pos = usize::MAX;
-                    }
-                } else {
-                    w.pop_frame();
-                }
-            }
-            Verdict::Jump(target) | Verdict::Goto(target) => {
-                let is_goto = matches!(verdict, Verdict::Goto(_));
-                let t = &self.tables[at.0];
-                let Some(&ci) = t.chains.get(target.as_str()) else {
-                    w.br.steps.push(mk_step(
-                        self,
-                        hook,
-                        at,
-                        Some(ri),
-                        StepEvent::MissingChain,
-                        Some(format!(
-                            "chain `{target}` is not in the ruleset; treated as a return"
-                        )),
-                    ));
-                    return Ok(Some(w));
-                };
-                let id = (at.0, ci);
-                let trail_start = w.stack.last().map_or(0, |f| f.trail_start);
-                if w.on_path.contains(&id) {
-                    return Err(TraceError::JumpCycle {
-                        path: w.loop_path(self, id),
-                    });
-                }
-                // A goto below the base chain replaces its frame; everything else pushes one.
-                let grows = !is_goto || w.stack.len() <= 1;
-                if grows && w.stack.len() >= opts.max_depth {
-                    return Err(TraceError::TooDeep {
-                        limit: opts.max_depth,
-                        chain: chain_label(self, id),
-                    });
-                }
-                w.br.steps.push(mk_step(
-                    self,
-                    hook,
-                    at,
-                    Some(ri),
-                    if is_goto {
-                        StepEvent::Goto
-                    } else {
-                        StepEvent::Jump
-                    },
-                    Some(target.clone()),
-                ));
-                if is_goto && w.stack.len() > 1 {
-                    // The goto replaces the frame; remember the chain left, to find loops.
-                    if let Some(f) = w.stack.pop() {
-                        w.push_trail(f.chain);
-                    }
-                    w.stack.push(Frame {
-                        chain: id,
-                        pos: 0,
-                        trail_start,
-                    });
-                    w.on_path.insert(id);
-                } else {
-                    if is_goto {
-                        // A goto from the base chain: when the target ends, the policy applies.
-                        if let Some(f) = w.stack.last_mut() {
-                            f.pos = usize::MAX;
-                        }
-                    }
-                    w.stack.push(Frame {
-                        chain: id,
-                        pos: 0,
-                        trail_start: w.trail.len(),
-                    });
-                    w.on_path.insert(id);
-                }
-            }
-            Verdict::Queue(_) | Verdict::Other(_) => {
-                // User space (or an unknown target) decides: assume it lets the packet go on
-                // to the next base chain; the drop it might do is listed as an alternative.
-                let what = match verdict {
-                    Verdict::Queue(_) => "the packet is queued to user space",
-                    _ => "the target is not known to nfdiff",
-                };
-                let rr = rule_ref_of(self, at, Some(ri));
-                // The drop is a course of its own, within the branch limit like any other
-                // (one per queue rule per course made the kept outcomes grow quadratically).
-                if budget.branches >= opts.max_branches {
-                    budget.truncated = true;
-                } else {
-                    budget.branches += 1;
-                    let mut alt = w.br.clone();
-                    alt.alt_assumption = true;
-                    alt.assumptions.push(Assumption {
-                        rule: rr.clone(),
-                        holds: false,
-                        reason: format!("{what}; assumed it drops"),
-                        facts: Vec::new(),
-                    });
-                    alt.steps.push(mk_step(
-                        self,
-                        hook,
-                        at,
-                        Some(ri),
-                        StepEvent::Queue,
-                        Some(format!("{what}; assumed it drops")),
-                    ));
-                    done.push(Outcome {
-                        verdict: FinalVerdict::Drop,
-                        decided_by: Some(rr.clone()),
-                        br: alt,
-                    });
-                }
-                w.br.assumptions.push(Assumption {
-                    rule: rr.clone(),
-                    holds: true,
-                    reason: format!("{what}; assumed it accepts"),
-                    facts: Vec::new(),
-                });
-                w.br.steps.push(mk_step(
-                    self,
-                    hook,
-                    at,
-                    Some(ri),
-                    StepEvent::Queue,
-                    Some(format!("{what}; assumed it accepts")),
-                ));
-                w.br.accept(AcceptRec {
-                    rule: rr,
-                    nat_chain: self.is_nat_chain(base_id),
-                });
-                w.stack.clear();
-                w.order_pos += 1;
-            }
-            #[allow(unreachable_patterns)]
-            _ => {}
-        }
-        Ok(Some(w))
     }
 }
 
@@ -1344,91 +945,5 @@ fn ctx_for<'c>(
         oif,
         sets: &idx.tables[id.0].sets,
         before_conntrack: false,
-    }
-}
-
-/// The deciding rule of an accept (see [`TraceReport`]).
-fn accept_decider(accepts: &[AcceptRec]) -> Option<RuleRef> {
-    accepts
-        .iter()
-        .rev()
-        .find(|a| !a.rule.policy && !a.nat_chain)
-        .or_else(|| accepts.iter().rev().find(|a| !a.rule.policy))
-        .or_else(|| accepts.last())
-        .map(|a| a.rule.clone())
-}
-
-/// Turns the courses into a report: the primary course, alternatives, flags. Outcomes are
-/// told apart by verdict, deciding rule and NAT result: a load balancer whose endpoints all
-/// end on the same accept has one outcome per endpoint.
-fn build_report(outcomes: Vec<Outcome>) -> TraceReport {
-    let primary_pos = outcomes
-        .iter()
-        .position(|o| o.br.orders.is_empty() && !o.br.alt_assumption)
-        .unwrap_or(0);
-    let mut outcomes = outcomes;
-    if outcomes.is_empty() {
-        return TraceReport {
-            verdict: FinalVerdict::Accept,
-            decided_by: None,
-            alternatives: Vec::new(),
-            order_dependent: false,
-            uncertain: false,
-            nat: NatResult::default(),
-            path: Vec::new(),
-            assumptions: Vec::new(),
-            steps: Vec::new(),
-            overruled: None,
-            notes: Vec::new(),
-        };
-    }
-    let primary = outcomes.remove(primary_pos);
-    let primary_nat = primary.nat();
-    let key = (primary.verdict, primary.decided_by.clone(), primary_nat);
-    let mut alternatives: Vec<Alternative> = Vec::new();
-    let mut order_dependent = false;
-    let mut uncertain = false;
-    for o in &outcomes {
-        let nat = o.nat();
-        let k = (o.verdict, o.decided_by.clone(), nat);
-        if !o.br.orders.is_empty()
-            && !o.br.alt_assumption
-            && (o.verdict != primary.verdict || nat != primary_nat)
-        {
-            order_dependent = true;
-        }
-        if o.br.orders.is_empty() && o.br.alt_assumption && k != key {
-            uncertain = true;
-        }
-        if k == key {
-            continue;
-        }
-        if alternatives
-            .iter()
-            .any(|a| a.verdict == o.verdict && a.decided_by == o.decided_by && a.nat == nat)
-        {
-            continue;
-        }
-        alternatives.push(Alternative {
-            verdict: o.verdict,
-            decided_by: o.decided_by.clone(),
-            order: o.br.orders.clone(),
-            assumptions: o.br.assumptions.clone(),
-            nat,
-            path: o.br.hooks.clone(),
-        });
-    }
-    TraceReport {
-        verdict: primary.verdict,
-        decided_by: primary.decided_by,
-        alternatives,
-        order_dependent,
-        uncertain,
-        nat: primary_nat,
-        path: primary.br.hooks,
-        assumptions: primary.br.assumptions,
-        steps: primary.br.steps,
-        overruled: None,
-        notes: Vec::new(),
     }
 }

@@ -4,7 +4,9 @@
 //! of every table of both backends by priority, equal priorities in every order that matters,
 //! accept ending only the base chain, drop final, three-valued matching, interface classes.
 
+mod apply_verdict;
 mod assumptions;
+mod course;
 mod error;
 mod eval;
 mod ifclass;
