@@ -254,6 +254,87 @@ fn expr_text(etype: u32, data: &[u8]) -> Option<String> {
     }
 }
 
+/// Bit width of payload template `field` of `desc` (the order of [`payload_name`]).
+fn payload_bits(desc: u32, field: u32) -> Option<u32> {
+    let widths: &[u32] = match desc {
+        1 => &[8, 8, 16, 32, 32],
+        2 => &[32, 32],
+        3 => &[8, 8, 16],
+        4 => &[8, 8, 16, 16, 16, 32, 16],
+        5 => &[8, 8, 16, 32],
+        6 | 7 => &[16, 16, 16, 16],
+        8 => &[16, 16, 32, 32, 4, 4, 8, 16, 16, 16],
+        9 => &[16, 16, 4],
+        10 => &[16, 16, 32, 32],
+        11 => &[16, 16],
+        12 => &[4, 4, 6, 2, 16, 16, 16, 8, 8, 16, 32, 32],
+        13 => &[4, 6, 2, 20, 16, 8, 8, 128, 128],
+        14 => &[8, 8, 16, 32, 32, 16, 16, 16],
+        15 => &[16, 16, 8, 8, 16, 48, 32, 48, 32],
+        16 => &[3, 1, 1, 12, 16],
+        17 => &[48, 48, 16],
+        _ => return None,
+    };
+    widths
+        .get(usize::try_from(field.checked_sub(1)?).ok()?)
+        .copied()
+}
+
+/// How one field of a `typeof` key or data is stored and spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TypeofField {
+    /// Bytes the value takes (before padding to 32 bits in a concatenation), when known.
+    pub(crate) bytes: Option<usize>,
+    /// A raw payload (`@nh,32,32`): nft prints its integer value in hex.
+    pub(crate) raw: bool,
+}
+
+/// One field's layout from its expression TLVs.
+fn field_layout(etype: u32, data: &[u8]) -> Option<TypeofField> {
+    let attrs = tlvs(data)?;
+    Some(match etype {
+        EXPR_PAYLOAD => {
+            let desc = get_u32(&attrs, 0).unwrap_or(0);
+            let field = get_u32(&attrs, 1).unwrap_or(0);
+            if desc != 0 {
+                let bits = payload_bits(desc, field)?;
+                TypeofField {
+                    bytes: Some(bits.div_ceil(8) as usize),
+                    raw: false,
+                }
+            } else {
+                let len = get_u32(&attrs, 4)?;
+                TypeofField {
+                    bytes: Some(len.div_ceil(8) as usize),
+                    raw: true,
+                }
+            }
+        }
+        _ => TypeofField {
+            bytes: None,
+            raw: false,
+        },
+    })
+}
+
+/// The layout of each field of the `typeof` expression of TLV `ty` (one unless it is a
+/// concatenation); `None` when absent or not decodable.
+pub(crate) fn typeof_layout(udata: &[u8], ty: u8) -> Option<Vec<TypeofField>> {
+    let top = tlvs(udata)?;
+    let nest = tlvs(get(&top, ty)?)?;
+    let etype = get_u32(&nest, 0)?;
+    let data = get(&nest, 1)?;
+    if etype != EXPR_CONCAT {
+        return Some(vec![field_layout(etype, data)?]);
+    }
+    let mut out = Vec::new();
+    for (_, sub) in &tlvs(data)? {
+        let sub = tlvs(sub)?;
+        out.push(field_layout(get_u32(&sub, 0)?, get(&sub, 1)?)?);
+    }
+    Some(out)
+}
+
 /// The `typeof` expression of TLV `ty` of a set's user data (key or data), as nft prints it;
 /// `None` when absent or not decodable (the caller then names the datatype).
 pub(crate) fn typeof_text(udata: &[u8], ty: u8) -> Option<String> {

@@ -479,6 +479,12 @@ impl State<'_> {
             3 => Verdict::Queue(String::new()),
             other => Verdict::Other(verdict_text(other, chain.as_deref())),
         };
+        // `ip saddr vmap @m accept`: the verdict when the map has no element for the key,
+        // kept with the vmap as the nft parsers keep it.
+        if let Some(Verdict::Vmap(m)) = &self.rule.verdict {
+            self.rule.verdict = Some(Verdict::Vmap(format!("{m} {v}")));
+            return;
+        }
         self.rule.verdict = Some(v);
     }
 }

@@ -58,27 +58,22 @@ pub(super) fn intervals(info: &SetInfo) -> Vec<Interval> {
             .cmp(&b.key)
             .then((b.flags & ELEM_INTERVAL_END).cmp(&(a.flags & ELEM_INTERVAL_END)))
     });
-    let mut i = 0;
-    while i < elems.len() {
-        let e = elems[i];
+    // A range ends before the next key: an end element, or the start of the next range
+    // (nft leaves out the end of a range that another one follows directly, as in
+    // `{ 80 : accept, 81 : accept }`: two elements, not `80-81`).
+    for (i, e) in elems.iter().enumerate() {
         if e.flags & ELEM_INTERVAL_END != 0 {
-            i += 1;
             continue;
         }
-        let end = elems[i + 1..]
-            .iter()
-            .position(|x| x.flags & ELEM_INTERVAL_END != 0)
-            .map(|p| i + 1 + p);
-        let last = match end {
-            Some(j) => be_add(&elems[j].key, -1),
+        let last = match elems.get(i + 1) {
+            Some(next) => be_add(&next.key, -1),
             None => vec![0xff; e.key.len()],
         };
         out.push(Interval {
             first: e.key.clone(),
             last,
-            elem: e.clone(),
+            elem: (*e).clone(),
         });
-        i = end.map_or(elems.len(), |j| j + 1);
     }
     out
 }

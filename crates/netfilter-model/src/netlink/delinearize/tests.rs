@@ -384,6 +384,68 @@ fn anonymous_interval_set_and_vmap() {
 }
 
 #[test]
+fn adjacent_map_elements_and_a_vmap_fallback_verdict() {
+    // `tcp dport vmap { 80 : accept, 81 : accept, 443 : drop }`: nft stores no end element
+    // between 80 and 81, the start of 81 ends 80.
+    let start = |k: u16, code: i32| RawElem {
+        key: k.to_be_bytes().to_vec(),
+        verdict: Some((code, None)),
+        ..RawElem::default()
+    };
+    let end = |k: u16| RawElem {
+        key: k.to_be_bytes().to_vec(),
+        flags: ELEM_INTERVAL_END,
+        ..RawElem::default()
+    };
+    let mut sets = SetLookupContext::default();
+    sets.sets.insert(
+        "__map0".into(),
+        SetInfo {
+            flags: SET_ANONYMOUS | SET_INTERVAL | SET_MAP,
+            key_type: 13,
+            key_len: 2,
+            data_type: Some(DATA_VERDICT),
+            elems: vec![
+                end(0),
+                start(80, 1),
+                start(81, 1),
+                end(82),
+                start(443, 0),
+                end(444),
+            ],
+        },
+    );
+    let e = vec![
+        payload(2, 2, 2),
+        Expr::Lookup {
+            set: "__map0".into(),
+            sreg: 1,
+            dreg: Some(0),
+            invert: false,
+        },
+    ];
+    assert_eq!(
+        canon(Family::Inet, &e, &sets),
+        "th dport vmap { 80 : accept, 81 : accept, 443 : drop }"
+    );
+    // `ip saddr vmap @m accept`: the verdict after the vmap is its fallback, kept with it.
+    let e = vec![
+        payload(1, 12, 4),
+        Expr::Lookup {
+            set: "m".into(),
+            sreg: 1,
+            dreg: Some(0),
+            invert: false,
+        },
+        verdict(1, None),
+    ];
+    assert_eq!(
+        canon(Family::Ip, &e, &SetLookupContext::default()),
+        "ip saddr vmap @m accept"
+    );
+}
+
+#[test]
 fn merged_port_and_address_compares_are_split() {
     let e = vec![
         payload(1, 9, 1),
