@@ -185,8 +185,10 @@ struct State<'a> {
     l4_dep: Option<usize>,
     /// Whether a later expression read the transport header under that context.
     l4_dep_used: bool,
-    /// Whether any expression read the network or transport header.
+    /// Whether any expression read or wrote the network header (or read an ICMP header).
     l3_dep_used: bool,
+    /// Whether any expression read the link-layer header (`meta iiftype ether`'s use).
+    ll_dep_used: bool,
     /// Whether the last match came from a one-sided port bound (`>=`, `<`, ...).
     last_was_bound: bool,
     /// The last one-sided bound: its field, the range it allows, and its match's index.
@@ -227,6 +229,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         l4_dep: None,
         l4_dep_used: false,
         l3_dep_used: false,
+        ll_dep_used: false,
         last_was_bound: false,
         last_bound: None,
         vlan_dep_used: false,
@@ -298,12 +301,7 @@ impl State<'_> {
                     | MatchKind::Dscp { .. }
                     | MatchKind::Fragment
             )
-        }) || self.l3_dep_used
-            || self
-                .rule
-                .statements
-                .iter()
-                .any(|s| matches!(s, Statement::Nat { addr: Some(_), .. }));
+        }) || self.l3_dep_used;
         if self.vlan_dep_used {
             if let Some(i) = self.rule.matches.iter().position(|m| {
                 !m.negated
@@ -354,7 +352,7 @@ impl State<'_> {
             }
             _ => false,
         });
-        if has_ether {
+        if has_ether || self.ll_dep_used {
             self.rule.matches.retain(|m| {
                 !matches!(&m.kind, MatchKind::Other { module, args, .. }
                     if module == "nft" && args == "meta iiftype ether")

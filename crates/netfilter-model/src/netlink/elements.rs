@@ -382,48 +382,24 @@ fn elements_with(set: &RawSet, shape: &KeyShape) -> Vec<String> {
     out
 }
 
-/// nft-like text of an anonymous set or map of a rule: `{ a, b-c, * : d }`, its key fields
-/// of datatypes `types` (from the rule's expressions), `with_data` for maps.
-pub(crate) fn anonymous_set_text(
-    types: &[u32],
-    flags: u32,
-    data_type: Option<u32>,
-    elems: &[RawElem],
-    with_data: bool,
-) -> String {
+/// The data of element `e` of an anonymous map of a rule, whose data is of datatype
+/// `data_type` (interval data shown as a range when its size says so).
+pub(crate) fn anonymous_data_text(data_type: u32, elems: &[RawElem], e: &RawElem) -> String {
     let mut set = RawSet {
-        flags: if with_data {
-            flags | SET_MAP
-        } else {
-            flags & !SET_MAP
-        },
-        data_type,
-        elems: elems.to_vec(),
+        flags: SET_MAP,
+        data_type: Some(data_type),
         ..RawSet::default()
     };
-    // Without the set's user data, interval data (`: 10.0.0.1-10.0.0.9`, nat maps) shows by
-    // its size: a first and a last value of the data type.
-    if let Some(t) = data_type.filter(|t| *t != super::delinearize::DATA_VERDICT) {
-        // Only datatypes of a fixed size tell (an `integer` may be of any length).
-        let one: Option<usize> = split_concat(t, 0)
-            .iter()
-            .map(|x| type_size(*x).map(|s| s.div_ceil(4) * 4))
-            .sum();
-        let len = elems.iter().find_map(|e| e.data.as_ref().map(Vec::len));
-        if one.is_some_and(|one| len == Some(2 * one)) {
-            set.userdata = vec![UDATA_SET_DATA_INTERVAL, 4];
-            set.userdata.extend_from_slice(&1u32.to_ne_bytes());
-        }
+    let one: Option<usize> = split_concat(data_type, 0)
+        .iter()
+        .map(|x| type_size(*x).map(|s| s.div_ceil(4) * 4))
+        .sum();
+    let len = elems.iter().find_map(|e| e.data.as_ref().map(Vec::len));
+    if one.is_some_and(|one| len == Some(2 * one)) {
+        set.userdata = vec![UDATA_SET_DATA_INTERVAL, 4];
+        set.userdata.extend_from_slice(&1u32.to_ne_bytes());
     }
-    let shape = KeyShape {
-        types: types.to_vec(),
-        swap_host: flags & SET_INTERVAL != 0,
-        host_integer: false,
-        layout: Vec::new(),
-    };
-    let mut items = elements_with(&set, &shape);
-    items.sort();
-    format!("{{ {} }}", items.join(", "))
+    data_text(&set, e)
 }
 
 /// Stateful statements every element of the set gets, one string each.

@@ -34,6 +34,14 @@ impl State<'_> {
                 }
                 if *base == 2 && self.ctx.l4.is_some() {
                     self.l4_dep_used = true;
+                    // ICMP and ICMPv6 depend on their network protocol (`meta nfproto ipv6
+                    // meta l4proto icmpv6` in inet), which nft does not list either.
+                    if matches!(self.ctx.l4, Some(Protocol(1 | 58))) {
+                        self.l3_dep_used = true;
+                    }
+                }
+                if *base == 0 {
+                    self.ll_dep_used = true;
                 }
                 if *base == 0 && self.ctx.vlan && *offset >= 14 {
                     self.vlan_dep_used = true;
@@ -433,6 +441,9 @@ impl State<'_> {
                     .map(|r| reg_text(&r))
                     .unwrap_or_default();
                 let f = self.payload(*base, *offset, *len).text();
+                if *base == 1 {
+                    self.l3_dep_used = true;
+                }
                 self.rule.statements.push(Statement::Other {
                     target: f,
                     args: format!("set {v}"),

@@ -177,6 +177,7 @@ impl State<'_> {
                                     | Field::SkGid
                                     | Field::Mark
                                     | Field::CtMark
+                                    | Field::Numgen { .. }
                                     | Field::Raw(_)
                             ) =>
                         {

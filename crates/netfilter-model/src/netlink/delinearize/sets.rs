@@ -199,16 +199,13 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
 /// nft-like text of an anonymous set's elements for `fields` (a concatenation if several,
 /// with each field's byte length in `lens`).
 pub(super) fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data: bool) -> String {
-    if with_data && info.data_type.is_some_and(|t| t != DATA_VERDICT) {
-        let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-        return super::super::elements::anonymous_set_text(
-            &types,
-            info.flags,
-            info.data_type,
-            &info.elems,
-            with_data,
-        );
-    }
+    // Map data of a datatype (addresses, marks, intervals of them), laid out as nft does.
+    let data_text = |e: &RawElem| match info.data_type {
+        Some(t) if t != DATA_VERDICT && e.verdict.is_none() && e.objref.is_none() => {
+            super::super::elements::anonymous_data_text(t, &info.elems, e)
+        }
+        _ => elem_data_text(info, e),
+    };
     let mut items: Vec<(Vec<u8>, String)> = Vec::new();
     // The catch-all element `*` (listed first, as nft does) stays out of the intervals.
     let (catchall, elems): (Vec<RawElem>, Vec<RawElem>) = info
@@ -218,7 +215,7 @@ pub(super) fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data
         .partition(|e| e.flags & ELEM_CATCHALL != 0);
     for e in &catchall {
         let t = if with_data {
-            format!("* : {}", elem_data_text(info, e))
+            format!("* : {}", data_text(e))
         } else {
             "*".to_string()
         };
@@ -241,16 +238,13 @@ pub(super) fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data
                 Some(end) => range_text(fields, lens, &e.key, end),
                 None => key_value_text(fields, lens, &e.key),
             };
-            items.push((
-                e.key.clone(),
-                format!("{key} : {}", elem_data_text(info, e)),
-            ));
+            items.push((e.key.clone(), format!("{key} : {}", data_text(e))));
         }
     } else {
         for iv in intervals(info) {
             let mut t = range_text(fields, lens, &iv.first, &iv.last);
             if with_data {
-                t = format!("{t} : {}", elem_data_text(info, &iv.elem));
+                t = format!("{t} : {}", data_text(&iv.elem));
             }
             items.push((iv.first, t));
         }
@@ -354,6 +348,7 @@ impl State<'_> {
                             | Field::SkGid
                             | Field::Mark
                             | Field::CtMark
+                            | Field::Numgen { .. }
                             | Field::Raw(_)
                     )
                 {

@@ -446,6 +446,99 @@ fn adjacent_map_elements_and_a_vmap_fallback_verdict() {
 }
 
 #[test]
+fn number_generator_keys_are_decimal() {
+    // `numgen random mod 2 vmap { 0 : accept, 1 : drop }` (host-order keys) and
+    // `ip daddr set numgen inc mod 16 map { 0-7 : 10.0.1.1, 8-15 : 10.0.1.2 }` (an interval
+    // map: the key made big-endian by `byteorder`).
+    let mut sets = SetLookupContext::default();
+    let v = |k: u32, code: i32| RawElem {
+        key: k.to_ne_bytes().to_vec(),
+        verdict: Some((code, None)),
+        ..RawElem::default()
+    };
+    sets.sets.insert(
+        "__map0".into(),
+        SetInfo {
+            flags: SET_ANONYMOUS | SET_MAP,
+            key_type: 4,
+            key_len: 4,
+            data_type: Some(DATA_VERDICT),
+            elems: vec![v(0, 1), v(1, 0)],
+        },
+    );
+    let d = |k: u32, data: Option<[u8; 4]>| RawElem {
+        key: k.to_be_bytes().to_vec(),
+        data: data.map(|d| d.to_vec()),
+        flags: if data.is_none() { ELEM_INTERVAL_END } else { 0 },
+        ..RawElem::default()
+    };
+    sets.sets.insert(
+        "__map1".into(),
+        SetInfo {
+            flags: SET_ANONYMOUS | SET_MAP | SET_INTERVAL,
+            key_type: 4,
+            key_len: 4,
+            data_type: Some(7),
+            elems: vec![
+                d(0, Some([10, 0, 1, 1])),
+                d(8, Some([10, 0, 1, 2])),
+                d(16, None),
+            ],
+        },
+    );
+    let ng = Expr::Numgen {
+        dreg: 1,
+        modulus: 2,
+        kind: 1,
+        offset: 0,
+    };
+    let e = vec![
+        ng.clone(),
+        Expr::Lookup {
+            set: "__map0".into(),
+            sreg: 1,
+            dreg: Some(0),
+            invert: false,
+        },
+    ];
+    assert_eq!(
+        canon(Family::Ip, &e, &sets),
+        "numgen random mod 2 vmap { 0 : accept, 1 : drop }"
+    );
+    let e = vec![
+        Expr::Numgen {
+            dreg: 1,
+            modulus: 16,
+            kind: 0,
+            offset: 0,
+        },
+        Expr::Byteorder {
+            sreg: 1,
+            dreg: 1,
+            op: 1,
+            len: 4,
+            size: 4,
+        },
+        Expr::Lookup {
+            set: "__map1".into(),
+            sreg: 1,
+            dreg: Some(1),
+            invert: false,
+        },
+        Expr::PayloadSet {
+            base: 1,
+            offset: 16,
+            len: 4,
+            sreg: 1,
+        },
+    ];
+    assert_eq!(
+        canon(Family::Ip, &e, &sets),
+        "ip daddr set numgen inc mod 16 map { 0-7 : 10.0.1.1, 8-15 : 10.0.1.2 }"
+    );
+}
+
+#[test]
 fn merged_port_and_address_compares_are_split() {
     let e = vec![
         payload(1, 9, 1),
@@ -726,6 +819,54 @@ fn dependencies_nft_does_not_list_are_dropped() {
              [ cmp eq reg 1 0x00001600 ]"
         ),
         "nft icmp mtu 22"
+    );
+    // inet: `meta nfproto ipv6` before an ICMPv6 header read is ICMPv6's dependency.
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ meta load nfproto => reg 1 ]
+             [ cmp eq reg 1 0x0000000a ]
+             [ meta load l4proto => reg 1 ]
+             [ cmp eq reg 1 0x0000003a ]
+             [ payload load 1b @ transport header + 0 => reg 1 ]
+             [ lookup reg 1 set s 0x0 ]"
+        ),
+        "icmpv6 type @s"
+    );
+    // inet: a write to the network header needs it too (`ip daddr set iifname map @m`).
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ meta load nfproto => reg 1 ]
+             [ cmp eq reg 1 0x00000002 ]
+             [ meta load iifname => reg 1 ]
+             [ lookup reg 1 set m dreg 1 0x0 ]
+             [ payload write reg 1 => 4b @ network header + 16 csum_type 1 csum_off 10 csum_flags 0x1 ]"
+        ),
+        "ip daddr set iifname map @m"
+    );
+    // ip: `meta iiftype ether` is the dependency of every link-layer read, also of a set
+    // statement's key.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load iiftype => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]
+             [ payload load 6b @ link header + 0 => reg 1 ]
+             [ dynset add reg_key 1 set s2 timeout 0ms ]"
+        ),
+        "add @s2 { ether daddr }"
+    );
+    // inet: `meta nfproto ipv4` before `dnat ip to` (no header read) is the rule's own.
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ meta load nfproto => reg 1 ]
+             [ cmp eq reg 1 0x00000002 ]
+             [ immediate reg 1 0x020100f0 ]
+             [ nat dnat ip addr_min reg 1 ]"
+        ),
+        "nft meta nfproto ipv4 dnat to 240.0.1.2"
     );
 }
 
