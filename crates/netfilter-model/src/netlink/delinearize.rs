@@ -7,6 +7,7 @@ mod meta_ct;
 mod payload;
 mod relational;
 mod sets;
+mod spans;
 mod statements;
 #[cfg(test)]
 mod tests;
@@ -25,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
+use super::datatype::{format_concat, format_value, hex, split_concat, type_size, verdict_text};
 use super::expr::{reg32, Expr, ImmData};
 use super::hdr_fields::{self, Hdr, HdrField};
 use super::raw::RawElem;
@@ -144,6 +145,13 @@ enum Field {
         modulus: u32,
         offset: u32,
     },
+    /// A NUL-padded string named by its nft text (`osf name`, `osf version`).
+    Str(String),
+    /// An IPsec state field (`ipsec in reqid`): its nft text and `NFT_XFRM_KEY_*` key.
+    Xfrm {
+        name: String,
+        key: u32,
+    },
     Raw(String),
 }
 
@@ -158,6 +166,9 @@ enum Reg {
     },
     Imm(Vec<u8>),
     Text(String),
+    /// A later register of a map's data that spans several (`ipv4_addr . inet_service`):
+    /// the map's text is in the first.
+    MapPart,
 }
 
 /// Layer-3 and layer-4 protocol context, as learned from the family and earlier matches.

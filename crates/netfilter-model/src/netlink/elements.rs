@@ -142,6 +142,11 @@ impl KeyShape {
             // A `typeof` integer field (`vlan id`, `udp length`) in decimal, a raw payload
             // (`@nh,32,32`) in hex without leading zeros, as nft prints them.
             let b = l.bytes.and_then(|n| b.get(..n)).unwrap_or(b);
+            if l.host && !self.swap_host && cfg!(target_endian = "little") {
+                let mut v = b.to_vec();
+                v.reverse();
+                return integer_text(&v);
+            }
             return if l.raw { raw_hex(b) } else { integer_text(b) };
         }
         if self.host_integer && ty == 4 {

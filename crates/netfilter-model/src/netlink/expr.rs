@@ -560,6 +560,17 @@ pub(crate) mod ffi {
                 bytes: u64_(e, NFTNL_EXPR_QUOTA_BYTES),
                 flags: u32_(e, NFTNL_EXPR_QUOTA_FLAGS),
             },
+            // libnftnl's text of `osf` shows only its register; the TTL mode and the
+            // version flag decide what nft lists.
+            "osf" => Expr::Unknown {
+                raw: format!(
+                    "dreg {} ttl {} flags {}",
+                    u32_(e, NFTNL_EXPR_OSF_DREG),
+                    u8_(e, NFTNL_EXPR_OSF_TTL),
+                    u32_(e, NFTNL_EXPR_OSF_FLAGS)
+                ),
+                name,
+            },
             _ => Expr::Unknown { raw: text(e), name },
         }
     }

@@ -591,9 +591,12 @@ fn inner_corpus() {
 /// verbatim spelling were decoded like nft lists them, 341 of 373 (91.4%) with the delinearizer
 /// checked against the nftables test suite's payload files, 344 of 373 (92.2%) with the network
 /// header's protocol field spelled `ip protocol` / `ip6 nexthdr` in concatenations, 345 of 373
-/// (92.5%) with raw payload values in hex without leading zeros. The rest are rule decoding
-/// gaps, grouped by [`mismatch_reason`].
-const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 92;
+/// (92.5%) with raw payload values in hex without leading zeros, 368 of 373 (98.7%) with
+/// adjacent interval elements, vmap fallback verdicts, `typeof` integer elements, the
+/// dependencies nft does not list, number generator keys, values across registers
+/// (constants in set statement keys, concatenated map data), `osf` and `ipsec`. The rest are
+/// rule decoding gaps, grouped by [`mismatch_reason`].
+const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 98;
 
 /// A coarse reason for a corpus file whose live model differs from its file's, from the first
 /// difference (`file `..` live `..``), so the remaining gaps can be read by class. The first

@@ -364,8 +364,8 @@ impl State<'_> {
             } => {
                 let key = self.key_text(*sreg_key, set);
                 let data = sreg_data
-                    .and_then(|r| self.reg(r).cloned())
-                    .map(|r| format!(" : {}", reg_text(&r)))
+                    .and_then(|r| self.data_text(r, set))
+                    .map(|t| format!(" : {t}"))
                     .unwrap_or_default();
                 let t = timeout
                     .map(|t| format!(" timeout {}", time_text(t)))
@@ -392,10 +392,8 @@ impl State<'_> {
                     name: n.clone(),
                 }),
                 (None, Some(s)) => {
-                    let key = sreg
-                        .and_then(|r| self.reg(r).cloned())
-                        .map(|r| reg_text(&r))
-                        .unwrap_or_default();
+                    // The key may be a concatenation (`ip protocol . th dport map { .. }`).
+                    let key = sreg.map(|r| self.key_text(r, s)).unwrap_or_default();
                     self.rule.statements.push(Statement::Other {
                         target: obj_type_name(*obj_type).to_string(),
                         args: format!("name {key} map @{s}"),
@@ -455,6 +453,8 @@ impl State<'_> {
             Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
             Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
             Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
+            Expr::Unknown { name, raw } if name == "osf" && self.osf(raw) => {}
+            Expr::Unknown { name, raw } if name == "xfrm" && self.xfrm(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.

@@ -165,29 +165,7 @@ impl State<'_> {
                     mask,
                     ..
                 }) => {
-                    // A masked field (`vlan id`) by its mask; a byte-swapped integer (`meta
-                    // mark` in an interval set) as the big-endian number it now is.
-                    let f = match mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
-                        Some(h) => Field::Hdr(h),
-                        None if self.hton.contains(&idx)
-                            && matches!(
-                                field,
-                                Field::Length
-                                    | Field::SkUid
-                                    | Field::SkGid
-                                    | Field::Mark
-                                    | Field::CtMark
-                                    | Field::Numgen { .. }
-                                    | Field::Raw(_)
-                            ) =>
-                        {
-                            Field::BeInt {
-                                name: field.text(),
-                                hex: matches!(field, Field::Mark | Field::CtMark),
-                            }
-                        }
-                        None => field.clone(),
-                    };
+                    let f = self.load_field(idx, field, mask.as_deref());
                     out.push((f, *l));
                     let padded = (*l as usize).div_ceil(4) * 4;
                     covered += padded.max(4);

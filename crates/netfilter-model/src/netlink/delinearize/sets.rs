@@ -393,6 +393,7 @@ impl State<'_> {
                 self.rule.verdict = Some(Verdict::Vmap(format!("{key_text} vmap {body}")));
             } else {
                 self.set_reg(d, Reg::Text(format!("{key_text} map {body}")));
+                self.map_data_regs(d, info.and_then(|i| i.data_type));
             }
             return;
         }
@@ -433,7 +434,22 @@ impl State<'_> {
     /// nft text of the key a set operation uses (a concatenation when the set's key spans
     /// several registers).
     pub(super) fn key_text(&self, sreg: u32, set: &str) -> String {
-        let key_len = self.sets.sets.get(set).map_or(0, |i| i.key_len as usize);
+        let info = self.sets.sets.get(set);
+        let key_len = info.map_or(0, |i| i.key_len as usize);
+        // Constants and masked fields, alone or in a concatenation, by the set's key type
+        // (`add @s { ip saddr . 22 }`, `update @s { vlan id }`, `add @m { 10.2.3.4 : .. }`).
+        let types = info.map(|i| split_concat(i.key_type, i.key_len));
+        let spanned = types.as_ref().is_some_and(|t| t.len() > 1)
+            || matches!(
+                self.reg(sreg),
+                Some(Reg::Imm(_) | Reg::Load { mask: Some(_), .. })
+            );
+        if let (true, Some(parts)) = (
+            spanned && types.is_some(),
+            types.as_deref().and_then(|t| self.span_parts(sreg, t)),
+        ) {
+            return parts.join(" . ");
+        }
         match self.reg(sreg) {
             Some(Reg::Load {
                 len, mask: None, ..

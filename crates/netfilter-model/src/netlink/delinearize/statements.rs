@@ -56,6 +56,7 @@ pub(super) fn reg_text(r: &Reg) -> String {
         Reg::Imm(v) if v.len() == 4 => format!("0x{:08x}", u32_ne(v)),
         Reg::Imm(v) => hex(v),
         Reg::Text(t) => t.clone(),
+        Reg::MapPart => String::new(),
     }
 }
 
@@ -194,6 +195,81 @@ impl State<'_> {
         true
     }
 
+    /// `osf dreg N [ttl T] [flags F]`: the operating system fingerprint's name (or with
+    /// flag `NFT_OSF_F_VERSION`, its version) into a register; `false` if it does not read so.
+    pub(super) fn osf(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let word = |k: &str| {
+            w.iter()
+                .position(|x| *x == k)
+                .and_then(|i| w.get(i + 1))
+                .and_then(|v| v.parse::<u32>().ok())
+        };
+        let Some(dreg) = word("dreg") else {
+            return false;
+        };
+        let ttl = match word("ttl") {
+            Some(1) => "ttl loose ",
+            Some(2) => "ttl skip ",
+            _ => "",
+        };
+        let what = if word("flags").is_some_and(|f| f & 1 != 0) {
+            "version"
+        } else {
+            "name"
+        };
+        self.set_reg(
+            dreg,
+            Reg::Load {
+                field: Field::Str(format!("osf {ttl}{what}")),
+                len: 16,
+                mask: None,
+                xor: None,
+            },
+        );
+        true
+    }
+
+    /// `load DIR SPNUM KEY => reg N` (libnftnl's text of `xfrm`): an IPsec state field into
+    /// a register, named as nft lists it (`ipsec in spnum 2 ip saddr`); `false` if it does
+    /// not read so.
+    pub(super) fn xfrm(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["load", dir @ ("in" | "out"), spnum, key, "=>", "reg", dreg] = w.as_slice() else {
+            return false;
+        };
+        let (Ok(spnum), Ok(dreg)) = (spnum.parse::<u32>(), dreg.parse::<u32>()) else {
+            return false;
+        };
+        let (key, token) = match *key {
+            "daddr4" => (1, "ip daddr"),
+            "daddr6" => (2, "ip6 daddr"),
+            "saddr4" => (3, "ip saddr"),
+            "saddr6" => (4, "ip6 saddr"),
+            "reqid" => (5, "reqid"),
+            "spi" => (6, "spi"),
+            _ => return false,
+        };
+        let sp = if spnum != 0 {
+            format!(" spnum {spnum}")
+        } else {
+            String::new()
+        };
+        self.set_reg(
+            dreg,
+            Reg::Load {
+                field: Field::Xfrm {
+                    name: format!("ipsec {dir}{sp} {token}"),
+                    key,
+                },
+                len: if matches!(key, 2 | 4) { 16 } else { 4 },
+                mask: None,
+                xor: None,
+            },
+        );
+        true
+    }
+
     /// `tproxy [ip|ip6] [addr reg N] [port reg M]` as nft lists it (`tproxy ip to 1.2.3.4:80`,
     /// the family only in tables of several families); `false` if it does not read so.
     pub(super) fn tproxy(&mut self, raw: &str) -> bool {
@@ -269,7 +345,13 @@ impl State<'_> {
             Reg::Imm(b) => u16_be(b).to_string(),
             other => reg_text(other),
         };
-        let a = text(self.reg(min?)?);
+        let first = self.reg(min?)?;
+        // The port half of a map's concatenated data (`dnat to ip saddr . tcp dport map @z`):
+        // nft prints the map once, as the address.
+        if matches!(first, Reg::MapPart) {
+            return None;
+        }
+        let a = text(first);
         match max.and_then(|m| self.reg(m)) {
             Some(last) if !m_same(min, max) => {
                 let b = text(last);

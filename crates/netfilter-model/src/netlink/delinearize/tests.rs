@@ -736,6 +736,97 @@ fn canon_text(family: Family, text: &str) -> String {
     canon(family, &e, &SetLookupContext::default())
 }
 
+/// A named set or map of the rule's table, for [`canon_text_with`].
+fn named(key_type: u32, key_len: u32, data_type: Option<u32>) -> SetInfo {
+    SetInfo {
+        flags: if data_type.is_some() { SET_MAP } else { 0 },
+        key_type,
+        key_len,
+        data_type,
+        elems: Vec::new(),
+    }
+}
+
+/// Delinearizes debug text with the named sets `sets` in the table.
+fn canon_text_with(family: Family, text: &str, sets: &[(&str, SetInfo)]) -> String {
+    let e = super::super::debug_text::parse_debug_exprs("t", text).unwrap();
+    let mut cx = SetLookupContext::default();
+    for (n, i) in sets {
+        cx.sets.insert((*n).to_string(), i.clone());
+    }
+    canon(family, &e, &cx)
+}
+
+#[test]
+fn values_across_registers_constants_and_map_data() {
+    // `ipv4_addr . inet_service`.
+    let addr_port = (7 << 6) | 13;
+    // A constant part of a set statement's key, by the set's key type.
+    assert_eq!(
+        canon_text_with(
+            Family::Ip,
+            "[ payload load 4b @ network header + 12 => reg 1 ]
+             [ immediate reg 9 0x00001227 ]
+             [ dynset add reg_key 1 set s timeout 1000ms ]",
+            &[("s", named(addr_port, 8, None))]
+        ),
+        "add @s { ip saddr . 10002 timeout 1s }"
+    );
+    // A constant key alone, and concatenated map data of a set statement.
+    assert_eq!(
+        canon_text_with(
+            Family::Ip,
+            "[ immediate reg 1 0x0403020a ]
+             [ payload load 4b @ network header + 16 => reg 2 ]
+             [ payload load 2b @ transport header + 2 => reg 13 ]
+             [ dynset update reg_key 1 set m sreg_data 2 ]",
+            &[("m", named(7, 4, Some(addr_port)))]
+        ),
+        "update @m { 10.2.3.4 : ip daddr . th dport }"
+    );
+    // Map data spanning two registers: the port register holds the map's second part,
+    // not the `tcp dport` loaded there for the key.
+    assert_eq!(
+        canon_text_with(
+            Family::Ip,
+            "[ payload load 4b @ network header + 12 => reg 1 ]
+             [ payload load 2b @ transport header + 2 => reg 9 ]
+             [ lookup reg 1 set z dreg 1 ]
+             [ nat dnat ip addr_min reg 1 addr_max reg 1 proto_min reg 9 proto_max reg 9 flags 0x3 ]",
+            &[("z", named(addr_port, 8, Some(addr_port)))]
+        ),
+        "dnat to ip saddr . th dport map @z"
+    );
+}
+
+#[test]
+fn os_fingerprints_and_ipsec_state() {
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ osf dreg 1 ]
+             [ cmp eq reg 1 0x756e694c 0x00000078 0x00000000 0x00000000 ]"
+        ),
+        "nft osf name \"Linux\""
+    );
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ xfrm load in 0 reqid => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]"
+        ),
+        "nft ipsec in reqid 1"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ xfrm load out 2 daddr4 => reg 1 ]
+             [ cmp eq reg 1 0x0201a8c0 ]"
+        ),
+        "nft ipsec out spnum 2 ip daddr 192.168.1.2"
+    );
+}
+
 #[test]
 fn header_fields_by_position_mask_and_bounds() {
     // `ip length 333-435`: a bound pair on a named header field is its range.
