@@ -230,6 +230,37 @@ pub(crate) fn lookup(hdr: Hdr, off: u32, len: u32, mask: Option<&[u8]>) -> Optio
         })
 }
 
+/// The field a masked write changes: `len` bytes at `off` are loaded, the bits in `bits`
+/// (big-endian, within those bytes) replaced and the bytes written back (nft writes `ip ttl`
+/// as the 16 bits of ttl and protocol, for the checksum). The result's mask is `bits`, so
+/// [`render`] of the written bytes gives the new value.
+pub(crate) fn written_field(hdr: Hdr, off: u32, len: u32, bits: u64) -> Option<HdrField> {
+    if bits == 0 || len > 8 {
+        return None;
+    }
+    TABLE
+        .iter()
+        .find(|(h, o, l, fm, _, _)| {
+            if *h != hdr || *o < off || o + l > off + len || *l > 8 {
+                return false;
+            }
+            let own = if *fm != 0 {
+                *fm
+            } else if *l >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (l * 8)) - 1
+            };
+            let shift = (off + len - (o + l)) * 8;
+            shift < 64 && own.checked_shl(shift) == Some(bits)
+        })
+        .map(|(_, _, _, _, name, kind)| HdrField {
+            name,
+            kind: *kind,
+            mask: bits,
+        })
+}
+
 /// A field value as a number: the loaded bytes, masked and shifted down.
 pub(crate) fn value(f: &HdrField, b: &[u8]) -> u64 {
     let raw = be(b);

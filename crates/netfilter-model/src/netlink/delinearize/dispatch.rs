@@ -433,18 +433,23 @@ impl State<'_> {
                 len,
                 sreg,
             } => {
-                let v = self
-                    .reg(*sreg)
-                    .cloned()
-                    .map(|r| reg_text(&r))
-                    .unwrap_or_default();
-                let f = self.payload(*base, *offset, *len).text();
                 if *base == 1 {
                     self.l3_dep_used = true;
                 }
+                if *base == 2 && self.ctx.l4.is_some() {
+                    self.l4_dep_used = true;
+                }
+                let (f, v) = self.payload_write(*base, *offset, *len, *sreg);
+                // Split at the first word, as the nft text parser keeps it (`ip` `daddr set ..`).
+                let (target, field) = f.split_once(' ').unwrap_or((f.as_str(), ""));
+                let args = if field.is_empty() {
+                    format!("set {v}")
+                } else {
+                    format!("{field} set {v}")
+                };
                 self.rule.statements.push(Statement::Other {
-                    target: f,
-                    args: format!("set {v}"),
+                    target: target.to_string(),
+                    args,
                     lossy: false,
                 });
             }

@@ -93,11 +93,13 @@ impl State<'_> {
                             addrs: vec![a],
                         },
                     ),
+                    // A mask that is no prefix, as nft lists it: `ip saddr & 0.0.0.255 ==
+                    // 0.0.0.1` (the mask as an address, `==` spelled out after the binop).
                     None => self.push_other(format!(
                         "{} & {} {}{}",
                         field.text(),
-                        hex(m.unwrap_or_default()),
-                        cmp_op_text(op),
+                        format_value(field.type_id(), m.unwrap_or_default()),
+                        if op == 0 { "== " } else { cmp_op_text(op) },
                         format_value(field.type_id(), data)
                     )),
                 }
@@ -446,9 +448,19 @@ impl State<'_> {
                             .filter(|x| x.iter().any(|b| *b != 0))
                             .map(|x| format!(" ^ {}", hex(x)))
                             .unwrap_or_default();
-                        format!("{} & {}{x}", f.text(), hex(m))
+                        let mask = match f {
+                            Field::Addr { .. } => format_value(f.type_id(), m),
+                            _ => hex(m),
+                        };
+                        format!("{} & {mask}{x}", f.text())
                     }
                     None => f.text(),
+                };
+                // After a binop nft spells equality out: `@ll,0,8 & 0x80 == 0x80`.
+                let op_text = if m.is_some() && op == 0 {
+                    "== "
+                } else {
+                    cmp_op_text(op)
                 };
                 let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
                 let value = match f {
@@ -463,7 +475,7 @@ impl State<'_> {
                     }
                     _ => f.render(data),
                 };
-                self.push_other(format!("{masked} {}{value}", cmp_op_text(op)));
+                self.push_other(format!("{masked} {op_text}{value}"));
             }
         }
     }

@@ -195,6 +195,56 @@ impl State<'_> {
         true
     }
 
+    /// The field and the value of a payload write (`ip ttl set 23`): a constant by the
+    /// field's type; a field smaller than the bytes written (nft loads them, replaces the
+    /// field's bits with `& mask ^ value` and writes them back) by the bits the mask clears.
+    pub(super) fn payload_write(
+        &self,
+        base: u32,
+        offset: u32,
+        len: u32,
+        sreg: u32,
+    ) -> (String, String) {
+        let field = self.payload(base, offset, len);
+        match self.reg(sreg) {
+            Some(Reg::Imm(v)) if v.len() >= len as usize => {
+                (field.text(), field.render(&v[..len as usize]))
+            }
+            Some(Reg::Load {
+                mask: Some(m), xor, ..
+            }) if m.len() == len as usize && len <= 8 => {
+                let all = if len >= 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (len * 8)) - 1
+                };
+                let be = |b: &[u8]| b.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x));
+                let cleared = !be(m) & all;
+                let written = self
+                    .hdr(base, offset)
+                    .and_then(|h| hdr_fields::written_field(h, offset, len, cleared));
+                match written {
+                    Some(h) => {
+                        let x = xor.clone().unwrap_or_else(|| vec![0; len as usize]);
+                        // nft prints a written protocol as a number (`ip protocol set 1`).
+                        let v = if h.kind == hdr_fields::Kind::InetProto {
+                            hdr_fields::value(&h, &x).to_string()
+                        } else {
+                            hdr_fields::render(&h, &x)
+                        };
+                        (h.name.to_string(), v)
+                    }
+                    None => (
+                        field.text(),
+                        reg_text(self.reg(sreg).unwrap_or(&Reg::MapPart)),
+                    ),
+                }
+            }
+            Some(r) => (field.text(), reg_text(r)),
+            None => (field.text(), String::new()),
+        }
+    }
+
     /// `osf dreg N [ttl T] [flags F]`: the operating system fingerprint's name (or with
     /// flag `NFT_OSF_F_VERSION`, its version) into a register; `false` if it does not read so.
     pub(super) fn osf(&mut self, raw: &str) -> bool {

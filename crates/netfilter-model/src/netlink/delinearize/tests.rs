@@ -800,6 +800,58 @@ fn values_across_registers_constants_and_map_data() {
 }
 
 #[test]
+fn payload_writes_and_masked_compares() {
+    // A whole field from a constant, by the field's type.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ immediate reg 1 0x0100007f ]
+             [ payload write reg 1 => 4b @ network header + 16 csum_type 1 csum_off 10 csum_flags 0x0 ]"
+        ),
+        "ip daddr set 127.0.0.1"
+    );
+    // A field smaller than the bytes written: `ip ttl set 23` rewrites ttl and protocol,
+    // `ip dscp set af23` the first two bytes.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 2b @ network header + 8 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x0000ff00 ) ^ 0x00000017 ]
+             [ payload write reg 1 => 2b @ network header + 8 csum_type 1 csum_off 10 csum_flags 0x0 ]"
+        ),
+        "ip ttl set 23"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 2b @ network header + 0 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x000003ff ) ^ 0x00005800 ]
+             [ payload write reg 1 => 2b @ network header + 0 csum_type 1 csum_off 10 csum_flags 0x0 ]"
+        ),
+        "ip dscp set af23"
+    );
+    // A mask that is no prefix, and a masked raw payload, with `==` spelled out.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 4b @ network header + 12 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0xff000000 ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x01000000 ]"
+        ),
+        "nft ip saddr & 0.0.0.255 == 0.0.0.1"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ payload load 1b @ link header + 0 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x00000080 ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000080 ]"
+        ),
+        "nft @ll,0,8 & 0x80 == 0x80"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(
