@@ -127,6 +127,8 @@ impl Field {
                 .fold(0u64, |v, x| (v << 8) | u64::from(*x))
                 .to_string(),
             Field::Fib { .. } => u32_ne(b).to_string(),
+            // `meta length` in a set or map key: a host-order integer.
+            Field::Length if b.len() == 4 => u32_ne(b).to_string(),
             // A number generator's value is a host-order integer, printed in decimal.
             Field::Numgen { .. } if b.len() == 4 => u32_ne(b).to_string(),
             // Interface indexes by name, as nft prints them (`iif "lo"`).

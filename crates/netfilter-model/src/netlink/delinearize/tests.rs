@@ -852,6 +852,51 @@ fn payload_writes_and_masked_compares() {
 }
 
 #[test]
+fn meta_keys_by_their_types() {
+    // Device groups without `meta`, the default one by name; bridge names as strings.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load iifgroup => reg 1 ]
+             [ cmp eq reg 1 0x00000000 ]"
+        ),
+        "nft iifgroup \"default\""
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load oifgroup => reg 1 ]
+             [ cmp neq reg 1 0x0000000b ]"
+        ),
+        "nft oifgroup != 11"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Bridge,
+            "[ meta load bri_iifname => reg 1 ]
+             [ cmp eq reg 1 0x00307262 0x00000000 0x00000000 0x00000000 ]"
+        ),
+        "nft meta ibrname \"br0\""
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load secpath => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]"
+        ),
+        "nft meta ipsec exists"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load day => reg 1 ]
+             [ cmp eq reg 1 0x00000006 ]"
+        ),
+        "nft meta day \"Saturday\""
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(

@@ -151,6 +151,30 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
     let is_ct = name.starts_with("ct ");
     match key {
         "iiftype" | "oiftype" if is_meta => iftype_name(b),
+        // Realms by the name `/etc/iproute2/rt_realms` gives the default one.
+        "rtclassid" if is_meta && b.len() == 4 && u32_ne(b) == 0 => "\"cosmos\"".into(),
+        // Device groups by the name `/etc/iproute2/group` gives the default one, else numbers.
+        "iifgroup" | "oifgroup" if b.len() == 4 => match u32_ne(b) {
+            0 => "\"default\"".into(),
+            n => n.to_string(),
+        },
+        "sdif" if is_meta => super::super::datatype::format_value(20, b),
+        "day" if is_meta && b.len() == 1 => match b[0] {
+            0 => "\"Sunday\"".into(),
+            1 => "\"Monday\"".into(),
+            2 => "\"Tuesday\"".into(),
+            3 => "\"Wednesday\"".into(),
+            4 => "\"Thursday\"".into(),
+            5 => "\"Friday\"".into(),
+            6 => "\"Saturday\"".into(),
+            n => n.to_string(),
+        },
+        "ipsec" if is_meta && b.len() == 1 => match b[0] {
+            0 => "missing".into(),
+            _ => "exists".into(),
+        },
+        "ibrpvid" if is_meta && b.len() == 2 => u16::from_ne_bytes([b[0], b[1]]).to_string(),
+        "ibrvproto" if is_meta && b.len() == 2 => ether_type_name(u16::from_be_bytes([b[0], b[1]])),
         "iif" | "oif" | "cpu" | "nftrace" | "rtclassid" | "skuid" | "skgid" | "cgroup"
             if is_meta && b.len() <= 4 =>
         {
