@@ -84,14 +84,30 @@ impl State<'_> {
                 dir,
                 ..
             } => {
+                let v6 = self.ctx.l3_v6;
                 let len = match key {
-                    1 => 1,
+                    1 | 7 | 10 => 1,
+                    11 | 12 => 2,
+                    6 | 13 | 21 | 22 => 16,
+                    8 | 9 if v6 == Some(true) => 16,
+                    14..=16 => 8,
                     _ => 4,
                 };
+                let mut field = Self::ct_field(*key, *dir);
+                // `ct original saddr` reads the family's address: nft names it by the
+                // network protocol the rule fixed (`ct original ip saddr`), which is then
+                // that name's dependency.
+                if let (8 | 9, Some(v6), Field::Raw(name)) = (*key, v6, &field) {
+                    let ip = if v6 { "ip6" } else { "ip" };
+                    let addr = if *key == 8 { "saddr" } else { "daddr" };
+                    let prefix = name.trim_end_matches(addr);
+                    field = Field::Raw(format!("{prefix}{ip} {addr}"));
+                    self.l3_dep_used = true;
+                }
                 self.set_reg(
                     *d,
                     Reg::Load {
-                        field: Self::ct_field(*key, *dir),
+                        field,
                         len,
                         mask: None,
                         xor: None,
@@ -461,6 +477,7 @@ impl State<'_> {
             Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
             Expr::Unknown { name, raw } if name == "osf" && self.osf(raw) => {}
             Expr::Unknown { name, raw } if name == "xfrm" && self.xfrm(raw) => {}
+            Expr::Unknown { name, raw } if self.keyed_load(name, raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.

@@ -117,6 +117,17 @@ impl Field {
             },
             Field::IifType => iftype_name(b),
             Field::Fib { result: 3, .. } => format_value(38, b),
+            // `fib daddr oif exists`: with NFTA_FIB_F_PRESENT the result is a boolean.
+            Field::Fib { flags, .. } if flags & 0x20 != 0 => match b.first() {
+                Some(0) => "missing".into(),
+                Some(_) => "exists".into(),
+                None => hex(b),
+            },
+            Field::Fib { result: 1, .. } => format_value(20, b),
+            Field::Fib { result: 2, .. } => format!(
+                "\"{}\"",
+                String::from_utf8_lossy(b.split(|c| *c == 0).next().unwrap_or_default())
+            ),
             Field::ExtPresent(_) => match b.first() {
                 Some(0) => "missing".into(),
                 Some(1) => "exists".into(),

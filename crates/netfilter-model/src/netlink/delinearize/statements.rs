@@ -245,6 +245,40 @@ impl State<'_> {
         }
     }
 
+    /// `rt load KEY => reg N` and `socket load KEY => reg N` (libnftnl's text): a routing or
+    /// socket property into a register, named as nft lists it (`rt ip nexthop`, `socket
+    /// transparent`); `false` for other expressions and keys.
+    pub(super) fn keyed_load(&mut self, name: &str, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["load", key, "=>", "reg", dreg, ..] = w.as_slice() else {
+            return false;
+        };
+        let Ok(dreg) = dreg.parse::<u32>() else {
+            return false;
+        };
+        let (text, len) = match (name, *key) {
+            ("rt", "classid") => ("rt classid", 4),
+            ("rt", "nexthop4") => ("rt ip nexthop", 4),
+            ("rt", "nexthop6") => ("rt ip6 nexthop", 16),
+            ("rt", "tcpmss") => ("rt mtu", 2),
+            ("rt", "ipsec") => ("rt ipsec", 1),
+            ("socket", "transparent") => ("socket transparent", 1),
+            ("socket", "mark") => ("socket mark", 4),
+            ("socket", "wildcard") => ("socket wildcard", 1),
+            _ => return false,
+        };
+        self.set_reg(
+            dreg,
+            Reg::Load {
+                field: Field::Raw(text.to_string()),
+                len,
+                mask: None,
+                xor: None,
+            },
+        );
+        true
+    }
+
     /// `osf dreg N [ttl T] [flags F]`: the operating system fingerprint's name (or with
     /// flag `NFT_OSF_F_VERSION`, its version) into a register; `false` if it does not read so.
     pub(super) fn osf(&mut self, raw: &str) -> bool {

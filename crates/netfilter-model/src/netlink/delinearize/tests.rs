@@ -897,6 +897,46 @@ fn meta_keys_by_their_types() {
 }
 
 #[test]
+fn routing_socket_fib_and_conntrack_addresses() {
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ rt load nexthop4 => reg 1 ]
+             [ cmp eq reg 1 0x0100a8c0 ]"
+        ),
+        "nft rt ip nexthop 192.168.0.1"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ socket load transparent => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]"
+        ),
+        "nft socket transparent 1"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ fib daddr oif present => reg 1 ]
+             [ cmp eq reg 1 0x00000000 ]"
+        ),
+        "nft fib daddr oif missing"
+    );
+    // `ct original saddr` after `meta nfproto ipv4` is `ct original ip saddr`, whose
+    // dependency the nfproto compare is.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load nfproto => reg 1 ]
+             [ cmp eq reg 1 0x00000002 ]
+             [ ct load src => reg 1 , dir original ]
+             [ cmp eq reg 1 0x04030201 ]"
+        ),
+        "nft ct original ip saddr 1.2.3.4"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(

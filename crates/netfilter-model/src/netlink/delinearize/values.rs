@@ -149,6 +149,24 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
     };
     let is_meta = name.starts_with("meta ");
     let is_ct = name.starts_with("ct ");
+    match name {
+        "rt ip nexthop" => return super::super::datatype::format_value(7, b),
+        "rt ip6 nexthop" => return super::super::datatype::format_value(8, b),
+        "rt classid" if b.len() == 4 && u32_ne(b) == 0 => return "\"cosmos\"".into(),
+        "rt classid" | "rt mtu" | "socket transparent" | "socket wildcard" => {
+            return host(b).to_string()
+        }
+        "rt ipsec" => {
+            return if b.iter().any(|x| *x != 0) {
+                "exists"
+            } else {
+                "missing"
+            }
+            .into()
+        }
+        "socket mark" if b.len() == 4 => return format!("0x{:08x}", u32_ne(b)),
+        _ => {}
+    }
     match key {
         "iiftype" | "oiftype" if is_meta => iftype_name(b),
         // Realms by the name `/etc/iproute2/rt_realms` gives the default one.
@@ -190,6 +208,11 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
             host(b).to_string()
         }
         "proto-src" | "proto-dst" if is_ct && b.len() == 2 => u16_be(b).to_string(),
+        // Conntrack addresses: by the name's family, else by their size.
+        "saddr" | "daddr" if is_ct && (b.len() == 4 || b.len() == 16) => {
+            let v6 = name.contains(" ip6 ") || (!name.contains(" ip ") && b.len() == 16);
+            super::super::datatype::format_value(if v6 { 8 } else { 7 }, b)
+        }
         "helper" if is_ct => {
             let end = b.iter().position(|x| *x == 0).unwrap_or(b.len());
             format!("\"{}\"", String::from_utf8_lossy(&b[..end]))

@@ -177,7 +177,13 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
         "ct" => {
             let k = next.filter(|k| is_ident(k))?;
             if k == "original" || k == "reply" {
-                word(toks, i + 2).filter(|k| is_ident(k))?;
+                let what = word(toks, i + 2).filter(|k| is_ident(k))?;
+                // `ct original ip saddr`: the address of one family.
+                if matches!(what, "ip" | "ip6")
+                    && matches!(word(toks, i + 3), Some("saddr" | "daddr"))
+                {
+                    return Some((Field::Generic, 4));
+                }
                 return Some((Field::Generic, 3));
             }
             if k == "count" {
@@ -270,8 +276,39 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 word(toks, j + 1)?;
                 j += 2;
             }
-            word(toks, j).filter(|k| is_ident(k))?;
+            let k = word(toks, j).filter(|k| is_ident(k))?;
+            // `ipsec in ip6 daddr`: the address of one family.
+            if matches!(k, "ip" | "ip6") && matches!(word(toks, j + 1), Some("saddr" | "daddr")) {
+                j += 1;
+            }
             Some((Field::Generic, j + 1 - i))
+        }
+        // `exthdr hbh exists`: whether an IPv6 extension header is there.
+        "exthdr" => {
+            next.filter(|h| {
+                matches!(
+                    *h,
+                    "hbh" | "rt" | "rt0" | "rt2" | "srh" | "frag" | "dst" | "mh"
+                )
+            })?;
+            Some((Field::Generic, 2))
+        }
+        // `rt ip nexthop`, `rt ip6 nexthop`: the route's next hop of one family.
+        "rt" if matches!(next, Some("ip" | "ip6")) && word(toks, i + 2) == Some("nexthop") => {
+            Some((Field::Generic, 3))
+        }
+        // `osf ttl loose name`: the TTL mode before what is matched.
+        "osf" if next == Some("ttl") => {
+            word(toks, i + 2).filter(|m| matches!(*m, "loose" | "skip"))?;
+            word(toks, i + 3).filter(|w| matches!(*w, "name" | "version"))?;
+            Some((Field::Generic, 4))
+        }
+        // `arp saddr ip`, `arp daddr ether`: one of ARP's two address pairs.
+        "arp"
+            if matches!(next, Some("saddr" | "daddr"))
+                && matches!(word(toks, i + 2), Some("ip" | "ether")) =>
+        {
+            Some((Field::Generic, 3))
         }
         "vxlan" | "geneve" | "gretap" | "gre"
             if next.is_some_and(|n| PAYLOAD_HEADS.contains(&n)) =>

@@ -176,6 +176,26 @@ mod tests {
     }
 
     #[test]
+    fn fields_of_several_words_stay_one_match() {
+        // Each of these is one verbatim match, not one per word group.
+        for text in [
+            "ct original ip saddr 192.168.0.1",
+            "ct reply ip6 daddr ::1",
+            "arp saddr ip 1.2.3.4",
+            "arp daddr ether aa:bb:cc:aa:bb:cc",
+            "ipsec in ip6 daddr dead::beef",
+            "ipsec in spnum 2 ip saddr 1.2.3.4",
+            "exthdr hbh exists",
+            "rt ip nexthop 192.168.0.1",
+            "osf ttl skip name \"Linux\"",
+        ] {
+            let r = rule(text);
+            assert_eq!(r.matches.len(), 1, "{text}: {:?}", r.matches);
+            assert_eq!(r.to_string(), format!("nft {text}"));
+        }
+    }
+
+    #[test]
     fn vmap_and_set_statements() {
         let r = rule(r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#);
         assert_eq!(
