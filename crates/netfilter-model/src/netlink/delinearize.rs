@@ -214,6 +214,11 @@ struct State<'a> {
     icmp_dep_used: bool,
     /// 32-bit registers whose value a `byteorder hton` made big-endian.
     hton: std::collections::HashSet<u32>,
+    /// When each 32-bit register was last written (a count of writes), so the loads of a
+    /// concatenation into a set that no context describes can be told apart.
+    written: HashMap<u32, usize>,
+    /// Register writes so far.
+    writes: usize,
 }
 
 /// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
@@ -248,6 +253,8 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         icmp_dep: None,
         icmp_dep_used: false,
         hton: std::collections::HashSet::new(),
+        written: HashMap::new(),
+        writes: 0,
     };
     for e in exprs {
         st.expr(e);
@@ -264,6 +271,8 @@ impl State<'_> {
         if let Some(i) = reg32(r) {
             self.regs.insert(i, v);
             self.hton.remove(&i);
+            self.writes += 1;
+            self.written.insert(i, self.writes);
         }
     }
 

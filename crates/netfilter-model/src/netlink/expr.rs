@@ -551,6 +551,18 @@ pub(crate) mod ffi {
                 set: string(e, NFTNL_EXPR_OBJREF_SET_NAME),
                 sreg: opt_u32(e, NFTNL_EXPR_OBJREF_SET_SREG),
             },
+            // `queue to EXPR`: the queue number from a register, as libnftnl prints it.
+            "queue" if is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM) => {
+                let flags = u16_(e, NFTNL_EXPR_QUEUE_FLAGS);
+                let mut raw = format!("sreg_qnum {}", u32_(e, NFTNL_EXPR_QUEUE_SREG_QNUM));
+                if flags & 1 != 0 {
+                    raw.push_str(" bypass");
+                }
+                if flags & 2 != 0 {
+                    raw.push_str(" fanout");
+                }
+                Expr::Unknown { raw, name }
+            }
             "queue" => Expr::Queue {
                 num: u16_(e, NFTNL_EXPR_QUEUE_NUM),
                 total: u16_(e, NFTNL_EXPR_QUEUE_TOTAL),

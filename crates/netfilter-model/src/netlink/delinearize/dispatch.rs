@@ -478,6 +478,8 @@ impl State<'_> {
             Expr::Unknown { name, raw } if name == "osf" && self.osf(raw) => {}
             Expr::Unknown { name, raw } if name == "xfrm" && self.xfrm(raw) => {}
             Expr::Unknown { name, raw } if self.keyed_load(name, raw) => {}
+            Expr::Unknown { name, raw } if name == "hash" && self.hash(raw) => {}
+            Expr::Unknown { name, raw } if name == "queue" && self.queue_from_reg(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.

@@ -324,7 +324,10 @@ impl State<'_> {
         let info = self.sets.sets.get(set);
         let anonymous = info.is_some_and(|i| i.flags & SET_ANONYMOUS != 0) || set.starts_with("__");
         // Key fields (a concatenation when the key spans several registers).
-        let key_len = info.map_or(0, |i| i.key_len as usize);
+        let key_len = info
+            .map(|i| i.key_len as usize)
+            .filter(|l| *l > 0)
+            .unwrap_or_else(|| self.implied_key_len(sreg));
         let mut lens: Vec<u32> = Vec::new();
         let fields: Vec<Field> = match self.reg(sreg) {
             Some(Reg::Load {
@@ -435,7 +438,10 @@ impl State<'_> {
     /// several registers).
     pub(super) fn key_text(&self, sreg: u32, set: &str) -> String {
         let info = self.sets.sets.get(set);
-        let key_len = info.map_or(0, |i| i.key_len as usize);
+        let key_len = info
+            .map(|i| i.key_len as usize)
+            .filter(|l| *l > 0)
+            .unwrap_or_else(|| self.implied_key_len(sreg));
         // Constants and masked fields, alone or in a concatenation, by the set's key type
         // (`add @s { ip saddr . 22 }`, `update @s { vlan id }`, `add @m { 10.2.3.4 : .. }`).
         let types = info.map(|i| split_concat(i.key_type, i.key_len));

@@ -129,3 +129,32 @@ impl State<'_> {
         self.reg(sreg).map(reg_text)
     }
 }
+
+impl State<'_> {
+    /// The key length of a lookup into a set no context describes (nft's debug text names
+    /// a set it does not declare): the loads written one right after the other into the
+    /// registers from `sreg` on, as nft loads a concatenation. One load alone is its own
+    /// length.
+    pub(super) fn implied_key_len(&self, sreg: u32) -> usize {
+        let Some(mut idx) = reg32(sreg) else {
+            return 0;
+        };
+        let mut total = 0usize;
+        let mut last: Option<usize> = None;
+        while let (Some(Reg::Load { len, .. }), Some(w)) =
+            (self.regs.get(&idx), self.written.get(&idx).copied())
+        {
+            if last.is_some_and(|l| w != l + 1) {
+                break;
+            }
+            let padded = (*len as usize).div_ceil(4).max(1) * 4;
+            total += padded;
+            last = Some(w);
+            let Some(next) = idx.checked_add(u32::try_from(padded / 4).unwrap_or(u32::MAX)) else {
+                break;
+            };
+            idx = next;
+        }
+        total
+    }
+}

@@ -279,6 +279,90 @@ impl State<'_> {
         true
     }
 
+    /// `reg D = jhash(reg S, LEN, SEED) % mod M [offset O]` and `reg D = symhash() % mod M
+    /// [offset O]` (libnftnl's text of `hash`): the hash into a register, as nft lists it
+    /// (`jhash ip saddr . ip daddr mod 2 seed 0xdeadbeef offset 100`; a zero seed, which
+    /// nft sends when none is given, left out); `false` if it does not read so.
+    pub(super) fn hash(&mut self, raw: &str) -> bool {
+        let Some(rest) = raw.trim().strip_prefix("reg ") else {
+            return false;
+        };
+        let Some((dreg, rest)) = rest.split_once(" = ") else {
+            return false;
+        };
+        let Ok(dreg) = dreg.trim().parse::<u32>() else {
+            return false;
+        };
+        let Some((call, tail)) = rest.split_once(" % mod ") else {
+            return false;
+        };
+        let mut tail = tail.split_whitespace();
+        let Some(Ok(modulus)) = tail.next().map(str::parse::<u32>) else {
+            return false;
+        };
+        let offset = match (tail.next(), tail.next()) {
+            (Some("offset"), Some(o)) => o.parse::<u32>().ok(),
+            _ => None,
+        };
+        let text = if call == "symhash()" {
+            format!("symhash mod {modulus}")
+        } else {
+            let Some(args) = call
+                .strip_prefix("jhash(reg ")
+                .and_then(|a| a.strip_suffix(')'))
+            else {
+                return false;
+            };
+            let parts: Vec<&str> = args.split(", ").collect();
+            let [sreg, len, seed] = parts.as_slice() else {
+                return false;
+            };
+            let (Ok(sreg), Ok(len)) = (sreg.parse::<u32>(), len.parse::<usize>()) else {
+                return false;
+            };
+            let key = match self.concat_fields(sreg, len) {
+                Some(f) => f
+                    .iter()
+                    .map(|(f, _)| f.text())
+                    .collect::<Vec<_>>()
+                    .join(" . "),
+                None => return false,
+            };
+            let seed = if *seed == "0x0" {
+                String::new()
+            } else {
+                format!(" seed {seed}")
+            };
+            format!("jhash {key} mod {modulus}{seed}")
+        };
+        let off = offset.map(|o| format!(" offset {o}")).unwrap_or_default();
+        self.set_reg(dreg, Reg::Text(format!("{text}{off}")));
+        true
+    }
+
+    /// `sreg_qnum N [bypass] [fanout]`: a queue whose number a register holds, as nft lists
+    /// it (`queue flags bypass to numgen inc mod 65536`); `false` if it does not read so.
+    pub(super) fn queue_from_reg(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["sreg_qnum", r, flags @ ..] = w.as_slice() else {
+            return false;
+        };
+        let Some(reg) = r.parse::<u32>().ok().and_then(|r| self.reg(r).cloned()) else {
+            return false;
+        };
+        let flags: Vec<&str> = flags
+            .iter()
+            .copied()
+            .filter(|f| matches!(*f, "bypass" | "fanout"))
+            .collect();
+        let mut s = format!("to {}", reg_text(&reg));
+        if !flags.is_empty() {
+            s = format!("flags {} {s}", flags.join(","));
+        }
+        self.rule.verdict = Some(Verdict::queue(&s));
+        true
+    }
+
     /// `osf dreg N [ttl T] [flags F]`: the operating system fingerprint's name (or with
     /// flag `NFT_OSF_F_VERSION`, its version) into a register; `false` if it does not read so.
     pub(super) fn osf(&mut self, raw: &str) -> bool {

@@ -937,6 +937,39 @@ fn routing_socket_fib_and_conntrack_addresses() {
 }
 
 #[test]
+fn hashes_queues_from_registers_and_undeclared_concatenations() {
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 4b @ network header + 12 => reg 2 ]
+             [ payload load 4b @ network header + 16 => reg 13 ]
+             [ hash reg 1 = jhash(reg 2, 8, 0xdeadbeef) % mod 2 offset 100 ]
+             [ ct set mark with reg 1 ]"
+        ),
+        "ct mark set jhash ip saddr . ip daddr mod 2 seed 0xdeadbeef offset 100"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ numgen reg 1 = inc mod 65536 ]
+             [ queue sreg_qnum 1 bypass ]"
+        ),
+        "queue flags bypass to numgen inc mod 65536"
+    );
+    // A named set the context does not describe: the loads written one after the other
+    // are its concatenated key.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 4b @ network header + 12 => reg 1 ]
+             [ payload load 4b @ network header + 16 => reg 9 ]
+             [ lookup reg 1 set set5 ]"
+        ),
+        "ip saddr . ip daddr @set5"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(
