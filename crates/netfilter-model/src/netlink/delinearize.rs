@@ -1,6 +1,7 @@
 //! Delinearization: register-level expression lists back into model matches, statements and
 //! verdicts, following what nft's `netlink_delinearize.c` does.
 
+mod clock;
 mod dispatch;
 mod field;
 mod meta_ct;

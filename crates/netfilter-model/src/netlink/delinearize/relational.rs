@@ -465,6 +465,12 @@ impl State<'_> {
                 let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
                 let value = match f {
                     Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, data),
+                    // A time compared after `byteorder hton` (`meta time < "2022-07-01 ..."`).
+                    Field::Raw(r) if swapped && r == "meta time" && data.len() == 8 => {
+                        super::clock::time_text(
+                            data.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x)),
+                        )
+                    }
                     Field::Raw(r)
                         if swapped && (r.starts_with("meta ") || r.starts_with("ct ")) =>
                     {

@@ -177,6 +177,8 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
             n => n.to_string(),
         },
         "sdif" if is_meta => super::super::datatype::format_value(20, b),
+        "time" if is_meta && b.len() == 8 => super::clock::time_text(host(b)),
+        "hour" if is_meta && b.len() == 4 => super::clock::hour_text(u32_ne(b)),
         "day" if is_meta && b.len() == 1 => match b[0] {
             0 => "\"Sunday\"".into(),
             1 => "\"Monday\"".into(),
