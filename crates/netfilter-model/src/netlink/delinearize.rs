@@ -2,6 +2,7 @@
 //! verdicts, following what nft's `netlink_delinearize.c` does.
 
 mod clock;
+mod consumers;
 mod dispatch;
 mod field;
 mod meta_ct;
@@ -220,6 +221,9 @@ struct State<'a> {
     written: HashMap<u32, usize>,
     /// Register writes so far.
     writes: usize,
+    /// Data types of maps the context gives none for, from what the rule does with the
+    /// data ([`consumers::implied_data_types`]).
+    implied_data: HashMap<String, u32>,
 }
 
 /// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
@@ -256,6 +260,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         hton: std::collections::HashSet::new(),
         written: HashMap::new(),
         writes: 0,
+        implied_data: consumers::implied_data_types(exprs, sets),
     };
     for e in exprs {
         st.expr(e);

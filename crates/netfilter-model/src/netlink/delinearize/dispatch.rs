@@ -475,7 +475,8 @@ impl State<'_> {
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
             Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
             Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
-            Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
+            Expr::Unknown { name, raw }
+                if (name == "dup" || name == "fwd") && self.dup_fwd(name, raw) => {}
             Expr::Unknown { name, raw } if name == "osf" && self.osf(raw) => {}
             Expr::Unknown { name, raw } if name == "xfrm" && self.xfrm(raw) => {}
             Expr::Unknown { name, raw } if self.keyed_load(name, raw) => {}

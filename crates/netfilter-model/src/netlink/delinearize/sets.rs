@@ -321,7 +321,16 @@ pub(super) fn set_value_text(kind: SetKind, r: &Reg) -> String {
 
 impl State<'_> {
     pub(super) fn lookup(&mut self, set: &str, sreg: u32, dreg: Option<u32>, invert: bool) {
-        let info = self.sets.sets.get(set);
+        // A map without a data type (debug text) typed by what the rule does with its data.
+        let typed: Option<SetInfo> = self.implied_data.get(set).map(|t| {
+            let mut i = self.sets.sets.get(set).cloned().unwrap_or_default();
+            i.data_type = Some(*t);
+            if self.family == Family::Ip6 && i.data_type == Some(7) {
+                i.data_type = Some(8);
+            }
+            i
+        });
+        let info = typed.as_ref().or_else(|| self.sets.sets.get(set));
         let anonymous = info.is_some_and(|i| i.flags & SET_ANONYMOUS != 0) || set.starts_with("__");
         // Key fields (a concatenation when the key spans several registers).
         let key_len = info

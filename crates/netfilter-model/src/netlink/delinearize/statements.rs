@@ -169,27 +169,61 @@ pub(super) fn time_text(ms: u64) -> String {
 }
 
 impl State<'_> {
-    /// `dup sreg_addr N` (without a device: the device is an interface index only the
-    /// host can name) as nft lists it, `dup to 192.168.2.1`; `false` otherwise.
-    pub(super) fn dup(&mut self, raw: &str) -> bool {
+    /// `dup [sreg_addr A] [sreg_dev D]` and `fwd sreg_dev D [sreg_addr A nfproto F]`
+    /// (libnftnl's text) as nft lists them: `dup to 192.168.2.1 device "lo"`, `fwd to "lo"`,
+    /// `fwd ip to 192.168.2.200 device "lo"`. A device is an interface index, named as `iif`
+    /// is (by the host); an address or device from a map keeps the map's text. `false` when
+    /// it does not read so.
+    pub(super) fn dup_fwd(&mut self, name: &str, raw: &str) -> bool {
         let w: Vec<&str> = raw.split_whitespace().collect();
-        let ["sreg_addr", r] = w.as_slice() else {
-            return false;
+        let word = |k: &str| {
+            w.iter()
+                .position(|x| *x == k)
+                .and_then(|i| w.get(i + 1))
+                .and_then(|v| v.parse::<u32>().ok())
         };
-        let Some(Reg::Imm(b)) = r.parse::<u32>().ok().and_then(|r| self.reg(r).cloned()) else {
+        let known = w.chunks(2).all(
+            |c| matches!(c, ["sreg_addr" | "sreg_dev" | "nfproto", v] if v.parse::<u32>().is_ok()),
+        );
+        if !known {
             return false;
+        }
+        let addr = match word("sreg_addr").map(|r| self.reg(r).cloned()) {
+            None => None,
+            Some(Some(Reg::Imm(b))) => {
+                let v6 = match b.len() {
+                    4 => false,
+                    16 => true,
+                    _ => return false,
+                };
+                match ip_from(&b, v6) {
+                    Some(ip) => Some(ip.to_string()),
+                    None => return false,
+                }
+            }
+            Some(Some(r @ Reg::Text(_))) => Some(reg_text(&r)),
+            Some(_) => return false,
         };
-        let v6 = match b.len() {
-            4 => false,
-            16 => true,
-            _ => return false,
+        let dev = match word("sreg_dev").map(|r| self.reg(r).cloned()) {
+            None => None,
+            Some(Some(Reg::Imm(b))) if b.len() == 4 => Some(format_value(20, &b)),
+            Some(Some(r @ Reg::Text(_))) => Some(reg_text(&r)),
+            Some(_) => return false,
         };
-        let Some(ip) = ip_from(&b, v6) else {
-            return false;
+        let family = match word("nfproto") {
+            Some(2) => "ip ",
+            Some(10) => "ip6 ",
+            _ => "",
+        };
+        let args = match (addr, dev) {
+            (Some(a), Some(d)) => format!("{family}to {a} device {d}"),
+            (Some(a), None) => format!("{family}to {a}"),
+            (None, Some(d)) => format!("to {d}"),
+            (None, None) => return false,
         };
         self.rule.statements.push(Statement::Other {
-            target: "dup".into(),
-            args: format!("to {ip}"),
+            target: name.into(),
+            args,
             lossy: false,
         });
         true

@@ -970,6 +970,40 @@ fn hashes_queues_from_registers_and_undeclared_concatenations() {
 }
 
 #[test]
+fn map_data_typed_by_its_use_and_dup_fwd() {
+    // Debug text gives an anonymous map's data without a type: a NAT address (and port)
+    // or a device names it.
+    let e = super::super::debug_text::parse_debug_text(
+        "t",
+        "__map%d t b size 1
+__map%d t 0
+	element 00005000  : 040a8d0a 0000901f 0 [end]
+ip t c
+  [ payload load 2b @ transport header + 2 => reg 1 ]
+  [ lookup reg 1 set __map%d dreg 1 ]
+  [ nat dnat ip addr_min reg 1 proto_min reg 9 ]
+",
+    )
+    .unwrap();
+    let r = &e[0];
+    let mut d = delinearize(r.family, &r.exprs, &r.sets);
+    d.normalize();
+    assert_eq!(
+        d.canonical(),
+        "dnat to th dport map { 80 : 10.141.10.4 . 8080 }"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ immediate reg 1 0x0102a8c0 ]
+             [ immediate reg 2 0x00000001 ]
+             [ dup sreg_addr 1 sreg_dev 2 ]"
+        ),
+        "dup to 192.168.2.1 device \"lo\""
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(

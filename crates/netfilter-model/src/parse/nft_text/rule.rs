@@ -196,6 +196,23 @@ mod tests {
     }
 
     #[test]
+    fn dup_fwd_targets_are_expressions_and_ranges_lose_their_blanks() {
+        let r = rule(r#"dup to ip saddr map { 192.168.2.120 : 192.168.2.1 } device "lo""#);
+        assert_eq!(r.matches.len(), 0);
+        assert_eq!(
+            r.to_string(),
+            r#"dup to ip saddr map { 192.168.2.120 : 192.168.2.1 } device "lo""#
+        );
+        let r = rule(r#"fwd ip to 192.168.2.200 device "lo""#);
+        assert_eq!(r.to_string(), r#"fwd ip to 192.168.2.200 device "lo""#);
+        let r = rule("dnat to ip saddr . tcp dport map { 1.2.3.4 . 80 : 10.0.0.1 . 8888 - 8999 }");
+        assert_eq!(
+            r.to_string(),
+            "dnat to ip saddr . tcp dport map { 1.2.3.4 . 80 : 10.0.0.1 . 8888-8999 }"
+        );
+    }
+
+    #[test]
     fn vmap_and_set_statements() {
         let r = rule(r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#);
         assert_eq!(
