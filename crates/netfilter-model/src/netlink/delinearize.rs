@@ -322,12 +322,24 @@ impl State<'_> {
             matches!(
                 m.kind,
                 MatchKind::Address { .. }
-                    | MatchKind::Icmp { .. }
                     | MatchKind::Ttl { .. }
                     | MatchKind::Dscp { .. }
                     | MatchKind::Fragment
             )
         }) || self.l3_dep_used;
+        // An ICMP match needs its own family only (`meta nfproto ipv4 icmpv6 type ..` keeps
+        // the nfproto compare, as nft lists it).
+        let icmp_v6: Vec<bool> = self
+            .rule
+            .matches
+            .iter()
+            .filter_map(|m| match m.kind {
+                MatchKind::Icmp { v6, .. } => Some(v6),
+                _ => None,
+            })
+            .collect();
+        let needs_l3_for =
+            |args: &str| needs_l3 || l3_dependency_v6(args).is_some_and(|v6| icmp_v6.contains(&v6));
         if self.vlan_dep_used {
             if let Some(i) = self.rule.matches.iter().position(|m| {
                 !m.negated
@@ -337,12 +349,15 @@ impl State<'_> {
                 self.rule.matches.remove(i);
             }
         }
-        if needs_l3 {
+        if needs_l3 || !icmp_v6.is_empty() {
             // The first of each: a second `meta nfproto ipv4` is the rule's own.
             let mut seen: Vec<String> = Vec::new();
             self.rule.matches.retain(|m| match &m.kind {
                 MatchKind::Other { module, args, .. }
-                    if module == "nft" && is_l3_dependency(args) && !seen.contains(args) =>
+                    if module == "nft"
+                        && is_l3_dependency(args)
+                        && needs_l3_for(args)
+                        && !seen.contains(args) =>
                 {
                     seen.push(args.clone());
                     false

@@ -80,6 +80,8 @@ pub(crate) enum Kind {
     InetProto,
     /// An IPv4 address.
     Ipv4,
+    /// An IPv6 address.
+    Ipv6,
     /// A link-layer address.
     EtherAddr,
     /// An ARP operation name.
@@ -159,7 +161,6 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Icmp, 2, 2, 0, "icmp checksum", Kind::Int),
     (Hdr::Icmp, 4, 2, 0, "icmp id", Kind::Int),
     (Hdr::Icmp, 6, 2, 0, "icmp sequence", Kind::Int),
-    (Hdr::Icmp, 4, 4, 0, "icmp gateway", Kind::Int),
     (Hdr::Icmp6, 1, 1, 0, "icmpv6 code", Kind::Int),
     (Hdr::Icmp6, 2, 2, 0, "icmpv6 checksum", Kind::Int),
     (Hdr::Icmp6, 4, 4, 0, "icmpv6 mtu", Kind::Int),
@@ -188,6 +189,14 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Rt, 1, 1, 0, "rt hdrlength", Kind::Int),
     (Hdr::Rt, 2, 1, 0, "rt type", Kind::Int),
     (Hdr::Rt, 3, 1, 0, "rt seg-left", Kind::Int),
+    // The segment routing header (routing type 4), as nft names its fields.
+    (Hdr::Rt, 4, 1, 0, "srh last-entry", Kind::Int),
+    (Hdr::Rt, 5, 1, 0, "srh flags", Kind::Int),
+    (Hdr::Rt, 6, 2, 0, "srh tag", Kind::Int),
+    (Hdr::Rt, 8, 16, 0, "srh sid[1]", Kind::Ipv6),
+    (Hdr::Rt, 24, 16, 0, "srh sid[2]", Kind::Ipv6),
+    (Hdr::Rt, 40, 16, 0, "srh sid[3]", Kind::Ipv6),
+    (Hdr::Rt, 56, 16, 0, "srh sid[4]", Kind::Ipv6),
     (Hdr::Frag, 0, 1, 0, "frag nexthdr", Kind::Int),
     (Hdr::Frag, 1, 1, 0, "frag reserved", Kind::Int),
     (Hdr::Frag, 2, 2, 0xfff8, "frag frag-off", Kind::Int),
@@ -307,6 +316,10 @@ pub(crate) fn render(f: &HdrField, b: &[u8]) -> String {
         Kind::Ipv4 => match b {
             [a, b2, c, d, ..] => Ipv4Addr::new(*a, *b2, *c, *d).to_string(),
             _ => v.to_string(),
+        },
+        Kind::Ipv6 => match <[u8; 16]>::try_from(b) {
+            Ok(a) => std::net::Ipv6Addr::from(a).to_string(),
+            Err(_) => v.to_string(),
         },
         Kind::EtherAddr => b
             .iter()

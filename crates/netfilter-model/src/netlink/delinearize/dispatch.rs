@@ -36,8 +36,13 @@ impl State<'_> {
                     self.l4_dep_used = true;
                     // ICMP and ICMPv6 depend on their network protocol (`meta nfproto ipv6
                     // meta l4proto icmpv6` in inet), which nft does not list either.
-                    if matches!(self.ctx.l4, Some(Protocol(1 | 58))) {
-                        self.l3_dep_used = true;
+                    // (A `meta nfproto` of the other family stays: `meta nfproto ipv4
+                    // icmpv6 type ..` is listed as written.)
+                    match (self.ctx.l4, self.ctx.l3_v6) {
+                        (Some(Protocol(1)), Some(false)) | (Some(Protocol(58)), Some(true)) => {
+                            self.l3_dep_used = true;
+                        }
+                        _ => {}
                     }
                 }
                 if *base == 0 {

@@ -133,6 +133,16 @@ pub(super) fn ether_type_name(t: u16) -> String {
 }
 
 /// nft's implicit network-layer dependencies, which it does not list.
+/// The network protocol an l3 dependency fixes: `Some(true)` IPv6, `Some(false)` IPv4,
+/// `None` ARP or another.
+pub(super) fn l3_dependency_v6(args: &str) -> Option<bool> {
+    match args.rsplit(' ').next()? {
+        "ip" | "ipv4" => Some(false),
+        "ip6" | "ipv6" => Some(true),
+        _ => None,
+    }
+}
+
 pub(super) fn is_l3_dependency(args: &str) -> bool {
     args.starts_with("meta nfproto ")
         || matches!(

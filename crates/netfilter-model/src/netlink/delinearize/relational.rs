@@ -208,6 +208,8 @@ impl State<'_> {
                 | Field::L4Proto
                 | Field::NhProto { .. }
                 | Field::BeInt { .. }
+                | Field::IcmpCode { .. }
+                | Field::Xfrm { key: 5 | 6, .. }
                 | Field::Raw(_),
                 None,
             ) if op >= 2 && self.bound(&field, sreg, op, data) => {}
@@ -516,7 +518,10 @@ impl State<'_> {
             Field::Hdr(
                 h @ HdrField {
                     kind:
-                        hdr_fields::Kind::Int | hdr_fields::Kind::ArpOp | hdr_fields::Kind::EtherType,
+                        hdr_fields::Kind::Int
+                        | hdr_fields::Kind::Hex
+                        | hdr_fields::Kind::ArpOp
+                        | hdr_fields::Kind::EtherType,
                     ..
                 },
             ) if (1..=8).contains(&data.len()) => (
@@ -536,6 +541,13 @@ impl State<'_> {
             Field::SkUid | Field::SkGid | Field::Mark | Field::CtMark if data.len() == 4 => {
                 (u128::from(self.host_u32(sreg, data)), 32)
             }
+            Field::IcmpCode { .. } if data.len() == 1 => (u128::from(data[0]), 8),
+            // `ipsec in reqid` is a host-order integer, `spi` a big-endian one.
+            Field::Xfrm { key: 5, .. } if data.len() == 4 => (u128::from(u32_ne(data)), 32),
+            Field::Xfrm { key: 6, .. } if data.len() == 4 => (
+                u128::from(u32::from_be_bytes([data[0], data[1], data[2], data[3]])),
+                32,
+            ),
             Field::Raw(r)
                 if (r.starts_with("meta ") || r.starts_with("ct ")) && data.len() == 4 =>
             {
@@ -618,6 +630,10 @@ impl State<'_> {
                     other(format!("{name} {}{}", cmp_op_text(op), t(v)))
                 }
             }
+            Field::Hdr(HdrField {
+                kind: hdr_fields::Kind::Hex,
+                ..
+            }) if merge.is_some() => other(format!("{} 0x{lo:x}-0x{hi:x}", field.text())),
             _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
             _ => other(format!(
                 "{} {}{}",
@@ -744,6 +760,15 @@ impl State<'_> {
             }
             Some(Reg::Load {
                 field: f @ (Field::L4Proto | Field::NhProto { .. }),
+                mask: None,
+                ..
+            }) if !from.is_empty() && !to.is_empty() => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("{} {o}{}-{}", f.text(), from[0], to[0]));
+            }
+            // Codes in a range are numbers, as nft prints every range (`icmp code 33-55`).
+            Some(Reg::Load {
+                field: f @ Field::IcmpCode { .. },
                 mask: None,
                 ..
             }) if !from.is_empty() && !to.is_empty() => {

@@ -149,6 +149,12 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
             return a.to_string();
         }
     }
+    // `ipsec in ip saddr { 10.6.0.0/16 }`.
+    if let [Field::Xfrm { key: k @ 1..=4, .. }] = fields {
+        if let Some(a) = addr_range(first, last, matches!(k, 2 | 4)) {
+            return a.to_string();
+        }
+    }
     // `iifname { "eth*" }`: every name that starts with the prefix.
     if let [Field::Iface(_)] = fields {
         if let Some(p) = super::super::elements::wildcard_prefix(first, last) {

@@ -1004,6 +1004,43 @@ ip t c
 }
 
 #[test]
+fn segment_routing_code_ranges_and_icmp_families() {
+    assert_eq!(
+        canon_text(
+            Family::Ip6,
+            "[ exthdr load ipv6 1b @ 43 + 4 => reg 1 ]
+             [ cmp eq reg 1 0x0000007f ]"
+        ),
+        "nft srh last-entry 127"
+    );
+    // A bound pair on a code is its range, in numbers.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load l4proto => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]
+             [ payload load 1b @ transport header + 1 => reg 1 ]
+             [ cmp gte reg 1 0x00000021 ]
+             [ cmp lte reg 1 0x00000037 ]"
+        ),
+        "nft icmp code 33-55"
+    );
+    // `meta nfproto ipv4` before an ICMPv6 match is no dependency of it.
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ meta load nfproto => reg 1 ]
+             [ cmp eq reg 1 0x00000002 ]
+             [ meta load l4proto => reg 1 ]
+             [ cmp eq reg 1 0x0000003a ]
+             [ payload load 1b @ transport header + 0 => reg 1 ]
+             [ cmp eq reg 1 0x00000080 ]"
+        ),
+        "icmpv6 type echo-request nft meta nfproto ipv4"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(
