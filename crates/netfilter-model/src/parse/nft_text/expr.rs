@@ -609,12 +609,13 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     if word(toks, j) == Some("vmap") {
         let end = skip_value(toks, j + 1)?;
         let kept = strip_counter_values(&toks[i..end]);
-        return Some((Parsed::Vmap(join(&kept)), end));
+        return Some((Parsed::Vmap(spaced_verdict_colons(&join(&kept))), end));
     }
     if word(toks, j) == Some("map") {
         return None;
     }
     let mut op = "==";
+    let mut explicit = false;
     if let Some(w) = word(toks, j) {
         if matches!(
             w,
@@ -629,6 +630,7 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
                 "ge" => ">=",
                 o => o,
             };
+            explicit = true;
             j += 1;
         }
     }
@@ -674,6 +676,28 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     }
     let field = &fields[0].0;
     let value = &toks[vstart..vend];
+    // `tcp flags == syn` compares every flag; `tcp flags syn` only tests syn.
+    if explicit && mask.is_none() && slash.is_none() && *field == Field::TcpFlags {
+        if let (true, Some(set)) = (
+            op == "==" || op == "!=",
+            elements(value).filter(|e| e.len() == 1).and_then(|e| {
+                TcpFlags::parse_list(&e[0].replace('|', ",")).or_else(|| {
+                    parse_u32(e[0])
+                        .and_then(|n| u8::try_from(n).ok())
+                        .map(TcpFlags)
+                })
+            }),
+        ) {
+            let m = Match::with_negation(
+                MatchKind::TcpFlags {
+                    mask: TcpFlags(0xff),
+                    set,
+                },
+                op == "!=",
+            );
+            return Some((Parsed::Match(m), end));
+        }
+    }
     let typed = typed_match(
         field,
         op,
@@ -682,6 +706,36 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
         slash.map(|(a, b)| &toks[a..b]),
     );
     Some((Parsed::Match(typed.unwrap_or_else(other)), end))
+}
+
+/// A verdict map's elements with the key and verdict apart as nft lists them:
+/// `{ 25:accept, ::dddd: drop }` reads `{ 25 : accept, ::dddd : drop }`.
+fn spaced_verdict_colons(text: &str) -> String {
+    let Some((head, rest)) = text.split_once('{') else {
+        return text.to_string();
+    };
+    let Some((body, tail)) = rest.rsplit_once('}') else {
+        return text.to_string();
+    };
+    let elems: Vec<String> = body
+        .split(',')
+        .map(|e| {
+            let e = e.trim();
+            if e.contains(" : ") {
+                return e.to_string();
+            }
+            match e.rsplit_once(':') {
+                Some((k, v))
+                    if !k.is_empty()
+                        && matches!(v.trim(), "accept" | "drop" | "continue" | "return") =>
+                {
+                    format!("{} : {}", k.trim_end(), v.trim())
+                }
+                _ => e.to_string(),
+            }
+        })
+        .collect();
+    format!("{head}{{ {} }}{tail}", elems.join(", "))
 }
 
 fn single_u32(t: &[Token<'_>]) -> Option<u32> {

@@ -213,6 +213,27 @@ mod tests {
     }
 
     #[test]
+    fn explicit_flag_equality_and_glued_vmap_colons() {
+        // `==` compares every flag; a lone flag tests that one.
+        assert_eq!(
+            rule("tcp flags == syn").to_string(),
+            "tcp flags & (fin|syn|rst|psh|ack|urg|ecn|cwr) == syn"
+        );
+        assert_eq!(
+            rule("tcp flags != 0x80").to_string(),
+            "tcp flags & (fin|syn|rst|psh|ack|urg|ecn|cwr) != cwr"
+        );
+        assert_eq!(
+            rule("tcp flags syn").to_string(),
+            "tcp flags & (syn) == syn"
+        );
+        assert_eq!(
+            rule("tcp dport vmap { 25:accept, 28:drop }").to_string(),
+            "tcp dport vmap { 25 : accept, 28 : drop }"
+        );
+    }
+
+    #[test]
     fn vmap_and_set_statements() {
         let r = rule(r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#);
         assert_eq!(
