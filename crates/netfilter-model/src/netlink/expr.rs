@@ -551,6 +551,16 @@ pub(crate) mod ffi {
                 set: string(e, NFTNL_EXPR_OBJREF_SET_NAME),
                 sreg: opt_u32(e, NFTNL_EXPR_OBJREF_SET_SREG),
             },
+            // libnftnl's text of `synproxy` leaves its flags (timestamp, sack-perm) out.
+            "synproxy" => Expr::Unknown {
+                raw: format!(
+                    "mss {} wscale {} flags {}",
+                    u16_(e, NFTNL_EXPR_SYNPROXY_MSS),
+                    u8_(e, NFTNL_EXPR_SYNPROXY_WSCALE),
+                    u32_(e, NFTNL_EXPR_SYNPROXY_FLAGS)
+                ),
+                name,
+            },
             // `queue to EXPR`: the queue number from a register, as libnftnl prints it.
             "queue" if is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM) => {
                 let flags = u16_(e, NFTNL_EXPR_QUEUE_FLAGS);

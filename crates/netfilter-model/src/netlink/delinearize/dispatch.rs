@@ -180,9 +180,30 @@ impl State<'_> {
                         mask: Some(mask.clone()),
                         xor: Some(xor.clone()),
                     },
-                    (Some(Reg::Load { field, .. }), op) => {
+                    (
+                        Some(Reg::Load {
+                            field, mask, xor, ..
+                        }),
+                        op,
+                    ) => {
                         let o = if *op == 1 { "<<" } else { ">>" };
-                        Reg::Text(format!("{} {o} {}", field.text(), u32_ne(data)))
+                        // `(meta mark | 0x00000010) << 8`: a masked value shifted.
+                        let inner =
+                            match mask_xor_text(&field.text(), mask.as_deref(), xor.as_deref()) {
+                                Some(t) => format!("({t})"),
+                                None => field.text(),
+                            };
+                        Reg::Text(format!("{inner} {o} {}", u32_ne(data)))
+                    }
+                    // `meta mark >> 8 & 0xf`: a shifted value masked, an integer now.
+                    (Some(Reg::Text(t)), 0) if t.contains(" >> ") || t.contains(" << ") => {
+                        let m = u32_ne(mask);
+                        let x = u32_ne(xor);
+                        if x == 0 {
+                            Reg::Text(format!("{t} & 0x{m:x}"))
+                        } else {
+                            Reg::Text("bitwise".into())
+                        }
                     }
                     (Some(Reg::Imm(v)), 0) => {
                         let r: Vec<u8> = v
@@ -486,6 +507,9 @@ impl State<'_> {
             Expr::Unknown { name, raw } if name == "xfrm" && self.xfrm(raw) => {}
             Expr::Unknown { name, raw } if self.keyed_load(name, raw) => {}
             Expr::Unknown { name, raw } if name == "hash" && self.hash(raw) => {}
+            Expr::Unknown { name, raw } if name == "synproxy" && self.synproxy(raw) => {}
+            // `count N flags F` (libnftnl's text of `connlimit`): `ct count [over] N`.
+            Expr::Unknown { name, raw } if name == "connlimit" && self.connlimit(raw) => {}
             Expr::Unknown { name, raw } if name == "queue" && self.queue_from_reg(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register

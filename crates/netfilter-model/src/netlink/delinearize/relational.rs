@@ -443,6 +443,27 @@ impl State<'_> {
                         }
                     }
                 }
+                // `ct original ip saddr 192.168.1.0/24`: a prefix mask on a conntrack address.
+                if let (Field::Raw(r), Some(m), true) = (f, m, eq_or_neq) {
+                    let addr =
+                        r.starts_with("ct ") && (r.ends_with("saddr") || r.ends_with("daddr"));
+                    if let (true, Some(p)) = (addr, prefix_len(m)) {
+                        let o = if neg { "!= " } else { "" };
+                        self.push_other(format!("{r} {o}{}/{p}", f.render(data)));
+                        return;
+                    }
+                    // `ct label 127`: one bit of the label bitmap set.
+                    let bits: u32 = m.iter().map(|b| b.count_ones()).sum();
+                    if r == "ct label" && bits == 1 && data.iter().all(|b| *b == 0) && op == 1 {
+                        if let Some((i, b)) = m.iter().enumerate().find(|(_, b)| **b != 0) {
+                            self.push_other(format!(
+                                "ct label {}",
+                                i * 8 + b.trailing_zeros() as usize
+                            ));
+                            return;
+                        }
+                    }
+                }
                 let masked = match m {
                     Some(m) => {
                         let x = xor
@@ -624,8 +645,9 @@ impl State<'_> {
             | Field::BeInt { .. } => {
                 let name = field.text();
                 let t = |x: u128| raw_int_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
+                let rb = |x: u128| range_bound_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
                 if merge.is_some() {
-                    other(format!("{name} {}-{}", t(lo), t(hi)))
+                    other(format!("{name} {}-{}", rb(lo), rb(hi)))
                 } else {
                     other(format!("{name} {}{}", cmp_op_text(op), t(v)))
                 }
@@ -754,8 +776,8 @@ impl State<'_> {
                 let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
                 self.push_other(format!(
                     "{r} {o}{}-{}",
-                    raw_int_text(&r, u64::from(a)),
-                    raw_int_text(&r, u64::from(b))
+                    range_bound_text(&r, u64::from(a)),
+                    range_bound_text(&r, u64::from(b))
                 ));
             }
             Some(Reg::Load {

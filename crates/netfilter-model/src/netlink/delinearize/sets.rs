@@ -164,6 +164,18 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
     if let ([Field::L4Proto | Field::NhProto { .. }], [a, ..], [b, ..]) = (fields, first, last) {
         return format!("{a}-{b}");
     }
+    // `ct expiration { 33s-55s }`: range bounds are numbers (seconds); the key was made
+    // big-endian for the interval set.
+    if let [Field::BeInt { name, .. }] = fields {
+        if name.starts_with("ct ") && name.ends_with(" expiration") {
+            let be = |b: &[u8]| b.iter().take(8).fold(0u64, |v, x| (v << 8) | u64::from(*x));
+            return format!(
+                "{}-{}",
+                range_bound_text(name, be(first)),
+                range_bound_text(name, be(last))
+            );
+        }
+    }
     if fields.len() > 1 && lens.len() == fields.len() {
         let mut out = Vec::new();
         let mut at = 0usize;

@@ -397,6 +397,62 @@ impl State<'_> {
         true
     }
 
+    /// `count N flags F` (`connlimit`) as nft lists it, a condition among the matches:
+    /// `ct count 3`, with flag `NFT_CONNLIMIT_F_INV` `ct count over 3`; `false` if it does
+    /// not read so.
+    pub(super) fn connlimit(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let ["count", n, "flags", f] = w.as_slice() else {
+            return false;
+        };
+        let (Ok(n), Ok(f)) = (
+            n.parse::<u32>(),
+            u32::from_str_radix(f.trim_start_matches("0x"), 16),
+        ) else {
+            return false;
+        };
+        let over = if f & 1 != 0 { "over " } else { "" };
+        self.push_other(format!("ct count {over}{n}"));
+        true
+    }
+
+    /// `mss M wscale W [flags F]` (`synproxy`) as nft lists it: `synproxy mss 1460 wscale 5
+    /// timestamp sack-perm`, the options the flags select (`NF_SYNPROXY_OPT_*`); without
+    /// flags (libnftnl's text), the non-zero values. `false` if it does not read so.
+    pub(super) fn synproxy(&mut self, raw: &str) -> bool {
+        let w: Vec<&str> = raw.split_whitespace().collect();
+        let num = |k: &str| {
+            w.iter()
+                .position(|x| *x == k)
+                .and_then(|i| w.get(i + 1))
+                .and_then(|v| v.parse::<u32>().ok())
+        };
+        let (Some(mss), Some(wscale)) = (num("mss"), num("wscale")) else {
+            return false;
+        };
+        let flags = num("flags");
+        let on = |bit: u32, value: u32| flags.map_or(value != 0, |f| f & bit != 0);
+        let mut parts = Vec::new();
+        if on(0x1, mss) {
+            parts.push(format!("mss {mss}"));
+        }
+        if on(0x2, wscale) {
+            parts.push(format!("wscale {wscale}"));
+        }
+        if flags.is_some_and(|f| f & 0x8 != 0) {
+            parts.push("timestamp".into());
+        }
+        if flags.is_some_and(|f| f & 0x4 != 0) {
+            parts.push("sack-perm".into());
+        }
+        self.rule.statements.push(Statement::Other {
+            target: "synproxy".into(),
+            args: parts.join(" "),
+            lossy: false,
+        });
+        true
+    }
+
     /// `osf dreg N [ttl T] [flags F]`: the operating system fingerprint's name (or with
     /// flag `NFT_OSF_F_VERSION`, its version) into a register; `false` if it does not read so.
     pub(super) fn osf(&mut self, raw: &str) -> bool {

@@ -1041,6 +1041,46 @@ fn segment_routing_code_ranges_and_icmp_families() {
 }
 
 #[test]
+fn shifted_marks_connlimit_synproxy_and_expiration_ranges() {
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ meta load mark => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0xffffffef ) ^ 0x00000010 ]
+             [ bitwise reg 1 = ( reg 1 << 0x00000008 ) ]
+             [ ct set mark with reg 1 ]"
+        ),
+        "ct mark set (meta mark | 0x00000010) << 8"
+    );
+    assert_eq!(
+        canon_text(Family::Ip, "[ connlimit count 3 flags 1 ]"),
+        "nft ct count over 3"
+    );
+    assert_eq!(
+        canon_text(Family::Inet, "[ synproxy mss 0 wscale 0 ]"),
+        "synproxy"
+    );
+    // The live reader's text of `synproxy` carries the flags.
+    let e = vec![Expr::Unknown {
+        name: "synproxy".into(),
+        raw: "mss 1460 wscale 5 flags 15".into(),
+    }];
+    assert_eq!(
+        canon(Family::Inet, &e, &SetLookupContext::default()),
+        "synproxy mss 1460 wscale 5 timestamp sack-perm"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ ct load expiration => reg 1 ]
+             [ cmp gte reg 1 0x0000ea60 ]
+             [ cmp lte reg 1 0x0036ee80 ]"
+        ),
+        "nft ct expiration 60s-3600s"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(

@@ -124,6 +124,15 @@ pub(super) fn other(text: String) -> MatchKind {
 
 /// An integer value of a `meta`/`ct` key as nft prints it: times as durations, class ids
 /// as `major:minor`, others in decimal.
+/// A bound of a range of a `meta`/`ct` key: as [`raw_int_text`], except that nft prints
+/// the bounds of a range numerically, a conntrack expiration in whole seconds (`60s-3600s`).
+pub(super) fn range_bound_text(name: &str, v: u64) -> String {
+    if name.starts_with("ct ") && name.ends_with(" expiration") {
+        return format!("{}s", v / 1000);
+    }
+    raw_int_text(name, v)
+}
+
 pub(super) fn raw_int_text(name: &str, v: u64) -> String {
     match name.rsplit(' ').next().unwrap_or_default() {
         "expiration" if name.starts_with("ct ") => time_text(v),
@@ -234,4 +243,18 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
         }
         _ => hex(b),
     }
+}
+
+/// A 32-bit value under `& mask ^ xor` as nft writes the operation: `x & 0x..`, `x | 0x..`
+/// (mask and xor complementary), `x ^ 0x..`, else both; `None` when neither changes it.
+pub(super) fn mask_xor_text(x: &str, mask: Option<&[u8]>, xor: Option<&[u8]>) -> Option<String> {
+    let m = mask.filter(|m| m.len() == 4).map_or(u32::MAX, u32_ne);
+    let v = xor.filter(|x| x.len() == 4).map_or(0, u32_ne);
+    Some(match (m, v) {
+        (u32::MAX, 0) => return None,
+        (m, 0) => format!("{x} & 0x{m:08x}"),
+        (u32::MAX, v) => format!("{x} ^ 0x{v:08x}"),
+        (m, v) if m == !v => format!("{x} | 0x{v:08x}"),
+        (m, v) => format!("({x} & 0x{m:08x}) ^ 0x{v:08x}"),
+    })
 }

@@ -405,7 +405,7 @@ fn parse_limit(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
         let rate = *w.first()?;
         let (n, unit) = rate.split_once('/')?;
         n.parse::<u64>().ok()?;
-        if !matches!(unit, "second" | "minute" | "hour" | "day") {
+        if !matches!(unit, "second" | "minute" | "hour" | "day" | "week") {
             return None;
         }
         w = &w[1..];
