@@ -201,6 +201,15 @@ pub fn format_value(id: u32, b: &[u8]) -> String {
             a.copy_from_slice(&b[..16]);
             ipv6_text(Ipv6Addr::from(a))
         }
+        // DSCP code points by name (`cs1`, `af41`, `lephb`), others in hex.
+        36 if b.len() == 1 => super::hdr_fields::render(
+            &super::hdr_fields::HdrField {
+                name: "dscp",
+                kind: super::hdr_fields::Kind::Dscp,
+                mask: 0,
+            },
+            b,
+        ),
         9 | 6 => b
             .iter()
             .map(|x| format!("{x:02x}"))

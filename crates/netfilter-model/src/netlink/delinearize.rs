@@ -340,15 +340,6 @@ impl State<'_> {
             .collect();
         let needs_l3_for =
             |args: &str| needs_l3 || l3_dependency_v6(args).is_some_and(|v6| icmp_v6.contains(&v6));
-        if self.vlan_dep_used {
-            if let Some(i) = self.rule.matches.iter().position(|m| {
-                !m.negated
-                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
-                        if module == "nft" && (args == "ether type 8021q" || args == "ether type 8021ad"))
-            }) {
-                self.rule.matches.remove(i);
-            }
-        }
         if needs_l3 || !icmp_v6.is_empty() {
             // The first of each: a second `meta nfproto ipv4` is the rule's own.
             let mut seen: Vec<String> = Vec::new();
@@ -364,6 +355,23 @@ impl State<'_> {
                 }
                 _ => true,
             });
+        }
+        // `ether type 8021q` is the dependency of the VLAN tag's fields; a `vlan type ip`
+        // that was itself only a dependency (of `ip protocol`) leaves it listed. An 802.1ad
+        // outer tag stays: nft lists `ether type 8021ad`.
+        let vlan_used = self.vlan_dep_used
+            || self.rule.matches.iter().any(|m| {
+                matches!(&m.kind, MatchKind::Other { module, args, .. }
+                    if module == "nft" && args.starts_with("vlan type "))
+            });
+        if vlan_used {
+            if let Some(i) = self.rule.matches.iter().position(|m| {
+                !m.negated
+                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
+                        if module == "nft" && args == "ether type 8021q")
+            }) {
+                self.rule.matches.remove(i);
+            }
         }
         // Dependencies nft adds for a statement and does not list: `meta nfproto` of an ICMP
         // reject in inet/bridge/netdev, `meta iiftype ether` of an `ether` match in a family

@@ -120,6 +120,11 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Vlan, 14, 1, 0x10, "vlan dei", Kind::Int),
     (Hdr::Vlan, 14, 2, 0x0fff, "vlan id", Kind::Int),
     (Hdr::Vlan, 16, 2, 0, "vlan type", Kind::EtherType),
+    // The inner tag of stacked VLANs (802.1ad, then 802.1q).
+    (Hdr::Vlan, 18, 1, 0xe0, "vlan pcp", Kind::Int),
+    (Hdr::Vlan, 18, 1, 0x10, "vlan dei", Kind::Int),
+    (Hdr::Vlan, 18, 2, 0x0fff, "vlan id", Kind::Int),
+    (Hdr::Vlan, 20, 2, 0, "vlan type", Kind::EtherType),
     (Hdr::Arp, 0, 2, 0, "arp htype", Kind::Int),
     (Hdr::Arp, 2, 2, 0, "arp ptype", Kind::EtherType),
     (Hdr::Arp, 4, 1, 0, "arp hlen", Kind::Int),
@@ -359,6 +364,8 @@ pub(crate) fn render(f: &HdrField, b: &[u8]) -> String {
                 (36, "af42"),
                 (38, "af43"),
                 (46, "ef"),
+                (1, "lephb"),
+                (44, "va"),
             ];
             N.iter()
                 .find(|(n, _)| *n == v)

@@ -48,7 +48,9 @@ impl State<'_> {
                 if *base == 0 {
                     self.ll_dep_used = true;
                 }
-                if *base == 0 && self.ctx.vlan && *offset >= 14 {
+                // The tag control fields (`vlan id`, `vlan pcp`); `vlan type` counts only if
+                // it stays a match of its own.
+                if *base == 0 && self.ctx.vlan && (14..16).contains(offset) {
                     self.vlan_dep_used = true;
                 }
                 if *base == 1 {
@@ -180,6 +182,33 @@ impl State<'_> {
                         mask: Some(mask.clone()),
                         xor: Some(xor.clone()),
                     },
+                    // `ip dscp`: a field under its mask shifted down to its own bits, as a
+                    // set key is (`ip dscp @s`).
+                    (
+                        Some(Reg::Load {
+                            field,
+                            len,
+                            mask: Some(m),
+                            xor,
+                        }),
+                        2,
+                    ) if xor.as_ref().is_none_or(|x| x.iter().all(|b| *b == 0))
+                        && self
+                            .shifted_field(&field, &m)
+                            .is_some_and(|h| h.mask.trailing_zeros() == u32_ne(data)) =>
+                    {
+                        let h = self.shifted_field(&field, &m).unwrap_or(HdrField {
+                            name: "",
+                            kind: hdr_fields::Kind::Int,
+                            mask: 0,
+                        });
+                        Reg::Load {
+                            field: Field::Hdr(HdrField { mask: 0, ..h }),
+                            len,
+                            mask: None,
+                            xor: None,
+                        }
+                    }
                     (
                         Some(Reg::Load {
                             field, mask, xor, ..

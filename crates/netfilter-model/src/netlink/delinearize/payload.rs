@@ -305,6 +305,19 @@ impl State<'_> {
         }
     }
 
+    /// The header field a mask selects from a load (`ip dscp` from the TOS byte under
+    /// `0xfc`), for a shift that brings it down to its own bits.
+    pub(super) fn shifted_field(&self, field: &Field, mask: &[u8]) -> Option<HdrField> {
+        if matches!(field, Field::Tos) && mask == [0xfc] {
+            return Some(HdrField {
+                name: "ip dscp",
+                kind: hdr_fields::Kind::Dscp,
+                mask: 0xfc,
+            });
+        }
+        self.masked_hdr(field, mask)
+    }
+
     /// A raw payload field (`@nh,0,8`) with a mask, as the header field it selects.
     pub(super) fn masked_hdr(&self, field: &Field, mask: &[u8]) -> Option<HdrField> {
         let Field::Raw(r) = field else {

@@ -1081,6 +1081,51 @@ fn shifted_marks_connlimit_synproxy_and_expiration_ranges() {
 }
 
 #[test]
+fn vlan_dependencies_and_shifted_fields() {
+    // A `vlan type ip` that is only `ip protocol`'s dependency leaves `ether type 8021q`.
+    assert_eq!(
+        canon_text(
+            Family::Bridge,
+            "[ payload load 2b @ link header + 12 => reg 1 ]
+             [ cmp eq reg 1 0x00000081 ]
+             [ payload load 2b @ link header + 16 => reg 1 ]
+             [ cmp eq reg 1 0x00000008 ]
+             [ payload load 1b @ network header + 9 => reg 1 ]
+             [ cmp eq reg 1 0x00000001 ]"
+        ),
+        "meta l4proto icmp nft ether type 8021q"
+    );
+    // An 802.1ad outer tag stays listed, the inner tag's fields are named.
+    assert_eq!(
+        canon_text(
+            Family::Bridge,
+            "[ payload load 2b @ link header + 12 => reg 1 ]
+             [ cmp eq reg 1 0x0000a888 ]
+             [ payload load 2b @ link header + 14 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x0000ff0f ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000100 ]
+             [ payload load 2b @ link header + 16 => reg 1 ]
+             [ cmp eq reg 1 0x00000081 ]
+             [ payload load 2b @ link header + 18 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x0000ff0f ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000200 ]"
+        ),
+        "nft ether type 8021ad nft vlan id 1 nft vlan type 8021q nft vlan id 2"
+    );
+    // `ip dscp @s`: the TOS byte under its mask shifted down.
+    assert_eq!(
+        canon_text(
+            Family::Ip,
+            "[ payload load 1b @ network header + 1 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x000000fc ) ^ 0x00000000 ]
+             [ bitwise reg 1 = ( reg 1 >> 0x00000002 ) ]
+             [ lookup reg 1 set s ]"
+        ),
+        "ip dscp @s"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(
