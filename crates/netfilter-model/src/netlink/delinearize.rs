@@ -18,6 +18,7 @@ mod values;
 use field::*;
 use meta_ct::*;
 use payload::*;
+use relational::own_mask;
 pub(crate) use sets::addr_text;
 use sets::*;
 use statements::*;

@@ -14,6 +14,16 @@ pub(super) fn cmp_op_text(op: u32) -> &'static str {
     }
 }
 
+/// Whether `mask` is the mask of sub-byte header field `field` itself.
+pub(super) fn own_mask(field: &Field, mask: Option<&[u8]>) -> bool {
+    match (field, mask) {
+        (Field::Hdr(h), Some(m)) if h.mask != 0 && m.len() <= 8 => {
+            m.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x)) == h.mask
+        }
+        _ => false,
+    }
+}
+
 impl State<'_> {
     pub(super) fn cmp(&mut self, sreg: u32, op: u32, data: &[u8]) {
         let Some(reg) = self.reg(sreg).cloned() else {
@@ -39,6 +49,9 @@ impl State<'_> {
         let xor_none = !xor.as_ref().is_some_and(|x| x.iter().any(|b| *b != 0));
         let (field, mask) = match mask.as_deref().and_then(|m| self.masked_hdr(&field, m)) {
             Some(h) if xor_none => (Field::Hdr(h), None),
+            // A field that is a part of its bytes under its own mask (`tcp option mptcp
+            // subtype`): the mask is the field's.
+            _ if xor_none && own_mask(&field, mask.as_deref()) => (field, None),
             _ => (field, mask),
         };
         // One load covering two adjacent fields (nft merges `udp sport 67 udp dport 68` and
@@ -376,6 +389,11 @@ impl State<'_> {
                         value: data[0],
                     },
                 );
+            }
+            // `ip6 dscp cs1`: the DSCP match of either family.
+            (Field::Hdr(h), None) if eq_or_neq && h.name == "ip6 dscp" && data.len() == 2 => {
+                let value = u8::try_from(hdr_fields::value(h, data)).unwrap_or(0);
+                self.push(neg, MatchKind::Dscp { value });
             }
             (Field::Tos, Some([0xfc])) if eq_or_neq && !data.is_empty() => self.push(
                 neg,

@@ -370,6 +370,8 @@ impl State<'_> {
                     }
                 } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
                     vec![Field::Hdr(h)]
+                } else if own_mask(field, mask.as_deref()) {
+                    vec![field.clone()]
                 } else if reg32(sreg).is_some_and(|i| self.hton.contains(&i))
                     && matches!(
                         field,

@@ -1126,6 +1126,41 @@ fn vlan_dependencies_and_shifted_fields() {
 }
 
 #[test]
+fn tcp_option_writes_resets_subtypes_and_ip6_dscp() {
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ immediate reg 1 0x00005005 ]
+             [ exthdr write tcpopt reg 1 => 2b @ 2 + 2 ]"
+        ),
+        "tcp option maxseg size set 1360"
+    );
+    assert_eq!(
+        canon_text(Family::Ip, "[ exthdr reset tcpopt 30 ]"),
+        "reset tcp option mptcp"
+    );
+    assert_eq!(
+        canon_text(
+            Family::Inet,
+            "[ exthdr load tcpopt 1b @ 30 + 2 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x000000f0 ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000010 ]"
+        ),
+        "nft tcp option mptcp subtype 1"
+    );
+    // `ip6 dscp cs1` is the DSCP match, as `ip dscp cs1` is.
+    assert_eq!(
+        canon_text(
+            Family::Ip6,
+            "[ payload load 2b @ network header + 0 => reg 1 ]
+             [ bitwise reg 1 = ( reg 1 & 0x0000c00f ) ^ 0x00000000 ]
+             [ cmp eq reg 1 0x00000002 ]"
+        ),
+        "ip dscp 0x08"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(

@@ -234,6 +234,13 @@ mod tests {
     }
 
     #[test]
+    fn reset_takes_its_tcp_option() {
+        let r = rule("reset tcp option mptcp");
+        assert!(r.matches.is_empty());
+        assert_eq!(r.to_string(), "reset tcp option mptcp");
+    }
+
+    #[test]
     fn vmap_and_set_statements() {
         let r = rule(r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#);
         assert_eq!(

@@ -277,6 +277,13 @@ pub(crate) fn parse_statement(
             // `flow add @ft`: `add` would otherwise start a statement of its own.
             let end = if head == "flow" && word(toks, i + 1).is_some() {
                 until_boundary(toks, i + 2)
+            } else if head == "reset"
+                && word(toks, i + 1) == Some("tcp")
+                && word(toks, i + 2) == Some("option")
+                && word(toks, i + 3).is_some()
+            {
+                // `reset tcp option mptcp`: the option is the statement's, not a match.
+                i + 4
             } else {
                 until_boundary(toks, i + 1)
             };
