@@ -546,6 +546,30 @@ impl State<'_> {
             Field::CtState if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtState {
                 states: CtStateSet(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first)) as u8),
             },
+            // `fib daddr type { anycast, broadcast, multicast }`: any of these types.
+            Field::Fib { flags, result: 3 }
+                if flags & 3 != 0 && ivs.iter().all(|iv| iv.first == iv.last) =>
+            {
+                let bits = ivs.iter().fold(0u32, |a, iv| {
+                    let t = u32_ne(&iv.first);
+                    a | if t < 32 { 1 << t } else { 0 }
+                });
+                MatchKind::AddrType {
+                    dir: if flags & 1 != 0 {
+                        Direction::Src
+                    } else {
+                        Direction::Dst
+                    },
+                    types: addrtype_names(bits),
+                    limit_iface: if flags & 8 != 0 {
+                        Some(Direction::Src)
+                    } else if flags & 16 != 0 {
+                        Some(Direction::Dst)
+                    } else {
+                        None
+                    },
+                }
+            }
             Field::CtStatus if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtStatus {
                 statuses: ct_status_names(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first))),
             },

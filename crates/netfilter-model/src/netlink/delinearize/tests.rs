@@ -1161,6 +1161,42 @@ fn tcp_option_writes_resets_subtypes_and_ip6_dscp() {
 }
 
 #[test]
+fn fib_type_sets_are_address_type_matches() {
+    let mut sets = SetLookupContext::default();
+    let e = |t: u32| RawElem {
+        key: t.to_ne_bytes().to_vec(),
+        ..RawElem::default()
+    };
+    sets.sets.insert(
+        "__set0".into(),
+        SetInfo {
+            flags: SET_ANONYMOUS,
+            key_type: 38,
+            key_len: 4,
+            data_type: None,
+            elems: vec![e(3), e(4), e(5)],
+        },
+    );
+    let x = vec![
+        Expr::Fib {
+            flags: 2,
+            result: 3,
+            dreg: 1,
+        },
+        Expr::Lookup {
+            set: "__set0".into(),
+            sreg: 1,
+            dreg: None,
+            invert: false,
+        },
+    ];
+    assert_eq!(
+        canon(Family::Inet, &x, &sets),
+        "fib daddr type { anycast, broadcast, multicast }"
+    );
+}
+
+#[test]
 fn os_fingerprints_and_ipsec_state() {
     assert_eq!(
         canon_text(
