@@ -85,6 +85,7 @@ pub fn icmp_type_name(v6: bool, t: u8) -> Option<&'static str> {
             (135, "nd-neighbor-solicit"),
             (136, "nd-neighbor-advert"),
             (137, "nd-redirect"),
+            (138, "router-renumbering"),
             (141, "ind-neighbor-solicit"),
             (142, "ind-neighbor-advert"),
             (143, "mld2-listener-report"),

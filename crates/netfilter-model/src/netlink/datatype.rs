@@ -135,6 +135,17 @@ pub fn nft_time(ms: u64) -> String {
 }
 
 /// A TCP flags byte as nft prints it: `fin | ack`.
+/// An IPv6 address as nft prints it (glibc's `inet_ntop`): an IPv4-compatible address with
+/// its last 32 bits dotted (`::18.52.18.52`), where Rust writes `::1234:1234`.
+pub(crate) fn ipv6_text(a: Ipv6Addr) -> String {
+    let s = a.segments();
+    if s[..6].iter().all(|x| *x == 0) && s[6] != 0 {
+        let o = a.octets();
+        return format!("::{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+    }
+    a.to_string()
+}
+
 fn tcp_flags_text(v: u8) -> String {
     const N: [&str; 8] = ["fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"];
     let parts: Vec<&str> = (0..8).filter(|i| v & (1 << i) != 0).map(|i| N[i]).collect();
@@ -188,8 +199,17 @@ pub fn format_value(id: u32, b: &[u8]) -> String {
         8 if b.len() >= 16 => {
             let mut a = [0u8; 16];
             a.copy_from_slice(&b[..16]);
-            Ipv6Addr::from(a).to_string()
+            ipv6_text(Ipv6Addr::from(a))
         }
+        // DSCP code points by name (`cs1`, `af41`, `lephb`), others in hex.
+        36 if b.len() == 1 => super::hdr_fields::render(
+            &super::hdr_fields::HdrField {
+                name: "dscp",
+                kind: super::hdr_fields::Kind::Dscp,
+                mask: 0,
+            },
+            b,
+        ),
         9 | 6 => b
             .iter()
             .map(|x| format!("{x:02x}"))
@@ -302,6 +322,17 @@ pub fn verdict_text(code: i32, chain: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn ipv6_addresses_as_inet_ntop_writes_them() {
+        use std::net::Ipv6Addr;
+        let a = |t: &str| ipv6_text(t.parse::<Ipv6Addr>().unwrap());
+        assert_eq!(a("::1234:1234"), "::18.52.18.52");
+        assert_eq!(a("::1"), "::1");
+        assert_eq!(a("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+        assert_eq!(a("dead::beef"), "dead::beef");
+    }
+
     use super::*;
 
     #[test]

@@ -415,6 +415,12 @@ fn size_set(s: &mut PendingSet, width: Option<Width>) {
     }
     s.sized = true;
     let words_len = s.info.elems.iter().map(|e| e.key.len()).max().unwrap_or(0);
+    // A set without elements does not tell: the first register's width may be one field
+    // of a concatenation (`ip saddr . ip daddr @set5`); the delinearizer then reads the
+    // key from the loads before the lookup.
+    if words_len == 0 {
+        return;
+    }
     let Some(w) = width else {
         s.info.key_len = u32::try_from(words_len).unwrap_or(0);
         return;

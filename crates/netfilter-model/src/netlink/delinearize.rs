@@ -1,12 +1,15 @@
 //! Delinearization: register-level expression lists back into model matches, statements and
 //! verdicts, following what nft's `netlink_delinearize.c` does.
 
+mod clock;
+mod consumers;
 mod dispatch;
 mod field;
 mod meta_ct;
 mod payload;
 mod relational;
 mod sets;
+mod spans;
 mod statements;
 #[cfg(test)]
 mod tests;
@@ -15,6 +18,7 @@ mod values;
 use field::*;
 use meta_ct::*;
 use payload::*;
+use relational::own_mask;
 pub(crate) use sets::addr_text;
 use sets::*;
 use statements::*;
@@ -25,7 +29,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::datatype::{format_concat, format_value, hex, split_concat, verdict_text};
+use super::datatype::{format_concat, format_value, hex, split_concat, type_size, verdict_text};
 use super::expr::{reg32, Expr, ImmData};
 use super::hdr_fields::{self, Hdr, HdrField};
 use super::raw::RawElem;
@@ -144,6 +148,13 @@ enum Field {
         modulus: u32,
         offset: u32,
     },
+    /// A NUL-padded string named by its nft text (`osf name`, `osf version`).
+    Str(String),
+    /// An IPsec state field (`ipsec in reqid`): its nft text and `NFT_XFRM_KEY_*` key.
+    Xfrm {
+        name: String,
+        key: u32,
+    },
     Raw(String),
 }
 
@@ -158,6 +169,9 @@ enum Reg {
     },
     Imm(Vec<u8>),
     Text(String),
+    /// A later register of a map's data that spans several (`ipv4_addr . inet_service`):
+    /// the map's text is in the first.
+    MapPart,
 }
 
 /// Layer-3 and layer-4 protocol context, as learned from the family and earlier matches.
@@ -185,8 +199,10 @@ struct State<'a> {
     l4_dep: Option<usize>,
     /// Whether a later expression read the transport header under that context.
     l4_dep_used: bool,
-    /// Whether any expression read the network or transport header.
+    /// Whether any expression read or wrote the network header (or read an ICMP header).
     l3_dep_used: bool,
+    /// Whether any expression read the link-layer header (`meta iiftype ether`'s use).
+    ll_dep_used: bool,
     /// Whether the last match came from a one-sided port bound (`>=`, `<`, ...).
     last_was_bound: bool,
     /// The last one-sided bound: its field, the range it allows, and its match's index.
@@ -201,6 +217,14 @@ struct State<'a> {
     icmp_dep_used: bool,
     /// 32-bit registers whose value a `byteorder hton` made big-endian.
     hton: std::collections::HashSet<u32>,
+    /// When each 32-bit register was last written (a count of writes), so the loads of a
+    /// concatenation into a set that no context describes can be told apart.
+    written: HashMap<u32, usize>,
+    /// Register writes so far.
+    writes: usize,
+    /// Data types of maps the context gives none for, from what the rule does with the
+    /// data ([`consumers::implied_data_types`]).
+    implied_data: HashMap<String, u32>,
 }
 
 /// Turns a rule's expressions into a model rule (matches, statements, verdict, counters,
@@ -227,6 +251,7 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         l4_dep: None,
         l4_dep_used: false,
         l3_dep_used: false,
+        ll_dep_used: false,
         last_was_bound: false,
         last_bound: None,
         vlan_dep_used: false,
@@ -234,6 +259,9 @@ pub fn delinearize(family: Family, exprs: &[Expr], sets: &SetLookupContext) -> R
         icmp_dep: None,
         icmp_dep_used: false,
         hton: std::collections::HashSet::new(),
+        written: HashMap::new(),
+        writes: 0,
+        implied_data: consumers::implied_data_types(exprs, sets),
     };
     for e in exprs {
         st.expr(e);
@@ -250,6 +278,8 @@ impl State<'_> {
         if let Some(i) = reg32(r) {
             self.regs.insert(i, v);
             self.hton.remove(&i);
+            self.writes += 1;
+            self.written.insert(i, self.writes);
         }
     }
 
@@ -293,38 +323,56 @@ impl State<'_> {
             matches!(
                 m.kind,
                 MatchKind::Address { .. }
-                    | MatchKind::Icmp { .. }
                     | MatchKind::Ttl { .. }
                     | MatchKind::Dscp { .. }
                     | MatchKind::Fragment
             )
-        }) || self.l3_dep_used
-            || self
-                .rule
-                .statements
-                .iter()
-                .any(|s| matches!(s, Statement::Nat { addr: Some(_), .. }));
-        if self.vlan_dep_used {
-            if let Some(i) = self.rule.matches.iter().position(|m| {
-                !m.negated
-                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
-                        if module == "nft" && (args == "ether type 8021q" || args == "ether type 8021ad"))
-            }) {
-                self.rule.matches.remove(i);
-            }
-        }
-        if needs_l3 {
+        }) || self.l3_dep_used;
+        // An ICMP match needs its own family only (`meta nfproto ipv4 icmpv6 type ..` keeps
+        // the nfproto compare, as nft lists it).
+        let icmp_v6: Vec<bool> = self
+            .rule
+            .matches
+            .iter()
+            .filter_map(|m| match m.kind {
+                MatchKind::Icmp { v6, .. } => Some(v6),
+                _ => None,
+            })
+            .collect();
+        let needs_l3_for =
+            |args: &str| needs_l3 || l3_dependency_v6(args).is_some_and(|v6| icmp_v6.contains(&v6));
+        if needs_l3 || !icmp_v6.is_empty() {
             // The first of each: a second `meta nfproto ipv4` is the rule's own.
             let mut seen: Vec<String> = Vec::new();
             self.rule.matches.retain(|m| match &m.kind {
                 MatchKind::Other { module, args, .. }
-                    if module == "nft" && is_l3_dependency(args) && !seen.contains(args) =>
+                    if module == "nft"
+                        && is_l3_dependency(args)
+                        && needs_l3_for(args)
+                        && !seen.contains(args) =>
                 {
                     seen.push(args.clone());
                     false
                 }
                 _ => true,
             });
+        }
+        // `ether type 8021q` is the dependency of the VLAN tag's fields; a `vlan type ip`
+        // that was itself only a dependency (of `ip protocol`) leaves it listed. An 802.1ad
+        // outer tag stays: nft lists `ether type 8021ad`.
+        let vlan_used = self.vlan_dep_used
+            || self.rule.matches.iter().any(|m| {
+                matches!(&m.kind, MatchKind::Other { module, args, .. }
+                    if module == "nft" && args.starts_with("vlan type "))
+            });
+        if vlan_used {
+            if let Some(i) = self.rule.matches.iter().position(|m| {
+                !m.negated
+                    && matches!(&m.kind, MatchKind::Other { module, args, .. }
+                        if module == "nft" && args == "ether type 8021q")
+            }) {
+                self.rule.matches.remove(i);
+            }
         }
         // Dependencies nft adds for a statement and does not list: `meta nfproto` of an ICMP
         // reject in inet/bridge/netdev, `meta iiftype ether` of an `ether` match in a family
@@ -354,7 +402,7 @@ impl State<'_> {
             }
             _ => false,
         });
-        if has_ether {
+        if has_ether || self.ll_dep_used {
             self.rule.matches.retain(|m| {
                 !matches!(&m.kind, MatchKind::Other { module, args, .. }
                     if module == "nft" && args == "meta iiftype ether")

@@ -6,6 +6,7 @@ use super::datatype::{
 use super::delinearize::addr_text;
 use super::expr::Expr;
 use super::raw::{udata_string, udata_u32, RawElem, RawSet};
+use super::settypeof::{typeof_layout, TypeofField, UDATA_SET_KEY_TYPEOF};
 
 /// `NFT_SET_INTERVAL`.
 const SET_INTERVAL: u32 = 0x4;
@@ -100,21 +101,54 @@ struct KeyShape {
     swap_host: bool,
     /// Whether the key's byte order is host order although its datatype is not (typeof).
     host_integer: bool,
+    /// Per field of a `typeof` key, its size and spelling (empty without `typeof`).
+    layout: Vec<TypeofField>,
 }
 
 impl KeyShape {
     fn of(set: &RawSet) -> KeyShape {
         let host = udata_u32(&set.userdata, UDATA_SET_KEYBYTEORDER) == Some(BYTEORDER_HOST);
         let types = split_concat(set.key_type, set.key_len);
+        let layout = typeof_layout(&set.userdata, UDATA_SET_KEY_TYPEOF)
+            .filter(|l| l.len() == types.len())
+            .unwrap_or_default();
         KeyShape {
             swap_host: set.flags & SET_INTERVAL != 0,
             host_integer: host && types.len() == 1 && !host_order_type(set.key_type),
             types,
+            layout,
         }
     }
 
+    /// The `typeof` layout of field `i` when it is an integer of known size.
+    fn int_layout(&self, i: usize, ty: u32) -> Option<TypeofField> {
+        self.layout
+            .get(i)
+            .copied()
+            .filter(|l| ty == 4 && l.bytes.is_some())
+    }
+
+    /// Bytes field `i` of datatype `ty` takes in a key.
+    fn size(&self, i: usize, ty: u32) -> usize {
+        self.int_layout(i, ty)
+            .and_then(|l| l.bytes)
+            .or_else(|| type_size(ty))
+            .unwrap_or(4)
+    }
+
     /// One field's value in nft's spelling.
-    fn value(&self, ty: u32, b: &[u8]) -> String {
+    fn value(&self, i: usize, ty: u32, b: &[u8]) -> String {
+        if let Some(l) = self.int_layout(i, ty) {
+            // A `typeof` integer field (`vlan id`, `udp length`) in decimal, a raw payload
+            // (`@nh,32,32`) in hex without leading zeros, as nft prints them.
+            let b = l.bytes.and_then(|n| b.get(..n)).unwrap_or(b);
+            if l.host && !self.swap_host && cfg!(target_endian = "little") {
+                let mut v = b.to_vec();
+                v.reverse();
+                return integer_text(&v);
+            }
+            return if l.raw { raw_hex(b) } else { integer_text(b) };
+        }
         if self.host_integer && ty == 4 {
             let mut v = b.to_vec();
             if !self.swap_host {
@@ -131,15 +165,18 @@ impl KeyShape {
     }
 
     /// One field's range in nft's spelling: a value, an address prefix or range, or `a-b`.
-    fn range(&self, ty: u32, first: &[u8], last: &[u8]) -> String {
+    fn range(&self, i: usize, ty: u32, first: &[u8], last: &[u8]) -> String {
         if first == last {
-            self.value(ty, first)
+            self.value(i, ty, first)
         } else if let (true, Some(p)) = (matches!(ty, 5 | 41), wildcard_prefix(first, last)) {
             format!("\"{}*\"", String::from_utf8_lossy(p))
         } else if matches!(ty, 7 | 8) {
             addr_text(first, last, ty == 8)
+        } else if let (true, [a], [b]) = (matches!(ty, 12 | 14 | 29 | 31), first, last) {
+            // nft prints the bounds of a range numerically (`10-20`, not `10-hmp`).
+            format!("{a}-{b}")
         } else {
-            format!("{}-{}", self.value(ty, first), self.value(ty, last))
+            format!("{}-{}", self.value(i, ty, first), self.value(i, ty, last))
         }
     }
 
@@ -147,17 +184,17 @@ impl KeyShape {
     fn text(&self, first: &[u8], last: &[u8]) -> String {
         if self.types.len() <= 1 {
             let ty = self.types.first().copied().unwrap_or(4);
-            return self.range(ty, first, last);
+            return self.range(0, ty, first, last);
         }
         let mut out = Vec::new();
         let mut off = 0usize;
-        for &t in &self.types {
-            let size = type_size(t).unwrap_or(4);
+        for (i, &t) in self.types.iter().enumerate() {
+            let size = self.size(i, t);
             let slice = |b: &[u8]| {
                 let end = (off + size).min(b.len());
                 b.get(off..end).unwrap_or_default().to_vec()
             };
-            out.push(self.range(t, &slice(first), &slice(last)));
+            out.push(self.range(i, t, &slice(first), &slice(last)));
             off += size.div_ceil(4) * 4;
         }
         out.join(" . ")
@@ -171,6 +208,13 @@ pub(crate) fn wildcard_prefix<'a>(first: &'a [u8], last: &[u8]) -> Option<&'a [u
     let rest_ok =
         first.get(n..)?.iter().all(|b| *b == 0) && last.get(n..)?.iter().all(|b| *b == 0xff);
     (rest_ok && n > 0 && first.len() == last.len()).then(|| &first[..n])
+}
+
+/// A big-endian integer in hex without leading zeros (`0x14`), as nft prints raw payloads.
+fn raw_hex(b: &[u8]) -> String {
+    let digits: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let digits = digits.trim_start_matches('0');
+    format!("0x{}", if digits.is_empty() { "0" } else { digits })
 }
 
 /// A big-endian integer in decimal (up to 16 bytes), else hex.
@@ -286,6 +330,7 @@ fn data_text(set: &RawSet, e: &RawElem) -> String {
         types,
         swap_host: false,
         host_integer: false,
+        layout: Vec::new(),
     };
     if data_is_interval(set) {
         // The first value of the range, then the last, each laid out like a key.
@@ -342,47 +387,24 @@ fn elements_with(set: &RawSet, shape: &KeyShape) -> Vec<String> {
     out
 }
 
-/// nft-like text of an anonymous set or map of a rule: `{ a, b-c, * : d }`, its key fields
-/// of datatypes `types` (from the rule's expressions), `with_data` for maps.
-pub(crate) fn anonymous_set_text(
-    types: &[u32],
-    flags: u32,
-    data_type: Option<u32>,
-    elems: &[RawElem],
-    with_data: bool,
-) -> String {
+/// The data of element `e` of an anonymous map of a rule, whose data is of datatype
+/// `data_type` (interval data shown as a range when its size says so).
+pub(crate) fn anonymous_data_text(data_type: u32, elems: &[RawElem], e: &RawElem) -> String {
     let mut set = RawSet {
-        flags: if with_data {
-            flags | SET_MAP
-        } else {
-            flags & !SET_MAP
-        },
-        data_type,
-        elems: elems.to_vec(),
+        flags: SET_MAP,
+        data_type: Some(data_type),
         ..RawSet::default()
     };
-    // Without the set's user data, interval data (`: 10.0.0.1-10.0.0.9`, nat maps) shows by
-    // its size: a first and a last value of the data type.
-    if let Some(t) = data_type.filter(|t| *t != super::delinearize::DATA_VERDICT) {
-        // Only datatypes of a fixed size tell (an `integer` may be of any length).
-        let one: Option<usize> = split_concat(t, 0)
-            .iter()
-            .map(|x| type_size(*x).map(|s| s.div_ceil(4) * 4))
-            .sum();
-        let len = elems.iter().find_map(|e| e.data.as_ref().map(Vec::len));
-        if one.is_some_and(|one| len == Some(2 * one)) {
-            set.userdata = vec![UDATA_SET_DATA_INTERVAL, 4];
-            set.userdata.extend_from_slice(&1u32.to_ne_bytes());
-        }
+    let one: Option<usize> = split_concat(data_type, 0)
+        .iter()
+        .map(|x| type_size(*x).map(|s| s.div_ceil(4) * 4))
+        .sum();
+    let len = elems.iter().find_map(|e| e.data.as_ref().map(Vec::len));
+    if one.is_some_and(|one| len == Some(2 * one)) {
+        set.userdata = vec![UDATA_SET_DATA_INTERVAL, 4];
+        set.userdata.extend_from_slice(&1u32.to_ne_bytes());
     }
-    let shape = KeyShape {
-        types: types.to_vec(),
-        swap_host: flags & SET_INTERVAL != 0,
-        host_integer: false,
-    };
-    let mut items = elements_with(&set, &shape);
-    items.sort();
-    format!("{{ {} }}", items.join(", "))
+    data_text(&set, e)
 }
 
 /// Stateful statements every element of the set gets, one string each.
@@ -453,6 +475,46 @@ mod tests {
                 "0x00000008-0x0000000f : 10.0.1.2"
             ]
         );
+    }
+
+    #[test]
+    fn typeof_integers_and_protocol_ranges_print_like_nft() {
+        // `typeof vlan id`: a 12-bit field in two bytes, in decimal.
+        let vlan_id = [
+            3, 26, 0, 4, 7, 0, 0, 0, 1, 18, 0, 4, 16, 0, 0, 0, 1, 4, 4, 0, 0, 0, 4, 4, 12, 0, 0, 0,
+        ];
+        let set = RawSet {
+            key_type: 4,
+            key_len: 2,
+            userdata: vlan_id.to_vec(),
+            elems: vec![elem(&[0, 1])],
+            ..RawSet::default()
+        };
+        assert_eq!(set_elements(&set), ["1"]);
+        // `typeof udp length . @nh,32,32`: two bytes of length padded to four, then a raw
+        // payload in hex without leading zeros.
+        let concat = [
+            3, 76, 0, 4, 13, 0, 0, 0, 1, 68, 0, 26, 0, 4, 7, 0, 0, 0, 1, 18, 0, 4, 6, 0, 0, 0, 1,
+            4, 3, 0, 0, 0, 4, 4, 16, 0, 0, 0, 1, 38, 0, 4, 7, 0, 0, 0, 1, 30, 0, 4, 0, 0, 0, 0, 1,
+            4, 0, 0, 0, 0, 2, 4, 2, 0, 0, 0, 3, 4, 32, 0, 0, 0, 4, 4, 32, 0, 0, 0,
+        ];
+        let set = RawSet {
+            key_type: (4 << 6) | 4,
+            key_len: 8,
+            userdata: concat.to_vec(),
+            elems: vec![elem(&[0, 20, 0, 0, 0, 0, 0, 0x24])],
+            ..RawSet::default()
+        };
+        assert_eq!(set_elements(&set), ["20 . 0x24"]);
+        // `type inet_proto; flags interval`: range bounds are numbers (`10-20`, not `10-hmp`).
+        let set = RawSet {
+            flags: SET_INTERVAL,
+            key_type: 12,
+            key_len: 1,
+            elems: vec![end(&[0]), elem(&[10]), end(&[21]), elem(&[6]), end(&[7])],
+            ..RawSet::default()
+        };
+        assert_eq!(set_elements(&set), ["tcp", "10-20"]);
     }
 
     #[test]

@@ -551,6 +551,28 @@ pub(crate) mod ffi {
                 set: string(e, NFTNL_EXPR_OBJREF_SET_NAME),
                 sreg: opt_u32(e, NFTNL_EXPR_OBJREF_SET_SREG),
             },
+            // libnftnl's text of `synproxy` leaves its flags (timestamp, sack-perm) out.
+            "synproxy" => Expr::Unknown {
+                raw: format!(
+                    "mss {} wscale {} flags {}",
+                    u16_(e, NFTNL_EXPR_SYNPROXY_MSS),
+                    u8_(e, NFTNL_EXPR_SYNPROXY_WSCALE),
+                    u32_(e, NFTNL_EXPR_SYNPROXY_FLAGS)
+                ),
+                name,
+            },
+            // `queue to EXPR`: the queue number from a register, as libnftnl prints it.
+            "queue" if is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM) => {
+                let flags = u16_(e, NFTNL_EXPR_QUEUE_FLAGS);
+                let mut raw = format!("sreg_qnum {}", u32_(e, NFTNL_EXPR_QUEUE_SREG_QNUM));
+                if flags & 1 != 0 {
+                    raw.push_str(" bypass");
+                }
+                if flags & 2 != 0 {
+                    raw.push_str(" fanout");
+                }
+                Expr::Unknown { raw, name }
+            }
             "queue" => Expr::Queue {
                 num: u16_(e, NFTNL_EXPR_QUEUE_NUM),
                 total: u16_(e, NFTNL_EXPR_QUEUE_TOTAL),
@@ -559,6 +581,17 @@ pub(crate) mod ffi {
             "quota" => Expr::Quota {
                 bytes: u64_(e, NFTNL_EXPR_QUOTA_BYTES),
                 flags: u32_(e, NFTNL_EXPR_QUOTA_FLAGS),
+            },
+            // libnftnl's text of `osf` shows only its register; the TTL mode and the
+            // version flag decide what nft lists.
+            "osf" => Expr::Unknown {
+                raw: format!(
+                    "dreg {} ttl {} flags {}",
+                    u32_(e, NFTNL_EXPR_OSF_DREG),
+                    u8_(e, NFTNL_EXPR_OSF_TTL),
+                    u32_(e, NFTNL_EXPR_OSF_FLAGS)
+                ),
+                name,
             },
             _ => Expr::Unknown { raw: text(e), name },
         }

@@ -80,6 +80,8 @@ pub(crate) enum Kind {
     InetProto,
     /// An IPv4 address.
     Ipv4,
+    /// An IPv6 address.
+    Ipv6,
     /// A link-layer address.
     EtherAddr,
     /// An ARP operation name.
@@ -118,6 +120,11 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Vlan, 14, 1, 0x10, "vlan dei", Kind::Int),
     (Hdr::Vlan, 14, 2, 0x0fff, "vlan id", Kind::Int),
     (Hdr::Vlan, 16, 2, 0, "vlan type", Kind::EtherType),
+    // The inner tag of stacked VLANs (802.1ad, then 802.1q).
+    (Hdr::Vlan, 18, 1, 0xe0, "vlan pcp", Kind::Int),
+    (Hdr::Vlan, 18, 1, 0x10, "vlan dei", Kind::Int),
+    (Hdr::Vlan, 18, 2, 0x0fff, "vlan id", Kind::Int),
+    (Hdr::Vlan, 20, 2, 0, "vlan type", Kind::EtherType),
     (Hdr::Arp, 0, 2, 0, "arp htype", Kind::Int),
     (Hdr::Arp, 2, 2, 0, "arp ptype", Kind::EtherType),
     (Hdr::Arp, 4, 1, 0, "arp hlen", Kind::Int),
@@ -159,7 +166,6 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Icmp, 2, 2, 0, "icmp checksum", Kind::Int),
     (Hdr::Icmp, 4, 2, 0, "icmp id", Kind::Int),
     (Hdr::Icmp, 6, 2, 0, "icmp sequence", Kind::Int),
-    (Hdr::Icmp, 4, 4, 0, "icmp gateway", Kind::Int),
     (Hdr::Icmp6, 1, 1, 0, "icmpv6 code", Kind::Int),
     (Hdr::Icmp6, 2, 2, 0, "icmpv6 checksum", Kind::Int),
     (Hdr::Icmp6, 4, 4, 0, "icmpv6 mtu", Kind::Int),
@@ -188,6 +194,14 @@ const TABLE: &[(Hdr, u32, u32, u64, &str, Kind)] = &[
     (Hdr::Rt, 1, 1, 0, "rt hdrlength", Kind::Int),
     (Hdr::Rt, 2, 1, 0, "rt type", Kind::Int),
     (Hdr::Rt, 3, 1, 0, "rt seg-left", Kind::Int),
+    // The segment routing header (routing type 4), as nft names its fields.
+    (Hdr::Rt, 4, 1, 0, "srh last-entry", Kind::Int),
+    (Hdr::Rt, 5, 1, 0, "srh flags", Kind::Int),
+    (Hdr::Rt, 6, 2, 0, "srh tag", Kind::Int),
+    (Hdr::Rt, 8, 16, 0, "srh sid[1]", Kind::Ipv6),
+    (Hdr::Rt, 24, 16, 0, "srh sid[2]", Kind::Ipv6),
+    (Hdr::Rt, 40, 16, 0, "srh sid[3]", Kind::Ipv6),
+    (Hdr::Rt, 56, 16, 0, "srh sid[4]", Kind::Ipv6),
     (Hdr::Frag, 0, 1, 0, "frag nexthdr", Kind::Int),
     (Hdr::Frag, 1, 1, 0, "frag reserved", Kind::Int),
     (Hdr::Frag, 2, 2, 0xfff8, "frag frag-off", Kind::Int),
@@ -227,6 +241,37 @@ pub(crate) fn lookup(hdr: Hdr, off: u32, len: u32, mask: Option<&[u8]>) -> Optio
             name,
             kind: *kind,
             mask: *mask,
+        })
+}
+
+/// The field a masked write changes: `len` bytes at `off` are loaded, the bits in `bits`
+/// (big-endian, within those bytes) replaced and the bytes written back (nft writes `ip ttl`
+/// as the 16 bits of ttl and protocol, for the checksum). The result's mask is `bits`, so
+/// [`render`] of the written bytes gives the new value.
+pub(crate) fn written_field(hdr: Hdr, off: u32, len: u32, bits: u64) -> Option<HdrField> {
+    if bits == 0 || len > 8 {
+        return None;
+    }
+    TABLE
+        .iter()
+        .find(|(h, o, l, fm, _, _)| {
+            if *h != hdr || *o < off || o + l > off + len || *l > 8 {
+                return false;
+            }
+            let own = if *fm != 0 {
+                *fm
+            } else if *l >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (l * 8)) - 1
+            };
+            let shift = (off + len - (o + l)) * 8;
+            shift < 64 && own.checked_shl(shift) == Some(bits)
+        })
+        .map(|(_, _, _, _, name, kind)| HdrField {
+            name,
+            kind: *kind,
+            mask: bits,
         })
 }
 
@@ -277,6 +322,10 @@ pub(crate) fn render(f: &HdrField, b: &[u8]) -> String {
             [a, b2, c, d, ..] => Ipv4Addr::new(*a, *b2, *c, *d).to_string(),
             _ => v.to_string(),
         },
+        Kind::Ipv6 => match <[u8; 16]>::try_from(b) {
+            Ok(a) => std::net::Ipv6Addr::from(a).to_string(),
+            Err(_) => v.to_string(),
+        },
         Kind::EtherAddr => b
             .iter()
             .map(|x| format!("{x:02x}"))
@@ -315,6 +364,8 @@ pub(crate) fn render(f: &HdrField, b: &[u8]) -> String {
                 (36, "af42"),
                 (38, "af43"),
                 (46, "ef"),
+                (1, "lephb"),
+                (44, "va"),
             ];
             N.iter()
                 .find(|(n, _)| *n == v)

@@ -569,7 +569,11 @@ fn inner_corpus() {
     );
     let mut groups: std::collections::BTreeMap<&str, Vec<&String>> = Default::default();
     for d in &model_differs {
-        groups.entry(mismatch_reason(d)).or_default().push(d);
+        let reason = CORPUS_STOCK_TOOL_LOSSES
+            .iter()
+            .find(|(f, _)| d.contains(f))
+            .map_or_else(|| mismatch_reason(d), |(_, why)| *why);
+        groups.entry(reason).or_default().push(d);
     }
     for (reason, files) in &groups {
         eprintln!("  [{}] {reason}", files.len());
@@ -578,6 +582,15 @@ fn inner_corpus() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    // A file on the stock-tool list must still differ (a fixed nft removes its line).
+    if std::env::var_os("NFDIFF_CORPUS_ONLY").is_none() {
+        for (f, why) in CORPUS_STOCK_TOOL_LOSSES {
+            assert!(
+                model_differs.iter().any(|d| d.contains(f)),
+                "{f} now reads back like its file; drop it from the stock-tool losses ({why})"
+            );
+        }
+    }
     // Regression floor for the live-vs-file agreement measured when this check was added.
     assert!(
         model_equal * 100 >= loaded * MIN_LIVE_FILE_AGREEMENT_PCT,
@@ -591,9 +604,25 @@ fn inner_corpus() {
 /// verbatim spelling were decoded like nft lists them, 341 of 373 (91.4%) with the delinearizer
 /// checked against the nftables test suite's payload files, 344 of 373 (92.2%) with the network
 /// header's protocol field spelled `ip protocol` / `ip6 nexthdr` in concatenations, 345 of 373
-/// (92.5%) with raw payload values in hex without leading zeros. The rest are rule decoding
-/// gaps, grouped by [`mismatch_reason`].
-const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 92;
+/// (92.5%) with raw payload values in hex without leading zeros, 368 of 373 (98.7%) with
+/// adjacent interval elements, vmap fallback verdicts, `typeof` integer elements, the
+/// dependencies nft does not list, number generator keys, values across registers
+/// (constants in set statement keys, concatenated map data), `osf` and `ipsec`, 371 of 373
+/// (99.5%) with shifted and masked values (`(meta mark | 0x10) << 8`, `ip dscp @s`). Of the
+/// two left, one is a stock-tool bug ([`CORPUS_STOCK_TOOL_LOSSES`]); `nft-f/sample-ruleset`
+/// has reader gaps (`fib daddr type { .. }` sets, an ICMPv6 reject in an inet chain binding,
+/// `tcp option maxseg size 1-500`, a one-element address range set). The rest are grouped by
+/// [`mismatch_reason`].
+const MIN_LIVE_FILE_AGREEMENT_PCT: usize = 99;
+
+/// Corpus files whose live model differs from the file because of the stock tool, not the
+/// reader: `(path suffix, what happens)`. They still count as differing.
+const CORPUS_STOCK_TOOL_LOSSES: &[(&str, &str)] = &[(
+    "optimizations/single_anon_set_expr.nft",
+    "stock-tool bug: nft 1.0.6 turns the one-element anonymous set `meta mark { 0x0000000a \
+     counter }` into a compare and drops the element's counter (the kernel holds no counter; \
+     `nft list ruleset` shows `meta mark 0x0000000a`)",
+)];
 
 /// A coarse reason for a corpus file whose live model differs from its file's, from the first
 /// difference (`file `..` live `..``), so the remaining gaps can be read by class. The first

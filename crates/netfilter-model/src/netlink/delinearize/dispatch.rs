@@ -34,8 +34,23 @@ impl State<'_> {
                 }
                 if *base == 2 && self.ctx.l4.is_some() {
                     self.l4_dep_used = true;
+                    // ICMP and ICMPv6 depend on their network protocol (`meta nfproto ipv6
+                    // meta l4proto icmpv6` in inet), which nft does not list either.
+                    // (A `meta nfproto` of the other family stays: `meta nfproto ipv4
+                    // icmpv6 type ..` is listed as written.)
+                    match (self.ctx.l4, self.ctx.l3_v6) {
+                        (Some(Protocol(1)), Some(false)) | (Some(Protocol(58)), Some(true)) => {
+                            self.l3_dep_used = true;
+                        }
+                        _ => {}
+                    }
                 }
-                if *base == 0 && self.ctx.vlan && *offset >= 14 {
+                if *base == 0 {
+                    self.ll_dep_used = true;
+                }
+                // The tag control fields (`vlan id`, `vlan pcp`); `vlan type` counts only if
+                // it stays a match of its own.
+                if *base == 0 && self.ctx.vlan && (14..16).contains(offset) {
                     self.vlan_dep_used = true;
                 }
                 if *base == 1 {
@@ -55,8 +70,10 @@ impl State<'_> {
                 key, dreg: Some(d), ..
             } => {
                 let len = match key {
-                    6 | 7 => 16,
-                    15 | 16 | 19 => 1,
+                    6 | 7 | 17 | 18 | 34 => 16,
+                    15 | 16 | 19 | 25 | 31 => 1,
+                    30 => 8,
+                    28 | 29 => 2,
                     _ => 4,
                 };
                 self.set_reg(
@@ -75,14 +92,30 @@ impl State<'_> {
                 dir,
                 ..
             } => {
+                let v6 = self.ctx.l3_v6;
                 let len = match key {
-                    1 => 1,
+                    1 | 7 | 10 => 1,
+                    11 | 12 => 2,
+                    6 | 13 | 21 | 22 => 16,
+                    8 | 9 if v6 == Some(true) => 16,
+                    14..=16 => 8,
                     _ => 4,
                 };
+                let mut field = Self::ct_field(*key, *dir);
+                // `ct original saddr` reads the family's address: nft names it by the
+                // network protocol the rule fixed (`ct original ip saddr`), which is then
+                // that name's dependency.
+                if let (8 | 9, Some(v6), Field::Raw(name)) = (*key, v6, &field) {
+                    let ip = if v6 { "ip6" } else { "ip" };
+                    let addr = if *key == 8 { "saddr" } else { "daddr" };
+                    let prefix = name.trim_end_matches(addr);
+                    field = Field::Raw(format!("{prefix}{ip} {addr}"));
+                    self.l3_dep_used = true;
+                }
                 self.set_reg(
                     *d,
                     Reg::Load {
-                        field: Self::ct_field(*key, *dir),
+                        field,
                         len,
                         mask: None,
                         xor: None,
@@ -149,9 +182,57 @@ impl State<'_> {
                         mask: Some(mask.clone()),
                         xor: Some(xor.clone()),
                     },
-                    (Some(Reg::Load { field, .. }), op) => {
+                    // `ip dscp`: a field under its mask shifted down to its own bits, as a
+                    // set key is (`ip dscp @s`).
+                    (
+                        Some(Reg::Load {
+                            field,
+                            len,
+                            mask: Some(m),
+                            xor,
+                        }),
+                        2,
+                    ) if xor.as_ref().is_none_or(|x| x.iter().all(|b| *b == 0))
+                        && self
+                            .shifted_field(&field, &m)
+                            .is_some_and(|h| h.mask.trailing_zeros() == u32_ne(data)) =>
+                    {
+                        let h = self.shifted_field(&field, &m).unwrap_or(HdrField {
+                            name: "",
+                            kind: hdr_fields::Kind::Int,
+                            mask: 0,
+                        });
+                        Reg::Load {
+                            field: Field::Hdr(HdrField { mask: 0, ..h }),
+                            len,
+                            mask: None,
+                            xor: None,
+                        }
+                    }
+                    (
+                        Some(Reg::Load {
+                            field, mask, xor, ..
+                        }),
+                        op,
+                    ) => {
                         let o = if *op == 1 { "<<" } else { ">>" };
-                        Reg::Text(format!("{} {o} {}", field.text(), u32_ne(data)))
+                        // `(meta mark | 0x00000010) << 8`: a masked value shifted.
+                        let inner =
+                            match mask_xor_text(&field.text(), mask.as_deref(), xor.as_deref()) {
+                                Some(t) => format!("({t})"),
+                                None => field.text(),
+                            };
+                        Reg::Text(format!("{inner} {o} {}", u32_ne(data)))
+                    }
+                    // `meta mark >> 8 & 0xf`: a shifted value masked, an integer now.
+                    (Some(Reg::Text(t)), 0) if t.contains(" >> ") || t.contains(" << ") => {
+                        let m = u32_ne(mask);
+                        let x = u32_ne(xor);
+                        if x == 0 {
+                            Reg::Text(format!("{t} & 0x{m:x}"))
+                        } else {
+                            Reg::Text("bitwise".into())
+                        }
                     }
                     (Some(Reg::Imm(v)), 0) => {
                         let r: Vec<u8> = v
@@ -356,8 +437,8 @@ impl State<'_> {
             } => {
                 let key = self.key_text(*sreg_key, set);
                 let data = sreg_data
-                    .and_then(|r| self.reg(r).cloned())
-                    .map(|r| format!(" : {}", reg_text(&r)))
+                    .and_then(|r| self.data_text(r, set))
+                    .map(|t| format!(" : {t}"))
                     .unwrap_or_default();
                 let t = timeout
                     .map(|t| format!(" timeout {}", time_text(t)))
@@ -384,10 +465,8 @@ impl State<'_> {
                     name: n.clone(),
                 }),
                 (None, Some(s)) => {
-                    let key = sreg
-                        .and_then(|r| self.reg(r).cloned())
-                        .map(|r| reg_text(&r))
-                        .unwrap_or_default();
+                    // The key may be a concatenation (`ip protocol . th dport map { .. }`).
+                    let key = sreg.map(|r| self.key_text(r, s)).unwrap_or_default();
                     self.rule.statements.push(Statement::Other {
                         target: obj_type_name(*obj_type).to_string(),
                         args: format!("name {key} map @{s}"),
@@ -427,15 +506,23 @@ impl State<'_> {
                 len,
                 sreg,
             } => {
-                let v = self
-                    .reg(*sreg)
-                    .cloned()
-                    .map(|r| reg_text(&r))
-                    .unwrap_or_default();
-                let f = self.payload(*base, *offset, *len).text();
+                if *base == 1 {
+                    self.l3_dep_used = true;
+                }
+                if *base == 2 && self.ctx.l4.is_some() {
+                    self.l4_dep_used = true;
+                }
+                let (f, v) = self.payload_write(*base, *offset, *len, *sreg);
+                // Split at the first word, as the nft text parser keeps it (`ip` `daddr set ..`).
+                let (target, field) = f.split_once(' ').unwrap_or((f.as_str(), ""));
+                let args = if field.is_empty() {
+                    format!("set {v}")
+                } else {
+                    format!("{field} set {v}")
+                };
                 self.rule.statements.push(Statement::Other {
-                    target: f,
-                    args: format!("set {v}"),
+                    target: target.to_string(),
+                    args,
                     lossy: false,
                 });
             }
@@ -443,7 +530,16 @@ impl State<'_> {
             Expr::Ct { key, .. } => self.push_other(format!("ct {}", ct_key_name(*key))),
             Expr::Unknown { name, raw } if name == "exthdr" && self.exthdr(raw) => {}
             Expr::Unknown { name, raw } if name == "tproxy" && self.tproxy(raw) => {}
-            Expr::Unknown { name, raw } if name == "dup" && self.dup(raw) => {}
+            Expr::Unknown { name, raw }
+                if (name == "dup" || name == "fwd") && self.dup_fwd(name, raw) => {}
+            Expr::Unknown { name, raw } if name == "osf" && self.osf(raw) => {}
+            Expr::Unknown { name, raw } if name == "xfrm" && self.xfrm(raw) => {}
+            Expr::Unknown { name, raw } if self.keyed_load(name, raw) => {}
+            Expr::Unknown { name, raw } if name == "hash" && self.hash(raw) => {}
+            Expr::Unknown { name, raw } if name == "synproxy" && self.synproxy(raw) => {}
+            // `count N flags F` (libnftnl's text of `connlimit`): `ct count [over] N`.
+            Expr::Unknown { name, raw } if name == "connlimit" && self.connlimit(raw) => {}
+            Expr::Unknown { name, raw } if name == "queue" && self.queue_from_reg(raw) => {}
             Expr::Unknown { name, raw } if raw.contains("=> reg ") => {
                 // A load nfdiff does not model (exthdr, osf, socket, rt, ...): the register
                 // holds it verbatim, so the compare that follows stays readable.
@@ -479,6 +575,12 @@ impl State<'_> {
             3 => Verdict::Queue(String::new()),
             other => Verdict::Other(verdict_text(other, chain.as_deref())),
         };
+        // `ip saddr vmap @m accept`: the verdict when the map has no element for the key,
+        // kept with the vmap as the nft parsers keep it.
+        if let Some(Verdict::Vmap(m)) = &self.rule.verdict {
+            self.rule.verdict = Some(Verdict::Vmap(format!("{m} {v}")));
+            return;
+        }
         self.rule.verdict = Some(v);
     }
 }

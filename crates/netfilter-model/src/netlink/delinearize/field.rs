@@ -63,7 +63,7 @@ impl Field {
                 };
                 format!("numgen {k} mod {modulus}{off}")
             }
-            Field::Raw(s) => s.clone(),
+            Field::Raw(s) | Field::Str(s) | Field::Xfrm { name: s, .. } => s.clone(),
         }
     }
 
@@ -117,6 +117,17 @@ impl Field {
             },
             Field::IifType => iftype_name(b),
             Field::Fib { result: 3, .. } => format_value(38, b),
+            // `fib daddr oif exists`: with NFTA_FIB_F_PRESENT the result is a boolean.
+            Field::Fib { flags, .. } if flags & 0x20 != 0 => match b.first() {
+                Some(0) => "missing".into(),
+                Some(_) => "exists".into(),
+                None => hex(b),
+            },
+            Field::Fib { result: 1, .. } => format_value(20, b),
+            Field::Fib { result: 2, .. } => format!(
+                "\"{}\"",
+                String::from_utf8_lossy(b.split(|c| *c == 0).next().unwrap_or_default())
+            ),
             Field::ExtPresent(_) => match b.first() {
                 Some(0) => "missing".into(),
                 Some(1) => "exists".into(),
@@ -127,9 +138,22 @@ impl Field {
                 .fold(0u64, |v, x| (v << 8) | u64::from(*x))
                 .to_string(),
             Field::Fib { .. } => u32_ne(b).to_string(),
+            // `meta length` in a set or map key: a host-order integer.
+            Field::Length if b.len() == 4 => u32_ne(b).to_string(),
+            // A number generator's value is a host-order integer, printed in decimal.
+            Field::Numgen { .. } if b.len() == 4 => u32_ne(b).to_string(),
             // Interface indexes by name, as nft prints them (`iif "lo"`).
             Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, b),
             Field::Raw(r) => raw_value_text(r, b),
+            // `reqid` is a host-order integer, `spi` a big-endian one.
+            Field::Xfrm { key: 5, .. } if b.len() == 4 => u32_ne(b).to_string(),
+            Field::Xfrm { key: 6, .. } if b.len() == 4 => {
+                u32::from_be_bytes([b[0], b[1], b[2], b[3]]).to_string()
+            }
+            Field::Str(_) => format!(
+                "\"{}\"",
+                String::from_utf8_lossy(b.split(|c| *c == 0).next().unwrap_or_default())
+            ),
             Field::TcpFlags | Field::FlagsMasked(_) => tcp_flags_text(b),
             _ => format_value(self.type_id(), b),
         }
@@ -156,6 +180,8 @@ impl Field {
             Field::EtherType => 10,
             Field::PktType => 31,
             Field::Raw(r) if r == "iif" || r == "oif" => 20,
+            Field::Xfrm { key: 1 | 3, .. } => 7,
+            Field::Xfrm { key: 2 | 4, .. } => 8,
             _ => 4,
         }
     }

@@ -156,6 +156,13 @@ impl State<'_> {
                 name: "meta random".into(),
                 hex: false,
             },
+            // Device groups: nft names them without `meta`.
+            21 => Field::Raw("iifgroup".into()),
+            22 => Field::Raw("oifgroup".into()),
+            // Bridge and VRF device names are strings.
+            17 | 18 | 34 => Field::Str(format!("meta {}", meta_key_name(key))),
+            // `meta secpath` is listed by its newer name, a boolean.
+            25 => Field::Raw("meta ipsec".into()),
             other => Field::Raw(format!("meta {}", meta_key_name(other))),
         }
     }

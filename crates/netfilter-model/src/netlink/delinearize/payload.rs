@@ -56,8 +56,9 @@ pub(super) fn sctp_chunk_field(kind: u32, off: u32, len: u32, present: bool) -> 
 }
 
 /// The field a TCP option load reads (`tcp option maxseg size`), or its presence.
-pub(super) fn tcp_option_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
-    let name = match kind {
+/// nft's name of TCP option kind `kind` (the number when it has none).
+pub(super) fn tcp_option_name(kind: u32) -> String {
+    match kind {
         0 => "eol".to_string(),
         1 => "nop".to_string(),
         2 => "maxseg".to_string(),
@@ -69,7 +70,19 @@ pub(super) fn tcp_option_field(kind: u32, off: u32, len: u32, present: bool) -> 
         30 => "mptcp".to_string(),
         34 => "fastopen".to_string(),
         k => k.to_string(),
-    };
+    }
+}
+
+pub(super) fn tcp_option_field(kind: u32, off: u32, len: u32, present: bool) -> Option<Field> {
+    let name = tcp_option_name(kind);
+    // `tcp option mptcp subtype`: the high nibble of the option's third byte.
+    if (kind, off, len, present) == (30, 2, 1, false) {
+        return Some(Field::Hdr(HdrField {
+            name: "tcp option mptcp subtype",
+            kind: hdr_fields::Kind::Int,
+            mask: 0xf0,
+        }));
+    }
     if present {
         return Some(Field::ExtPresent(format!("tcp option {name}")));
     }
@@ -133,6 +146,16 @@ pub(super) fn ether_type_name(t: u16) -> String {
 }
 
 /// nft's implicit network-layer dependencies, which it does not list.
+/// The network protocol an l3 dependency fixes: `Some(true)` IPv6, `Some(false)` IPv4,
+/// `None` ARP or another.
+pub(super) fn l3_dependency_v6(args: &str) -> Option<bool> {
+    match args.rsplit(' ').next()? {
+        "ip" | "ipv4" => Some(false),
+        "ip6" | "ipv6" => Some(true),
+        _ => None,
+    }
+}
+
 pub(super) fn is_l3_dependency(args: &str) -> bool {
     args.starts_with("meta nfproto ")
         || matches!(
@@ -165,28 +188,7 @@ impl State<'_> {
                     mask,
                     ..
                 }) => {
-                    // A masked field (`vlan id`) by its mask; a byte-swapped integer (`meta
-                    // mark` in an interval set) as the big-endian number it now is.
-                    let f = match mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
-                        Some(h) => Field::Hdr(h),
-                        None if self.hton.contains(&idx)
-                            && matches!(
-                                field,
-                                Field::Length
-                                    | Field::SkUid
-                                    | Field::SkGid
-                                    | Field::Mark
-                                    | Field::CtMark
-                                    | Field::Raw(_)
-                            ) =>
-                        {
-                            Field::BeInt {
-                                name: field.text(),
-                                hex: matches!(field, Field::Mark | Field::CtMark),
-                            }
-                        }
-                        None => field.clone(),
-                    };
+                    let f = self.load_field(idx, field, mask.as_deref());
                     out.push((f, *l));
                     let padded = (*l as usize).div_ceil(4) * 4;
                     covered += padded.max(4);
@@ -220,6 +222,64 @@ impl State<'_> {
         // SCTP chunks are printed without a type word (`load 1b @ 0 + 0 present => reg 1`).
         if w.get(1).is_some_and(|x| x.ends_with('b')) {
             w.insert(1, "sctp");
+        }
+        // `reset tcpopt K`: `reset tcp option maxseg`.
+        if let ["reset", "tcpopt", k] = w.as_slice() {
+            let Ok(k) = k.parse::<u32>() else {
+                return false;
+            };
+            self.rule.statements.push(Statement::Other {
+                target: "reset".into(),
+                args: format!("tcp option {}", tcp_option_name(k)),
+                lossy: false,
+            });
+            return true;
+        }
+        // `write tcpopt reg R => Lb @ K + O`: `tcp option maxseg size set 1360`.
+        if let ["write", "tcpopt", "reg", r, "=>", len, "@", k, "+", off] = w.as_slice() {
+            let parsed = (
+                r.parse::<u32>().ok(),
+                len.strip_suffix('b').and_then(|l| l.parse::<u32>().ok()),
+                k.parse::<u32>().ok(),
+                off.parse::<u32>().ok(),
+            );
+            let (Some(r), Some(len), Some(k), Some(off)) = parsed else {
+                return false;
+            };
+            let Some(field) = tcp_option_field(k, off, len, false) else {
+                return false;
+            };
+            // `tcp option maxseg size set 1360` / `set rt mtu`: the MSS clamp (iptables'
+            // TCPMSS), typed.
+            if (k, off, len) == (2, 2, 2) {
+                let mss = match self.reg(r) {
+                    Some(Reg::Imm(v)) if v.len() >= 2 => {
+                        Some(Some(u16::from_be_bytes([v[0], v[1]])))
+                    }
+                    Some(Reg::Load {
+                        field: Field::Raw(f),
+                        ..
+                    }) if f == "rt mtu" => Some(None),
+                    _ => None,
+                };
+                if let Some(mss) = mss {
+                    self.rule.statements.push(Statement::TcpMss { mss });
+                    return true;
+                }
+            }
+            let value = match self.reg(r) {
+                Some(Reg::Imm(v)) if v.len() >= len as usize => field.render(&v[..len as usize]),
+                Some(other) => reg_text(other),
+                None => return false,
+            };
+            let text = field.text();
+            let (target, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+            self.rule.statements.push(Statement::Other {
+                target: target.to_string(),
+                args: format!("{rest} set {value}"),
+                lossy: false,
+            });
+            return true;
         }
         let (what, len, t, off, present, reg) = match w.as_slice() {
             ["load", what, len, "@", t, "+", off, "=>", "reg", r] => (what, len, t, off, false, r),
@@ -314,6 +374,19 @@ impl State<'_> {
             2 => self.ctx.l4.and_then(Hdr::transport),
             _ => None,
         }
+    }
+
+    /// The header field a mask selects from a load (`ip dscp` from the TOS byte under
+    /// `0xfc`), for a shift that brings it down to its own bits.
+    pub(super) fn shifted_field(&self, field: &Field, mask: &[u8]) -> Option<HdrField> {
+        if matches!(field, Field::Tos) && mask == [0xfc] {
+            return Some(HdrField {
+                name: "ip dscp",
+                kind: hdr_fields::Kind::Dscp,
+                mask: 0xfc,
+            });
+        }
+        self.masked_hdr(field, mask)
     }
 
     /// A raw payload field (`@nh,0,8`) with a mask, as the header field it selects.

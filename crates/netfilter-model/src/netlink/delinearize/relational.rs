@@ -14,6 +14,16 @@ pub(super) fn cmp_op_text(op: u32) -> &'static str {
     }
 }
 
+/// Whether `mask` is the mask of sub-byte header field `field` itself.
+pub(super) fn own_mask(field: &Field, mask: Option<&[u8]>) -> bool {
+    match (field, mask) {
+        (Field::Hdr(h), Some(m)) if h.mask != 0 && m.len() <= 8 => {
+            m.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x)) == h.mask
+        }
+        _ => false,
+    }
+}
+
 impl State<'_> {
     pub(super) fn cmp(&mut self, sreg: u32, op: u32, data: &[u8]) {
         let Some(reg) = self.reg(sreg).cloned() else {
@@ -39,6 +49,9 @@ impl State<'_> {
         let xor_none = !xor.as_ref().is_some_and(|x| x.iter().any(|b| *b != 0));
         let (field, mask) = match mask.as_deref().and_then(|m| self.masked_hdr(&field, m)) {
             Some(h) if xor_none => (Field::Hdr(h), None),
+            // A field that is a part of its bytes under its own mask (`tcp option mptcp
+            // subtype`): the mask is the field's.
+            _ if xor_none && own_mask(&field, mask.as_deref()) => (field, None),
             _ => (field, mask),
         };
         // One load covering two adjacent fields (nft merges `udp sport 67 udp dport 68` and
@@ -93,11 +106,13 @@ impl State<'_> {
                             addrs: vec![a],
                         },
                     ),
+                    // A mask that is no prefix, as nft lists it: `ip saddr & 0.0.0.255 ==
+                    // 0.0.0.1` (the mask as an address, `==` spelled out after the binop).
                     None => self.push_other(format!(
                         "{} & {} {}{}",
                         field.text(),
-                        hex(m.unwrap_or_default()),
-                        cmp_op_text(op),
+                        format_value(field.type_id(), m.unwrap_or_default()),
+                        if op == 0 { "== " } else { cmp_op_text(op) },
                         format_value(field.type_id(), data)
                     )),
                 }
@@ -206,6 +221,8 @@ impl State<'_> {
                 | Field::L4Proto
                 | Field::NhProto { .. }
                 | Field::BeInt { .. }
+                | Field::IcmpCode { .. }
+                | Field::Xfrm { key: 5 | 6, .. }
                 | Field::Raw(_),
                 None,
             ) if op >= 2 && self.bound(&field, sreg, op, data) => {}
@@ -373,6 +390,11 @@ impl State<'_> {
                     },
                 );
             }
+            // `ip6 dscp cs1`: the DSCP match of either family.
+            (Field::Hdr(h), None) if eq_or_neq && h.name == "ip6 dscp" && data.len() == 2 => {
+                let value = u8::try_from(hdr_fields::value(h, data)).unwrap_or(0);
+                self.push(neg, MatchKind::Dscp { value });
+            }
             (Field::Tos, Some([0xfc])) if eq_or_neq && !data.is_empty() => self.push(
                 neg,
                 MatchKind::Dscp {
@@ -439,6 +461,27 @@ impl State<'_> {
                         }
                     }
                 }
+                // `ct original ip saddr 192.168.1.0/24`: a prefix mask on a conntrack address.
+                if let (Field::Raw(r), Some(m), true) = (f, m, eq_or_neq) {
+                    let addr =
+                        r.starts_with("ct ") && (r.ends_with("saddr") || r.ends_with("daddr"));
+                    if let (true, Some(p)) = (addr, prefix_len(m)) {
+                        let o = if neg { "!= " } else { "" };
+                        self.push_other(format!("{r} {o}{}/{p}", f.render(data)));
+                        return;
+                    }
+                    // `ct label 127`: one bit of the label bitmap set.
+                    let bits: u32 = m.iter().map(|b| b.count_ones()).sum();
+                    if r == "ct label" && bits == 1 && data.iter().all(|b| *b == 0) && op == 1 {
+                        if let Some((i, b)) = m.iter().enumerate().find(|(_, b)| **b != 0) {
+                            self.push_other(format!(
+                                "ct label {}",
+                                i * 8 + b.trailing_zeros() as usize
+                            ));
+                            return;
+                        }
+                    }
+                }
                 let masked = match m {
                     Some(m) => {
                         let x = xor
@@ -446,13 +489,29 @@ impl State<'_> {
                             .filter(|x| x.iter().any(|b| *b != 0))
                             .map(|x| format!(" ^ {}", hex(x)))
                             .unwrap_or_default();
-                        format!("{} & {}{x}", f.text(), hex(m))
+                        let mask = match f {
+                            Field::Addr { .. } => format_value(f.type_id(), m),
+                            _ => hex(m),
+                        };
+                        format!("{} & {mask}{x}", f.text())
                     }
                     None => f.text(),
+                };
+                // After a binop nft spells equality out: `@ll,0,8 & 0x80 == 0x80`.
+                let op_text = if m.is_some() && op == 0 {
+                    "== "
+                } else {
+                    cmp_op_text(op)
                 };
                 let swapped = reg32(sreg).is_some_and(|i| self.hton.contains(&i));
                 let value = match f {
                     Field::Raw(r) if r == "iif" || r == "oif" => format_value(20, data),
+                    // A time compared after `byteorder hton` (`meta time < "2022-07-01 ..."`).
+                    Field::Raw(r) if swapped && r == "meta time" && data.len() == 8 => {
+                        super::clock::time_text(
+                            data.iter().fold(0u64, |v, x| (v << 8) | u64::from(*x)),
+                        )
+                    }
                     Field::Raw(r)
                         if swapped && (r.starts_with("meta ") || r.starts_with("ct ")) =>
                     {
@@ -463,7 +522,7 @@ impl State<'_> {
                     }
                     _ => f.render(data),
                 };
-                self.push_other(format!("{masked} {}{value}", cmp_op_text(op)));
+                self.push_other(format!("{masked} {op_text}{value}"));
             }
         }
     }
@@ -498,7 +557,10 @@ impl State<'_> {
             Field::Hdr(
                 h @ HdrField {
                     kind:
-                        hdr_fields::Kind::Int | hdr_fields::Kind::ArpOp | hdr_fields::Kind::EtherType,
+                        hdr_fields::Kind::Int
+                        | hdr_fields::Kind::Hex
+                        | hdr_fields::Kind::ArpOp
+                        | hdr_fields::Kind::EtherType,
                     ..
                 },
             ) if (1..=8).contains(&data.len()) => (
@@ -518,6 +580,13 @@ impl State<'_> {
             Field::SkUid | Field::SkGid | Field::Mark | Field::CtMark if data.len() == 4 => {
                 (u128::from(self.host_u32(sreg, data)), 32)
             }
+            Field::IcmpCode { .. } if data.len() == 1 => (u128::from(data[0]), 8),
+            // `ipsec in reqid` is a host-order integer, `spi` a big-endian one.
+            Field::Xfrm { key: 5, .. } if data.len() == 4 => (u128::from(u32_ne(data)), 32),
+            Field::Xfrm { key: 6, .. } if data.len() == 4 => (
+                u128::from(u32::from_be_bytes([data[0], data[1], data[2], data[3]])),
+                32,
+            ),
             Field::Raw(r)
                 if (r.starts_with("meta ") || r.starts_with("ct ")) && data.len() == 4 =>
             {
@@ -594,12 +663,17 @@ impl State<'_> {
             | Field::BeInt { .. } => {
                 let name = field.text();
                 let t = |x: u128| raw_int_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
+                let rb = |x: u128| range_bound_text(&name, u64::try_from(x).unwrap_or(u64::MAX));
                 if merge.is_some() {
-                    other(format!("{name} {}-{}", t(lo), t(hi)))
+                    other(format!("{name} {}-{}", rb(lo), rb(hi)))
                 } else {
                     other(format!("{name} {}{}", cmp_op_text(op), t(v)))
                 }
             }
+            Field::Hdr(HdrField {
+                kind: hdr_fields::Kind::Hex,
+                ..
+            }) if merge.is_some() => other(format!("{} 0x{lo:x}-0x{hi:x}", field.text())),
             _ if merge.is_some() => other(format!("{} {lo}-{hi}", field.text())),
             _ => other(format!(
                 "{} {}{}",
@@ -720,12 +794,21 @@ impl State<'_> {
                 let (a, b) = (self.host_u32(sreg, from), self.host_u32(sreg, to));
                 self.push_other(format!(
                     "{r} {o}{}-{}",
-                    raw_int_text(&r, u64::from(a)),
-                    raw_int_text(&r, u64::from(b))
+                    range_bound_text(&r, u64::from(a)),
+                    range_bound_text(&r, u64::from(b))
                 ));
             }
             Some(Reg::Load {
                 field: f @ (Field::L4Proto | Field::NhProto { .. }),
+                mask: None,
+                ..
+            }) if !from.is_empty() && !to.is_empty() => {
+                let o = if neg { "!= " } else { "" };
+                self.push_other(format!("{} {o}{}-{}", f.text(), from[0], to[0]));
+            }
+            // Codes in a range are numbers, as nft prints every range (`icmp code 33-55`).
+            Some(Reg::Load {
+                field: f @ Field::IcmpCode { .. },
                 mask: None,
                 ..
             }) if !from.is_empty() && !to.is_empty() => {

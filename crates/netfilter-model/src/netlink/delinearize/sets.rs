@@ -58,27 +58,22 @@ pub(super) fn intervals(info: &SetInfo) -> Vec<Interval> {
             .cmp(&b.key)
             .then((b.flags & ELEM_INTERVAL_END).cmp(&(a.flags & ELEM_INTERVAL_END)))
     });
-    let mut i = 0;
-    while i < elems.len() {
-        let e = elems[i];
+    // A range ends before the next key: an end element, or the start of the next range
+    // (nft leaves out the end of a range that another one follows directly, as in
+    // `{ 80 : accept, 81 : accept }`: two elements, not `80-81`).
+    for (i, e) in elems.iter().enumerate() {
         if e.flags & ELEM_INTERVAL_END != 0 {
-            i += 1;
             continue;
         }
-        let end = elems[i + 1..]
-            .iter()
-            .position(|x| x.flags & ELEM_INTERVAL_END != 0)
-            .map(|p| i + 1 + p);
-        let last = match end {
-            Some(j) => be_add(&elems[j].key, -1),
+        let last = match elems.get(i + 1) {
+            Some(next) => be_add(&next.key, -1),
             None => vec![0xff; e.key.len()],
         };
         out.push(Interval {
             first: e.key.clone(),
             last,
-            elem: e.clone(),
+            elem: (*e).clone(),
         });
-        i = end.map_or(elems.len(), |j| j + 1);
     }
     out
 }
@@ -154,6 +149,12 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
             return a.to_string();
         }
     }
+    // `ipsec in ip saddr { 10.6.0.0/16 }`.
+    if let [Field::Xfrm { key: k @ 1..=4, .. }] = fields {
+        if let Some(a) = addr_range(first, last, matches!(k, 2 | 4)) {
+            return a.to_string();
+        }
+    }
     // `iifname { "eth*" }`: every name that starts with the prefix.
     if let [Field::Iface(_)] = fields {
         if let Some(p) = super::super::elements::wildcard_prefix(first, last) {
@@ -162,6 +163,18 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
     }
     if let ([Field::L4Proto | Field::NhProto { .. }], [a, ..], [b, ..]) = (fields, first, last) {
         return format!("{a}-{b}");
+    }
+    // `ct expiration { 33s-55s }`: range bounds are numbers (seconds); the key was made
+    // big-endian for the interval set.
+    if let [Field::BeInt { name, .. }] = fields {
+        if name.starts_with("ct ") && name.ends_with(" expiration") {
+            let be = |b: &[u8]| b.iter().take(8).fold(0u64, |v, x| (v << 8) | u64::from(*x));
+            return format!(
+                "{}-{}",
+                range_bound_text(name, be(first)),
+                range_bound_text(name, be(last))
+            );
+        }
     }
     if fields.len() > 1 && lens.len() == fields.len() {
         let mut out = Vec::new();
@@ -204,16 +217,13 @@ pub(super) fn range_text(fields: &[Field], lens: &[u32], first: &[u8], last: &[u
 /// nft-like text of an anonymous set's elements for `fields` (a concatenation if several,
 /// with each field's byte length in `lens`).
 pub(super) fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data: bool) -> String {
-    if with_data && info.data_type.is_some_and(|t| t != DATA_VERDICT) {
-        let types: Vec<u32> = fields.iter().map(Field::type_id).collect();
-        return super::super::elements::anonymous_set_text(
-            &types,
-            info.flags,
-            info.data_type,
-            &info.elems,
-            with_data,
-        );
-    }
+    // Map data of a datatype (addresses, marks, intervals of them), laid out as nft does.
+    let data_text = |e: &RawElem| match info.data_type {
+        Some(t) if t != DATA_VERDICT && e.verdict.is_none() && e.objref.is_none() => {
+            super::super::elements::anonymous_data_text(t, &info.elems, e)
+        }
+        _ => elem_data_text(info, e),
+    };
     let mut items: Vec<(Vec<u8>, String)> = Vec::new();
     // The catch-all element `*` (listed first, as nft does) stays out of the intervals.
     let (catchall, elems): (Vec<RawElem>, Vec<RawElem>) = info
@@ -223,7 +233,7 @@ pub(super) fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data
         .partition(|e| e.flags & ELEM_CATCHALL != 0);
     for e in &catchall {
         let t = if with_data {
-            format!("* : {}", elem_data_text(info, e))
+            format!("* : {}", data_text(e))
         } else {
             "*".to_string()
         };
@@ -246,16 +256,13 @@ pub(super) fn set_text(info: &SetInfo, fields: &[Field], lens: &[u32], with_data
                 Some(end) => range_text(fields, lens, &e.key, end),
                 None => key_value_text(fields, lens, &e.key),
             };
-            items.push((
-                e.key.clone(),
-                format!("{key} : {}", elem_data_text(info, e)),
-            ));
+            items.push((e.key.clone(), format!("{key} : {}", data_text(e))));
         }
     } else {
         for iv in intervals(info) {
             let mut t = range_text(fields, lens, &iv.first, &iv.last);
             if with_data {
-                t = format!("{t} : {}", elem_data_text(info, &iv.elem));
+                t = format!("{t} : {}", data_text(&iv.elem));
             }
             items.push((iv.first, t));
         }
@@ -332,10 +339,22 @@ pub(super) fn set_value_text(kind: SetKind, r: &Reg) -> String {
 
 impl State<'_> {
     pub(super) fn lookup(&mut self, set: &str, sreg: u32, dreg: Option<u32>, invert: bool) {
-        let info = self.sets.sets.get(set);
+        // A map without a data type (debug text) typed by what the rule does with its data.
+        let typed: Option<SetInfo> = self.implied_data.get(set).map(|t| {
+            let mut i = self.sets.sets.get(set).cloned().unwrap_or_default();
+            i.data_type = Some(*t);
+            if self.family == Family::Ip6 && i.data_type == Some(7) {
+                i.data_type = Some(8);
+            }
+            i
+        });
+        let info = typed.as_ref().or_else(|| self.sets.sets.get(set));
         let anonymous = info.is_some_and(|i| i.flags & SET_ANONYMOUS != 0) || set.starts_with("__");
         // Key fields (a concatenation when the key spans several registers).
-        let key_len = info.map_or(0, |i| i.key_len as usize);
+        let key_len = info
+            .map(|i| i.key_len as usize)
+            .filter(|l| *l > 0)
+            .unwrap_or_else(|| self.implied_key_len(sreg));
         let mut lens: Vec<u32> = Vec::new();
         let fields: Vec<Field> = match self.reg(sreg) {
             Some(Reg::Load {
@@ -351,6 +370,8 @@ impl State<'_> {
                     }
                 } else if let Some(h) = mask.as_deref().and_then(|m| self.masked_hdr(field, m)) {
                     vec![Field::Hdr(h)]
+                } else if own_mask(field, mask.as_deref()) {
+                    vec![field.clone()]
                 } else if reg32(sreg).is_some_and(|i| self.hton.contains(&i))
                     && matches!(
                         field,
@@ -359,6 +380,7 @@ impl State<'_> {
                             | Field::SkGid
                             | Field::Mark
                             | Field::CtMark
+                            | Field::Numgen { .. }
                             | Field::Raw(_)
                     )
                 {
@@ -403,6 +425,7 @@ impl State<'_> {
                 self.rule.verdict = Some(Verdict::Vmap(format!("{key_text} vmap {body}")));
             } else {
                 self.set_reg(d, Reg::Text(format!("{key_text} map {body}")));
+                self.map_data_regs(d, info.and_then(|i| i.data_type));
             }
             return;
         }
@@ -443,7 +466,25 @@ impl State<'_> {
     /// nft text of the key a set operation uses (a concatenation when the set's key spans
     /// several registers).
     pub(super) fn key_text(&self, sreg: u32, set: &str) -> String {
-        let key_len = self.sets.sets.get(set).map_or(0, |i| i.key_len as usize);
+        let info = self.sets.sets.get(set);
+        let key_len = info
+            .map(|i| i.key_len as usize)
+            .filter(|l| *l > 0)
+            .unwrap_or_else(|| self.implied_key_len(sreg));
+        // Constants and masked fields, alone or in a concatenation, by the set's key type
+        // (`add @s { ip saddr . 22 }`, `update @s { vlan id }`, `add @m { 10.2.3.4 : .. }`).
+        let types = info.map(|i| split_concat(i.key_type, i.key_len));
+        let spanned = types.as_ref().is_some_and(|t| t.len() > 1)
+            || matches!(
+                self.reg(sreg),
+                Some(Reg::Imm(_) | Reg::Load { mask: Some(_), .. })
+            );
+        if let (true, Some(parts)) = (
+            spanned && types.is_some(),
+            types.as_deref().and_then(|t| self.span_parts(sreg, t)),
+        ) {
+            return parts.join(" . ");
+        }
         match self.reg(sreg) {
             Some(Reg::Load {
                 len, mask: None, ..
@@ -505,6 +546,30 @@ impl State<'_> {
             Field::CtState if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtState {
                 states: CtStateSet(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first)) as u8),
             },
+            // `fib daddr type { anycast, broadcast, multicast }`: any of these types.
+            Field::Fib { flags, result: 3 }
+                if flags & 3 != 0 && ivs.iter().all(|iv| iv.first == iv.last) =>
+            {
+                let bits = ivs.iter().fold(0u32, |a, iv| {
+                    let t = u32_ne(&iv.first);
+                    a | if t < 32 { 1 << t } else { 0 }
+                });
+                MatchKind::AddrType {
+                    dir: if flags & 1 != 0 {
+                        Direction::Src
+                    } else {
+                        Direction::Dst
+                    },
+                    types: addrtype_names(bits),
+                    limit_iface: if flags & 8 != 0 {
+                        Some(Direction::Src)
+                    } else if flags & 16 != 0 {
+                        Some(Direction::Dst)
+                    } else {
+                        None
+                    },
+                }
+            }
             Field::CtStatus if ivs.iter().all(|iv| iv.first == iv.last) => MatchKind::CtStatus {
                 statuses: ct_status_names(ivs.iter().fold(0u32, |a, iv| a | u32_ne(&iv.first))),
             },

@@ -124,6 +124,15 @@ pub(super) fn other(text: String) -> MatchKind {
 
 /// An integer value of a `meta`/`ct` key as nft prints it: times as durations, class ids
 /// as `major:minor`, others in decimal.
+/// A bound of a range of a `meta`/`ct` key: as [`raw_int_text`], except that nft prints
+/// the bounds of a range numerically, a conntrack expiration in whole seconds (`60s-3600s`).
+pub(super) fn range_bound_text(name: &str, v: u64) -> String {
+    if name.starts_with("ct ") && name.ends_with(" expiration") {
+        return format!("{}s", v / 1000);
+    }
+    raw_int_text(name, v)
+}
+
 pub(super) fn raw_int_text(name: &str, v: u64) -> String {
     match name.rsplit(' ').next().unwrap_or_default() {
         "expiration" if name.starts_with("ct ") => time_text(v),
@@ -149,8 +158,52 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
     };
     let is_meta = name.starts_with("meta ");
     let is_ct = name.starts_with("ct ");
+    match name {
+        "rt ip nexthop" => return super::super::datatype::format_value(7, b),
+        "rt ip6 nexthop" => return super::super::datatype::format_value(8, b),
+        "rt classid" if b.len() == 4 && u32_ne(b) == 0 => return "\"cosmos\"".into(),
+        "rt classid" | "rt mtu" | "socket transparent" | "socket wildcard" => {
+            return host(b).to_string()
+        }
+        "rt ipsec" => {
+            return if b.iter().any(|x| *x != 0) {
+                "exists"
+            } else {
+                "missing"
+            }
+            .into()
+        }
+        "socket mark" if b.len() == 4 => return format!("0x{:08x}", u32_ne(b)),
+        _ => {}
+    }
     match key {
         "iiftype" | "oiftype" if is_meta => iftype_name(b),
+        // Realms by the name `/etc/iproute2/rt_realms` gives the default one.
+        "rtclassid" if is_meta && b.len() == 4 && u32_ne(b) == 0 => "\"cosmos\"".into(),
+        // Device groups by the name `/etc/iproute2/group` gives the default one, else numbers.
+        "iifgroup" | "oifgroup" if b.len() == 4 => match u32_ne(b) {
+            0 => "\"default\"".into(),
+            n => n.to_string(),
+        },
+        "sdif" if is_meta => super::super::datatype::format_value(20, b),
+        "time" if is_meta && b.len() == 8 => super::clock::time_text(host(b)),
+        "hour" if is_meta && b.len() == 4 => super::clock::hour_text(u32_ne(b)),
+        "day" if is_meta && b.len() == 1 => match b[0] {
+            0 => "\"Sunday\"".into(),
+            1 => "\"Monday\"".into(),
+            2 => "\"Tuesday\"".into(),
+            3 => "\"Wednesday\"".into(),
+            4 => "\"Thursday\"".into(),
+            5 => "\"Friday\"".into(),
+            6 => "\"Saturday\"".into(),
+            n => n.to_string(),
+        },
+        "ipsec" if is_meta && b.len() == 1 => match b[0] {
+            0 => "missing".into(),
+            _ => "exists".into(),
+        },
+        "ibrpvid" if is_meta && b.len() == 2 => u16::from_ne_bytes([b[0], b[1]]).to_string(),
+        "ibrvproto" if is_meta && b.len() == 2 => ether_type_name(u16::from_be_bytes([b[0], b[1]])),
         "iif" | "oif" | "cpu" | "nftrace" | "rtclassid" | "skuid" | "skgid" | "cgroup"
             if is_meta && b.len() <= 4 =>
         {
@@ -166,6 +219,11 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
             host(b).to_string()
         }
         "proto-src" | "proto-dst" if is_ct && b.len() == 2 => u16_be(b).to_string(),
+        // Conntrack addresses: by the name's family, else by their size.
+        "saddr" | "daddr" if is_ct && (b.len() == 4 || b.len() == 16) => {
+            let v6 = name.contains(" ip6 ") || (!name.contains(" ip ") && b.len() == 16);
+            super::super::datatype::format_value(if v6 { 8 } else { 7 }, b)
+        }
         "helper" if is_ct => {
             let end = b.iter().position(|x| *x == 0).unwrap_or(b.len());
             format!("\"{}\"", String::from_utf8_lossy(&b[..end]))
@@ -185,4 +243,18 @@ pub(super) fn raw_value_text(name: &str, b: &[u8]) -> String {
         }
         _ => hex(b),
     }
+}
+
+/// A 32-bit value under `& mask ^ xor` as nft writes the operation: `x & 0x..`, `x | 0x..`
+/// (mask and xor complementary), `x ^ 0x..`, else both; `None` when neither changes it.
+pub(super) fn mask_xor_text(x: &str, mask: Option<&[u8]>, xor: Option<&[u8]>) -> Option<String> {
+    let m = mask.filter(|m| m.len() == 4).map_or(u32::MAX, u32_ne);
+    let v = xor.filter(|x| x.len() == 4).map_or(0, u32_ne);
+    Some(match (m, v) {
+        (u32::MAX, 0) => return None,
+        (m, 0) => format!("{x} & 0x{m:08x}"),
+        (u32::MAX, v) => format!("{x} ^ 0x{v:08x}"),
+        (m, v) if m == !v => format!("{x} | 0x{v:08x}"),
+        (m, v) => format!("({x} & 0x{m:08x}) ^ 0x{v:08x}"),
+    })
 }

@@ -177,7 +177,13 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
         "ct" => {
             let k = next.filter(|k| is_ident(k))?;
             if k == "original" || k == "reply" {
-                word(toks, i + 2).filter(|k| is_ident(k))?;
+                let what = word(toks, i + 2).filter(|k| is_ident(k))?;
+                // `ct original ip saddr`: the address of one family.
+                if matches!(what, "ip" | "ip6")
+                    && matches!(word(toks, i + 3), Some("saddr" | "daddr"))
+                {
+                    return Some((Field::Generic, 4));
+                }
                 return Some((Field::Generic, 3));
             }
             if k == "count" {
@@ -270,8 +276,39 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
                 word(toks, j + 1)?;
                 j += 2;
             }
-            word(toks, j).filter(|k| is_ident(k))?;
+            let k = word(toks, j).filter(|k| is_ident(k))?;
+            // `ipsec in ip6 daddr`: the address of one family.
+            if matches!(k, "ip" | "ip6") && matches!(word(toks, j + 1), Some("saddr" | "daddr")) {
+                j += 1;
+            }
             Some((Field::Generic, j + 1 - i))
+        }
+        // `exthdr hbh exists`: whether an IPv6 extension header is there.
+        "exthdr" => {
+            next.filter(|h| {
+                matches!(
+                    *h,
+                    "hbh" | "rt" | "rt0" | "rt2" | "srh" | "frag" | "dst" | "mh"
+                )
+            })?;
+            Some((Field::Generic, 2))
+        }
+        // `rt ip nexthop`, `rt ip6 nexthop`: the route's next hop of one family.
+        "rt" if matches!(next, Some("ip" | "ip6")) && word(toks, i + 2) == Some("nexthop") => {
+            Some((Field::Generic, 3))
+        }
+        // `osf ttl loose name`: the TTL mode before what is matched.
+        "osf" if next == Some("ttl") => {
+            word(toks, i + 2).filter(|m| matches!(*m, "loose" | "skip"))?;
+            word(toks, i + 3).filter(|w| matches!(*w, "name" | "version"))?;
+            Some((Field::Generic, 4))
+        }
+        // `arp saddr ip`, `arp daddr ether`: one of ARP's two address pairs.
+        "arp"
+            if matches!(next, Some("saddr" | "daddr"))
+                && matches!(word(toks, i + 2), Some("ip" | "ether")) =>
+        {
+            Some((Field::Generic, 3))
         }
         "vxlan" | "geneve" | "gretap" | "gre"
             if next.is_some_and(|n| PAYLOAD_HEADS.contains(&n)) =>
@@ -572,12 +609,13 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     if word(toks, j) == Some("vmap") {
         let end = skip_value(toks, j + 1)?;
         let kept = strip_counter_values(&toks[i..end]);
-        return Some((Parsed::Vmap(join(&kept)), end));
+        return Some((Parsed::Vmap(spaced_verdict_colons(&join(&kept))), end));
     }
     if word(toks, j) == Some("map") {
         return None;
     }
     let mut op = "==";
+    let mut explicit = false;
     if let Some(w) = word(toks, j) {
         if matches!(
             w,
@@ -592,6 +630,7 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
                 "ge" => ">=",
                 o => o,
             };
+            explicit = true;
             j += 1;
         }
     }
@@ -637,6 +676,28 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
     }
     let field = &fields[0].0;
     let value = &toks[vstart..vend];
+    // `tcp flags == syn` compares every flag; `tcp flags syn` only tests syn.
+    if explicit && mask.is_none() && slash.is_none() && *field == Field::TcpFlags {
+        if let (true, Some(set)) = (
+            op == "==" || op == "!=",
+            elements(value).filter(|e| e.len() == 1).and_then(|e| {
+                TcpFlags::parse_list(&e[0].replace('|', ",")).or_else(|| {
+                    parse_u32(e[0])
+                        .and_then(|n| u8::try_from(n).ok())
+                        .map(TcpFlags)
+                })
+            }),
+        ) {
+            let m = Match::with_negation(
+                MatchKind::TcpFlags {
+                    mask: TcpFlags(0xff),
+                    set,
+                },
+                op == "!=",
+            );
+            return Some((Parsed::Match(m), end));
+        }
+    }
     let typed = typed_match(
         field,
         op,
@@ -645,6 +706,36 @@ pub(crate) fn parse_expr(toks: &[Token<'_>], i: usize) -> Option<(Parsed, usize)
         slash.map(|(a, b)| &toks[a..b]),
     );
     Some((Parsed::Match(typed.unwrap_or_else(other)), end))
+}
+
+/// A verdict map's elements with the key and verdict apart as nft lists them:
+/// `{ 25:accept, ::dddd: drop }` reads `{ 25 : accept, ::dddd : drop }`.
+fn spaced_verdict_colons(text: &str) -> String {
+    let Some((head, rest)) = text.split_once('{') else {
+        return text.to_string();
+    };
+    let Some((body, tail)) = rest.rsplit_once('}') else {
+        return text.to_string();
+    };
+    let elems: Vec<String> = body
+        .split(',')
+        .map(|e| {
+            let e = e.trim();
+            if e.contains(" : ") {
+                return e.to_string();
+            }
+            match e.rsplit_once(':') {
+                Some((k, v))
+                    if !k.is_empty()
+                        && matches!(v.trim(), "accept" | "drop" | "continue" | "return") =>
+                {
+                    format!("{} : {}", k.trim_end(), v.trim())
+                }
+                _ => e.to_string(),
+            }
+        })
+        .collect();
+    format!("{head}{{ {} }}{tail}", elems.join(", "))
 }
 
 fn single_u32(t: &[Token<'_>]) -> Option<u32> {

@@ -245,11 +245,24 @@ pub(crate) fn tokenize<'a>(src: &'a str, source_name: &str) -> Result<Vec<Token<
 pub(crate) fn join(toks: &[Token<'_>]) -> String {
     let mut out = String::new();
     let mut prev: Option<&Token<'_>> = None;
-    for t in toks {
-        if t.kind == TokKind::Newline || t.kind == TokKind::Comment {
-            continue;
-        }
+    let shown: Vec<&Token<'_>> = toks
+        .iter()
+        .filter(|t| t.kind != TokKind::Newline && t.kind != TokKind::Comment)
+        .collect();
+    let numeric = |t: Option<&&Token<'_>>| {
+        t.is_some_and(|t| {
+            t.kind == TokKind::Word && t.text.starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    for (k, t) in shown.iter().enumerate() {
+        // A range spelled with blanks (`8888 - 8999`) is the same range as `8888-8999`.
+        let dash = |j: usize| {
+            shown.get(j).is_some_and(|d| d.is_word("-"))
+                && numeric(shown.get(j.wrapping_sub(1)))
+                && numeric(shown.get(j + 1))
+        };
         let space = match prev.map(|p| p.kind) {
+            _ if dash(k) || (k > 0 && dash(k - 1)) => false,
             None => false,
             Some(TokKind::LParen) => false,
             // nft writes `@th,160,32` and `flags bypass,fanout` without a space.

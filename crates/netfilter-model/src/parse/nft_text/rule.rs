@@ -176,6 +176,71 @@ mod tests {
     }
 
     #[test]
+    fn fields_of_several_words_stay_one_match() {
+        // Each of these is one verbatim match, not one per word group.
+        for text in [
+            "ct original ip saddr 192.168.0.1",
+            "ct reply ip6 daddr ::1",
+            "arp saddr ip 1.2.3.4",
+            "arp daddr ether aa:bb:cc:aa:bb:cc",
+            "ipsec in ip6 daddr dead::beef",
+            "ipsec in spnum 2 ip saddr 1.2.3.4",
+            "exthdr hbh exists",
+            "rt ip nexthop 192.168.0.1",
+            "osf ttl skip name \"Linux\"",
+        ] {
+            let r = rule(text);
+            assert_eq!(r.matches.len(), 1, "{text}: {:?}", r.matches);
+            assert_eq!(r.to_string(), format!("nft {text}"));
+        }
+    }
+
+    #[test]
+    fn dup_fwd_targets_are_expressions_and_ranges_lose_their_blanks() {
+        let r = rule(r#"dup to ip saddr map { 192.168.2.120 : 192.168.2.1 } device "lo""#);
+        assert_eq!(r.matches.len(), 0);
+        assert_eq!(
+            r.to_string(),
+            r#"dup to ip saddr map { 192.168.2.120 : 192.168.2.1 } device "lo""#
+        );
+        let r = rule(r#"fwd ip to 192.168.2.200 device "lo""#);
+        assert_eq!(r.to_string(), r#"fwd ip to 192.168.2.200 device "lo""#);
+        let r = rule("dnat to ip saddr . tcp dport map { 1.2.3.4 . 80 : 10.0.0.1 . 8888 - 8999 }");
+        assert_eq!(
+            r.to_string(),
+            "dnat to ip saddr . tcp dport map { 1.2.3.4 . 80 : 10.0.0.1 . 8888-8999 }"
+        );
+    }
+
+    #[test]
+    fn explicit_flag_equality_and_glued_vmap_colons() {
+        // `==` compares every flag; a lone flag tests that one.
+        assert_eq!(
+            rule("tcp flags == syn").to_string(),
+            "tcp flags & (fin|syn|rst|psh|ack|urg|ecn|cwr) == syn"
+        );
+        assert_eq!(
+            rule("tcp flags != 0x80").to_string(),
+            "tcp flags & (fin|syn|rst|psh|ack|urg|ecn|cwr) != cwr"
+        );
+        assert_eq!(
+            rule("tcp flags syn").to_string(),
+            "tcp flags & (syn) == syn"
+        );
+        assert_eq!(
+            rule("tcp dport vmap { 25:accept, 28:drop }").to_string(),
+            "tcp dport vmap { 25 : accept, 28 : drop }"
+        );
+    }
+
+    #[test]
+    fn reset_takes_its_tcp_option() {
+        let r = rule("reset tcp option mptcp");
+        assert!(r.matches.is_empty());
+        assert_eq!(r.to_string(), "reset tcp option mptcp");
+    }
+
+    #[test]
     fn vmap_and_set_statements() {
         let r = rule(r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#);
         assert_eq!(

@@ -249,11 +249,41 @@ pub(crate) fn parse_statement(
             });
             i + 3
         }
-        "add" | "update" | "delete" | "flow" | "tproxy" | "dup" | "fwd" | "synproxy" | "meter"
-        | "last" | "nat" | "reset" => {
+        // `dup to ip saddr map { .. } device "lo"`, `fwd ip to 1.2.3.4 device "lo"`: the
+        // target and the device are expressions (a field would otherwise end the statement).
+        "dup" | "fwd" => {
+            let mut j = i + 1;
+            if head == "fwd" && matches!(word(toks, j), Some("ip" | "ip6")) {
+                j += 1;
+            }
+            let end = if word(toks, j) == Some("to") {
+                let mut e = skip_expr(toks, j + 1).unwrap_or(j + 1);
+                if word(toks, e) == Some("device") {
+                    e = skip_expr(toks, e + 1).unwrap_or(e + 1);
+                }
+                e
+            } else {
+                until_boundary(toks, i + 1)
+            };
+            rule.statements.push(Statement::Other {
+                target: head.to_string(),
+                args: join(&toks[i + 1..end]),
+                lossy: false,
+            });
+            end
+        }
+        "add" | "update" | "delete" | "flow" | "tproxy" | "synproxy" | "meter" | "last" | "nat"
+        | "reset" => {
             // `flow add @ft`: `add` would otherwise start a statement of its own.
             let end = if head == "flow" && word(toks, i + 1).is_some() {
                 until_boundary(toks, i + 2)
+            } else if head == "reset"
+                && word(toks, i + 1) == Some("tcp")
+                && word(toks, i + 2) == Some("option")
+                && word(toks, i + 3).is_some()
+            {
+                // `reset tcp option mptcp`: the option is the statement's, not a match.
+                i + 4
             } else {
                 until_boundary(toks, i + 1)
             };
@@ -382,7 +412,7 @@ fn parse_limit(toks: &[Token<'_>], i: usize, rule: &mut Rule) -> usize {
         let rate = *w.first()?;
         let (n, unit) = rate.split_once('/')?;
         n.parse::<u64>().ok()?;
-        if !matches!(unit, "second" | "minute" | "hour" | "day") {
+        if !matches!(unit, "second" | "minute" | "hour" | "day" | "week") {
             return None;
         }
         w = &w[1..];
