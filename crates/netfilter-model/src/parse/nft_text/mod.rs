@@ -1,6 +1,7 @@
 //! Parser for `nft list ruleset` text (with or without `-a` handles and `-s`).
 
 mod expr;
+mod field;
 mod grammar;
 mod lexer;
 mod rule;
