@@ -18,6 +18,7 @@ mod expr;
 mod hdr_fields;
 #[cfg(feature = "netlink")]
 mod ipset;
+mod keys;
 mod notify;
 mod object;
 mod raw;

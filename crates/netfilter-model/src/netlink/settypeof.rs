@@ -1,5 +1,7 @@
 //! The `typeof` expressions nft stores in a set's user data, back as nft text (`ip saddr . meta mark`).
 
+use super::keys::{nft_name, CT_KEYS, META_KEYS};
+
 /// `NFTNL_UDATA_SET_KEY_TYPEOF`.
 pub(crate) const UDATA_SET_KEY_TYPEOF: u8 = 3;
 /// `NFTNL_UDATA_SET_DATA_TYPEOF`.
@@ -135,45 +137,7 @@ fn payload_name(desc: u32, field: u32) -> Option<(&'static str, &'static str)> {
 
 /// nft's name of `NFT_META_*` key `key`, with the `meta ` prefix unless nft leaves it out.
 fn meta_name(key: u32) -> Option<String> {
-    const N: &[&str] = &[
-        "length",
-        "protocol",
-        "priority",
-        "mark",
-        "iif",
-        "oif",
-        "iifname",
-        "oifname",
-        "iiftype",
-        "oiftype",
-        "skuid",
-        "skgid",
-        "nftrace",
-        "rtclassid",
-        "secmark",
-        "nfproto",
-        "l4proto",
-        "ibrname",
-        "obrname",
-        "pkttype",
-        "cpu",
-        "iifgroup",
-        "oifgroup",
-        "cgroup",
-        "random",
-        "ipsec",
-        "iifkind",
-        "oifkind",
-        "ibrpvid",
-        "ibrvproto",
-        "time",
-        "day",
-        "hour",
-        "sdif",
-        "sdifname",
-        "broute",
-    ];
-    let name = *N.get(usize::try_from(key).ok()?)?;
+    let name = nft_name(META_KEYS, key)?;
     Some(match name {
         "iif" | "oif" | "iifname" | "oifname" | "iifgroup" | "oifgroup" => name.to_string(),
         _ => format!("meta {name}"),
@@ -182,33 +146,7 @@ fn meta_name(key: u32) -> Option<String> {
 
 /// nft's name of `NFT_CT_*` key `key` in direction `dir` (0 original, 1 reply).
 fn ct_name(key: u32, dir: Option<u32>) -> Option<String> {
-    const N: &[&str] = &[
-        "state",
-        "direction",
-        "status",
-        "mark",
-        "secmark",
-        "expiration",
-        "helper",
-        "l3proto",
-        "saddr",
-        "daddr",
-        "protocol",
-        "proto-src",
-        "proto-dst",
-        "label",
-        "packets",
-        "bytes",
-        "avgpkt",
-        "zone",
-        "event",
-        "ip saddr",
-        "ip daddr",
-        "ip6 saddr",
-        "ip6 daddr",
-        "id",
-    ];
-    let name = *N.get(usize::try_from(key).ok()?)?;
+    let name = nft_name(CT_KEYS, key)?;
     Some(match dir {
         Some(0) => format!("ct original {name}"),
         Some(1) => format!("ct reply {name}"),

@@ -1,6 +1,7 @@
 //! Parts several expression lines share: load/set forms, payload, verdicts, log options, meta and ct key names.
 
 use super::*;
+use crate::netlink::keys::{key_by_libnftnl, CT_KEYS, META_KEYS};
 
 /// `load KEY => reg N` or `set KEY with reg N`: (load?, key, register).
 pub(super) fn load_or_set<'a>(t: &mut Toks<'a>) -> Result<(bool, &'a str, u32), PErr> {
@@ -204,77 +205,10 @@ pub(super) fn log_tail(s: &str) -> Option<LogTail> {
 
 /// `NFT_META_*` of a key as libnftnl names it.
 pub(super) fn meta_key(s: &str) -> Option<u32> {
-    const N: &[&str] = &[
-        "len",
-        "protocol",
-        "priority",
-        "mark",
-        "iif",
-        "oif",
-        "iifname",
-        "oifname",
-        "iiftype",
-        "oiftype",
-        "skuid",
-        "skgid",
-        "nftrace",
-        "rtclassid",
-        "secmark",
-        "nfproto",
-        "l4proto",
-        "bri_iifname",
-        "bri_oifname",
-        "pkttype",
-        "cpu",
-        "iifgroup",
-        "oifgroup",
-        "cgroup",
-        "prandom",
-        "secpath",
-        "iifkind",
-        "oifkind",
-        "bri_iifpvid",
-        "bri_iifvproto",
-        "time",
-        "day",
-        "hour",
-        "sdif",
-        "sdifname",
-    ];
-    N.iter()
-        .position(|n| *n == s)
-        .and_then(|i| u32::try_from(i).ok())
+    key_by_libnftnl(META_KEYS, s)
 }
 
 /// `NFT_CT_*` of a key as libnftnl names it.
 pub(super) fn ct_key(s: &str) -> Option<u32> {
-    const N: &[&str] = &[
-        "state",
-        "direction",
-        "status",
-        "mark",
-        "secmark",
-        "expiration",
-        "helper",
-        "l3protocol",
-        "src",
-        "dst",
-        "protocol",
-        "proto_src",
-        "proto_dst",
-        "label",
-        "packets",
-        "bytes",
-        "avgpkt",
-        "zone",
-        "event",
-        "src_ip",
-        "dst_ip",
-        "src_ip6",
-        "dst_ip6",
-        "id",
-    ];
-    N.iter()
-        .position(|n| *n == s)
-        .and_then(|i| u32::try_from(i).ok())
+    key_by_libnftnl(CT_KEYS, s)
 }

@@ -1,6 +1,7 @@
 //! `meta` and `ct` keys: loads, `meta … set` and `ct … set` statements.
 
 use super::*;
+use crate::netlink::keys::{nft_name, CT_KEYS, META_KEYS};
 
 pub(super) fn ct_status_names(bits: u32) -> Vec<String> {
     const NAMES: &[(u32, &str)] = &[
@@ -62,76 +63,11 @@ pub(super) fn iftype_name(b: &[u8]) -> String {
 }
 
 pub(super) fn meta_key_name(k: u32) -> String {
-    const N: &[&str] = &[
-        "length",
-        "protocol",
-        "priority",
-        "mark",
-        "iif",
-        "oif",
-        "iifname",
-        "oifname",
-        "iiftype",
-        "oiftype",
-        "skuid",
-        "skgid",
-        "nftrace",
-        "rtclassid",
-        "secmark",
-        "nfproto",
-        "l4proto",
-        "ibrname",
-        "obrname",
-        "pkttype",
-        "cpu",
-        "iifgroup",
-        "oifgroup",
-        "cgroup",
-        "random",
-        "secpath",
-        "iifkind",
-        "oifkind",
-        "ibrpvid",
-        "ibrvproto",
-        "time",
-        "day",
-        "hour",
-        "sdif",
-        "sdifname",
-    ];
-    N.get(k as usize)
-        .map_or_else(|| format!("key{k}"), |s| (*s).to_string())
+    nft_name(META_KEYS, k).map_or_else(|| format!("key{k}"), str::to_string)
 }
 
 pub(super) fn ct_key_name(k: u32) -> String {
-    const N: &[&str] = &[
-        "state",
-        "direction",
-        "status",
-        "mark",
-        "secmark",
-        "expiration",
-        "helper",
-        "l3proto",
-        "saddr",
-        "daddr",
-        "protocol",
-        "proto-src",
-        "proto-dst",
-        "label",
-        "packets",
-        "bytes",
-        "avgpkt",
-        "zone",
-        "event",
-        "ip saddr",
-        "ip daddr",
-        "ip6 saddr",
-        "ip6 daddr",
-        "id",
-    ];
-    N.get(k as usize)
-        .map_or_else(|| format!("key{k}"), |s| (*s).to_string())
+    nft_name(CT_KEYS, k).map_or_else(|| format!("key{k}"), str::to_string)
 }
 
 impl State<'_> {
