@@ -262,3 +262,33 @@ pub enum SetKey {
         dir: Direction,
     },
 }
+
+impl SetKey {
+    /// The key of an IPv4 or IPv6 source or destination address.
+    pub fn address(dir: Direction, v6: bool) -> SetKey {
+        match (dir, v6) {
+            (Direction::Src, false) => SetKey::Saddr,
+            (Direction::Dst, false) => SetKey::Daddr,
+            (Direction::Src, true) => SetKey::Saddr6,
+            (Direction::Dst, true) => SetKey::Daddr6,
+        }
+    }
+
+    /// The key of a source or destination port: of one transport protocol (`tcp dport`),
+    /// or of any protocol with ports (`th dport`) when `proto` is `None`.
+    pub fn port(dir: Direction, proto: Option<Protocol>) -> SetKey {
+        match (proto, dir) {
+            (Some(proto), dir) => SetKey::TransportPort { proto, dir },
+            (None, Direction::Src) => SetKey::Sport,
+            (None, Direction::Dst) => SetKey::Dport,
+        }
+    }
+
+    /// The key of an input (`Src`) or output (`Dst`) interface name.
+    pub fn interface(dir: Direction) -> SetKey {
+        match dir {
+            Direction::Src => SetKey::IifName,
+            Direction::Dst => SetKey::OifName,
+        }
+    }
+}

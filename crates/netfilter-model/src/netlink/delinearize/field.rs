@@ -188,43 +188,9 @@ impl Field {
 
     pub(super) fn set_key(&self) -> SetKey {
         match self {
-            Field::Addr {
-                dir: Direction::Src,
-                v6: false,
-                ..
-            } => SetKey::Saddr,
-            Field::Addr {
-                dir: Direction::Dst,
-                v6: false,
-                ..
-            } => SetKey::Daddr,
-            Field::Addr {
-                dir: Direction::Src,
-                v6: true,
-                ..
-            } => SetKey::Saddr6,
-            Field::Addr {
-                dir: Direction::Dst,
-                v6: true,
-                ..
-            } => SetKey::Daddr6,
-            Field::Port {
-                dir,
-                proto: Some(proto),
-            } => SetKey::TransportPort {
-                proto: *proto,
-                dir: *dir,
-            },
-            Field::Port {
-                dir: Direction::Src,
-                ..
-            } => SetKey::Sport,
-            Field::Port {
-                dir: Direction::Dst,
-                ..
-            } => SetKey::Dport,
-            Field::Iface(Direction::Src) => SetKey::IifName,
-            Field::Iface(Direction::Dst) => SetKey::OifName,
+            Field::Addr { dir, v6, .. } => SetKey::address(*dir, *v6),
+            Field::Port { dir, proto } => SetKey::port(*dir, *proto),
+            Field::Iface(dir) => SetKey::interface(*dir),
             Field::L4Proto | Field::NhProto { .. } => SetKey::L4Proto,
             Field::Mark => SetKey::Mark,
             other => SetKey::Other(other.text()),

@@ -386,39 +386,9 @@ pub(crate) fn parse_field(toks: &[Token<'_>], i: usize) -> Option<(Field, usize)
 /// The set-lookup key a field stands for.
 pub(super) fn set_key(field: &Field, text: &str) -> SetKey {
     match field {
-        Field::Addr {
-            dir: Direction::Src,
-            v6: false,
-        } => SetKey::Saddr,
-        Field::Addr {
-            dir: Direction::Dst,
-            v6: false,
-        } => SetKey::Daddr,
-        Field::Addr {
-            dir: Direction::Src,
-            v6: true,
-        } => SetKey::Saddr6,
-        Field::Addr {
-            dir: Direction::Dst,
-            v6: true,
-        } => SetKey::Daddr6,
-        Field::Port {
-            proto: Some(proto),
-            dir,
-        } => SetKey::TransportPort {
-            proto: *proto,
-            dir: *dir,
-        },
-        Field::Port {
-            dir: Direction::Src,
-            ..
-        } => SetKey::Sport,
-        Field::Port {
-            dir: Direction::Dst,
-            ..
-        } => SetKey::Dport,
-        Field::IfName(Direction::Src) => SetKey::IifName,
-        Field::IfName(Direction::Dst) => SetKey::OifName,
+        Field::Addr { dir, v6 } => SetKey::address(*dir, *v6),
+        Field::Port { dir, proto } => SetKey::port(*dir, *proto),
+        Field::IfName(dir) => SetKey::interface(*dir),
         Field::Proto => SetKey::L4Proto,
         Field::Mark => SetKey::Mark,
         _ => SetKey::Other(text.to_string()),
