@@ -52,6 +52,7 @@ mod selfcheck;
 mod state;
 mod statements;
 mod universe;
+mod vmap;
 mod walk;
 mod witness;
 

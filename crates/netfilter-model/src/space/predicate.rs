@@ -450,7 +450,13 @@ fn set_pred(
     (dep, Tri::known(u, acc))
 }
 
-fn atom_pred(u: &Universe, k: &SetKey, a: &Atom, st: &FlowState, cx: &HookCx<'_>) -> Option<Bdd> {
+pub(crate) fn atom_pred(
+    u: &Universe,
+    k: &SetKey,
+    a: &Atom,
+    st: &FlowState,
+    cx: &HookCx<'_>,
+) -> Option<Bdd> {
     let addr = |dir: Direction| -> Option<Bdd> {
         let f = addr_field(dir, cx.v6);
         match a {
