@@ -190,6 +190,7 @@ pub(crate) fn run(
                                 && base.priority < CONNTRACK_PRIORITY,
                             sets: &idx.tables[id.0].sets,
                             rpf_valid: q.rpf_valid,
+                            local_addrs: q.local_addrs.as_ref(),
                         };
                         let mut ends = Ends::default();
                         let mut entering = Vec::new();

@@ -42,10 +42,12 @@
 
 mod analysis;
 mod classes;
+mod ct_history;
 mod cube;
 mod diff;
 mod engine;
 mod error;
+mod node_facts;
 mod predicate;
 mod query;
 mod selfcheck;
@@ -64,5 +66,7 @@ pub use error::SpaceError;
 pub use query::SpaceQuery;
 pub use selfcheck::{self_check, SelfCheckFailure};
 
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;

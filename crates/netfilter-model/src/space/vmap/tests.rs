@@ -1,47 +1,10 @@
 //! Verdict maps split flows by their elements: inline and named maps, wildcards, intervals,
 //! concatenated keys, `ct state`, the catch-all, and undecidable keys as *may*.
 
-use crate::model::{CtStateSet, IfacePattern, Protocol, Ruleset};
-use crate::parse::{parse_text, ParseOptions};
-use crate::space::{partition, self_check, Certainty, Partition, SpaceQuery};
+use crate::model::{CtStateSet, IfacePattern, Protocol};
+use crate::space::test_support::{fates, part, rs};
+use crate::space::{Certainty, SpaceQuery};
 use crate::trace::{FinalVerdict, TracePath};
-
-fn rs(text: &str) -> Ruleset {
-    parse_text(text, &ParseOptions::new("test")).expect("test ruleset parses")
-}
-
-/// The partition, checked against the tracer.
-fn part(r: &Ruleset, q: &SpaceQuery) -> Partition {
-    let p = partition(r, q).expect("partition");
-    assert!(self_check(r, &p).expect("self-check").is_empty());
-    p
-}
-
-/// `must accept by [fwd 0, a 1]`, one per class, sorted.
-fn fates(p: &Partition) -> Vec<String> {
-    let mut v: Vec<String> = p
-        .classes
-        .iter()
-        .map(|c| {
-            let by: Vec<String> = c
-                .deciding
-                .iter()
-                .map(|d| match d.index {
-                    Some(i) => format!("{} {i}", d.chain),
-                    None => format!("{} policy", d.chain),
-                })
-                .collect();
-            format!(
-                "{} {} by [{}]",
-                c.certainty.as_str(),
-                c.verdict,
-                by.join(", ")
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
 
 fn iif(q: SpaceQuery, name: &str) -> SpaceQuery {
     q.with_iif(IfacePattern::Exact(name.into()))
