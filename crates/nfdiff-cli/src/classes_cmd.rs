@@ -47,7 +47,8 @@ pub struct SpaceArgs {
     /// Packet mark on entry (`0x4000` or decimal).
     #[arg(long, value_name = "MARK")]
     pub mark: Option<String>,
-    /// Way through the host: forward, input or output.
+    /// Way through the host: forward, input, output, or auto (with --local-addr: sent by the
+    /// node from its addresses, else arriving and delivered or forwarded by destination).
     #[arg(long, value_name = "PATH", default_value = "forward")]
     pub path: String,
     /// The node's own addresses (repeatable; `10.0.0.1/24` also gives the subnet broadcast):
@@ -126,8 +127,8 @@ fn mark(s: &str) -> Result<u32> {
 /// Validates the flags into a query.
 pub fn query_from_args(a: &SpaceArgs) -> Result<SpaceQuery> {
     let path: TracePath = a.path.parse().map_err(|e: String| anyhow!("--path: {e}"))?;
-    if path == TracePath::Auto {
-        bail!("--path: classes needs a fixed path: forward, input or output");
+    if path == TracePath::Auto && a.local_addr.is_empty() {
+        bail!("--path auto routes by the node's addresses: give them (--local-addr), or a fixed path: forward, input or output");
     }
     let mut q = SpaceQuery::new(path);
     if let Some(p) = &a.iif {

@@ -41,6 +41,7 @@
 //! ([`SpaceQuery::rpf_valid`]).
 
 mod analysis;
+mod auto_path;
 mod classes;
 mod ct_history;
 mod cube;

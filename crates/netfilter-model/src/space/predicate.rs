@@ -31,6 +31,9 @@ pub(crate) struct HookCx<'a> {
     pub(crate) rpf_valid: bool,
     /// The node's local addresses, when the query gives them.
     pub(crate) local_addrs: Option<&'a LocalAddrs>,
+    /// The interfaces the kernel knows here are `lo` (sent to, or looped back from, a local
+    /// address on the auto path).
+    pub(crate) on_lo: bool,
 }
 
 /// A three-valued predicate: where it surely holds, where it may.
@@ -179,6 +182,13 @@ fn iface_pred(u: &Universe, dir: Direction, names: &[IfacePattern], cx: &HookCx<
     if !present {
         // The kernel compares the empty name.
         return if names.iter().any(|p| p.matches("")) {
+            u.t()
+        } else {
+            u.f()
+        };
+    }
+    if cx.on_lo {
+        return if names.iter().any(|p| p.matches("lo")) {
             u.t()
         } else {
             u.f()

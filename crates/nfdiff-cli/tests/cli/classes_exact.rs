@@ -62,3 +62,41 @@ fn address_types_with_the_node_addresses() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--local-addr"), "{}", stderr(&o));
 }
+
+#[test]
+fn auto_path_routes_by_the_node_addresses() {
+    let args = [
+        "classes",
+        NATIVE,
+        "--path",
+        "auto",
+        "--local-addr",
+        "192.168.50.10/24",
+        "--iif",
+        "eth0",
+        "--oif",
+        "eth0",
+        "--proto",
+        "tcp",
+        "--dport",
+        "22",
+        "--ct-state",
+        "new",
+        "--src",
+        "192.168.50.0/24",
+        "--dst",
+        "192.168.50.0/24",
+    ];
+    let o = nfdiff(&args, None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    // Sent by the node (from 192.168.50.10) and arriving (to it) are told apart.
+    assert!(text.contains("filter-cali-OUTPUT rule 1"), "{text}");
+    assert!(text.contains("host-firewall input rule 5"), "{text}");
+    assert!(!text.contains("forward path was assumed"), "{text}");
+    insta::assert_snapshot!("native_auto_path_text", text);
+    // Without the node's addresses the path cannot be decided.
+    let o = nfdiff(&["classes", NATIVE, "--path", "auto"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--local-addr"), "{}", stderr(&o));
+}
