@@ -168,3 +168,35 @@ table ip t {
         .iter()
         .any(|c| c.certainty == Certainty::May && c.verdict == FinalVerdict::Drop));
 }
+
+#[test]
+fn protocol_keys_and_transport_ports() {
+    let r = rs(r#"
+table inet t {
+    chain fwd {
+        type filter hook forward priority 0; policy accept;
+        meta l4proto vmap { tcp : jump tcp_in, 17 : drop }
+        th dport vmap { 53 : drop }
+    }
+    chain tcp_in {
+        tcp dport 22 drop
+    }
+}
+"#);
+    let q = SpaceQuery::new(TracePath::Forward);
+    let proto = |p: Protocol| fates(&part(&r, &q.clone().with_proto(vec![p])));
+    assert_eq!(
+        proto(Protocol::TCP),
+        [
+            "must accept by [fwd policy]",
+            "must drop by [fwd 2]",
+            "must drop by [tcp_in 1]",
+        ]
+    );
+    assert_eq!(proto(Protocol::UDP), ["must drop by [fwd 1]"]);
+    // ICMP has no ports: what `th dport` reads is not known.
+    assert_eq!(
+        proto(Protocol::ICMP),
+        ["may accept by [fwd policy]", "may drop by [fwd 2]"]
+    );
+}
