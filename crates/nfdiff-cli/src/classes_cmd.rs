@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Result};
 use netfilter_model::model::{AddrSpec, CtStateSet, PortRange, Protocol};
 use netfilter_model::parse::SourceSpec;
 use netfilter_model::space::{partition, SpaceQuery};
-use netfilter_model::trace::TracePath;
+use netfilter_model::trace::{LocalAddrSpec, LocalAddrs, TracePath};
 
 use crate::args::OutputFormat;
 use crate::input::load_sources;
@@ -47,9 +47,14 @@ pub struct SpaceArgs {
     /// Packet mark on entry (`0x4000` or decimal).
     #[arg(long, value_name = "MARK")]
     pub mark: Option<String>,
-    /// Way through the host: forward, input or output.
+    /// Way through the host: forward, input, output, or auto (with --local-addr: sent by the
+    /// node from its addresses, else arriving and delivered or forwarded by destination).
     #[arg(long, value_name = "PATH", default_value = "forward")]
     pub path: String,
+    /// The node's own addresses (repeatable; `10.0.0.1/24` also gives the subnet broadcast):
+    /// address-type matches (`-m addrtype`, `fib daddr type local`) are decided with them.
+    #[arg(long = "local-addr", value_name = "ADDR[/LEN]")]
+    pub local_addr: Vec<String>,
 }
 
 impl SpaceArgs {
@@ -65,6 +70,7 @@ impl SpaceArgs {
             || self.icmp_type.is_some()
             || self.ct_state.is_some()
             || self.mark.is_some()
+            || !self.local_addr.is_empty()
     }
 }
 
@@ -121,8 +127,8 @@ fn mark(s: &str) -> Result<u32> {
 /// Validates the flags into a query.
 pub fn query_from_args(a: &SpaceArgs) -> Result<SpaceQuery> {
     let path: TracePath = a.path.parse().map_err(|e: String| anyhow!("--path: {e}"))?;
-    if path == TracePath::Auto {
-        bail!("--path: classes needs a fixed path: forward, input or output");
+    if path == TracePath::Auto && a.local_addr.is_empty() {
+        bail!("--path auto routes by the node's addresses: give them (--local-addr), or a fixed path: forward, input or output");
     }
     let mut q = SpaceQuery::new(path);
     if let Some(p) = &a.iif {
@@ -165,6 +171,15 @@ pub fn query_from_args(a: &SpaceArgs) -> Result<SpaceQuery> {
     }
     if let Some(m) = &a.mark {
         q = q.with_mark(mark(m)?);
+    }
+    if !a.local_addr.is_empty() {
+        let specs = a
+            .local_addr
+            .iter()
+            .map(|s| s.parse::<LocalAddrSpec>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow!("--local-addr {e}"))?;
+        q = q.with_local_addrs(LocalAddrs::from_specs(&specs));
     }
     Ok(q)
 }

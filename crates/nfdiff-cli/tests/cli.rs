@@ -5,6 +5,7 @@ mod cli {
 
     mod bad_input;
     mod classes;
+    mod classes_exact;
     mod diff;
     mod docs;
     mod doctor;

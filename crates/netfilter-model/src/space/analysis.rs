@@ -71,7 +71,7 @@ pub fn partition(rs: &Ruleset, q: &SpaceQuery) -> Result<Partition, SpaceError> 
         (&a.deciding, a.verdict, a.certainty).cmp(&(&b.deciding, b.verdict, b.certainty))
     });
     let mut notes = idx.notes.clone();
-    if q.path == TracePath::Auto {
+    if q.path == TracePath::Auto && q.local_addrs.is_none() {
         notes.push(
             "the node's local addresses are not known (--local-addr): the forward path was assumed"
                 .to_string(),

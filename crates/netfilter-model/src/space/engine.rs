@@ -14,7 +14,7 @@ use super::universe::{Field, Universe, CT_STATES};
 use super::walk::{Done, Ends, RuleKey, Walker};
 
 /// Priority of connection tracking on prerouting and output (`NF_IP_PRI_CONNTRACK`).
-const CONNTRACK_PRIORITY: i32 = -200;
+pub(crate) const CONNTRACK_PRIORITY: i32 = -200;
 
 /// The hooks of a path with whether the kernel knows the input and output interface there.
 fn hooks_of(path: TracePath) -> Vec<(Hook, bool, bool)> {
@@ -36,9 +36,7 @@ fn hooks_of(path: TracePath) -> Vec<(Hook, bool, bool)> {
 pub(crate) fn effective_path(q: &SpaceQuery) -> Result<TracePath, SpaceError> {
     match (q.path, &q.local_addrs) {
         (TracePath::Auto, None) => Ok(TracePath::Forward),
-        (TracePath::Auto, Some(_)) => Err(SpaceError::InvalidQuery(
-            "`--path auto` with the node's local addresses is not analysed by the packet-space engine yet; give --path forward, input or output".into(),
-        )),
+        (TracePath::Auto, Some(_)) => Ok(TracePath::Auto),
         (p, _) => Ok(p),
     }
 }
@@ -144,6 +142,9 @@ pub(crate) fn run(
     q: &SpaceQuery,
 ) -> Result<Vec<Done>, SpaceError> {
     let path = effective_path(q)?;
+    if let (TracePath::Auto, Some(node)) = (path, &q.local_addrs) {
+        return super::auto_path::run_auto(u, idx, q, node);
+    }
     let w = Walker { u, idx };
     let mut done = Vec::new();
     for v6 in [false, true] {
@@ -190,6 +191,8 @@ pub(crate) fn run(
                                 && base.priority < CONNTRACK_PRIORITY,
                             sets: &idx.tables[id.0].sets,
                             rpf_valid: q.rpf_valid,
+                            local_addrs: q.local_addrs.as_ref(),
+                            on_lo: false,
                         };
                         let mut ends = Ends::default();
                         let mut entering = Vec::new();
@@ -254,7 +257,7 @@ pub(crate) fn run(
 /// The rules that decided an accepted packet: every rule accept outside nat chains, else
 /// the nat chains' accepts, else the last policy (the tracer's deciding accept is the last
 /// of these).
-fn accept_deciders(accepts: &[AcceptRec]) -> Vec<RuleKey> {
+pub(crate) fn accept_deciders(accepts: &[AcceptRec]) -> Vec<RuleKey> {
     let pick = |f: &dyn Fn(&AcceptRec) -> bool| -> Vec<RuleKey> {
         accepts
             .iter()

@@ -34,24 +34,37 @@
 //!
 //! # Known limits
 //!
-//! `--path auto` with the node's local addresses, address-type matches (`-m addrtype`,
-//! `fib … type`), verdict maps and conntrack status/direction are followed as undecidable
-//! (*may*); NAT to a range, masquerade and redirect make the rewritten address unknown to
-//! later matches; the reverse-path check is assumed to pass, as the tracer assumes by default
-//! ([`SpaceQuery::rpf_valid`]).
+//! Verdict maps split a flow by their elements, each part taking its element's verdict: a
+//! key the engine cannot express (`numgen`, `jhash`, an element it does not understand)
+//! leaves each element's verdict and no element possible (*may*), and a named map missing
+//! from the dump may accept, drop or go on. Address types are decided with the query's node
+//! addresses ([`SpaceQuery::local_addrs`]); without them only `0.0.0.0/8`,
+//! `255.255.255.255` and multicast are, and IPv6 types other than `LOCAL`, `MULTICAST`,
+//! `UNICAST` and `UNSPEC`, and `--limit-iface-*` on a local or broadcast address, stay
+//! *may* as in the tracer. `--path auto` needs the node addresses (without them it is the
+//! forward path). Conntrack status and direction are not fields of the tracer's packet, so
+//! not of the universe: a connection's first packet (`ct state new`) is in the original
+//! direction and has the `dnat`/`snat` status its NAT so far gave it; other statuses and
+//! packets of existing connections are *may*. NAT to a range, masquerade and redirect make
+//! the rewritten address unknown to later matches; the reverse-path check is assumed to
+//! pass, as the tracer assumes by default ([`SpaceQuery::rpf_valid`]).
 
 mod analysis;
+mod auto_path;
 mod classes;
+mod ct_history;
 mod cube;
 mod diff;
 mod engine;
 mod error;
+mod node_facts;
 mod predicate;
 mod query;
 mod selfcheck;
 mod state;
 mod statements;
 mod universe;
+mod vmap;
 mod walk;
 mod witness;
 
@@ -63,5 +76,7 @@ pub use error::SpaceError;
 pub use query::SpaceQuery;
 pub use selfcheck::{self_check, SelfCheckFailure};
 
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;

@@ -8,8 +8,10 @@ use biodivine_lib_bdd::Bdd;
 use crate::model::{
     AddrSpec, CtStateSet, Direction, IfacePattern, Match, MatchKind, PortRange, Protocol, SetKey,
 };
-use crate::trace::{stateful_truth, Atom, ParsedSet, Truth};
+use crate::trace::{stateful_truth, Atom, LocalAddrs, ParsedSet, Truth};
 
+use super::ct_history::ct_history_pred;
+use super::node_facts::addr_type_pred;
 use super::state::FlowState;
 use super::universe::{Field, Universe, CT_STATES};
 
@@ -27,6 +29,11 @@ pub(crate) struct HookCx<'a> {
     pub(crate) sets: &'a HashMap<String, ParsedSet>,
     /// Whether sources pass the reverse-path check (the query's assumption).
     pub(crate) rpf_valid: bool,
+    /// The node's local addresses, when the query gives them.
+    pub(crate) local_addrs: Option<&'a LocalAddrs>,
+    /// The interfaces the kernel knows here are `lo` (sent to, or looped back from, a local
+    /// address on the auto path).
+    pub(crate) on_lo: bool,
 }
 
 /// A three-valued predicate: where it surely holds, where it may.
@@ -175,6 +182,13 @@ fn iface_pred(u: &Universe, dir: Direction, names: &[IfacePattern], cx: &HookCx<
     if !present {
         // The kernel compares the empty name.
         return if names.iter().any(|p| p.matches("")) {
+            u.t()
+        } else {
+            u.f()
+        };
+    }
+    if cx.on_lo {
+        return if names.iter().any(|p| p.matches("lo")) {
             u.t()
         } else {
             u.f()
@@ -332,7 +346,9 @@ fn kind_pred(u: &Universe, m: &Match, st: &FlowState, cx: &HookCx<'_>) -> (Bdd, 
         }
         MatchKind::CtStatus { .. } | MatchKind::CtDirection { .. } => (
             no_conntrack(u, st, cx.before_ct).not(),
-            Tri::unknown(u, format!("`{m}` depends on the connection's history")),
+            ct_history_pred(u, &m.kind, st).unwrap_or_else(|| {
+                Tri::unknown(u, format!("`{m}` depends on the connection's history"))
+            }),
         ),
         MatchKind::Mark { value, mask } => {
             let b = u.masked_eq(
@@ -354,9 +370,22 @@ fn kind_pred(u: &Universe, m: &Match, st: &FlowState, cx: &HookCx<'_>) -> (Bdd, 
         MatchKind::Dscp { .. } | MatchKind::Tos { .. } => {
             unknown("DSCP/TOS is not analysed".into())
         }
-        MatchKind::AddrType { .. } => unknown(format!(
-            "`{m}` depends on the node's addresses, which the packet-space engine does not analyse yet"
-        )),
+        MatchKind::AddrType {
+            dir,
+            types,
+            limit_iface,
+        } => {
+            let t = addr_type_pred(
+                u,
+                st,
+                cx.v6,
+                cx.local_addrs,
+                *dir,
+                types,
+                limit_iface.is_some(),
+            );
+            (u.t(), t)
+        }
         MatchKind::Other {
             module,
             args,
@@ -450,7 +479,13 @@ fn set_pred(
     (dep, Tri::known(u, acc))
 }
 
-fn atom_pred(u: &Universe, k: &SetKey, a: &Atom, st: &FlowState, cx: &HookCx<'_>) -> Option<Bdd> {
+pub(crate) fn atom_pred(
+    u: &Universe,
+    k: &SetKey,
+    a: &Atom,
+    st: &FlowState,
+    cx: &HookCx<'_>,
+) -> Option<Bdd> {
     let addr = |dir: Direction| -> Option<Bdd> {
         let f = addr_field(dir, cx.v6);
         match a {

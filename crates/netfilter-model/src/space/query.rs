@@ -29,7 +29,8 @@ pub struct SpaceQuery {
     pub mark: Option<u32>,
     /// The way through the host.
     pub path: TracePath,
-    /// The node's local addresses.
+    /// The node's local addresses: they decide address-type matches and, with
+    /// [`TracePath::Auto`], the path (sent by the node, delivered or forwarded).
     pub local_addrs: Option<LocalAddrs>,
     /// Whether sources pass the reverse-path check (`-m rpfilter`, `fib saddr . iif oif`),
     /// as the tracer assumes by default; `false` leaves such matches undecided (*may*).

@@ -10,7 +10,8 @@ use super::error::SpaceError;
 use super::predicate::{no_conntrack, rule_pred, HookCx, Tri};
 use super::state::{AcceptRec, Flow, FlowSet, FlowState};
 use super::statements::{apply_statement, is_effective, StmtEffect};
-use super::universe::{Bit, Field, Universe};
+use super::universe::Universe;
+use super::vmap::vmap_parts;
 
 /// A rule or policy, by chain and index (`None` for the policy).
 pub(crate) type RuleKey = (ChainId, Option<usize>);
@@ -141,7 +142,7 @@ impl Walker<'_, '_> {
                         continue;
                     };
                     self.verdict(
-                        v, flow, chain, ri, nat_base, &mut next, &mut ret, &mut calls, ends,
+                        cx, v, flow, chain, ri, nat_base, &mut next, &mut ret, &mut calls, ends,
                     );
                 }
             }
@@ -230,6 +231,7 @@ impl Walker<'_, '_> {
     #[allow(clippy::too_many_arguments)]
     fn verdict(
         &self,
+        cx: &HookCx<'_>,
         v: Verdict,
         mut f: Flow,
         chain: ChainId,
@@ -278,26 +280,15 @@ impl Walker<'_, '_> {
                 ends.accepted.add(f);
             }
             Verdict::Vmap(text) => {
-                // Not analysed yet: any of its verdicts, or none, may apply; a chain it jumps
-                // to may change the marks.
-                f.reasons.insert(format!(
-                    "verdict map `{text}` is not analysed by the packet-space engine: it may accept, drop or go on"
-                ));
-                ends.dropped.push(Done {
-                    flow: f.clone(),
-                    verdict: FinalVerdict::Drop,
-                    deciding: vec![(chain, Some(ri))],
-                });
-                let mut acc = f.clone();
-                acc.st.accepts.push(AcceptRec {
-                    chain,
-                    rule: Some(ri),
-                    nat: nat_base,
-                });
-                ends.accepted.add(acc);
-                f.st.fields.insert(Field::Mark, vec![Bit::Unknown; 32]);
-                f.st.fields.insert(Field::CtMark, vec![Bit::Unknown; 32]);
-                next.add(f);
+                let spec = self.idx.tables[chain.0].vmaps.get(&(chain.1, ri));
+                for (part, v) in vmap_parts(self.u, cx, spec, &text, f) {
+                    match v {
+                        Some(v) => {
+                            self.verdict(cx, v, part, chain, ri, nat_base, next, ret, calls, ends)
+                        }
+                        None => next.add(part),
+                    }
+                }
             }
             #[allow(unreachable_patterns)]
             _ => next.add(f),

@@ -53,6 +53,7 @@ pub(crate) use noct::reads_conntrack;
 pub(crate) use schedule::ChainId;
 pub(crate) use sets::{Atom, ParsedSet};
 pub(crate) use stateful::stateful_truth;
+pub(crate) use vmap::{parse_verdict, VKey, VmapSpec};
 pub(crate) use xt::{xt_effect, XtEffect};
 
 use crate::model::{IfacePattern, Ruleset};

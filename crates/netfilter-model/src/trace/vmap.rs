@@ -9,12 +9,19 @@ use super::sets::{split_top, KeyVal, Lookup, ParsedSet};
 
 /// One field of a verdict-map key, with the protocol or family it depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct VKey {
-    key: SetKey,
+pub(crate) struct VKey {
+    pub(crate) key: SetKey,
     /// `tcp dport` needs TCP.
-    proto: Option<Protocol>,
+    pub(crate) proto: Option<Protocol>,
     /// `ip saddr` needs IPv4 (`Some(false)`), `ip6 saddr` IPv6 (`Some(true)`).
-    v6: Option<bool>,
+    pub(crate) v6: Option<bool>,
+}
+
+impl VKey {
+    /// Whether this is the `ct state` key (a connection is in one state; elements list states).
+    pub(crate) fn is_ct_state(&self) -> bool {
+        matches!(&self.key, SetKey::Other(k) if k == CT_STATE)
+    }
 }
 
 /// Where the elements live.
@@ -206,6 +213,52 @@ impl VmapSpec {
         }
     }
 
+    /// The key fields, or why the key is not evaluated (a number generator or hash, an
+    /// unknown key expression).
+    pub(crate) fn keys(&self) -> Result<&[VKey], &str> {
+        self.keys.as_deref().map_err(String::as_str)
+    }
+
+    /// The elements' set, or why it is not known (a named map missing from the dump).
+    pub(crate) fn elements<'s>(
+        &'s self,
+        sets: &'s HashMap<String, ParsedSet>,
+    ) -> Result<&'s ParsedSet, String> {
+        self.set(sets).ok_or_else(|| match &self.elements {
+            Elements::Named(n) => format!("verdict map `{n}` is not in the dump"),
+            Elements::Inline(_) => "the verdict map has no elements".to_string(),
+        })
+    }
+
+    /// The outcomes a lookup with an undecidable key may have: each element's verdict (of
+    /// the values a number generator or hash can take), and no element unless such a
+    /// generator's every value has one.
+    pub(crate) fn undecided_options(&self, set: &ParsedSet) -> Vec<(Option<Verdict>, String)> {
+        let verdict_of = |i: usize| -> Option<Verdict> {
+            set.elements
+                .get(i)
+                .and_then(|e| e.data.as_deref())
+                .and_then(parse_verdict)
+        };
+        let mut opts: Vec<(Option<Verdict>, String)> = Vec::new();
+        for (i, raw) in set.raw.iter().enumerate() {
+            let v = verdict_of(i);
+            let in_domain = self
+                .domain
+                .is_none_or(|(lo, hi)| set.elements[i].overlaps_num(lo, hi));
+            if in_domain && v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
+                opts.push((v, raw.clone()));
+            }
+        }
+        let covered = self
+            .domain
+            .is_some_and(|(lo, hi)| (lo..=hi).all(|n| set.has_num_element(n, &verdict_of)));
+        if !covered {
+            opts.push((None, String::new()));
+        }
+        opts
+    }
+
     /// Every literal element key of the map (for interface classes).
     pub(crate) fn inline_set(&self) -> Option<&ParsedSet> {
         match &self.elements {
@@ -232,26 +285,7 @@ impl VmapSpec {
                 .and_then(|e| e.data.as_deref())
                 .and_then(parse_verdict)
         };
-        let all_options = |reason: String| {
-            let mut opts: Vec<(Option<Verdict>, String)> = Vec::new();
-            for (i, raw) in set.raw.iter().enumerate() {
-                let v = verdict_of(i);
-                let in_domain = self
-                    .domain
-                    .is_none_or(|(lo, hi)| set.elements[i].overlaps_num(lo, hi));
-                if in_domain && v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
-                    opts.push((v, raw.clone()));
-                }
-            }
-            // A generator whose every value has an element always hits.
-            let covered = self
-                .domain
-                .is_some_and(|(lo, hi)| (lo..=hi).all(|n| set.has_num_element(n, &verdict_of)));
-            if !covered {
-                opts.push((None, String::new()));
-            }
-            VmapOutcome::Maybe(opts, reason)
-        };
+        let all_options = |reason: String| VmapOutcome::Maybe(self.undecided_options(set), reason);
         let keys = match &self.keys {
             Ok(k) => k,
             Err(r) => return all_options(r.clone()),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use netfilter_model::model::Ruleset;
 use netfilter_model::parse::{parse_text, ParseOptions};
-use netfilter_model::space::{partition, self_check, SpaceQuery};
+use netfilter_model::space::{partition, self_check, Certainty, SpaceQuery};
 use netfilter_model::trace::TracePath;
 
 /// Corpus files with at most this many rules run in every test run.
@@ -46,10 +46,22 @@ fn parse(p: &Path) -> Option<Ruleset> {
         .filter(|r| r.rule_count() > 0)
 }
 
-/// Partitions each ruleset's forward space and self-checks it; returns (checked, classes,
-/// analysis errors). Panics on a disagreement with the tracer.
-fn check_all(files: &[PathBuf], max_rules: Option<usize>) -> (usize, usize, Vec<String>) {
-    let (mut checked, mut classes, mut errors) = (0, 0, Vec::new());
+/// What a run over many rulesets saw.
+#[derive(Default)]
+struct Summary {
+    checked: usize,
+    classes: usize,
+    /// Classes whose fate is certain.
+    must: usize,
+    /// Rulesets with at least one *may* class.
+    open: usize,
+    errors: Vec<String>,
+}
+
+/// Partitions each ruleset's forward space and self-checks it. Panics on a disagreement
+/// with the tracer.
+fn check_all(files: &[PathBuf], max_rules: Option<usize>) -> Summary {
+    let mut s = Summary::default();
     for p in files {
         let Some(rs) = parse(p) else { continue };
         if max_rules.is_some_and(|m| rs.rule_count() > m) {
@@ -58,14 +70,14 @@ fn check_all(files: &[PathBuf], max_rules: Option<usize>) -> (usize, usize, Vec<
         let part = match partition(&rs, &SpaceQuery::new(TracePath::Forward)) {
             Ok(x) => x,
             Err(e) => {
-                errors.push(format!("{}: {e}", p.display()));
+                s.errors.push(format!("{}: {e}", p.display()));
                 continue;
             }
         };
         let fails = match self_check(&rs, &part) {
             Ok(f) => f,
             Err(e) => {
-                errors.push(format!("{}: self-check: {e}", p.display()));
+                s.errors.push(format!("{}: self-check: {e}", p.display()));
                 continue;
             }
         };
@@ -76,24 +88,38 @@ fn check_all(files: &[PathBuf], max_rules: Option<usize>) -> (usize, usize, Vec<
             fails.len(),
             fails[0]
         );
-        checked += 1;
-        classes += part.classes.len();
+        s.checked += 1;
+        s.classes += part.classes.len();
+        let must = part
+            .classes
+            .iter()
+            .filter(|c| c.certainty == Certainty::Must)
+            .count();
+        s.must += must;
+        s.open += usize::from(must < part.classes.len());
     }
-    (checked, classes, errors)
+    s
 }
 
 #[test]
 fn every_testdata_ruleset_agrees_with_the_tracer() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"));
     let files = files_under(root);
-    let (checked, classes, errors) = check_all(&files, None);
+    let s = check_all(&files, None);
     eprintln!(
-        "testdata: {checked} rulesets, {classes} classes self-checked; {} not analysed: {errors:?}",
-        errors.len()
+        "testdata: {} rulesets, {} classes ({} must, {} may; {} rulesets with a may class) self-checked; {} not analysed: {:?}",
+        s.checked,
+        s.classes,
+        s.must,
+        s.classes - s.must,
+        s.open,
+        s.errors.len(),
+        s.errors
     );
     assert!(
-        checked >= 20,
-        "only {checked} testdata rulesets were analysed"
+        s.checked >= 20,
+        "only {} testdata rulesets were analysed",
+        s.checked
     );
 }
 
@@ -110,11 +136,17 @@ fn corpus_rulesets_agree_with_the_tracer() {
     };
     let all = std::env::var_os("NFDIFF_SPACE_CORPUS").is_some();
     let files = files_under(root);
-    let (checked, classes, errors) = check_all(&files, (!all).then_some(SMALL));
+    let s = check_all(&files, (!all).then_some(SMALL));
     eprintln!(
-        "corpus ({}): {checked} rulesets, {classes} classes self-checked; {} not analysed: {errors:?}",
+        "corpus ({}): {} rulesets, {} classes ({} must, {} may; {} rulesets with a may class) self-checked; {} not analysed: {:?}",
         if all { "all" } else { "small files; NFDIFF_SPACE_CORPUS=1 for all" },
-        errors.len()
+        s.checked,
+        s.classes,
+        s.must,
+        s.classes - s.must,
+        s.open,
+        s.errors.len(),
+        s.errors
     );
-    assert!(checked > 0, "no corpus ruleset was analysed");
+    assert!(s.checked > 0, "no corpus ruleset was analysed");
 }

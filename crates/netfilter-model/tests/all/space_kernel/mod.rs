@@ -5,3 +5,4 @@ pub mod harness;
 mod incident_certainty;
 mod partition_witnesses;
 mod tracer_witnesses;
+mod vmap_witnesses;

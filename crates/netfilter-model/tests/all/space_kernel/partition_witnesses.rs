@@ -32,7 +32,7 @@ fn net(s: &str) -> AddrSpec {
 }
 
 /// The packets the topology can send from `from` to `to` on the forward path.
-fn query(from: Endpoint, to: Endpoint) -> SpaceQuery {
+pub(super) fn query(from: Endpoint, to: Endpoint) -> SpaceQuery {
     let mut q = SpaceQuery::new(TracePath::Forward);
     q.iif = Some(IfacePattern::Exact(from.node_if.to_string()));
     q.oif = Some(IfacePattern::Exact(to.node_if.to_string()));
