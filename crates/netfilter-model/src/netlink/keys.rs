@@ -7,7 +7,9 @@ pub(crate) struct KeyNames {
     /// The kernel's constant (`NFT_META_IIFNAME`), for reading the table.
     #[allow(dead_code)]
     pub(crate) kernel: &'static str,
-    /// How libnftnl prints the key in `nft --debug=netlink` (`bri_iifname`).
+    /// How libnftnl prints the key in `nft --debug=netlink` (`bri_iifname`); read by the
+    /// debug-text parser only (tests and fuzzing).
+    #[cfg_attr(not(any(test, feature = "test-support")), allow(dead_code))]
     pub(crate) libnftnl: &'static str,
     /// How nft names it in a rule (`ibrname`).
     pub(crate) nft: &'static str,
@@ -91,6 +93,7 @@ pub(crate) const CT_KEYS: &[KeyNames] = &[
 ];
 
 /// The number of the key libnftnl prints as `name`.
+#[cfg_attr(not(any(test, feature = "test-support")), allow(dead_code))]
 pub(crate) fn key_by_libnftnl(table: &[KeyNames], name: &str) -> Option<u32> {
     let i = table.iter().position(|k| k.libnftnl == name)?;
     u32::try_from(i).ok()
