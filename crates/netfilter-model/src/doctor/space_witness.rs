@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::model::{AddrSpec, Backend, CtStateSet, IfacePattern, Protocol, Ruleset};
-use crate::space::{partition, semantic_diff, Certainty, Fate, SpaceQuery};
+use crate::space::{partition, semantic_diff, Certainty, Fate, PacketClass, SpaceQuery};
 use crate::trace::{FinalVerdict, Packet, TraceOptions, TracePath};
 
 use super::dispatch_fate::PodDirection;
@@ -36,6 +36,9 @@ const MAX_CONFIRMED: usize = 32;
 
 /// Most engine examples (packets the listing backend denies) traced in one search.
 const MAX_EXAMPLES: usize = 8;
+
+/// Most reasons named when the engine leaves packets open.
+const OPEN_REASONS: usize = 2;
 
 /// Most natural pod and peer addresses tried in place of a witness's.
 const NATURAL_TRIES: usize = 3;
@@ -82,6 +85,9 @@ enum Answer {
     /// Only *may*: why, and the classes' witnesses.
     Open { reason: String, may: Vec<Packet> },
 }
+
+/// Which classes of a partition count.
+type ClassFilter<'f> = dyn Fn(&PacketClass) -> bool + 'f;
 
 /// Unicast addresses of one IP version.
 fn unicast(v6: bool) -> Vec<AddrSpec> {
@@ -192,11 +198,7 @@ impl SpaceWitnessSearch<'_> {
         }
         if !may.is_empty() {
             return Ok(Answer::Open {
-                reason: format!(
-                    "for {} class(es) of these packets the fate depends on matches or chain \
-                     orders the packet-space engine cannot decide",
-                    may.len()
-                ),
+                reason: self.open_reason(q, &sq),
                 may,
             });
         }
@@ -214,6 +216,43 @@ impl SpaceWitnessSearch<'_> {
             listing_accepts,
             examples: examples.into_iter().map(|(_, p)| p).collect(),
         })
+    }
+
+    /// Why the engine leaves these packets open: the reasons of the listing backend's *may*
+    /// accepts and of the node's *may* classes the unknown rule decides (the first few).
+    fn open_reason(&self, q: &WitnessQuery, sq: &SpaceQuery) -> String {
+        let mut why: Vec<String> = Vec::new();
+        let sides: [(&Ruleset, &ClassFilter<'_>); 2] = [
+            (self.listing(q), &|c| c.verdict == FinalVerdict::Accept),
+            (self.rs, &|c| {
+                c.deciding.iter().any(|r| same_rule(r, &q.unknown_rule))
+            }),
+        ];
+        for (rs, relevant) in sides {
+            let Ok(p) = partition(rs, sq) else { continue };
+            for c in p
+                .classes
+                .iter()
+                .filter(|c| c.certainty == Certainty::May && relevant(c))
+            {
+                for r in &c.reasons {
+                    if !why.contains(r) {
+                        why.push(r.clone());
+                    }
+                }
+            }
+        }
+        let more = why.len().saturating_sub(OPEN_REASONS);
+        why.truncate(OPEN_REASONS);
+        if more > 0 {
+            why.push(format!("{more} more"));
+        }
+        let mut s =
+            "the packet-space engine leaves the fate of some of these packets open".to_string();
+        if !why.is_empty() {
+            s.push_str(&format!(" ({})", why.join("; ")));
+        }
+        s
     }
 
     /// `w` with the pod's and the peer's address (and, for an example, the protocol) swapped

@@ -602,11 +602,11 @@ fn stale_dispatch_scenarios_offline() {
         assert_eq!(d.rule.backend, Backend::Legacy);
         assert_eq!(d.listed_in.as_ref().map(|l| l.0), Some(Backend::Nft));
         assert!(d.search.as_ref().is_some_and(|s| s.witness.is_some()));
-        // the engine follows verdict maps as undecidable: the tracer's candidates answer
+        // by the engine, or (verdict maps it does not analyse) by the tracer after it
         assert!(
             d.search
                 .as_ref()
-                .is_some_and(|s| matches!(s.source, WitnessSource::TracerAfterSpace(_))),
+                .is_some_and(|s| s.source != WitnessSource::Tracer),
             "{d:?}"
         );
     }
@@ -725,4 +725,63 @@ fn space_witness_finds_a_witness_no_candidate_hits() {
     );
     let e = s.example.as_ref().expect("an example");
     assert!(!e.accepted_alone && e.order_dependent, "{e:?}");
+}
+
+/// A policy rule behind a rate limit: whether the listing backend accepts is open (*may*) for
+/// the engine, so the tracer's candidates answer, and the report says why.
+#[test]
+fn space_witness_falls_back_to_the_tracer_where_the_engine_says_may() {
+    let current = std::fs::read_to_string(testdata("stale-dispatch/8080-current.rules"))
+        .expect("fixture")
+        .replace(
+            "-p tcp -m multiport --dports 8080 -j MARK",
+            "-p tcp -m multiport --dports 8080 -m limit --limit 10/sec -j MARK",
+        );
+    assert!(current.contains("--limit 10/sec"));
+    let stale = std::fs::read_to_string(testdata("stale-dispatch/stale.rules")).expect("fixture");
+    let mut rs = parse_text(
+        &current,
+        &ParseOptions::new("current").with_backend(Some(Backend::Legacy)),
+    )
+    .expect("parses");
+    rs.extend(
+        parse_text(
+            &stale,
+            &ParseOptions::new("stale").with_backend(Some(Backend::Nft)),
+        )
+        .expect("parses"),
+    );
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    let to = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "to-pod")
+        .expect("to-pod drop");
+    let s = to.search.as_ref().expect("searched");
+    let WitnessSource::TracerAfterSpace(why) = &s.source else {
+        panic!("not a fallback: {s:?}");
+    };
+    assert!(why.contains("limit"), "{why}");
+    assert!(s.tried > 0, "{s:?}");
+    // the tracer too cannot say the listing backend accepts for certain: no witness, and the
+    // evidence says candidates were tried because the engine left the packets open
+    assert!(s.witness.is_none(), "{s:?}");
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with(
+            "candidate packets were tried because the packet-space engine leaves the fate"
+        ) && e.contains("limit")),
+        "{:?}",
+        f.evidence
+    );
+    // from the pod (default-deny egress, no limit there): still proven by the engine
+    let from = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "from-pod")
+        .expect("from-pod drop");
+    assert_eq!(
+        from.search.as_ref().map(|s| &s.source),
+        Some(&WitnessSource::Space)
+    );
 }
