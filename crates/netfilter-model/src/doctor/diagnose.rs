@@ -7,6 +7,7 @@ use super::felix::{self, FelixDetection};
 use super::finding::FINDING_IDS;
 use super::node::NodeFacts;
 use super::report::{DoctorReport, TableRules};
+use super::witness::WitnessSearchKind;
 use super::{equal_priority, mixed_backends, pids, shadowed, stale_dispatch, unreferenced};
 
 /// Options of a doctor run.
@@ -18,12 +19,20 @@ pub struct DoctorOptions {
     /// The sources as given on the command line, for the `nfdiff trace` command lines of
     /// witnesses (`live` for this node); empty: `SOURCE...`.
     pub sources: Vec<String>,
+    /// How `stale-dispatch` looks for witness packets (default: the packet-space engine).
+    pub witness_search: WitnessSearchKind,
 }
 
 impl DoctorOptions {
     /// The sources as the caller named them, for the witnesses' `nfdiff trace` command lines.
     pub fn sources(mut self, sources: Vec<String>) -> DoctorOptions {
         self.sources = sources;
+        self
+    }
+
+    /// How `stale-dispatch` looks for witness packets.
+    pub fn witness_search(mut self, kind: WitnessSearchKind) -> DoctorOptions {
+        self.witness_search = kind;
         self
     }
 
@@ -40,7 +49,7 @@ pub fn diagnose(rs: &Ruleset, node: &NodeFacts, opts: &DoctorOptions) -> DoctorR
     let facts = node.clone().with_derived_saves(rs);
     let det = FelixDetection::compute(rs, &facts);
     let mut findings: Vec<_> = [
-        stale_dispatch::finding(rs, &facts, &det, &opts.trace, &opts.sources),
+        stale_dispatch::finding(rs, &facts, &det, opts),
         felix::finding(&facts, &det),
         mixed_backends::finding(rs),
         pids::finding(&facts.pids),

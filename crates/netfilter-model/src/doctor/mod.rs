@@ -15,6 +15,7 @@ mod node;
 mod pids;
 mod report;
 mod shadowed;
+mod space_witness;
 mod stale_dispatch;
 mod unreferenced;
 mod witness;
@@ -31,7 +32,9 @@ pub use node::{
     ToolVersion, HINT_CHAINS,
 };
 pub use report::{DoctorReport, TableRules};
+pub use space_witness::SpaceWitnessSearch;
 pub use stale_dispatch::DispatchDrop;
 pub use witness::{
     trace_args, TracerWitnessSearch, Witness, WitnessOutcome, WitnessQuery, WitnessSearch,
+    WitnessSearchKind, WitnessSource,
 };

@@ -15,14 +15,17 @@ use crate::diff::{diff_rulesets, DiffOptions, DiffStatus};
 use crate::model::{Backend, IfacePattern, MatchKind, Ruleset};
 use crate::trace::{iface_classes, RuleRef, TraceIndex, TraceOptions};
 
+use super::diagnose::DoctorOptions;
 use super::dispatch_fate::{
     dispatch_roots, is_dispatch, DispatchFate, DispatchProbe, PodDirection, UNKNOWN_INTERFACE,
 };
 use super::felix::{felix_value, FelixDetection};
 use super::finding::{Finding, Severity};
 use super::node::NodeFacts;
+use super::space_witness::SpaceWitnessSearch;
 use super::witness::{
     trace_args, TracerWitnessSearch, Witness, WitnessOutcome, WitnessQuery, WitnessSearch,
+    WitnessSearchKind, WitnessSource,
 };
 
 /// One interface whose traffic (in one direction and IP version) an "Unknown interface" rule
@@ -56,7 +59,7 @@ impl DispatchDrop {
     pub fn unreached(&self) -> bool {
         self.search
             .as_ref()
-            .is_some_and(|s| s.witness.is_none() && s.denied_alone < s.tried)
+            .is_some_and(|s| s.witness.is_none() && s.listing_accepts_some())
     }
 }
 
@@ -327,6 +330,17 @@ fn qualifier(w: &Witness) -> String {
     q
 }
 
+/// Without a witness, after the engine could not decide: why candidate packets answered.
+fn fallback_note(s: &WitnessOutcome) -> Option<String> {
+    match &s.source {
+        WitnessSource::TracerAfterSpace(why) => Some(format!(
+            "candidate packets were tried because {why}; packets no candidate covers may still \
+             be witnesses"
+        )),
+        _ => None,
+    }
+}
+
 /// The evidence lines of one drop.
 fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<String> {
     let who = label(d, node);
@@ -353,22 +367,37 @@ fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<
                 ));
             }
             None if d.unreached() => {
-                line.push_str(&format!(
-                    "; but no packet tried reaches it: {} of the {} tried, which {} accepts, \
-                     are decided before the stale dispatch",
-                    s.tried - s.denied_alone,
-                    s.tried,
-                    d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-"),
-                ));
+                let b = d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-");
+                match (&s.source, s.listing_accepts) {
+                    (WitnessSource::Space, Some(_)) => line.push_str(&format!(
+                        "; but no packet reaches it: the packet-space engine shows every packet \
+                         {} the pod that {b} accepts is decided before the stale dispatch",
+                        d.direction.preposition(),
+                    )),
+                    _ => line.push_str(&format!(
+                        "; but no packet tried reaches it: {} of the {} tried, which {b} \
+                         accepts, are decided before the stale dispatch",
+                        s.tried - s.denied_alone,
+                        s.tried,
+                    )),
+                }
                 out.push(line);
+                out.extend(fallback_note(s));
             }
             None => {
-                line.push_str(&format!(
-                    "; no witness: the pod's current policy ({}'s own rules) also denies \
-                     every packet tried ({})",
-                    d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-"),
-                    s.tried
-                ));
+                let b = d.listed_in.as_ref().map(|l| l.0.as_str()).unwrap_or("-");
+                match (&s.source, s.listing_accepts) {
+                    (WitnessSource::Space, Some(_)) => line.push_str(&format!(
+                        "; no witness: the pod's current policy ({b}'s own rules) also denies \
+                         every packet {} the pod (proven by the packet-space engine)",
+                        d.direction.preposition(),
+                    )),
+                    _ => line.push_str(&format!(
+                        "; no witness: the pod's current policy ({b}'s own rules) also denies \
+                         every packet tried ({})",
+                        s.tried
+                    )),
+                }
                 out.push(line);
                 if let Some(e) = &s.example {
                     let el = format!(
@@ -379,6 +408,7 @@ fn drop_evidence(d: &DispatchDrop, node: &NodeFacts, sources: &[String]) -> Vec<
                     );
                     out.push(el);
                 }
+                out.extend(fallback_note(s));
             }
         },
         None => out.push(line),
@@ -391,9 +421,9 @@ pub fn finding(
     rs: &Ruleset,
     node: &NodeFacts,
     felix: &FelixDetection,
-    opts: &TraceOptions,
-    sources: &[String],
+    doctor: &DoctorOptions,
 ) -> Option<Finding> {
+    let (opts, sources) = (&doctor.trace, doctor.sources.as_slice());
     if dispatch_roots(rs).is_empty()
         && !rs
             .tables
@@ -405,8 +435,13 @@ pub fn finding(
     let legacy = backend_only(rs, Backend::Legacy);
     let nft = backend_only(rs, Backend::Nft);
     let diffs = differing(&legacy, &nft);
-    let search = TracerWitnessSearch::new(rs, &legacy, &nft, opts);
-    let mut drops = dispatch_drops(rs, node, &search, opts);
+    let search: Box<dyn WitnessSearch> = match doctor.witness_search {
+        WitnessSearchKind::PacketSpace => {
+            Box::new(SpaceWitnessSearch::new(rs, &legacy, &nft, opts))
+        }
+        WitnessSearchKind::Tracer => Box::new(TracerWitnessSearch::new(rs, &legacy, &nft, opts)),
+    };
+    let mut drops = dispatch_drops(rs, node, search.as_ref(), opts);
     for d in &mut drops {
         let s = d.search.as_ref();
         d.command = s
@@ -617,12 +652,37 @@ mod tests {
         let drops2 = dispatch_drops(&rs2, &NodeFacts::default(), &search2, &opts);
         assert_eq!(drops2.len(), 1);
         assert!(drops2[0].unreached(), "{drops2:?}");
+        // the packet-space engine proves it: the listing backend accepts packets of the
+        // class, none reaches the stale dispatch
+        let space2 = SpaceWitnessSearch::new(&rs2, &legacy2, &nft2, &opts);
+        let drops3 = dispatch_drops(&rs2, &NodeFacts::default(), &space2, &opts);
+        assert_eq!(drops3.len(), 1);
+        let s = drops3[0].search.as_ref().expect("searched");
+        assert_eq!(
+            (&s.source, s.listing_accepts, s.witness.is_none()),
+            (&WitnessSource::Space, Some(true), true),
+            "{s:?}"
+        );
+        assert!(drops3[0].unreached());
+        let ev = drop_evidence(&drops3[0], &NodeFacts::default(), &[]);
+        assert!(
+            ev[0].contains("but no packet reaches it: the packet-space engine shows"),
+            "{ev:?}"
+        );
+        // and finds the witness of the reached copy
+        let space = SpaceWitnessSearch::new(&rs, &legacy, &nft, &opts);
+        let drops = dispatch_drops(&rs, &NodeFacts::default(), &space, &opts);
+        let s = drops[0].search.as_ref().expect("searched");
+        assert_eq!(s.source, WitnessSource::Space);
+        assert!(
+            s.witness.as_ref().is_some_and(|w| w.accepted_alone),
+            "{s:?}"
+        );
         let f = finding(
             &rs2,
             &NodeFacts::default(),
             &FelixDetection::compute(&rs2, &NodeFacts::default().with_derived_saves(&rs2)),
-            &opts,
-            &[],
+            &DoctorOptions::default().witness_search(WitnessSearchKind::Tracer),
         )
         .expect("a finding");
         assert_eq!(f.severity, Severity::Warning, "{f:?}");

@@ -2,8 +2,9 @@
 //! the node drops at the stale backend's "Unknown interface" rule.
 //!
 //! [`WitnessSearch`] is the boundary: [`TracerWitnessSearch`] tries candidate packets with the
-//! concrete tracer; a packet-space engine can answer the same [`WitnessQuery`] later.
-//! Candidates come from the rules: the pod's addresses (node routes, else the address
+//! concrete tracer; [`SpaceWitnessSearch`](super::SpaceWitnessSearch) answers the same
+//! [`WitnessQuery`] over every packet with the packet-space engine and confirms its witnesses
+//! here. Candidates come from the rules: the pod's addresses (node routes, else the address
 //! matches of the pod's chains), and per rule of the chains the pod's endpoint chain reaches
 //! (`cali-fw-*`/`cali-tw-*`, `cali-pi-*`/`cali-po-*`, profiles) its protocol, destination port
 //! and peer address, plus a few common probes. Every candidate is traced through the listing
@@ -80,9 +81,72 @@ pub struct WitnessOutcome {
     /// A tried packet the unknown rule drops (under some order) although the listing backend
     /// denies it too: the example to show when there is no witness.
     pub example: Option<Witness>,
+    /// Which search answered.
+    pub source: WitnessSource,
+    /// Whether the listing backend alone accepts some packet of the query, when the
+    /// packet-space engine decided it over every packet; `None` when only the packets tried
+    /// tell (`denied_alone < tried`).
+    pub listing_accepts: Option<bool>,
 }
 
-/// Finds witnesses. Implemented on the concrete tracer; a packet-space engine can take over.
+impl WitnessOutcome {
+    /// An outcome with nothing tried yet.
+    pub fn new(source: WitnessSource) -> WitnessOutcome {
+        WitnessOutcome {
+            witness: None,
+            tried: 0,
+            denied_alone: 0,
+            example: None,
+            source,
+            listing_accepts: None,
+        }
+    }
+
+    /// Whether the listing backend alone accepts some packet of the query (over every packet
+    /// when the engine decided it, else of the packets tried).
+    pub fn listing_accepts_some(&self) -> bool {
+        self.listing_accepts
+            .unwrap_or(self.denied_alone < self.tried)
+    }
+}
+
+/// Which [`WitnessSearch`] the doctor uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WitnessSearchKind {
+    /// [`SpaceWitnessSearch`](super::SpaceWitnessSearch): every packet, by the packet-space
+    /// engine, with the tracer where the engine cannot decide.
+    #[default]
+    PacketSpace,
+    /// [`TracerWitnessSearch`]: candidate packets derived from the rules.
+    Tracer,
+}
+
+/// Which search answered a [`WitnessQuery`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WitnessSource {
+    /// Candidate packets derived from the rules, traced ([`TracerWitnessSearch`]).
+    Tracer,
+    /// The packet-space engine over every packet of the query; its witnesses confirmed by the
+    /// tracer.
+    Space,
+    /// The packet-space engine could not decide (its answer was only *may*, or it failed: the
+    /// reason); the tracer's candidate packets answered.
+    TracerAfterSpace(String),
+}
+
+impl WitnessSource {
+    /// `tracer`, `packet-space` or `tracer-after-packet-space`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WitnessSource::Tracer => "tracer",
+            WitnessSource::Space => "packet-space",
+            WitnessSource::TracerAfterSpace(_) => "tracer-after-packet-space",
+        }
+    }
+}
+
+/// Finds witnesses: [`TracerWitnessSearch`] on candidate packets,
+/// [`SpaceWitnessSearch`](super::SpaceWitnessSearch) over every packet.
 pub trait WitnessSearch {
     /// Searches for a witness of `q`.
     fn search(&self, q: &WitnessQuery) -> WitnessOutcome;
@@ -292,10 +356,19 @@ fn default_shapes(v6: bool) -> Vec<Shape> {
     .collect()
 }
 
+/// The peer address of candidates whose rules name none (a documentation address).
+pub(super) fn default_peer(v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10])
+    } else {
+        IpAddr::from([192, 0, 2, 10])
+    }
+}
+
 impl TracerWitnessSearch<'_> {
-    fn candidates(&self, q: &WitnessQuery) -> Vec<Packet> {
-        let (mut shapes, rule_pods) = shapes_from_rules(self.rs, q);
-        shapes.extend(default_shapes(q.v6));
+    /// The pod addresses candidates use: the node's routes, else the pod's rules, else a
+    /// private address.
+    fn pods(&self, q: &WitnessQuery, rule_pods: Vec<IpAddr>) -> Vec<IpAddr> {
         let mut pods = q.pod_addrs.clone();
         if pods.is_empty() {
             pods = rule_pods;
@@ -307,11 +380,27 @@ impl TracerWitnessSearch<'_> {
                 IpAddr::from([10, 0, 0, 10])
             });
         }
-        let default_peer = if q.v6 {
-            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10])
-        } else {
-            IpAddr::from([192, 0, 2, 10])
-        };
+        pods
+    }
+
+    /// Addresses a reader expects in a witness, most natural first: the pod's (as candidates
+    /// use them) and the peers (the default one, then those the pod's rules name).
+    pub(super) fn natural_addresses(&self, q: &WitnessQuery) -> (Vec<IpAddr>, Vec<IpAddr>) {
+        let (shapes, rule_pods) = shapes_from_rules(self.rs, q);
+        let mut peers = vec![default_peer(q.v6)];
+        for p in shapes.iter().filter_map(|s| s.peer) {
+            if !peers.contains(&p) {
+                peers.push(p);
+            }
+        }
+        (self.pods(q, rule_pods), peers)
+    }
+
+    fn candidates(&self, q: &WitnessQuery) -> Vec<Packet> {
+        let (mut shapes, rule_pods) = shapes_from_rules(self.rs, q);
+        shapes.extend(default_shapes(q.v6));
+        let pods = self.pods(q, rule_pods);
+        let default_peer = default_peer(q.v6);
         let mut out = Vec::new();
         for pod in &pods {
             for s in &shapes {
@@ -356,7 +445,8 @@ impl TracerWitnessSearch<'_> {
     }
 }
 
-fn same_rule(a: &RuleRef, b: &RuleRef) -> bool {
+/// Whether two references name the same rule (the text may be spelled differently).
+pub(super) fn same_rule(a: &RuleRef, b: &RuleRef) -> bool {
     a.backend == b.backend
         && a.family == b.family
         && a.table == b.table
@@ -364,59 +454,78 @@ fn same_rule(a: &RuleRef, b: &RuleRef) -> bool {
         && a.index == b.index
 }
 
-impl WitnessSearch for TracerWitnessSearch<'_> {
-    fn search(&self, q: &WitnessQuery) -> WitnessOutcome {
+/// What tracing one packet shows.
+pub(super) struct Examined {
+    /// Whether the listing backend alone accepts it (under every order and assumption).
+    pub(super) accepted_alone: bool,
+    /// The packet as a witness (or example), when the unknown rule drops it under some order
+    /// or assumption.
+    pub(super) hit: Option<Witness>,
+}
+
+/// How sure a witness is: lower is surer.
+pub(super) fn rank(w: &Witness) -> (bool, bool) {
+    (w.uncertain, w.order_dependent)
+}
+
+impl TracerWitnessSearch<'_> {
+    /// Traces `p` through the listing backend alone and through the whole node; `None` when
+    /// either trace fails.
+    pub(super) fn examine(&self, q: &WitnessQuery, p: &Packet) -> Option<Examined> {
         let alone = match q.listing {
             Backend::Legacy => &self.legacy,
             Backend::Nft => &self.nft,
         };
-        let full = &self.full;
-        let mut out = WitnessOutcome {
-            witness: None,
-            tried: 0,
-            denied_alone: 0,
-            example: None,
+        let (Ok(a), Ok(f)) = (alone.trace(p, &self.opts), self.full.trace(p, &self.opts)) else {
+            return None;
         };
+        let accepted_alone = a.verdict == FinalVerdict::Accept
+            && a.alternatives
+                .iter()
+                .all(|x| x.verdict == FinalVerdict::Accept);
+        let primary = f.verdict == FinalVerdict::Drop
+            && f.decided_by
+                .as_ref()
+                .is_some_and(|r| same_rule(r, &q.unknown_rule));
+        let hits: Vec<_> = f
+            .alternatives
+            .iter()
+            .filter(|x| {
+                x.verdict == FinalVerdict::Drop
+                    && x.decided_by
+                        .as_ref()
+                        .is_some_and(|r| same_rule(r, &q.unknown_rule))
+            })
+            .collect();
+        let hit = (primary || !hits.is_empty()).then(|| Witness {
+            packet: p.clone(),
+            accepted_alone,
+            accepted_by: accepted_alone.then(|| a.decided_by.clone()).flatten(),
+            verdict: f.verdict,
+            decided_by: f.decided_by.clone(),
+            order_dependent: !primary && hits.iter().any(|x| !x.order.is_empty()),
+            uncertain: !primary && hits.iter().all(|x| !x.assumptions.is_empty()),
+        });
+        Some(Examined {
+            accepted_alone,
+            hit,
+        })
+    }
+}
+
+impl WitnessSearch for TracerWitnessSearch<'_> {
+    fn search(&self, q: &WitnessQuery) -> WitnessOutcome {
+        let mut out = WitnessOutcome::new(WitnessSource::Tracer);
         for p in self.candidates(q) {
-            let (Ok(a), Ok(f)) = (alone.trace(&p, &self.opts), full.trace(&p, &self.opts)) else {
+            let Some(e) = self.examine(q, &p) else {
                 continue;
             };
             out.tried += 1;
-            let accepted_alone = a.verdict == FinalVerdict::Accept
-                && a.alternatives
-                    .iter()
-                    .all(|x| x.verdict == FinalVerdict::Accept);
-            if !accepted_alone {
+            if !e.accepted_alone {
                 out.denied_alone += 1;
             }
-            let primary = f.verdict == FinalVerdict::Drop
-                && f.decided_by
-                    .as_ref()
-                    .is_some_and(|r| same_rule(r, &q.unknown_rule));
-            let hits: Vec<_> = f
-                .alternatives
-                .iter()
-                .filter(|x| {
-                    x.verdict == FinalVerdict::Drop
-                        && x.decided_by
-                            .as_ref()
-                            .is_some_and(|r| same_rule(r, &q.unknown_rule))
-                })
-                .collect();
-            if !primary && hits.is_empty() {
-                continue;
-            }
-            let w = Witness {
-                packet: p,
-                accepted_alone,
-                accepted_by: accepted_alone.then(|| a.decided_by.clone()).flatten(),
-                verdict: f.verdict,
-                decided_by: f.decided_by.clone(),
-                order_dependent: !primary && hits.iter().any(|x| !x.order.is_empty()),
-                uncertain: !primary && hits.iter().all(|x| !x.assumptions.is_empty()),
-            };
-            let rank = |w: &Witness| (w.uncertain, w.order_dependent);
-            if accepted_alone {
+            let Some(w) = e.hit else { continue };
+            if e.accepted_alone {
                 if !w.uncertain {
                     out.witness = Some(w);
                     return out;

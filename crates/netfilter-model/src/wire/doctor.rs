@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::doctor::{DispatchDrop, DoctorReport, Witness};
+use crate::doctor::{DispatchDrop, DoctorReport, Witness, WitnessSource};
 
 use super::rule::RuleJson;
 use super::SCHEMA_VERSION;
@@ -73,6 +73,10 @@ struct DropView<'a> {
     /// Candidate packets tried, and how many the listing backend alone denies.
     tried: Option<usize>,
     denied_alone: Option<usize>,
+    /// Which search answered: `packet-space` (every packet), `tracer` (candidate packets),
+    /// `tracer-after-packet-space` (the engine could not decide: `undecided_because`).
+    searched_by: Option<&'a str>,
+    undecided_because: Option<&'a str>,
     witness: Option<WitnessView<'a>>,
     /// Without a witness: a tried packet the stale rule drops (under some order).
     example: Option<WitnessView<'a>>,
@@ -93,6 +97,11 @@ impl<'a> DropView<'a> {
             }),
             tried: s.map(|s| s.tried),
             denied_alone: s.map(|s| s.denied_alone),
+            searched_by: s.map(|s| s.source.as_str()),
+            undecided_because: s.and_then(|s| match &s.source {
+                WitnessSource::TracerAfterSpace(why) => Some(why.as_str()),
+                _ => None,
+            }),
             witness: s
                 .and_then(|s| s.witness.as_ref())
                 .map(|w| WitnessView::of(w, cmd)),

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use netfilter_model::doctor::{
     detect, diagnose, felix_inputs, Detector, DoctorOptions, DoctorReport, NodeFacts, SaveCounts,
-    SaveOutput, SaveResult, Severity,
+    SaveOutput, SaveResult, Severity, WitnessSearchKind, WitnessSource,
 };
 use netfilter_model::model::{Backend, Family, Ruleset};
 use netfilter_model::parse::{parse_text, ParseOptions};
@@ -541,7 +541,30 @@ fn stale_dispatch_scenarios_offline() {
         .dispatch_drops
         .iter()
         .all(|d| d.search.as_ref().is_some_and(|s| s.witness.is_none())));
-    assert!(f.evidence.iter().any(|e| e.contains(
+    // the packet-space engine proves it over every packet, in each direction
+    for d in &f.dispatch_drops {
+        let s = d.search.as_ref().expect("searched");
+        assert_eq!(
+            (&s.source, s.listing_accepts),
+            (&WitnessSource::Space, Some(false)),
+            "{s:?}"
+        );
+        assert!(!d.unreached());
+    }
+    for dir in ["from", "to"] {
+        assert!(
+            f.evidence.iter().any(|e| e.contains(&format!(
+                "no witness: the pod's current policy (legacy's own rules) also denies every \
+                 packet {dir} the pod (proven by the packet-space engine)"
+            ))),
+            "{:?}",
+            f.evidence
+        );
+    }
+    // the tracer's candidates say the same of the packets they try
+    let opts = DoctorOptions::default().witness_search(WitnessSearchKind::Tracer);
+    let t = diagnose(&rs, &NodeFacts::default(), &opts);
+    assert!(t.findings[0].evidence.iter().any(|e| e.contains(
         "no witness: the pod's current policy (legacy's own rules) also denies every packet tried"
     )));
     // (3) only the to-pod direction is stale
@@ -579,6 +602,13 @@ fn stale_dispatch_scenarios_offline() {
         assert_eq!(d.rule.backend, Backend::Legacy);
         assert_eq!(d.listed_in.as_ref().map(|l| l.0), Some(Backend::Nft));
         assert!(d.search.as_ref().is_some_and(|s| s.witness.is_some()));
+        // by the engine, or (verdict maps it does not analyse) by the tracer after it
+        assert!(
+            d.search
+                .as_ref()
+                .is_some_and(|s| s.source != WitnessSource::Tracer),
+            "{d:?}"
+        );
     }
     assert_witnesses_hold(&rs, &r);
     // (5) IPv6-only pods
@@ -601,5 +631,157 @@ fn stale_dispatch_scenarios_offline() {
         r.findings.iter().all(|f| f.id != "stale-dispatch"),
         "{:?}",
         ids(&r)
+    );
+}
+
+/// The 8080 fixture with the pod's ingress policy allowing only UDP to unprivileged ports from
+/// one network, written as a negated port range: no candidate packet derived from the rules
+/// (their protocols, first ports and addresses, TCP 80, UDP 53, ICMP) is allowed.
+fn unusual_port_policy() -> Ruleset {
+    let current = std::fs::read_to_string(testdata("stale-dispatch/8080-current.rules"))
+        .expect("fixture")
+        .replace(
+            "-s 192.168.50.0/24 -p tcp -m multiport --dports 8080",
+            "-s 198.51.100.0/24 -p udp -m udp ! --dport 0:1023",
+        );
+    assert!(current.contains("! --dport 0:1023"));
+    let stale = std::fs::read_to_string(testdata("stale-dispatch/stale.rules")).expect("fixture");
+    let mut rs = parse_text(
+        &current,
+        &ParseOptions::new("current").with_backend(Some(Backend::Legacy)),
+    )
+    .expect("parses");
+    rs.extend(
+        parse_text(
+            &stale,
+            &ParseOptions::new("stale").with_backend(Some(Backend::Nft)),
+        )
+        .expect("parses"),
+    );
+    rs
+}
+
+#[test]
+fn space_witness_finds_a_witness_no_candidate_hits() {
+    let rs = unusual_port_policy();
+    // the tracer's candidates: none is allowed, so no witness
+    let opts = DoctorOptions::default().witness_search(WitnessSearchKind::Tracer);
+    let r = diagnose(&rs, &NodeFacts::default(), &opts);
+    let f = &r.findings[0];
+    assert_eq!(f.id.as_str(), "stale-dispatch");
+    let to = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "to-pod")
+        .expect("to-pod drop");
+    let s = to.search.as_ref().expect("searched");
+    assert_eq!(s.source, WitnessSource::Tracer);
+    assert!(s.witness.is_none(), "{s:?}");
+    assert!(s.tried > 0 && s.denied_alone == s.tried, "{s:?}");
+    // the packet-space engine: a witness, confirmed by the tracer
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.id.as_str(), f.severity),
+        ("stale-dispatch", Severity::Critical)
+    );
+    let to = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "to-pod")
+        .expect("to-pod drop");
+    let s = to.search.as_ref().expect("searched");
+    assert_eq!(s.source, WitnessSource::Space);
+    let w = s.witness.as_ref().expect("a witness");
+    let net: ipnet::IpNet = "198.51.100.0/24".parse().expect("net");
+    assert!(net.contains(&w.packet.src), "{:?}", w.packet);
+    assert_eq!(w.packet.proto.map(|p| p.0), Some(17));
+    assert!(w.packet.dport.is_some_and(|p| p >= 1024), "{:?}", w.packet);
+    assert!(
+        w.accepted_alone && !w.order_dependent && !w.uncertain,
+        "{w:?}"
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with(
+            "witness (IPv4 to the pod, legacy accepts it, the node drops it): nfdiff trace \
+             SOURCE... --iif eth0 --oif cali9f8e7d6c5b4 --src 198.51.100.10 --dst 10.0.0.10 \
+             --proto udp --sport 40000 --dport 8080"
+        )),
+        "{:?}",
+        f.evidence
+    );
+    assert_witnesses_hold(&rs, &r);
+    // from the pod (default-deny egress): proven empty, with an example the tracer confirms
+    let from = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "from-pod")
+        .expect("from-pod drop");
+    let s = from.search.as_ref().expect("searched");
+    assert_eq!(
+        (&s.source, s.listing_accepts, s.witness.is_none()),
+        (&WitnessSource::Space, Some(false), true),
+        "{s:?}"
+    );
+    let e = s.example.as_ref().expect("an example");
+    assert!(!e.accepted_alone && e.order_dependent, "{e:?}");
+}
+
+/// A policy rule behind a rate limit: whether the listing backend accepts is open (*may*) for
+/// the engine, so the tracer's candidates answer, and the report says why.
+#[test]
+fn space_witness_falls_back_to_the_tracer_where_the_engine_says_may() {
+    let current = std::fs::read_to_string(testdata("stale-dispatch/8080-current.rules"))
+        .expect("fixture")
+        .replace(
+            "-p tcp -m multiport --dports 8080 -j MARK",
+            "-p tcp -m multiport --dports 8080 -m limit --limit 10/sec -j MARK",
+        );
+    assert!(current.contains("--limit 10/sec"));
+    let stale = std::fs::read_to_string(testdata("stale-dispatch/stale.rules")).expect("fixture");
+    let mut rs = parse_text(
+        &current,
+        &ParseOptions::new("current").with_backend(Some(Backend::Legacy)),
+    )
+    .expect("parses");
+    rs.extend(
+        parse_text(
+            &stale,
+            &ParseOptions::new("stale").with_backend(Some(Backend::Nft)),
+        )
+        .expect("parses"),
+    );
+    let r = run(&rs, &NodeFacts::default());
+    let f = &r.findings[0];
+    let to = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "to-pod")
+        .expect("to-pod drop");
+    let s = to.search.as_ref().expect("searched");
+    let WitnessSource::TracerAfterSpace(why) = &s.source else {
+        panic!("not a fallback: {s:?}");
+    };
+    assert!(why.contains("limit"), "{why}");
+    assert!(s.tried > 0, "{s:?}");
+    // the tracer too cannot say the listing backend accepts for certain: no witness, and the
+    // evidence says candidates were tried because the engine left the packets open
+    assert!(s.witness.is_none(), "{s:?}");
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with(
+            "candidate packets were tried because the packet-space engine leaves the fate"
+        ) && e.contains("limit")),
+        "{:?}",
+        f.evidence
+    );
+    // from the pod (default-deny egress, no limit there): still proven by the engine
+    let from = f
+        .dispatch_drops
+        .iter()
+        .find(|d| d.direction.as_str() == "from-pod")
+        .expect("from-pod drop");
+    assert_eq!(
+        from.search.as_ref().map(|s| &s.source),
+        Some(&WitnessSource::Space)
     );
 }

@@ -522,6 +522,39 @@ fn stale_dispatch_tcp_8080_from_one_cidr() {
     });
 }
 
+/// The pod admits only UDP to unprivileged ports from one network (a negated port range): no
+/// candidate packet derived from the rules is allowed; the packet-space engine finds the
+/// witness, and the kernel drops it at the stale rule.
+#[test]
+fn stale_dispatch_udp_unprivileged_ports_found_by_the_packet_space_engine() {
+    check(&Scenario {
+        name: "udp-unprivileged",
+        v6: false,
+        load: "sed 's|-s 192.168.50.0/24 -p tcp -m multiport --dports 8080|-s 198.51.100.0/24 \
+               -p udp -m udp ! --dport 0:1023|' testdata/stale-dispatch/8080-current.rules \
+               | iptables-legacy-restore\n"
+            .to_string()
+            + &restore("iptables-nft-restore", "stale-dispatch/stale.rules"),
+        old_if: OLD4,
+        new_if: NEW4,
+        stale: ("nft", "iptables-nft-save"),
+        expect: vec![
+            Expect {
+                dir: "from",
+                witness: None,
+            },
+            Expect {
+                dir: "to",
+                witness: Some(&[
+                    "--iif eth1 --oif cali9f8e7d6c5b4 --src 198.51.100.",
+                    "--dst 10.244.1.9 --proto udp",
+                    "--dport 8080",
+                ]),
+            },
+        ],
+    });
+}
+
 #[test]
 fn stale_dispatch_only_to_the_pod() {
     check(&Scenario {
