@@ -505,7 +505,7 @@ impl fmt::Display for Verdict {
             Verdict::Queue(a) if a.is_empty() => f.write_str("queue"),
             Verdict::Queue(a) => write!(f, "queue {a}"),
             Verdict::Continue => f.write_str("continue"),
-            Verdict::Vmap(s) => f.write_str(s),
+            Verdict::Vmap(m) => m.fmt(f),
             Verdict::Other(s) => f.write_str(s),
         }
     }

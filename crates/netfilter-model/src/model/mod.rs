@@ -17,6 +17,7 @@ mod table;
 mod value;
 mod verbatim;
 mod verdict;
+mod verdict_map;
 mod warning_kind;
 
 pub use backend::Backend;
@@ -34,4 +35,6 @@ pub use statement::{NatKind, Statement};
 pub use table::Table;
 pub use value::{AddrSpec, CtStateSet, Direction, IfacePattern, PortRange, Protocol, TcpFlags};
 pub use verdict::Verdict;
+pub(crate) use verdict_map::parse_verdict;
+pub use verdict_map::{VerdictMap, VmapElements, VmapEntry};
 pub use warning_kind::WarningKind;

@@ -36,7 +36,7 @@ use super::raw::RawElem;
 use super::xt::{decode_xt_match, decode_xt_target, XtContext};
 use crate::model::{
     AddrSpec, Counters, CtStateSet, Direction, Family, IfacePattern, Match, MatchKind, NatKind,
-    PortRange, Protocol, Rule, SetKey, Statement, TcpFlags, Verdict,
+    PortRange, Protocol, Rule, SetKey, Statement, TcpFlags, Verdict, VerdictMap,
 };
 
 /// `NFT_SET_ANONYMOUS`.

@@ -1,6 +1,6 @@
 //! Assembles a model rule from the items its statements map to.
 
-use crate::model::{Match, MatchKind, Rule, Statement, Verdict};
+use crate::model::{Match, MatchKind, Rule, Statement, Verdict, VerdictMap};
 
 use super::expr::MatchOut;
 use super::stmt::Item;
@@ -25,7 +25,7 @@ pub(super) fn add_item(rule: &mut Rule, item: Item) {
             } else if let Some(Verdict::Vmap(m)) = &rule.verdict {
                 // `ip saddr vmap @m accept`: the verdict when the map has no match, kept
                 // with the map as the nft text parser keeps it.
-                rule.verdict = Some(Verdict::Vmap(format!("{m} {v}")));
+                rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&format!("{m} {v}"))));
             } else {
                 // nft never lists two verdicts; keep the extra one verbatim.
                 rule.statements.push(Statement::Other {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::model::{Counters, Family, Match, MatchKind, NatKind, Statement, Verdict};
+use crate::model::{Counters, Family, Match, MatchKind, NatKind, Statement, Verdict, VerdictMap};
 
 use super::expr::{self, ct_key, meta_key, MatchOut};
 use super::text::{self, single};
@@ -61,7 +61,10 @@ pub(super) fn statement(v: &Value, family: Family) -> Result<Item, String> {
             })
         }
         "queue" => Item::Verdict(Verdict::queue(&queue(body))),
-        "vmap" => Item::Verdict(Verdict::Vmap(text::value(v, text::PLAIN))),
+        "vmap" => Item::Verdict(Verdict::Vmap(VerdictMap::parse(&text::value(
+            v,
+            text::PLAIN,
+        )))),
         "reject" => Item::Verdict(Verdict::Reject {
             with: Some(reject(body, family)?),
         }),
@@ -505,14 +508,17 @@ mod tests {
             "data": {"set": [["cali2", {"goto": {"target": "b"}}], ["cali1", {"jump": {"target": "a"}}]]}}}));
         assert_eq!(
             v,
-            Item::Verdict(Verdict::Vmap(
-                r#"iifname vmap { "cali1" : jump a, "cali2" : goto b }"#.into()
-            ))
+            Item::Verdict(Verdict::Vmap(VerdictMap::parse(
+                r#"iifname vmap { "cali1" : jump a, "cali2" : goto b }"#
+            )))
         );
         let n = st(
             json!({"vmap": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}),
         );
-        assert_eq!(n, Item::Verdict(Verdict::Vmap("tcp dport vmap @m".into())));
+        assert_eq!(
+            n,
+            Item::Verdict(Verdict::Vmap(VerdictMap::parse("tcp dport vmap @m")))
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Statements and verdicts of a rule: counter, log, nat, reject, mark arithmetic, `xt`, ...
 
-use crate::model::{Counters, Family, Match, MatchKind, NatKind, Rule, Statement, Verdict};
+use crate::model::{
+    Counters, Family, Match, MatchKind, NatKind, Rule, Statement, Verdict, VerdictMap,
+};
 
 use super::expr::{is_boundary, parse_field, skip_expr, skip_group, skip_value, Field};
 use super::lexer::{join, unquote, TokKind, Token};
@@ -42,7 +44,9 @@ pub(crate) fn parse_statement(
         match &rule.verdict {
             None => rule.verdict = Some(v),
             // `ip saddr vmap @m accept`: the verdict applies when the map has no match.
-            Some(Verdict::Vmap(m)) => rule.verdict = Some(Verdict::Vmap(format!("{m} {v}"))),
+            Some(Verdict::Vmap(m)) => {
+                rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&format!("{m} {v}"))))
+            }
             Some(old) => return Err(format!("a second verdict `{v}` after `{old}`")),
         }
         Ok(())
