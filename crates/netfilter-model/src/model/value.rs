@@ -376,6 +376,14 @@ impl CtStateSet {
     }
 }
 
+/// A set equals a bit constant when it holds exactly those bits:
+/// `packet.ct_state == CtStateSet::NEW`.
+impl PartialEq<u8> for CtStateSet {
+    fn eq(&self, bits: &u8) -> bool {
+        self.0 == *bits
+    }
+}
+
 impl fmt::Display for CtStateSet {
     /// nft's spelling in a fixed order: `established,related`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

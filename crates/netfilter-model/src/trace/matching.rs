@@ -88,7 +88,7 @@ impl PktState {
         let mut bits = if self.untracked {
             CtStateSet::UNTRACKED
         } else {
-            pkt.ct_state
+            pkt.ct_state.0
         };
         if self.dnat {
             bits |= CtStateSet::DNAT;

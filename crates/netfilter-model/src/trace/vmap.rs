@@ -389,11 +389,11 @@ mod ct_state_tests {
             };
             spec.eval(&ctx)
         };
-        p.ct_state = CtStateSet::INVALID;
+        p.ct_state = CtStateSet(CtStateSet::INVALID);
         assert!(matches!(eval(&p), VmapOutcome::Hit(Verdict::Drop, _)));
-        p.ct_state = CtStateSet::ESTABLISHED;
+        p.ct_state = CtStateSet(CtStateSet::ESTABLISHED);
         assert!(matches!(eval(&p), VmapOutcome::Hit(Verdict::Accept, _)));
-        p.ct_state = CtStateSet::RELATED;
+        p.ct_state = CtStateSet(CtStateSet::RELATED);
         assert!(matches!(eval(&p), VmapOutcome::Miss));
     }
 }
