@@ -293,7 +293,7 @@ impl Rule {
                 *with = None;
             }
         }
-        self.lossy.sort();
+        self.lossy.sort_by_cached_key(ToString::to_string);
         self.lossy.dedup();
     }
 }

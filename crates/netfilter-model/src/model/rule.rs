@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::loss_note::LossNote;
 use super::matches::Match;
 use super::statement::Statement;
 use super::verdict::Verdict;
@@ -48,9 +49,9 @@ pub struct Rule {
     pub counters: Option<Counters>,
     /// Where the rule came from.
     pub origin: Origin,
-    /// Parts the source could not express (e.g. nft 1.0.x text drops `-m comment`),
-    /// described in words. A lossy rule is compared with care by the diff.
-    pub lossy: Vec<String>,
+    /// Parts the source could not express (e.g. nft 1.0.x text drops `-m comment`).
+    /// A lossy rule is compared with care by the diff.
+    pub lossy: Vec<LossNote>,
 }
 
 impl PartialEq for Rule {

@@ -192,6 +192,9 @@ pub struct Step {
     /// What happened.
     pub event: StepEvent,
     /// Details in words: the jump target, the new mark, the NAT target, the assumption.
+    /// Free text by nature: what it says depends on [`event`](Step::event) and is for
+    /// people (the typed facts are in the rule the step names and in the report's
+    /// assumptions and NAT fields), so it stays a string.
     pub detail: Option<String>,
 }
 

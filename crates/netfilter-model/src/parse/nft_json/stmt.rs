@@ -1,5 +1,6 @@
 //! Statements of a rule's `expr` list: verdicts, counters, marks, NAT, reject, log, xt, ...
 
+use crate::model::{Listing, LossNote};
 use serde_json::Value;
 
 use crate::model::{Counters, Family, Match, MatchKind, NatKind, Statement, Verdict, VerdictMap};
@@ -24,8 +25,8 @@ pub(super) enum Item {
         /// The lossy match or statement; `None` for `xt match comment` (the comment text
         /// is what was lost).
         item: Option<Box<Item>>,
-        /// What was lost, in words.
-        note: String,
+        /// What was lost.
+        note: LossNote,
     },
 }
 
@@ -428,7 +429,7 @@ fn xt(body: &Value) -> Result<Item, String> {
                     lossy: true,
                 },
             ))))),
-            note: "xt expression: nft JSON shows neither its kind, name nor options".into(),
+            note: LossNote::XtUnidentified,
         });
     }
     let ty = body
@@ -439,11 +440,15 @@ fn xt(body: &Value) -> Result<Item, String> {
         .get("name")
         .and_then(Value::as_str)
         .ok_or("`xt` needs a `name`")?;
-    let note = format!("xt {ty} {name}: its options are not shown by nft JSON");
+    let note = LossNote::XtOptionsHidden {
+        kind: ty.to_string(),
+        name: name.to_string(),
+        listing: Listing::NftJson,
+    };
     if ty == "match" && name == "comment" {
         return Ok(Item::Lossy {
             item: None,
-            note: "xt match comment: the comment text is not shown by nft JSON".into(),
+            note: LossNote::XtCommentHidden,
         });
     }
     let item = if ty == "match" {
@@ -815,7 +820,7 @@ mod tests {
                 item: Some(i),
                 note,
             } => {
-                assert!(note.contains("conntrack"));
+                assert!(note.to_string().contains("conntrack"));
                 assert_eq!(
                     *i,
                     Item::Match(MatchOut::Match(Match::new(MatchKind::Other {
@@ -832,7 +837,7 @@ mod tests {
                 item: Some(i),
                 note,
             } => {
-                assert!(note.contains("neither"));
+                assert_eq!(note, LossNote::XtUnidentified);
                 assert!(matches!(
                     *i,
                     Item::Match(MatchOut::Match(Match {

@@ -174,7 +174,7 @@ impl R {
         self.m(
             false,
             MatchKind::Statistic {
-                mode: "random".into(),
+                mode: netfilter_model::model::StatisticMode::Random,
                 probability: Some(p.into()),
                 every: None,
                 packet: None,
