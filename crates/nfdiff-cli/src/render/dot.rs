@@ -66,12 +66,13 @@ mod tests {
     fn quoting_and_vmap_targets() {
         assert_eq!(quote("a \"b\"\\\n<c>\u{7}"), "\"a \\\"b\\\"\\\\\\n<c>\"");
         assert_eq!(clip("abcdef", 4), "abc…");
-        let r = Rule {
-            verdict: Some(Verdict::Vmap(VerdictMap::parse(
+        let r = Rule::new(
+            Vec::new(),
+            Vec::new(),
+            Some(Verdict::Vmap(VerdictMap::parse(
                 "iifname vmap { \"cali1\" : jump cali-fw-cali1, \"cali2\" : goto cali-fw-cali2, \"x\" : drop }",
             ))),
-            ..Rule::default()
-        };
+        );
         assert_eq!(
             targets(&r),
             vec![
