@@ -13,7 +13,7 @@ use super::path::TracePath;
 /// Interfaces are different: `None` (or a hook where the kernel knows no such interface,
 /// such as the output interface at prerouting) is the empty name, which only an empty
 /// prefix matches, as iptables compares it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct Packet {
     /// Input interface name (ignored on the output path, which has none).
