@@ -100,7 +100,21 @@
 //! ```
 //!
 //! **JSON**: [`wire`] holds the documents `nfdiff ... --format json` prints; serialize them
-//! with `serde_json` to get the same bytes.
+//! with `serde_json` to get the same bytes. The packet-space results
+//! ([`space::Partition`], [`space::SemanticDiff`]) derive `Serialize` too; their JSON follows
+//! the Rust types and carries no schema version.
+//!
+//! # Stability
+//!
+//! The wire documents, the parse, diff, trace, reach and doctor entry points and [`Error`] are
+//! stable from 0.1 on. The model may still grow: [`model::Rule`], [`model::Chain`],
+//! [`model::Table`], [`trace::Packet`] and the report and options structs are
+//! `#[non_exhaustive]` (build them with their `new` constructors and setters), and so are
+//! [`model::Family`], [`model::NatKind`], [`model::AddrSpec`], [`model::IfacePattern`],
+//! [`diff::DiffStatus`] and [`model::Verdict`] (match them with a wildcard arm). What the model
+//! knows the shape of is typed: a verdict map is a [`model::VerdictMap`] (its key as
+//! [`model::SetKey`]s, a named map or its entries, and the listed text), a packet's conntrack
+//! state a [`model::CtStateSet`], a rule's losses [`model::LossNote`]s.
 //!
 //! # Features
 //!

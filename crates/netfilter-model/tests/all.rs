@@ -21,6 +21,7 @@ mod all {
     mod space_equivalence;
     mod space_kernel;
     mod space_selfcheck;
+    mod space_serialize;
     mod trace;
     mod trace_kernel;
     #[cfg(feature = "netlink")]

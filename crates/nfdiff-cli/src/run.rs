@@ -243,10 +243,7 @@ mod tests {
     fn rs(backend: Backend, verdict: Verdict, lossy: bool) -> Ruleset {
         let mut t = Table::new(backend, Family::Ip, "filter");
         let mut c = Chain::new("c", None);
-        let mut r = Rule {
-            verdict: Some(verdict),
-            ..Rule::default()
-        };
+        let mut r = Rule::new(Vec::new(), Vec::new(), Some(verdict));
         if lossy {
             r.lossy.push("comment dropped".into());
         } else {

@@ -113,7 +113,7 @@ pub fn trace_args(p: &Packet) -> String {
         s.push(format!("--icmp-type {t}"));
     }
     if p.ct_state != CtStateSet::NEW {
-        s.push(format!("--ct-state {}", CtStateSet(p.ct_state)));
+        s.push(format!("--ct-state {}", p.ct_state));
     }
     if p.mark != 0 {
         s.push(format!("--mark {:#x}", p.mark));
@@ -160,7 +160,7 @@ mod tests {
         p.proto = Some(Protocol::TCP);
         p.sport = Some(1);
         p.dport = Some(8080);
-        p.ct_state = CtStateSet::ESTABLISHED;
+        p.ct_state = CtStateSet(CtStateSet::ESTABLISHED);
         p.mark = 0x4000;
         assert_eq!(
             trace_args(&p),

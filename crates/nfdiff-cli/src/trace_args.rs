@@ -42,7 +42,7 @@ fn mark(flag: &str, s: &str) -> Result<u32> {
     r.map_err(|_| anyhow!("{flag} `{s}`: expected a 32-bit mark such as 0x4000 or 16384"))
 }
 
-fn ct_state(s: &str) -> Result<u8> {
+fn ct_state(s: &str) -> Result<CtStateSet> {
     match CtStateSet::bit(s) {
         Some(b)
             if [
@@ -54,7 +54,7 @@ fn ct_state(s: &str) -> Result<u8> {
             ]
             .contains(&b) =>
         {
-            Ok(b)
+            Ok(CtStateSet(b))
         }
         _ => {
             bail!("--ct-state `{s}`: expected one of new, established, related, invalid, untracked")

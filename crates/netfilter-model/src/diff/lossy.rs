@@ -5,21 +5,16 @@
 //! when everything that is not lossy is on both sides, and every lossy part stands
 //! where the other side has a part of a kind that xt extension could have produced.
 
-use crate::model::{Match, MatchKind, NatKind, Rule, Statement, Verdict};
+use crate::model::{LossNote, Match, MatchKind, NatKind, Rule, Statement, Verdict};
 
 use super::options::DiffOptions;
-
-/// Whether a lossy note only says that the rule's comment was lost.
-pub(crate) fn is_comment_note(note: &str) -> bool {
-    note.starts_with("comment") || note.starts_with("xt match comment")
-}
 
 /// Whether the rule lost anything that counts: lossy matches or statements, or notes
 /// other than a lost comment when comments are ignored.
 pub(crate) fn loses_something(rule: &Rule, opts: &DiffOptions) -> bool {
     rule.lossy
         .iter()
-        .any(|n| !(opts.ignore_comments && is_comment_note(n)))
+        .any(|n| !(opts.ignore_comments && n.is_comment()))
         || !lossy_names(rule).is_empty()
 }
 
@@ -185,7 +180,7 @@ pub(crate) fn agree(a: &Rule, b: &Rule, opts: &DiffOptions) -> Option<bool> {
     if !contained(&pa, &pb, &rb) || !contained(&pb, &pa, &ra) {
         return None;
     }
-    let lost_comment = |r: &Rule| r.lossy.iter().any(|n| is_comment_note(n));
+    let lost_comment = |r: &Rule| r.lossy.iter().any(LossNote::is_comment);
     if !names_used(&ra, &pa, &pb, b.comment.is_some())
         || !names_used(&rb, &pb, &pa, a.comment.is_some())
     {
@@ -284,7 +279,7 @@ pub(crate) fn has_verbatim(rule: &Rule, n: Notation) -> bool {
 /// Whether the comments of two rules do not tell them apart: equal, ignored, or lost by
 /// one side's listing.
 pub(crate) fn comments_compatible(a: &Rule, b: &Rule, opts: &DiffOptions) -> bool {
-    let lost = |r: &Rule| r.comment.is_none() && r.lossy.iter().any(|n| is_comment_note(n));
+    let lost = |r: &Rule| r.comment.is_none() && r.lossy.iter().any(LossNote::is_comment);
     opts.ignore_comments || a.comment == b.comment || lost(a) || lost(b)
 }
 

@@ -21,6 +21,7 @@ pub struct RulesetDiff {
 
 /// How one chain, set or object compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DiffStatus {
     /// Present in OLD only.
     OnlyOld,

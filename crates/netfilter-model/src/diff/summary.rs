@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{IfacePattern, MatchKind, Rule, Ruleset, Verdict};
+use crate::model::{IfacePattern, MatchKind, Rule, Ruleset, SetKey, Verdict};
 
 use super::fasthash::FastHashSet;
 use super::report::OwnerCounts;
@@ -164,16 +164,25 @@ fn visit_rule<'a>(r: &'a Rule, f: &mut impl FnMut(IfaceRef<'a>)) {
                 f(i);
             }
         }
-        Some(Verdict::Vmap(text)) if text.contains("ifname") => {
-            for (s, is_key) in quoted(text) {
-                if is_key && plausible_iface(&s) {
-                    let (prefix, lit) = from_nft(&s);
-                    f((prefix, Cow::Owned(lit.into_owned())));
+        Some(Verdict::Vmap(map)) if map.is_keyed_on_interface() => {
+            for e in map.entries() {
+                for (value, key) in e.key.iter().zip(&map.key) {
+                    if !matches!(key, SetKey::IifName | SetKey::OifName) {
+                        continue;
+                    }
+                    for (s, _) in quoted(value) {
+                        if plausible_iface(&s) {
+                            let (prefix, lit) = from_nft(&s);
+                            f((prefix, Cow::Owned(lit.into_owned())));
+                        }
+                    }
                 }
             }
-            for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '}') {
-                if let Some(i) = dispatch_iface(word) {
-                    f(i);
+            for v in map.chain_targets() {
+                if let Verdict::Jump(t) | Verdict::Goto(t) = v {
+                    if let Some(i) = dispatch_iface(t) {
+                        f(i);
+                    }
                 }
             }
         }

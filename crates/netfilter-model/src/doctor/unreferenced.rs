@@ -26,9 +26,18 @@ pub fn finding(rs: &Ruleset) -> Option<Finding> {
                     Some(Verdict::Jump(n) | Verdict::Goto(n)) => {
                         used.insert(n.clone());
                     }
-                    Some(Verdict::Vmap(s) | Verdict::Other(s)) => {
-                        used.extend(words(s).map(str::to_string))
+                    Some(Verdict::Vmap(m)) => {
+                        for e in m.entries() {
+                            match &e.verdict {
+                                Verdict::Jump(n) | Verdict::Goto(n) => {
+                                    used.insert(n.clone());
+                                }
+                                Verdict::Other(s) => used.extend(words(s).map(str::to_string)),
+                                _ => {}
+                            }
+                        }
                     }
+                    Some(Verdict::Other(s)) => used.extend(words(s).map(str::to_string)),
                     _ => {}
                 }
                 for s in &r.statements {

@@ -225,14 +225,10 @@ fn reachable(rs: &Ruleset, b: Backend, family: Family, table: &str, start: &str)
                 let mut targets = Vec::new();
                 match &r.verdict {
                     Some(Verdict::Jump(n) | Verdict::Goto(n)) => targets.push(n.clone()),
-                    Some(Verdict::Vmap(text)) => {
-                        let words: Vec<&str> = text.split_whitespace().collect();
-                        for w in words.windows(2) {
-                            if w[0] == "jump" || w[0] == "goto" {
-                                targets.push(
-                                    w[1].trim_matches(|c| c == ',' || c == '}' || c == '"')
-                                        .to_string(),
-                                );
+                    Some(Verdict::Vmap(map)) => {
+                        for v in map.chain_targets() {
+                            if let Verdict::Jump(n) | Verdict::Goto(n) = v {
+                                targets.push(n.clone());
                             }
                         }
                     }

@@ -380,7 +380,7 @@ fn write_match(m: &Match, out: &mut String) -> Result<(), String> {
             packet,
         } => {
             out.push_str(" -m statistic --mode");
-            word(out, mode);
+            word(out, mode.name());
             if let Some(p) = probability {
                 neg(out, m);
                 out.push_str(" --probability");
@@ -683,7 +683,8 @@ fn write_verdict(v: &Verdict, out: &mut String) -> Result<(), String> {
 
 pub(super) fn write_rule(r: &Rule, family: Family, out: &mut String) -> Result<(), String> {
     if !r.lossy.is_empty() {
-        return Err(format!("the rule is lossy: {}", r.lossy.join("; ")));
+        let notes: Vec<String> = r.lossy.iter().map(ToString::to_string).collect();
+        return Err(format!("the rule is lossy: {}", notes.join("; ")));
     }
     for m in &r.matches {
         write_match(m, out)?;

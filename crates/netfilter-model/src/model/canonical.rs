@@ -326,7 +326,7 @@ impl fmt::Display for Match {
             MatchKind::PktType { pkt_type } => write!(f, "meta pkttype {}{pkt_type}", op(neg)),
             MatchKind::Ttl { v6, op: o, value } => {
                 let field = if *v6 { "ip6 hoplimit" } else { "ip ttl" };
-                let sym = match (o.as_str(), neg) {
+                let sym = match (o.name(), neg) {
                     ("lt", false) => "< ",
                     ("lt", true) => ">= ",
                     ("gt", false) => "> ",
@@ -505,7 +505,7 @@ impl fmt::Display for Verdict {
             Verdict::Queue(a) if a.is_empty() => f.write_str("queue"),
             Verdict::Queue(a) => write!(f, "queue {a}"),
             Verdict::Continue => f.write_str("continue"),
-            Verdict::Vmap(s) => f.write_str(s),
+            Verdict::Vmap(m) => m.fmt(f),
             Verdict::Other(s) => f.write_str(s),
         }
     }

@@ -44,6 +44,7 @@ pub struct BaseChain {
 ///
 /// Equality ignores counters and origin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Chain {
     /// Chain name.
     pub name: String,
@@ -81,5 +82,11 @@ impl Chain {
             comment: None,
             origin: Origin::default(),
         }
+    }
+
+    /// The chain with these rules.
+    pub fn with_rules(mut self, rules: Vec<Rule>) -> Chain {
+        self.rules = rules;
+        self
     }
 }

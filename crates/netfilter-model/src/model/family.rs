@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// `iptables-save` output is family `ip`, `ip6tables-save` output is `ip6`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Family {
     /// IPv4 (`NFPROTO_IPV4`).
     Ip,

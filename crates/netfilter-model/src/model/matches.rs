@@ -1,5 +1,6 @@
 //! Matches: the conditions of a rule, typed where comparison and tracing need it.
 
+use super::match_modes::{StatisticMode, TtlOp};
 use serde::{Deserialize, Serialize};
 
 use super::value::{AddrSpec, CtStateSet, Direction, IfacePattern, PortRange, Protocol, TcpFlags};
@@ -155,7 +156,7 @@ pub enum MatchKind {
     /// Random or every-nth sampling (`-m statistic`, `numgen`). Undecidable for the tracer.
     Statistic {
         /// `random` or `nth`.
-        mode: String,
+        mode: StatisticMode,
         /// `--probability` as written.
         probability: Option<String>,
         /// `--every`.
@@ -194,7 +195,7 @@ pub enum MatchKind {
         /// IPv6 hop limit rather than IPv4 TTL.
         v6: bool,
         /// `eq`, `lt` or `gt`.
-        op: String,
+        op: TtlOp,
         /// Compared value.
         value: u8,
     },

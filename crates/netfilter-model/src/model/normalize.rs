@@ -12,6 +12,7 @@ use super::statement::Statement;
 use super::value::{IfacePattern, Protocol};
 use super::verbatim::{sort_anonymous_sets, sort_elements};
 use super::verdict::Verdict;
+use super::verdict_map::VerdictMap;
 
 /// The datatype nft names for the value of a `typeof` expression, where known: nft JSON
 /// gives a `typeof` map's data only by its datatype, nft text by the expression.
@@ -277,8 +278,10 @@ impl Rule {
         for s in &mut self.statements {
             normalize_statement(s);
         }
-        if let Some(Verdict::Vmap(v) | Verdict::Other(v)) = &mut self.verdict {
-            *v = sort_anonymous_sets(v);
+        match &mut self.verdict {
+            Some(Verdict::Vmap(m)) => *m = VerdictMap::parse(&sort_anonymous_sets(m.text())),
+            Some(Verdict::Other(v)) => *v = sort_anonymous_sets(v),
+            _ => {}
         }
         // The default reject type is spelled three ways (iptables-save omits nothing, nft omits
         // the default, nft JSON names it); they are one verdict.
@@ -290,7 +293,7 @@ impl Rule {
                 *with = None;
             }
         }
-        self.lossy.sort();
+        self.lossy.sort_by_cached_key(ToString::to_string);
         self.lossy.dedup();
     }
 }

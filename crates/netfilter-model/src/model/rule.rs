@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::loss_note::LossNote;
 use super::matches::Match;
 use super::statement::Statement;
 use super::verdict::Verdict;
@@ -35,6 +36,7 @@ pub struct Origin {
 /// ignored, as DESIGN.md requires, and so are the `lossy` notes: they describe the source
 /// (two listings lose a comment in different words), not the rule.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Rule {
     /// Conditions, all of which must hold. Kept in canonical order (see `normalize`).
     pub matches: Vec<Match>,
@@ -48,9 +50,9 @@ pub struct Rule {
     pub counters: Option<Counters>,
     /// Where the rule came from.
     pub origin: Origin,
-    /// Parts the source could not express (e.g. nft 1.0.x text drops `-m comment`),
-    /// described in words. A lossy rule is compared with care by the diff.
-    pub lossy: Vec<String>,
+    /// Parts the source could not express (e.g. nft 1.0.x text drops `-m comment`).
+    /// A lossy rule is compared with care by the diff.
+    pub lossy: Vec<LossNote>,
 }
 
 impl PartialEq for Rule {
@@ -74,6 +76,35 @@ impl std::hash::Hash for Rule {
 }
 
 impl Rule {
+    /// A rule of these matches, statements and verdict, with no comment, counters, origin
+    /// or lossy notes (set them with the `with_` methods or the public fields).
+    pub fn new(matches: Vec<Match>, statements: Vec<Statement>, verdict: Option<Verdict>) -> Rule {
+        Rule {
+            matches,
+            statements,
+            verdict,
+            ..Rule::default()
+        }
+    }
+
+    /// The rule with this comment.
+    pub fn with_comment(mut self, comment: impl Into<String>) -> Rule {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// The rule with these counters.
+    pub fn with_counters(mut self, counters: Counters) -> Rule {
+        self.counters = Some(counters);
+        self
+    }
+
+    /// The rule with this origin.
+    pub fn with_origin(mut self, origin: Origin) -> Rule {
+        self.origin = origin;
+        self
+    }
+
     /// How many matches and statements are kept verbatim (not modelled by nfdiff).
     pub fn verbatim_parts(&self) -> usize {
         use super::matches::MatchKind;

@@ -95,6 +95,7 @@ pub enum Statement {
 /// The kinds of address translation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum NatKind {
     /// Source NAT to a given address.
     Snat,

@@ -10,6 +10,7 @@ use super::set::{NamedObject, NamedSet};
 
 /// A netfilter table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Table {
     /// Which backend holds it.
     pub backend: Backend,
@@ -47,6 +48,12 @@ impl PartialEq for Table {
 impl Eq for Table {}
 
 impl Table {
+    /// The table with these chains.
+    pub fn with_chains(mut self, chains: Vec<Chain>) -> Table {
+        self.chains = chains;
+        self
+    }
+
     /// An empty table.
     pub fn new(backend: Backend, family: Family, name: impl Into<String>) -> Table {
         Table {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// An interface name test: an exact name, or a prefix (iptables `cali+`, nft `"cali*"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum IfacePattern {
     /// The name must be exactly this.
     Exact(String),
@@ -65,6 +66,7 @@ impl fmt::Display for IfacePattern {
 /// An address test: a prefix (a single host is a full-length prefix) or an inclusive range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum AddrSpec {
     /// A network prefix, normalized so host bits are zero.
     Net {
@@ -373,6 +375,14 @@ impl CtStateSet {
     /// Whether the set contains every bit of `state`.
     pub fn contains(self, state: u8) -> bool {
         self.0 & state == state
+    }
+}
+
+/// A set equals a bit constant when it holds exactly those bits:
+/// `packet.ct_state == CtStateSet::NEW`.
+impl PartialEq<u8> for CtStateSet {
+    fn eq(&self, bits: &u8) -> bool {
+        self.0 == *bits
     }
 }
 

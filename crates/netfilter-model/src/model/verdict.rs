@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::VerdictMap;
+
 /// The verdict of a rule. A rule without one continues to the next rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "arg", rename_all = "snake_case")]
@@ -27,9 +29,9 @@ pub enum Verdict {
     Queue(String),
     /// nft `continue`.
     Continue,
-    /// A verdict map lookup (`... vmap { ... }` or `vmap @name`), rendered verbatim; the
-    /// structured form lives in the rule's matches when the parser decodes it.
-    Vmap(String),
+    /// A verdict map lookup (`KEY vmap { ... }` or `KEY vmap @name`): its key, its elements
+    /// and the text it is listed as (serialized as that text).
+    Vmap(VerdictMap),
     /// A target or verdict nfdiff does not know, verbatim.
     Other(String),
 }

@@ -36,7 +36,8 @@ use super::raw::RawElem;
 use super::xt::{decode_xt_match, decode_xt_target, XtContext};
 use crate::model::{
     AddrSpec, Counters, CtStateSet, Direction, Family, IfacePattern, Match, MatchKind, NatKind,
-    PortRange, Protocol, Rule, SetKey, Statement, TcpFlags, Verdict,
+    PortRange, Protocol, Rule, SetKey, Statement, StatisticMode, TcpFlags, TtlOp, Verdict,
+    VerdictMap,
 };
 
 /// `NFT_SET_ANONYMOUS`.

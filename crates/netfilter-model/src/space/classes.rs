@@ -12,7 +12,8 @@ use super::universe::Universe;
 use super::walk::{Done, RuleKey};
 
 /// Whether a class's fate holds whatever the undecidable matches do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Certainty {
     /// Every packet of the class has this fate.
     Must,
@@ -31,7 +32,7 @@ impl Certainty {
 }
 
 /// One class of the partition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct PacketClass {
     /// The class's packets, as cubes (their union).
@@ -53,7 +54,7 @@ pub struct PacketClass {
 }
 
 /// The partition of the asked-for packet space.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct Partition {
     /// The classes: *must* classes are disjoint; a packet in a *may* class is in at least

@@ -12,7 +12,7 @@ use crate::model::{CtStateSet, IfacePattern, Protocol};
 use super::universe::{Field, Universe, CT_STATES, FIELDS};
 
 /// One conjunction of field constraints. Fields not listed are unconstrained.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct Cube {
     /// Constraints in header order, each as `keyword value-set` (`tcp dport 1024-65535`).
@@ -20,7 +20,7 @@ pub struct Cube {
 }
 
 /// A constraint on one field.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct Constraint {
     /// The nft keyword of the field (`iifname`, `ip saddr`, `th dport`, `ct state`).

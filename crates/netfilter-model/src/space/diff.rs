@@ -16,7 +16,7 @@ use super::query::SpaceQuery;
 use super::universe::Universe;
 
 /// A packet's fate on one side.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[non_exhaustive]
 pub struct Fate {
     /// The verdict.
@@ -28,7 +28,7 @@ pub struct Fate {
 }
 
 /// Packets whose fate differs, with one fate on each side.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct ClassDiff {
     /// The packets, as cubes.
@@ -44,7 +44,7 @@ pub struct ClassDiff {
 }
 
 /// The result of a semantic diff.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct SemanticDiff {
     /// The classes whose fate differs.

@@ -152,10 +152,12 @@ pub(crate) fn witness(
     if path.has_oif() {
         p.oif = name(Field::Oif);
     }
-    p.ct_state = CT_STATES
-        .get(u.value_of(Field::Ct, &val) as usize)
-        .copied()
-        .unwrap_or(CT_STATES[0]);
+    p.ct_state = crate::model::CtStateSet(
+        CT_STATES
+            .get(u.value_of(Field::Ct, &val) as usize)
+            .copied()
+            .unwrap_or(CT_STATES[0]),
+    );
     p.mark = u.value_of(Field::Mark, &val) as u32;
     p.ct_mark = u.value_of(Field::CtMark, &val) as u32;
     p.path = path;

@@ -335,7 +335,7 @@ mod tests {
         // A random draw is never a fact.
         let stat = Rule {
             matches: vec![Match::new(MatchKind::Statistic {
-                mode: "random".into(),
+                mode: crate::model::StatisticMode::Random,
                 probability: Some("0.5".into()),
                 every: None,
                 packet: None,

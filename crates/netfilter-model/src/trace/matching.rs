@@ -88,7 +88,7 @@ impl PktState {
         let mut bits = if self.untracked {
             CtStateSet::UNTRACKED
         } else {
-            pkt.ct_state
+            pkt.ct_state.0
         };
         if self.dnat {
             bits |= CtStateSet::DNAT;
@@ -473,7 +473,7 @@ mod tests {
         };
         assert_eq!(ctx_test(Match::with_negation(v6, true), &p), Truth::No);
         let stat = MatchKind::Statistic {
-            mode: "random".into(),
+            mode: crate::model::StatisticMode::Random,
             probability: Some("0.5".into()),
             every: None,
             packet: None,

@@ -11,7 +11,8 @@ use super::packet::Packet;
 pub(crate) fn no_conntrack(before_conntrack: bool, st: &PktState, pkt: &Packet) -> bool {
     before_conntrack
         || st.untracked
-        || (pkt.ct_state != 0 && pkt.ct_state & !(CtStateSet::INVALID | CtStateSet::UNTRACKED) == 0)
+        || (pkt.ct_state.0 != 0
+            && pkt.ct_state.0 & !(CtStateSet::INVALID | CtStateSet::UNTRACKED) == 0)
 }
 
 /// Whether a statement loads a conntrack field (`meta mark set ct mark`, `ct mark set ct mark
@@ -47,10 +48,10 @@ mod tests {
     fn invalid_and_untracked_packets_have_no_entry() {
         let mut p = Packet::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let st = PktState::from_packet(&p);
-        p.ct_state = CtStateSet::NEW;
+        p.ct_state = CtStateSet(CtStateSet::NEW);
         assert!(!no_conntrack(false, &st, &p));
         assert!(no_conntrack(true, &st, &p));
-        p.ct_state = CtStateSet::INVALID;
+        p.ct_state = CtStateSet(CtStateSet::INVALID);
         assert!(no_conntrack(false, &st, &p));
     }
 }

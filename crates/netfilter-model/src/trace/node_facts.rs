@@ -18,7 +18,7 @@ use super::matching::Truth;
 /// its `broadcast` routes (the subnet broadcast of each address with a prefix shorter than
 /// /31), and otherwise `UNICAST`. So with these lists `LOCAL`, `BROADCAST` and `UNICAST` are
 /// decided; without them they stay *maybe*.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct LocalAddrs {
     /// Local prefixes (`/32` or `/128` for an address; `127.0.0.0/8` for the loopback one).

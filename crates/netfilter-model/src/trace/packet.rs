@@ -13,7 +13,7 @@ use super::path::TracePath;
 /// Interfaces are different: `None` (or a hook where the kernel knows no such interface,
 /// such as the output interface at prerouting) is the empty name, which only an empty
 /// prefix matches, as iptables compares it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct Packet {
     /// Input interface name (ignored on the output path, which has none).
@@ -34,8 +34,9 @@ pub struct Packet {
     pub icmp_type: Option<u8>,
     /// ICMP code; `None` means unknown.
     pub icmp_code: Option<u8>,
-    /// Conntrack state: one `CtStateSet` bit (default `NEW`).
-    pub ct_state: u8,
+    /// Conntrack state: exactly one of `NEW` (the default), `ESTABLISHED`, `RELATED`,
+    /// `INVALID`, `UNTRACKED` ([`Packet::validate`] checks it).
+    pub ct_state: CtStateSet,
     /// Packet mark on entry.
     pub mark: u32,
     /// Connection mark on entry.
@@ -64,7 +65,7 @@ impl Packet {
             dport: None,
             icmp_type: None,
             icmp_code: None,
-            ct_state: CtStateSet::NEW,
+            ct_state: CtStateSet(CtStateSet::NEW),
             mark: 0,
             ct_mark: 0,
             path: TracePath::Forward,

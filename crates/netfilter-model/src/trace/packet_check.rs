@@ -64,10 +64,15 @@ impl Packet {
                 }
             }
         }
-        if !STATES.contains(&self.ct_state) {
+        if !STATES.contains(&self.ct_state.0) {
+            let named = if self.ct_state.0 == 0 {
+                "none".to_string()
+            } else {
+                self.ct_state.to_string()
+            };
             return bad(format!(
-                "conntrack state {:#x}: a packet is in exactly one of new, established, related, invalid, untracked",
-                self.ct_state
+                "conntrack state `{named}` ({:#x}): a packet is in exactly one of new, established, related, invalid, untracked",
+                self.ct_state.0
             ));
         }
         let path = self.path;
@@ -140,7 +145,7 @@ mod tests {
                 "output interface name is empty",
             ),
             (
-                Box::new(|p| p.ct_state = CtStateSet::NEW | CtStateSet::ESTABLISHED),
+                Box::new(|p| p.ct_state = CtStateSet(CtStateSet::NEW | CtStateSet::ESTABLISHED)),
                 "exactly one",
             ),
             (Box::new(|p| p.oif = None), "needs the output interface"),

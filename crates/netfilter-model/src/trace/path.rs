@@ -6,7 +6,8 @@ use std::str::FromStr;
 use crate::model::Hook;
 
 /// Which way a packet goes through the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TracePath {
     /// Routed through the host: prerouting, forward, postrouting.
     Forward,

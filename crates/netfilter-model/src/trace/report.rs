@@ -7,7 +7,8 @@ use crate::model::{Backend, Family, Hook};
 use super::outcome::NatResult;
 
 /// The packet's fate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FinalVerdict {
     /// Every base chain on the path let it through.
     Accept,
@@ -55,7 +56,7 @@ impl fmt::Display for ChainRef {
 }
 
 /// A rule (or a chain's policy) that decided something.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct RuleRef {
     /// Backend of the table.
     pub backend: Backend,
@@ -192,6 +193,9 @@ pub struct Step {
     /// What happened.
     pub event: StepEvent,
     /// Details in words: the jump target, the new mark, the NAT target, the assumption.
+    /// Free text by nature: what it says depends on [`event`](Step::event) and is for
+    /// people (the typed facts are in the rule the step names and in the report's
+    /// assumptions and NAT fields), so it stays a string.
     pub detail: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::model::{
     Backend, Chain, ChainType, Direction, Hook, IfacePattern, MatchKind, Policy, Ruleset,
-    Statement, Table, Verdict,
+    Statement, Table, Verdict, VmapElements,
 };
 
 use super::natcore::{flatten, nat_core_priority, Unit};
@@ -157,8 +157,8 @@ impl<'a> TraceIndex<'a> {
             let mut vmaps = HashMap::new();
             for (ci, c) in t.chains.iter().enumerate() {
                 for (ri, r) in c.rules.iter().enumerate() {
-                    if let Some(Verdict::Vmap(text)) = &r.verdict {
-                        vmaps.insert((ci, ri), VmapSpec::parse(text));
+                    if let Some(Verdict::Vmap(map)) = &r.verdict {
+                        vmaps.insert((ci, ri), VmapSpec::from_map(map));
                     }
                 }
             }
@@ -398,13 +398,16 @@ impl<'a> TraceIndex<'a> {
                 }
             }
             match &r.verdict {
-                Some(Verdict::Vmap(text)) => {
-                    let spec = VmapSpec::parse(text);
+                Some(Verdict::Vmap(map)) => {
+                    let spec = VmapSpec::from_map(map);
                     let data: Vec<String> = match spec.inline_set() {
                         Some(s) => s.elements.iter().filter_map(|el| el.data.clone()).collect(),
                         None => {
                             // A named map: its elements, or the worst case when absent.
-                            let name = text.rsplit('@').next().unwrap_or("").trim();
+                            let name = match &map.elements {
+                                VmapElements::Named(n) => n.as_str(),
+                                _ => "",
+                            };
                             match t.table.set(name) {
                                 Some(s) => s
                                     .elements

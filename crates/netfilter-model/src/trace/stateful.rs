@@ -95,7 +95,7 @@ pub(crate) fn stateful_truth(kind: &MatchKind, text: &dyn fmt::Display) -> Optio
             probability,
             every,
             ..
-        } => match (mode.as_str(), probability, every) {
+        } => match (mode.name(), probability, every) {
             ("random", Some(p), _) => random(p, text),
             // Every first packet: the counter wraps at once (xt_statistic stores every - 1).
             ("nth", _, Some(1)) => Truth::Yes,
@@ -189,7 +189,7 @@ mod tests {
             Truth::Maybe(_)
         ));
         let stat = |p: &str| MatchKind::Statistic {
-            mode: "random".into(),
+            mode: crate::model::StatisticMode::Random,
             probability: Some(p.into()),
             every: None,
             packet: None,
@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(decide(stat("0.0")), Truth::No);
         assert!(matches!(decide(stat("0.5")), Truth::Maybe(_)));
         let nth = |every| MatchKind::Statistic {
-            mode: "nth".into(),
+            mode: crate::model::StatisticMode::Nth,
             probability: None,
             every: Some(every),
             packet: Some(0),

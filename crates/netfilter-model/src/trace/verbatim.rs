@@ -162,7 +162,7 @@ mod tests {
         let mut p = Packet::new("10.244.1.5".parse().unwrap(), "10.0.0.1".parse().unwrap());
         p.proto = Some(Protocol::UDP);
         p.dport = Some(5005);
-        p.ct_state = CtStateSet::NEW;
+        p.ct_state = CtStateSet(CtStateSet::NEW);
         let yes = Some(Verbatim::T(Truth::Yes));
         let no = Some(Verbatim::T(Truth::No));
         assert_eq!(eval("meta nfproto ipv4", &p), yes);

@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 
-use crate::model::{CtStateSet, Protocol, SetKey, Verdict};
+pub(crate) use crate::model::parse_verdict;
+use crate::model::{
+    CtStateSet, Direction, Protocol, SetKey, Verdict, VerdictMap, VmapElements, VmapEntry,
+};
 
 use super::matching::{key_val, Ctx};
-use super::sets::{split_top, KeyVal, Lookup, ParsedSet};
+use super::sets::{KeyVal, Lookup, ParsedSet};
 
 /// One field of a verdict-map key, with the protocol or family it depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,25 +76,6 @@ pub(crate) enum VmapOutcome {
     Maybe(Vec<(Option<Verdict>, String)>, String),
 }
 
-/// Parses nft's verdict text: `accept`, `drop`, `jump x`, `goto x`, `return`, ...
-pub(crate) fn parse_verdict(s: &str) -> Option<Verdict> {
-    let s = s.trim();
-    let mut it = s.splitn(2, ' ');
-    let head = it.next()?;
-    let arg = it.next().map(|a| a.trim().trim_matches('"').to_string());
-    Some(match (head, arg) {
-        ("accept", None) => Verdict::Accept,
-        ("drop", None) => Verdict::Drop,
-        ("reject", w) => Verdict::Reject { with: w },
-        ("return", None) => Verdict::Return,
-        ("continue", None) => Verdict::Continue,
-        ("jump", Some(c)) => Verdict::Jump(c),
-        ("goto", Some(c)) => Verdict::Goto(c),
-        ("queue", a) => Verdict::Queue(a.unwrap_or_default()),
-        _ => return None,
-    })
-}
-
 /// The key text of `ct state vmap { ... }`.
 const CT_STATE: &str = "ct state";
 
@@ -132,64 +116,61 @@ fn ct_state_lookup(
     VmapOutcome::Miss
 }
 
-fn parse_key(s: &str) -> Result<VKey, String> {
-    let words: Vec<&str> = s.split_whitespace().collect();
+/// The tracer's view of one key part of a typed verdict map.
+fn vkey(key: &SetKey) -> Result<VKey, String> {
     let k = |key, proto, v6| Ok(VKey { key, proto, v6 });
-    match words.as_slice() {
-        ["iifname"] | ["meta", "iifname"] => k(SetKey::IifName, None, None),
-        ["oifname"] | ["meta", "oifname"] => k(SetKey::OifName, None, None),
-        [fam @ ("ip" | "ip6"), dir @ ("saddr" | "daddr")] => k(
-            if *dir == "saddr" {
-                SetKey::Saddr
-            } else {
-                SetKey::Daddr
-            },
-            None,
-            Some(*fam == "ip6"),
-        ),
-        [p @ ("tcp" | "udp" | "sctp" | "dccp" | "udplite" | "th"), dir @ ("sport" | "dport")] => k(
-            if *dir == "sport" {
+    match key {
+        SetKey::IifName | SetKey::OifName | SetKey::Mark | SetKey::L4Proto => {
+            k(key.clone(), None, None)
+        }
+        SetKey::Saddr => k(SetKey::Saddr, None, Some(false)),
+        SetKey::Daddr => k(SetKey::Daddr, None, Some(false)),
+        SetKey::Saddr6 => k(SetKey::Saddr, None, Some(true)),
+        SetKey::Daddr6 => k(SetKey::Daddr, None, Some(true)),
+        SetKey::Sport | SetKey::Dport => k(key.clone(), None, None),
+        SetKey::TransportPort { proto, dir } => k(
+            if *dir == Direction::Src {
                 SetKey::Sport
             } else {
                 SetKey::Dport
             },
-            if *p == "th" { None } else { Protocol::parse(p) },
+            Some(*proto),
             None,
         ),
-        ["meta", "mark"] | ["mark"] => k(SetKey::Mark, None, None),
-        ["ct", "state"] => k(SetKey::Other(CT_STATE.into()), None, None),
-        ["meta", "l4proto"] | ["ip", "protocol"] | ["ip6", "nexthdr"] => {
+        SetKey::Other(s) if s == CT_STATE => k(SetKey::Other(CT_STATE.into()), None, None),
+        SetKey::Other(s) if s == "ip protocol" || s == "ip6 nexthdr" => {
             k(SetKey::L4Proto, None, None)
         }
-        _ => Err(format!("verdict-map key `{s}` is not evaluated")),
+        other => Err(format!("verdict-map key `{other}` is not evaluated")),
     }
 }
 
 impl VmapSpec {
-    /// Parses the whole verdict-map expression, e.g. `iifname vmap { "a" : jump b }`.
+    /// Parses the whole verdict-map expression, e.g. `iifname vmap { "a" : jump b }`
+    /// (through the typed [`VerdictMap`]). Kept for callers holding only the text.
+    #[allow(dead_code)]
     pub(crate) fn parse(text: &str) -> VmapSpec {
-        let (key_text, rest) = match text.split_once(" vmap ") {
-            Some((k, r)) => (k.trim(), r.trim()),
-            None => {
-                return VmapSpec {
-                    keys: Err(format!("`{text}` is not a verdict map")),
-                    elements: Elements::Inline(ParsedSet::default()),
-                    domain: None,
-                }
+        VmapSpec::from_map(&VerdictMap::parse(text))
+    }
+
+    /// The tracer's form of a typed verdict map.
+    pub(crate) fn from_map(map: &VerdictMap) -> VmapSpec {
+        if !map.is_well_formed() {
+            return VmapSpec {
+                keys: Err(format!("`{map}` is not a verdict map")),
+                elements: Elements::Inline(ParsedSet::default()),
+                domain: None,
+            };
+        }
+        let key_text = map.key_text();
+        let keys: Result<Vec<VKey>, String> = map.key.iter().map(vkey).collect();
+        let elements = match &map.elements {
+            VmapElements::Named(name) => Elements::Named(name.clone()),
+            VmapElements::Anonymous(entries) => {
+                Elements::Inline(ParsedSet::parse(entries.iter().map(VmapEntry::text)))
             }
-        };
-        let keys: Result<Vec<VKey>, String> = split_top(key_text, " . ")
-            .into_iter()
-            .map(parse_key)
-            .collect();
-        let elements = if let Some(name) = rest.strip_prefix('@') {
-            Elements::Named(name.trim().to_string())
-        } else {
-            let inner = rest.trim_start_matches('{').trim_end_matches('}').trim();
-            let parts = split_top(inner, ",");
-            Elements::Inline(ParsedSet::parse(
-                parts.into_iter().map(str::trim).filter(|p| !p.is_empty()),
-            ))
+            #[allow(unreachable_patterns)]
+            _ => Elements::Inline(ParsedSet::default()),
         };
         let domain = key_domain(key_text);
         let keys = match (keys, domain) {
@@ -442,11 +423,11 @@ mod ct_state_tests {
             };
             spec.eval(&ctx)
         };
-        p.ct_state = CtStateSet::INVALID;
+        p.ct_state = CtStateSet(CtStateSet::INVALID);
         assert!(matches!(eval(&p), VmapOutcome::Hit(Verdict::Drop, _)));
-        p.ct_state = CtStateSet::ESTABLISHED;
+        p.ct_state = CtStateSet(CtStateSet::ESTABLISHED);
         assert!(matches!(eval(&p), VmapOutcome::Hit(Verdict::Accept, _)));
-        p.ct_state = CtStateSet::RELATED;
+        p.ct_state = CtStateSet(CtStateSet::RELATED);
         assert!(matches!(eval(&p), VmapOutcome::Miss));
     }
 }

@@ -235,13 +235,13 @@ fn iptables_nft_rules_read_back_as_json() {
             if let Some(c) = case.comment {
                 // Either nf_tables kept the comment natively, or its loss is reported.
                 let kept = rule.comment.as_deref() == Some(c);
-                let reported = rule.lossy.iter().any(|l| l.contains("comment"));
+                let reported = rule.lossy.iter().any(|l| l.to_string().contains("comment"));
                 assert!(kept || reported, "comment {c:?} silently dropped: {got}");
                 if !kept {
                     // Equal modulo the comment, and the loss is on record (lossy notes are
                     // metadata of the source, so equality itself ignores them).
                     assert!(rule.comment.is_none());
-                    assert!(rule.lossy.iter().any(|l| l.contains("comment")));
+                    assert!(rule.lossy.iter().any(|l| l.to_string().contains("comment")));
                 }
             }
         }
@@ -515,7 +515,7 @@ fn calico_iptables_dump_restored_reads_back_as_json() {
             .unwrap_or_else(|| panic!("rule {idx} of {tname} {chain} missing"));
         if line.contains("-m comment") {
             assert!(
-                r.comment.is_some() || r.lossy.iter().any(|l| l.contains("comment")),
+                r.comment.is_some() || r.lossy.iter().any(|l| l.to_string().contains("comment")),
                 "comment silently dropped: {line}"
             );
         }

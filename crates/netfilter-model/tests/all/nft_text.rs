@@ -237,13 +237,13 @@ fn kernel_iptables_nft_listing() {
     let input = filter.chain("INPUT").expect("INPUT");
     assert_eq!(
         input.rules[0].lossy,
-        ["comment dropped by nft text listing"]
+        [netfilter_model::model::LossNote::CommentDroppedByNftText]
     );
     assert!(input.rules[1].lossy.is_empty());
     let dispatch = filter.chain("cali-from-wl-dispatch").expect("dispatch");
     assert_eq!(
         dispatch.rules[1].lossy,
-        ["comment dropped by nft text listing"]
+        [netfilter_model::model::LossNote::CommentDroppedByNftText]
     );
     assert_eq!(input.rules[0].counters.map(|c| c.packets), Some(0));
     // Without the stderr warning the table names still tell iptables-nft's tables apart.

@@ -281,7 +281,7 @@ pub fn sample_packet(rng: &mut Rng) -> Packet {
         p.icmp_type = Some(rng.pick(&[0u8, 3, 8]));
         p.icmp_code = Some(0);
     }
-    p.ct_state = rng.pick(STATES);
+    p.ct_state = CtStateSet(rng.pick(STATES));
     p.mark = rng.pick(MARKS);
     p
 }

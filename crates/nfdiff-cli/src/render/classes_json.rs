@@ -43,7 +43,7 @@ impl<'a> From<&'a Packet> for WitnessView<'a> {
             dport: p.dport,
             icmp_type: p.icmp_type,
             icmp_code: p.icmp_code,
-            ct_state: netfilter_model::model::CtStateSet(p.ct_state).to_string(),
+            ct_state: p.ct_state.to_string(),
             mark: p.mark,
             ct_mark: p.ct_mark,
             path: p.path.as_str(),

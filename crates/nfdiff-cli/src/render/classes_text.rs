@@ -28,7 +28,7 @@ pub fn witness_flags(p: &Packet) -> String {
     if let Some(x) = p.icmp_type {
         s.push(format!("--icmp-type {x}"));
     }
-    let ct = netfilter_model::model::CtStateSet(p.ct_state).to_string();
+    let ct = p.ct_state.to_string();
     if ct != "new" {
         s.push(format!("--ct-state {ct}"));
     }

@@ -63,6 +63,7 @@ fn write_chain(
         DiffStatus::OnlyNew => Style::Green,
         DiffStatus::Changed => Style::Yellow,
         DiffStatus::Same => Style::Dim,
+        _ => Style::Yellow,
     };
     writeln!(
         out,

@@ -23,6 +23,7 @@ pub fn iface(p: &IfacePattern) -> String {
     match p {
         IfacePattern::Exact(s) => s.clone(),
         IfacePattern::Prefix(s) => format!("{s}*"),
+        other => other.to_string(),
     }
 }
 
@@ -42,6 +43,7 @@ pub fn status_words(s: DiffStatus) -> &'static str {
         DiffStatus::OnlyNew => "only in NEW",
         DiffStatus::Changed => "changed",
         DiffStatus::Same => "same",
+        other => other.as_str(),
     }
 }
 

@@ -44,25 +44,15 @@ pub fn targets(rule: &Rule) -> Vec<(Edge, String)> {
     match &rule.verdict {
         Some(Verdict::Jump(c)) => vec![(Edge::Jump, c.clone())],
         Some(Verdict::Goto(c)) => vec![(Edge::Goto, c.clone())],
-        Some(Verdict::Vmap(text)) => {
-            let words: Vec<&str> = text
-                .split(|c: char| c.is_whitespace() || c == ',' || c == '{' || c == '}')
-                .filter(|w| !w.is_empty())
-                .collect();
-            let mut out: Vec<(Edge, String)> = Vec::new();
-            for w in words.windows(2) {
-                let edge = match w[0] {
-                    "jump" => Edge::Jump,
-                    "goto" => Edge::Goto,
-                    _ => continue,
-                };
-                let t = (edge, w[1].trim_matches('"').to_string());
-                if !out.contains(&t) {
-                    out.push(t);
-                }
-            }
-            out
-        }
+        Some(Verdict::Vmap(map)) => map
+            .chain_targets()
+            .into_iter()
+            .filter_map(|v| match v {
+                Verdict::Jump(c) => Some((Edge::Jump, c.clone())),
+                Verdict::Goto(c) => Some((Edge::Goto, c.clone())),
+                _ => None,
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -70,18 +60,19 @@ pub fn targets(rule: &Rule) -> Vec<(Edge, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netfilter_model::model::VerdictMap;
 
     #[test]
     fn quoting_and_vmap_targets() {
         assert_eq!(quote("a \"b\"\\\n<c>\u{7}"), "\"a \\\"b\\\"\\\\\\n<c>\"");
         assert_eq!(clip("abcdef", 4), "abc…");
-        let r = Rule {
-            verdict: Some(Verdict::Vmap(
-                "iifname vmap { \"cali1\" : jump cali-fw-cali1, \"cali2\" : goto cali-fw-cali2, \"x\" : drop }"
-                    .into(),
-            )),
-            ..Rule::default()
-        };
+        let r = Rule::new(
+            Vec::new(),
+            Vec::new(),
+            Some(Verdict::Vmap(VerdictMap::parse(
+                "iifname vmap { \"cali1\" : jump cali-fw-cali1, \"cali2\" : goto cali-fw-cali2, \"x\" : drop }",
+            ))),
+        );
         assert_eq!(
             targets(&r),
             vec![

@@ -16,6 +16,7 @@ fn status_word(s: DiffStatus) -> &'static str {
         DiffStatus::OnlyNew => "only in NEW",
         DiffStatus::Changed => "changed",
         DiffStatus::Same => "same",
+        other => other.as_str(),
     }
 }
 

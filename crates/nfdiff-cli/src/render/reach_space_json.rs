@@ -4,7 +4,6 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::model::CtStateSet;
 use netfilter_model::space::{Certainty, PacketClass};
 use netfilter_model::trace::Packet;
 use netfilter_model::wire::RuleJson;
@@ -39,7 +38,7 @@ impl<'a> From<&'a Packet> for PacketView<'a> {
             dport: p.dport,
             icmp_type: p.icmp_type,
             icmp_code: p.icmp_code,
-            ct_state: CtStateSet(p.ct_state).to_string(),
+            ct_state: p.ct_state.to_string(),
             mark: p.mark,
             ct_mark: p.ct_mark,
             iif: p.iif.as_deref(),

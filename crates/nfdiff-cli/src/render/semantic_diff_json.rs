@@ -3,7 +3,6 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::model::CtStateSet;
 use netfilter_model::trace::Packet;
 use netfilter_model::wire::RuleJson;
 use serde::Serialize;
@@ -42,7 +41,7 @@ impl<'a> From<&'a Packet> for PacketView<'a> {
             dport: p.dport,
             icmp_type: p.icmp_type,
             icmp_code: p.icmp_code,
-            ct_state: CtStateSet(p.ct_state).to_string(),
+            ct_state: p.ct_state.to_string(),
             mark: p.mark,
             ct_mark: p.ct_mark,
             path: p.path.as_str(),

@@ -128,7 +128,7 @@ struct RuleView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     counters: Option<CountersView>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    lossy: &'a [String],
+    lossy: &'a [netfilter_model::model::LossNote],
     /// Number of matches or statements kept verbatim (not modelled).
     verbatim: usize,
     source: &'a str,

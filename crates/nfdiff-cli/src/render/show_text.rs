@@ -58,7 +58,8 @@ pub fn write(out: &mut impl Write, rs: &Ruleset) -> io::Result<()> {
                     writeln!(out, "\t\t{r}")?;
                 } else {
                     // Say what the source could not show instead of silently printing less.
-                    writeln!(out, "\t\t{r}  # lossy: {}", r.lossy.join("; "))?;
+                    let notes: Vec<String> = r.lossy.iter().map(ToString::to_string).collect();
+                    writeln!(out, "\t\t{r}  # lossy: {}", notes.join("; "))?;
                 }
             }
             writeln!(out, "\t}}")?;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use netfilter_model::model::{CtStateSet, IfacePattern};
+use netfilter_model::model::IfacePattern;
 use netfilter_model::trace::{
     ClassTrace, FinalVerdict, Packet, ReachReport, RuleRef, Step, StepEvent, TracePath, TraceReport,
 };
@@ -42,7 +42,7 @@ pub fn packet_fields(p: &Packet) -> String {
             s.push_str(&format!(" code {c}"));
         }
     }
-    s.push_str(&format!(", ct state {}", CtStateSet(p.ct_state)));
+    s.push_str(&format!(", ct state {}", p.ct_state));
     if p.mark != 0 {
         s.push_str(&format!(", mark 0x{:x}", p.mark));
     }

@@ -578,7 +578,7 @@ impl State<'_> {
         // `ip saddr vmap @m accept`: the verdict when the map has no element for the key,
         // kept with the vmap as the nft parsers keep it.
         if let Some(Verdict::Vmap(m)) = &self.rule.verdict {
-            self.rule.verdict = Some(Verdict::Vmap(format!("{m} {v}")));
+            self.rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&format!("{m} {v}"))));
             return;
         }
         self.rule.verdict = Some(v);

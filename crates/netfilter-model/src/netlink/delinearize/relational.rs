@@ -173,14 +173,14 @@ impl State<'_> {
                 let v = u32_ne(data);
                 let kind = if *random {
                     MatchKind::Statistic {
-                        mode: "random".into(),
+                        mode: StatisticMode::Random,
                         probability: Some(format!("{:.11}", 1.0 / f64::from(*modulus))),
                         every: None,
                         packet: None,
                     }
                 } else {
                     MatchKind::Statistic {
-                        mode: "nth".into(),
+                        mode: StatisticMode::Nth,
                         probability: None,
                         every: Some(*modulus),
                         packet: Some(v),
@@ -377,15 +377,15 @@ impl State<'_> {
             }
             (Field::Ttl { v6 }, None) if !data.is_empty() && matches!(op, 0 | 1 | 2 | 4) => {
                 let o = match op {
-                    2 => "lt",
-                    4 => "gt",
-                    _ => "eq",
+                    2 => TtlOp::Lt,
+                    4 => TtlOp::Gt,
+                    _ => TtlOp::Eq,
                 };
                 self.push(
                     neg,
                     MatchKind::Ttl {
                         v6: *v6,
-                        op: o.into(),
+                        op: o,
                         value: data[0],
                     },
                 );

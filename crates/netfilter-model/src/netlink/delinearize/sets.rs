@@ -422,7 +422,9 @@ impl State<'_> {
         };
         if let Some(d) = dreg {
             if d == 0 {
-                self.rule.verdict = Some(Verdict::Vmap(format!("{key_text} vmap {body}")));
+                self.rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&format!(
+                    "{key_text} vmap {body}"
+                ))));
             } else {
                 self.set_reg(d, Reg::Text(format!("{key_text} map {body}")));
                 self.map_data_regs(d, info.and_then(|i| i.data_type));

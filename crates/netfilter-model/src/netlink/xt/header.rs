@@ -1,6 +1,7 @@
 //! Header fields: `tcp`, `udp`, `icmp`, `multiport`, `length`, `ttl`/`hl`, `dscp`, `tos`.
 
 use super::*;
+use crate::model::TtlOp;
 
 /// The matches this file decodes, by extension name.
 pub(super) const MATCHES: &[(&str, MatchDecoder)] = &[
@@ -147,17 +148,17 @@ fn match_ttl(name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Option<XtMa
         0 => {
             let (mode, value) = (u8_at(b, 0)?, u8_at(b, 1)?);
             let (op, neg) = match mode {
-                0 => ("eq", false),
-                1 => ("eq", true),
-                2 => ("lt", false),
-                3 => ("gt", false),
+                0 => (TtlOp::Eq, false),
+                1 => (TtlOp::Eq, true),
+                2 => (TtlOp::Lt, false),
+                3 => (TtlOp::Gt, false),
                 _ => return None,
             };
             one(
                 neg,
                 MatchKind::Ttl {
                     v6: name == "hl",
-                    op: op.into(),
+                    op,
                     value,
                 },
             )

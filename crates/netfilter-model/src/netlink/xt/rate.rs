@@ -2,6 +2,7 @@
 //! the `RATEEST` target.
 
 use super::*;
+use crate::model::StatisticMode;
 
 /// The targets this file decodes, by extension name.
 pub(super) const TARGETS: &[(&str, TargetDecoder)] = &[("RATEEST", target_rateest)];
@@ -41,14 +42,14 @@ fn match_statistic(_name: &str, rev: u32, b: &[u8], _cx: &XtContext<'_>) -> Opti
             let kind = if mode == 0 {
                 let p = u32_at(b, 4)?;
                 MatchKind::Statistic {
-                    mode: "random".into(),
+                    mode: StatisticMode::Random,
                     probability: Some(format!("{:.11}", f64::from(p) / 2_147_483_648.0)),
                     every: None,
                     packet: None,
                 }
             } else {
                 MatchKind::Statistic {
-                    mode: "nth".into(),
+                    mode: StatisticMode::Nth,
                     probability: None,
                     every: Some(u32_at(b, 4)?.saturating_add(1)),
                     packet: Some(u32_at(b, 8)?),

@@ -4,6 +4,7 @@ use crate::model::{
     AddrSpec, CtStateSet, Direction, IfacePattern, Match, MatchKind, PortRange, Protocol, SetKey,
     TcpFlags,
 };
+use crate::model::{StatisticMode, TtlOp};
 
 use super::group::{render, LineError, Opt};
 use super::icmp::parse_icmp_type;
@@ -367,13 +368,13 @@ fn build_statistic(all: &[(&'static str, Opt<'_, '_>)], acc: &mut Acc) -> Result
             _ => return Err(unknown("statistic", x)),
         }
     }
-    if mode != "random" && mode != "nth" {
+    let Some(mode) = StatisticMode::parse(&mode) else {
         let at = all.first().map(|(_, o)| o.name);
         return Err(LineError {
             offset: at.map_or(0, |t| t.offset),
             message: "`-m statistic` expects `--mode random` or `--mode nth`".into(),
         });
-    }
+    };
     acc.push(
         negated,
         MatchKind::Statistic {
@@ -798,34 +799,29 @@ fn build_one(
         "ttl" | "hl" => {
             let v6 = module == "hl";
             let op = match name.strip_prefix(if v6 { "--hl-" } else { "--ttl-" }) {
-                Some(op @ ("eq" | "lt" | "gt")) => op,
+                Some("eq") => TtlOp::Eq,
+                Some("lt") => TtlOp::Lt,
+                Some("gt") => TtlOp::Gt,
                 Some("ne") => {
                     let value: u8 = num(o)?;
                     acc.push(
                         !neg,
                         MatchKind::Ttl {
                             v6,
-                            op: "eq".into(),
+                            op: TtlOp::Eq,
                             value,
                         },
                     );
                     return Ok(());
                 }
-                _ if name == "--ttl" && !v6 => "eq",
+                _ if name == "--ttl" && !v6 => TtlOp::Eq,
                 _ => return Err(unknown(module, o)),
             };
             if v6 {
                 acc.v6_evidence = true;
             }
             let value: u8 = num(o)?;
-            acc.push(
-                neg,
-                MatchKind::Ttl {
-                    v6,
-                    op: op.into(),
-                    value,
-                },
-            );
+            acc.push(neg, MatchKind::Ttl { v6, op, value });
         }
         "dscp" => {
             let value: u8 = match name {

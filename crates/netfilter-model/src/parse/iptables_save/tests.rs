@@ -595,7 +595,7 @@ fn statistic_limit_owner_length_pkttype_ttl_dscp_tos() {
         vec![m(
             false,
             MatchKind::Statistic {
-                mode: "random".into(),
+                mode: crate::model::StatisticMode::Random,
                 probability: Some("0.25000000000".into()),
                 every: None,
                 packet: None
@@ -661,7 +661,7 @@ fn statistic_limit_owner_length_pkttype_ttl_dscp_tos() {
             false,
             MatchKind::Ttl {
                 v6: false,
-                op: "lt".into(),
+                op: crate::model::TtlOp::Lt,
                 value: 5
             }
         )]
@@ -672,7 +672,7 @@ fn statistic_limit_owner_length_pkttype_ttl_dscp_tos() {
             false,
             MatchKind::Ttl {
                 v6: true,
-                op: "eq".into(),
+                op: crate::model::TtlOp::Eq,
                 value: 255
             }
         )]

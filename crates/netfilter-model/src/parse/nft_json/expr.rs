@@ -4,6 +4,7 @@
 //! its `MatchKind`; anything else is kept as `MatchKind::Other { module: "nft" }` with the
 //! nft-like text of the whole relation.
 
+use crate::model::TtlOp;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -449,7 +450,7 @@ fn payload_match(proto: &str, field: &str, op: Op, right: &Value) -> Option<Matc
         }
         ("ip", "ttl") | ("ip6", "hoplimit") => MatchKind::Ttl {
             v6: proto == "ip6",
-            op: "eq".into(),
+            op: TtlOp::Eq,
             value: u8_of(single_item(right)?)?,
         },
         ("ip" | "ip6", "dscp") => MatchKind::Dscp {
@@ -498,10 +499,10 @@ fn comparison(op: Op, left: &Value, right: &Value) -> Option<(MatchKind, bool)> 
         ));
     }
     let (o, neg) = match op {
-        Op::Lt => ("lt", false),
-        Op::Gt => ("gt", false),
-        Op::Le => ("gt", true),
-        Op::Ge => ("lt", true),
+        Op::Lt => (TtlOp::Lt, false),
+        Op::Gt => (TtlOp::Gt, false),
+        Op::Le => (TtlOp::Gt, true),
+        Op::Ge => (TtlOp::Lt, true),
         _ => return None,
     };
     let (proto, field) = payload(left)?;
@@ -513,7 +514,7 @@ fn comparison(op: Op, left: &Value, right: &Value) -> Option<(MatchKind, bool)> 
     Some((
         MatchKind::Ttl {
             v6,
-            op: o.into(),
+            op: o,
             value: u8_of(right)?,
         },
         neg,

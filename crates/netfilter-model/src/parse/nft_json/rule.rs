@@ -1,6 +1,7 @@
 //! Assembles a model rule from the items its statements map to.
 
-use crate::model::{Match, MatchKind, Rule, Statement, Verdict};
+use crate::model::LossNote;
+use crate::model::{Match, MatchKind, Rule, Statement, Verdict, VerdictMap};
 
 use super::expr::MatchOut;
 use super::stmt::Item;
@@ -25,7 +26,7 @@ pub(super) fn add_item(rule: &mut Rule, item: Item) {
             } else if let Some(Verdict::Vmap(m)) = &rule.verdict {
                 // `ip saddr vmap @m accept`: the verdict when the map has no match, kept
                 // with the map as the nft text parser keeps it.
-                rule.verdict = Some(Verdict::Vmap(format!("{m} {v}")));
+                rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&format!("{m} {v}"))));
             } else {
                 // nft never lists two verdicts; keep the extra one verbatim.
                 rule.statements.push(Statement::Other {
@@ -68,8 +69,10 @@ fn note_match_after_effect(rule: &mut Rule, item: &Item) {
             MatchOut::Match(m) => m.to_string(),
             MatchOut::IcmpCode { text, .. } => text.clone(),
         };
-        let note = format!("match `{what}` comes after statement `{effect}` in the source");
-        rule.lossy.push(note);
+        rule.lossy.push(LossNote::MatchAfterStatement {
+            matched: what,
+            statement: effect.to_string(),
+        });
     }
 }
 
@@ -164,7 +167,7 @@ mod tests {
                 bytes: 2
             })
         );
-        assert_eq!(r.lossy, vec!["lost"]);
+        assert_eq!(r.lossy, vec![LossNote::Other("lost".into())]);
         assert_eq!(r.verdict, Some(Verdict::Accept));
         assert_eq!(r.statements.len(), 1);
     }
@@ -194,7 +197,14 @@ mod tests {
         );
         assert_eq!(
             r.lossy,
-            vec!["match `limit rate 5/second` comes after statement `notrack` in the source"]
+            vec![LossNote::MatchAfterStatement {
+                matched: "limit rate 5/second".into(),
+                statement: "notrack".into(),
+            }]
+        );
+        assert_eq!(
+            r.lossy[0].to_string(),
+            "match `limit rate 5/second` comes after statement `notrack` in the source"
         );
     }
 }

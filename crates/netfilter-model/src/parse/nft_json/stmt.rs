@@ -1,8 +1,9 @@
 //! Statements of a rule's `expr` list: verdicts, counters, marks, NAT, reject, log, xt, ...
 
+use crate::model::{Listing, LossNote};
 use serde_json::Value;
 
-use crate::model::{Counters, Family, Match, MatchKind, NatKind, Statement, Verdict};
+use crate::model::{Counters, Family, Match, MatchKind, NatKind, Statement, Verdict, VerdictMap};
 
 use super::expr::{self, ct_key, meta_key, MatchOut};
 use super::text::{self, single};
@@ -24,8 +25,8 @@ pub(super) enum Item {
         /// The lossy match or statement; `None` for `xt match comment` (the comment text
         /// is what was lost).
         item: Option<Box<Item>>,
-        /// What was lost, in words.
-        note: String,
+        /// What was lost.
+        note: LossNote,
     },
 }
 
@@ -61,7 +62,10 @@ pub(super) fn statement(v: &Value, family: Family) -> Result<Item, String> {
             })
         }
         "queue" => Item::Verdict(Verdict::queue(&queue(body))),
-        "vmap" => Item::Verdict(Verdict::Vmap(text::value(v, text::PLAIN))),
+        "vmap" => Item::Verdict(Verdict::Vmap(VerdictMap::parse(&text::value(
+            v,
+            text::PLAIN,
+        )))),
         "reject" => Item::Verdict(Verdict::Reject {
             with: Some(reject(body, family)?),
         }),
@@ -425,7 +429,7 @@ fn xt(body: &Value) -> Result<Item, String> {
                     lossy: true,
                 },
             ))))),
-            note: "xt expression: nft JSON shows neither its kind, name nor options".into(),
+            note: LossNote::XtUnidentified,
         });
     }
     let ty = body
@@ -436,11 +440,15 @@ fn xt(body: &Value) -> Result<Item, String> {
         .get("name")
         .and_then(Value::as_str)
         .ok_or("`xt` needs a `name`")?;
-    let note = format!("xt {ty} {name}: its options are not shown by nft JSON");
+    let note = LossNote::XtOptionsHidden {
+        kind: ty.to_string(),
+        name: name.to_string(),
+        listing: Listing::NftJson,
+    };
     if ty == "match" && name == "comment" {
         return Ok(Item::Lossy {
             item: None,
-            note: "xt match comment: the comment text is not shown by nft JSON".into(),
+            note: LossNote::XtCommentHidden,
         });
     }
     let item = if ty == "match" {
@@ -505,14 +513,17 @@ mod tests {
             "data": {"set": [["cali2", {"goto": {"target": "b"}}], ["cali1", {"jump": {"target": "a"}}]]}}}));
         assert_eq!(
             v,
-            Item::Verdict(Verdict::Vmap(
-                r#"iifname vmap { "cali1" : jump a, "cali2" : goto b }"#.into()
-            ))
+            Item::Verdict(Verdict::Vmap(VerdictMap::parse(
+                r#"iifname vmap { "cali1" : jump a, "cali2" : goto b }"#
+            )))
         );
         let n = st(
             json!({"vmap": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}),
         );
-        assert_eq!(n, Item::Verdict(Verdict::Vmap("tcp dport vmap @m".into())));
+        assert_eq!(
+            n,
+            Item::Verdict(Verdict::Vmap(VerdictMap::parse("tcp dport vmap @m")))
+        );
     }
 
     #[test]
@@ -809,7 +820,7 @@ mod tests {
                 item: Some(i),
                 note,
             } => {
-                assert!(note.contains("conntrack"));
+                assert!(note.to_string().contains("conntrack"));
                 assert_eq!(
                     *i,
                     Item::Match(MatchOut::Match(Match::new(MatchKind::Other {
@@ -826,7 +837,7 @@ mod tests {
                 item: Some(i),
                 note,
             } => {
-                assert!(note.contains("neither"));
+                assert_eq!(note, LossNote::XtUnidentified);
                 assert!(matches!(
                     *i,
                     Item::Match(MatchOut::Match(Match {

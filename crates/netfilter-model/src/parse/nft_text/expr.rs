@@ -1,6 +1,7 @@
 //! Rule expressions (`ip saddr 10.0.0.0/8`, `tcp dport { 80, 443 }`, `ct state ...`) -> model matches.
 
 use crate::model::{AddrSpec, CtStateSet, IfacePattern, Match, MatchKind, PortRange, TcpFlags};
+use crate::model::{StatisticMode, TtlOp};
 
 use super::lexer::{join, unquote, TokKind, Token};
 use super::stmt::strip_counter_values;
@@ -401,7 +402,7 @@ fn typed_match(
                 return None;
             }
             MatchKind::Statistic {
-                mode: "random".into(),
+                mode: StatisticMode::Random,
                 probability: Some(format!("{:.11}", f64::from(n) / 2_147_483_648.0)),
                 every: None,
                 packet: None,
@@ -548,18 +549,18 @@ fn typed_match(
             }
             let value: u8 = e[0].parse().ok()?;
             let (o, n) = match op {
-                "==" => ("eq", false),
-                "!=" => ("eq", true),
-                "<" => ("lt", false),
-                ">" => ("gt", false),
-                ">=" => ("lt", true),
-                "<=" => ("gt", true),
+                "==" => (TtlOp::Eq, false),
+                "!=" => (TtlOp::Eq, true),
+                "<" => (TtlOp::Lt, false),
+                ">" => (TtlOp::Gt, false),
+                ">=" => (TtlOp::Lt, true),
+                "<=" => (TtlOp::Gt, true),
                 _ => return None,
             };
             return Some(Match::with_negation(
                 MatchKind::Ttl {
                     v6: *v6,
-                    op: o.into(),
+                    op: o,
                     value,
                 },
                 n,
@@ -616,7 +617,7 @@ fn typed_match(
             let e = els()?;
             if mode == "inc" && e.len() == 1 {
                 MatchKind::Statistic {
-                    mode: "nth".into(),
+                    mode: StatisticMode::Nth,
                     probability: None,
                     every: Some(*modulus),
                     packet: Some(e[0].parse().ok()?),
@@ -629,7 +630,7 @@ fn typed_match(
                 }
                 let p = count as f64 / f64::from(*modulus);
                 MatchKind::Statistic {
-                    mode: "random".into(),
+                    mode: StatisticMode::Random,
                     probability: Some(format!("{p:.11}")),
                     every: None,
                     packet: None,

@@ -1,6 +1,7 @@
 //! The block structure of `nft list ruleset`: tables, chains, sets/maps, objects, and
 //! the simple `add ...` command forms.
 
+use crate::model::LossNote;
 use crate::parse::Format;
 use std::collections::HashMap;
 
@@ -488,8 +489,7 @@ impl<'a> Parser<'a> {
                     rule.origin = self.origin(a);
                     rule.origin.handle = handle;
                     if managed && self.dropped_match_gap(a, b) {
-                        rule.lossy
-                            .push("comment dropped by nft text listing".into());
+                        rule.lossy.push(LossNote::CommentDroppedByNftText);
                     }
                     self.rs.tables[ti].chains[ci].rules.push(rule);
                 }

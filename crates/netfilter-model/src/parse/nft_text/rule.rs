@@ -1,6 +1,6 @@
 //! One rule line -> a model `Rule`: matches, statements, verdict, comment, counters, handle.
 
-use crate::model::{Family, Match, MatchKind, Rule, Verdict};
+use crate::model::{Family, Match, MatchKind, Rule, Verdict, VerdictMap};
 
 use super::expr::{is_boundary, parse_expr, skip_group, Parsed};
 use super::lexer::{join, TokKind, Token};
@@ -86,7 +86,7 @@ pub(crate) fn parse_rule(toks: &[Token<'_>], family: Family) -> Result<Rule, (us
                 if rule.verdict.is_some() {
                     return Err((i, "a verdict map after the rule's verdict".into()));
                 }
-                rule.verdict = Some(Verdict::Vmap(text));
+                rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&text)));
                 i = end;
             }
             Some((Parsed::Set { field, lhs, value }, _)) => {
@@ -245,9 +245,9 @@ mod tests {
         let r = rule(r#"iifname vmap { "lo" : accept, "eth0" : jump in }"#);
         assert_eq!(
             r.verdict,
-            Some(Verdict::Vmap(
-                r#"iifname vmap { "eth0" : jump in, "lo" : accept }"#.into()
-            ))
+            Some(Verdict::Vmap(VerdictMap::parse(
+                r#"iifname vmap { "eth0" : jump in, "lo" : accept }"#
+            )))
         );
         let r = rule("meta nftrace set 1 ct helper set \"ftp\" update @s { ip saddr timeout 1s }");
         assert_eq!(

@@ -1,6 +1,9 @@
 //! Statements and verdicts of a rule: counter, log, nat, reject, mark arithmetic, `xt`, ...
 
-use crate::model::{Counters, Family, Match, MatchKind, NatKind, Rule, Statement, Verdict};
+use crate::model::{
+    Counters, Family, Match, MatchKind, NatKind, Rule, Statement, Verdict, VerdictMap,
+};
+use crate::model::{Listing, LossNote};
 
 use super::expr::{is_boundary, parse_field, skip_expr, skip_group, skip_value, Field};
 use super::lexer::{join, unquote, TokKind, Token};
@@ -42,7 +45,9 @@ pub(crate) fn parse_statement(
         match &rule.verdict {
             None => rule.verdict = Some(v),
             // `ip saddr vmap @m accept`: the verdict applies when the map has no match.
-            Some(Verdict::Vmap(m)) => rule.verdict = Some(Verdict::Vmap(format!("{m} {v}"))),
+            Some(Verdict::Vmap(m)) => {
+                rule.verdict = Some(Verdict::Vmap(VerdictMap::parse(&format!("{m} {v}"))))
+            }
             Some(old) => return Err(format!("a second verdict `{v}` after `{old}`")),
         }
         Ok(())
@@ -214,9 +219,11 @@ pub(crate) fn parse_statement(
         "xt" => {
             let what = word(toks, i + 1).ok_or("expected `match` or `target` after `xt`")?;
             let name = unquote(word(toks, i + 2).ok_or("expected an extension name")?);
-            rule.lossy.push(format!(
-                "xt {what} {name}: nft does not show the extension's options"
-            ));
+            rule.lossy.push(LossNote::XtOptionsHidden {
+                kind: what.to_string(),
+                name: name.to_string(),
+                listing: Listing::NftText,
+            });
             if what == "match" {
                 rule.matches.push(Match::new(MatchKind::Other {
                     module: format!("xt:{name}"),

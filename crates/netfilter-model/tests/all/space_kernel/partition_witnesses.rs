@@ -75,7 +75,7 @@ fn pinned_query(p: &netfilter_model::trace::Packet) -> SpaceQuery {
         .into_iter()
         .collect();
     q.icmp_type = p.icmp_type;
-    q.ct_state = Some(CtStateSet(p.ct_state));
+    q.ct_state = Some(p.ct_state);
     q.mark = Some(p.mark);
     q
 }

@@ -6,7 +6,7 @@
 use netfilter_model::model::{
     iptables_builtin, AddrSpec, Backend, BaseChain, Chain, ChainType, CtStateSet, Direction,
     Family, Hook, IfacePattern, Match, MatchKind, NamedSet, NatKind, Origin, Policy, PortRange,
-    Protocol, Rule, Ruleset, SetKey, Statement, Table, Verdict,
+    Protocol, Rule, Ruleset, SetKey, Statement, Table, Verdict, VerdictMap,
 };
 
 /// A rule under construction.
@@ -174,7 +174,7 @@ impl R {
         self.m(
             false,
             MatchKind::Statistic {
-                mode: "random".into(),
+                mode: netfilter_model::model::StatisticMode::Random,
                 probability: Some(p.into()),
                 every: None,
                 packet: None,
@@ -268,7 +268,7 @@ impl R {
     }
     /// An nft verdict map.
     pub fn vmap(self, text: &str) -> Rule {
-        self.v(Verdict::Vmap(text.into()))
+        self.v(Verdict::Vmap(VerdictMap::parse(text)))
     }
     /// No verdict.
     pub fn done(mut self) -> Rule {

@@ -246,11 +246,11 @@ fn gen_packet(rng: &mut Rng) -> Packet {
     p.proto = Some(rng.pick(&[Protocol::TCP, Protocol::UDP]));
     p.sport = Some(40000);
     p.dport = Some(rng.pick(PORTS));
-    p.ct_state = if rng.chance(70) {
+    p.ct_state = CtStateSet(if rng.chance(70) {
         CtStateSet::NEW
     } else {
         CtStateSet::ESTABLISHED
-    };
+    });
     p.mark = rng.pick(&[0u32, 1, 0x10]);
     p
 }
@@ -292,6 +292,7 @@ fn pattern_ok(p: &IfacePattern, name: &str) -> bool {
     match p {
         IfacePattern::Exact(e) => e == name,
         IfacePattern::Prefix(x) => name.starts_with(x.as_str()),
+        other => panic!("the generator makes no {other:?}"),
     }
 }
 
@@ -341,7 +342,7 @@ impl Ref<'_> {
                         (true, ports.iter().any(|r| r.first <= p && p <= r.last))
                     }
                 }
-                MatchKind::CtState { states } => (true, states.0 & self.pkt.ct_state != 0),
+                MatchKind::CtState { states } => (true, states.0 & self.pkt.ct_state.0 != 0),
                 MatchKind::Mark { value, mask } => (true, st.mark & mask == *value),
                 other => panic!("reference evaluator does not know {other:?}"),
             };

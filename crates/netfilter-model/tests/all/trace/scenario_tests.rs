@@ -82,7 +82,8 @@ fn kube_proxy_dnat_is_uncertain_between_endpoints() {
     assert!(alt.assumptions.iter().any(|a| !a.holds));
     // An established packet skips the nat chains entirely.
     let mut est = service_packet();
-    est.ct_state = netfilter_model::model::CtStateSet::ESTABLISHED;
+    est.ct_state =
+        netfilter_model::model::CtStateSet(netfilter_model::model::CtStateSet::ESTABLISHED);
     let rep = trace(&kube_proxy(), &est, &TraceOptions::default()).unwrap();
     assert_eq!(rep.verdict, FinalVerdict::Accept);
     assert!(rep.steps.iter().any(|s| s.event == StepEvent::Skip));

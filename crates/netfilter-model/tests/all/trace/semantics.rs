@@ -413,7 +413,7 @@ fn nat_only_for_new_connections_and_dnat_changes_later_matches() {
         rep.decided_by.unwrap().comment.as_deref(),
         Some("to backend")
     );
-    p.ct_state = CtStateSet::ESTABLISHED;
+    p.ct_state = CtStateSet(CtStateSet::ESTABLISHED);
     let rep = trace(&rs, &p, &TraceOptions::default()).unwrap();
     assert_eq!(rep.verdict, FinalVerdict::Accept);
     assert_eq!(rep.steps[0].event, StepEvent::Skip);

@@ -355,7 +355,7 @@ fn misc_typed_matches() {
         ttl.kind,
         MatchKind::Ttl {
             v6: false,
-            op: "lt".into(),
+            op: crate::model::TtlOp::Lt,
             value: 5
         }
     );
@@ -367,7 +367,7 @@ fn misc_typed_matches() {
         hl.kind,
         MatchKind::Ttl {
             v6: true,
-            op: "lt".into(),
+            op: crate::model::TtlOp::Lt,
             value: 5
         }
     );

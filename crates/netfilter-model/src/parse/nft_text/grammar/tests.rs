@@ -117,9 +117,9 @@ fn warnings_and_comment_gap() {
     let kinds: Vec<&str> = rs.warnings.iter().map(|w| w.kind.as_str()).collect();
     assert_eq!(kinds, ["managed-by-iptables-nft", "legacy-tables-present"]);
     let rules = &rs.tables[0].chains[0].rules;
-    assert_eq!(rules[0].lossy, ["comment dropped by nft text listing"]);
+    assert_eq!(rules[0].lossy, [LossNote::CommentDroppedByNftText]);
     assert_eq!(rules[0].to_string(), "tcp dport 80 accept");
-    assert_eq!(rules[1].lossy, ["comment dropped by nft text listing"]);
+    assert_eq!(rules[1].lossy, [LossNote::CommentDroppedByNftText]);
     assert!(
         rules[2].lossy.is_empty(),
         "double space inside a string is not a gap"
