@@ -281,7 +281,7 @@ impl Walker<'_, '_> {
             }
             Verdict::Vmap(text) => {
                 let spec = self.idx.tables[chain.0].vmaps.get(&(chain.1, ri));
-                for (part, v) in vmap_parts(self.u, cx, spec, &text, f) {
+                for (part, v) in vmap_parts(self.u, cx, spec, text.text(), f) {
                     match v {
                         Some(v) => {
                             self.verdict(cx, v, part, chain, ri, nat_base, next, ret, calls, ends)
