@@ -209,7 +209,7 @@ impl DispatchProbe {
             return DispatchFate::Other;
         }
         let left = rep.steps.iter().find_map(|s| {
-            let target = s.detail.as_deref()?;
+            let target = s.detail.as_ref()?.jump_target()?;
             (matches!(s.event, StepEvent::Jump | StepEvent::Goto)
                 && is_dispatch(&s.chain)
                 && !is_dispatch(target)

@@ -10,6 +10,7 @@ use super::eval::*;
 use super::options::TraceOptions;
 use super::report::*;
 use super::schedule::{ChainId, TraceIndex};
+use super::step_detail::{StepDetail, UserSpaceDecider};
 
 impl TraceIndex<'_> {
     /// Applies a verdict to a course. Returns the course to continue with, or `None` when it
@@ -75,9 +76,9 @@ impl TraceIndex<'_> {
                         at,
                         Some(ri),
                         StepEvent::MissingChain,
-                        Some(format!(
-                            "chain `{target}` is not in the ruleset; treated as a return"
-                        )),
+                        Some(StepDetail::MissingChain {
+                            chain: target.clone(),
+                        }),
                     ));
                     return Ok(Some(w));
                 };
@@ -106,7 +107,9 @@ impl TraceIndex<'_> {
                     } else {
                         StepEvent::Jump
                     },
-                    Some(target.clone()),
+                    Some(StepDetail::JumpTarget {
+                        chain: target.clone(),
+                    }),
                 ));
                 if is_goto && w.stack.len() > 1 {
                     // The goto replaces the frame; remember the chain left, to find loops.
@@ -137,10 +140,11 @@ impl TraceIndex<'_> {
             Verdict::Queue(_) | Verdict::Other(_) => {
                 // User space (or an unknown target) decides: assume it lets the packet go on
                 // to the next base chain; the drop it might do is listed as an alternative.
-                let what = match verdict {
-                    Verdict::Queue(_) => "the packet is queued to user space",
-                    _ => "the target is not known to nfdiff",
+                let decider = match verdict {
+                    Verdict::Queue(_) => UserSpaceDecider::Queue,
+                    _ => UserSpaceDecider::UnknownTarget,
                 };
+                let assumed = |accepts| StepDetail::AssumedUserSpace { decider, accepts };
                 let rr = rule_ref_of(self, at, Some(ri));
                 // The drop is a course of its own, within the branch limit like any other
                 // (one per queue rule per course made the kept outcomes grow quadratically).
@@ -153,7 +157,7 @@ impl TraceIndex<'_> {
                     alt.assumptions.push(Assumption {
                         rule: rr.clone(),
                         holds: false,
-                        reason: format!("{what}; assumed it drops"),
+                        reason: assumed(false).to_string(),
                         facts: Vec::new(),
                     });
                     alt.steps.push(mk_step(
@@ -162,7 +166,7 @@ impl TraceIndex<'_> {
                         at,
                         Some(ri),
                         StepEvent::Queue,
-                        Some(format!("{what}; assumed it drops")),
+                        Some(assumed(false)),
                     ));
                     done.push(Outcome {
                         verdict: FinalVerdict::Drop,
@@ -173,7 +177,7 @@ impl TraceIndex<'_> {
                 w.br.assumptions.push(Assumption {
                     rule: rr.clone(),
                     holds: true,
-                    reason: format!("{what}; assumed it accepts"),
+                    reason: assumed(true).to_string(),
                     facts: Vec::new(),
                 });
                 w.br.steps.push(mk_step(
@@ -182,7 +186,7 @@ impl TraceIndex<'_> {
                     at,
                     Some(ri),
                     StepEvent::Queue,
-                    Some(format!("{what}; assumed it accepts")),
+                    Some(assumed(true)),
                 ));
                 w.br.accept(AcceptRec {
                     rule: rr,

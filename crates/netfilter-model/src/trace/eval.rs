@@ -20,6 +20,7 @@ use super::report::{
 };
 use super::route::{Leg, RoutePlan, Stage, STAGES};
 use super::schedule::{ChainId, Group, TraceIndex};
+use super::step_detail::{SkipReason, StepDetail};
 use super::vmap::VmapOutcome;
 use super::xt::{xt_effect, XtEffect};
 
@@ -57,7 +58,7 @@ pub(super) fn mk_step(
     id: ChainId,
     rule: Option<usize>,
     event: StepEvent,
-    detail: Option<String>,
+    detail: Option<StepDetail>,
 ) -> Step {
     let t = idx.tables[id.0].table;
     Step {
@@ -374,9 +375,9 @@ impl TraceIndex<'_> {
                         && (w.br.st.ct_bits(pkt) & CtStateSet::NEW == 0 || w.br.st.leg.is_loop())
                     {
                         let why = if w.br.st.leg.is_loop() {
-                            "nat ran when the packet left; it does not run again on its way back over lo"
+                            SkipReason::NatRanOnTheWayOut
                         } else {
-                            "nat chains see only the first packet of a connection"
+                            SkipReason::NotFirstPacket
                         };
                         w.br.steps.push(mk_step(
                             self,
@@ -384,7 +385,7 @@ impl TraceIndex<'_> {
                             id,
                             None,
                             StepEvent::Skip,
-                            Some(why.into()),
+                            Some(StepDetail::Skip(why)),
                         ));
                         w.order_pos += 1;
                         continue;
@@ -396,7 +397,7 @@ impl TraceIndex<'_> {
                             id,
                             None,
                             StepEvent::Skip,
-                            Some("an earlier nat chain of this hook mapped the connection".into()),
+                            Some(StepDetail::Skip(SkipReason::EarlierNatChainMapped)),
                         ));
                         w.order_pos += 1;
                         continue;
@@ -454,7 +455,7 @@ impl TraceIndex<'_> {
                             top.chain,
                             None,
                             StepEvent::Policy,
-                            Some(policy.as_str().into()),
+                            Some(StepDetail::Policy(policy)),
                         ));
                         let r = rule_ref_of(self, top.chain, None);
                         if policy == Policy::Drop {
@@ -478,7 +479,7 @@ impl TraceIndex<'_> {
                             top.chain,
                             None,
                             StepEvent::Return,
-                            Some("end of chain".into()),
+                            Some(StepDetail::EndOfChain),
                         ));
                         w.pop_frame();
                     }
@@ -523,7 +524,10 @@ impl TraceIndex<'_> {
                                 top.chain,
                                 Some(ri),
                                 StepEvent::Assume,
-                                Some(format!("assumed not to match: {reason}")),
+                                Some(StepDetail::Assumed {
+                                    holds: false,
+                                    reason: reason.clone(),
+                                }),
                             ));
                             let facts = record_facts(
                                 &mut alt.br.st.facts,
@@ -545,7 +549,10 @@ impl TraceIndex<'_> {
                             top.chain,
                             Some(ri),
                             StepEvent::Assume,
-                            Some(format!("assumed to match: {reason}")),
+                            Some(StepDetail::Assumed {
+                                holds: true,
+                                reason: reason.clone(),
+                            }),
                         ));
                         let facts =
                             record_facts(&mut w.br.st.facts, rule_truth.facts_if_matching());
@@ -580,9 +587,9 @@ impl TraceIndex<'_> {
                             top.chain,
                             Some(ri),
                             StepEvent::Assume,
-                            Some(format!(
-                                "assumed the nat map has no element for the packet: {reason}"
-                            )),
+                            Some(StepDetail::AssumedNatMapMiss {
+                                reason: reason.to_string(),
+                            }),
                         ));
                         alt.br.assumptions.push(Assumption {
                             rule: rule_ref_of(self, top.chain, Some(ri)),
@@ -644,14 +651,15 @@ impl TraceIndex<'_> {
                                     port: None,
                                     flags: Vec::new(),
                                 };
-                                if let Some(d) = apply_nat(&xs, st) {
+                                if let Some(mut d) = apply_nat(&xs, st) {
+                                    d.xt_address_unknown = true;
                                     w.br.steps.push(mk_step(
                                         self,
                                         hook,
                                         top.chain,
                                         Some(ri),
                                         StepEvent::Nat,
-                                        Some(format!("{d} (xt target: the address is not in the nft JSON dump; assumed unchanged)")),
+                                        Some(StepDetail::Nat(d)),
                                     ));
                                     w.br.assumptions.push(Assumption {
                                         rule: rule_ref_of(self, top.chain, Some(ri)),
@@ -682,7 +690,7 @@ impl TraceIndex<'_> {
                                     top.chain,
                                     Some(ri),
                                     StepEvent::Notrack,
-                                    Some("the connection is not tracked from here on".into()),
+                                    Some(StepDetail::Untracked),
                                 ));
                             }
                             continue;
@@ -707,7 +715,7 @@ impl TraceIndex<'_> {
                                     top.chain,
                                     Some(ri),
                                     StepEvent::Nat,
-                                    Some(d),
+                                    Some(StepDetail::Nat(d)),
                                 ));
                                 nat_done = true;
                                 break;
@@ -724,7 +732,10 @@ impl TraceIndex<'_> {
                             top.chain,
                             Some(ri),
                             StepEvent::Mark,
-                            Some(format!("0x{:x} -> 0x{:x}", before.0, after.0)),
+                            Some(StepDetail::MarkChange {
+                                old: before.0,
+                                new: after.0,
+                            }),
                         ));
                     }
                     if after.1 != before.1 {
@@ -734,7 +745,10 @@ impl TraceIndex<'_> {
                             top.chain,
                             Some(ri),
                             StepEvent::CtMark,
-                            Some(format!("0x{:x} -> 0x{:x}", before.1, after.1)),
+                            Some(StepDetail::MarkChange {
+                                old: before.1,
+                                new: after.1,
+                            }),
                         ));
                     }
                 }
@@ -745,11 +759,13 @@ impl TraceIndex<'_> {
                         top.chain,
                         Some(ri),
                         StepEvent::Skip,
-                        Some(if matches!(nat_map, Some((_, NatMap::Miss))) {
-                            "the nat map has no element for the packet: the rule ends".into()
-                        } else {
-                            "a ct expression without a conntrack entry ends the rule".into()
-                        }),
+                        Some(StepDetail::Skip(
+                            if matches!(nat_map, Some((_, NatMap::Miss))) {
+                                SkipReason::NatMapMiss
+                            } else {
+                                SkipReason::NoConntrackEntry
+                            },
+                        )),
                     ));
                     continue;
                 }
@@ -782,7 +798,7 @@ impl TraceIndex<'_> {
                                     top.chain,
                                     Some(ri),
                                     StepEvent::Vmap,
-                                    Some(el),
+                                    Some(StepDetail::VmapElement { element: el }),
                                 ));
                                 owned = v;
                                 &owned
@@ -794,14 +810,14 @@ impl TraceIndex<'_> {
                                 let rr = rule_ref_of(self, top.chain, Some(ri));
                                 let mut first: Option<(Option<Verdict>, String)> = None;
                                 for (oi, (v, el)) in options.into_iter().enumerate() {
-                                    let what = match &v {
-                                        Some(_) => format!("element `{el}`"),
-                                        None => "no element".to_string(),
+                                    let detail = StepDetail::AssumedVmapElement {
+                                        reason: reason.clone(),
+                                        element: v.as_ref().map(|_| el.clone()),
                                     };
                                     let a = Assumption {
                                         rule: rr.clone(),
                                         holds: v.is_some(),
-                                        reason: format!("{reason}; assumed {what}"),
+                                        reason: detail.to_string(),
                                         facts: Vec::new(),
                                     };
                                     if oi == 0 {
@@ -812,7 +828,7 @@ impl TraceIndex<'_> {
                                             top.chain,
                                             Some(ri),
                                             StepEvent::Assume,
-                                            Some(format!("{reason}; assumed {what}")),
+                                            Some(detail),
                                         ));
                                         first = Some((v, el));
                                         continue;
@@ -834,7 +850,7 @@ impl TraceIndex<'_> {
                                         top.chain,
                                         Some(ri),
                                         StepEvent::Assume,
-                                        Some(format!("{reason}; assumed {what}")),
+                                        Some(detail),
                                     ));
                                     match v {
                                         Some(v) => {

@@ -29,6 +29,7 @@ mod route;
 mod schedule;
 pub(crate) mod sets;
 mod stateful;
+mod step_detail;
 mod verbatim;
 mod vmap;
 mod xt;
@@ -46,6 +47,7 @@ pub use report::{
     ReachReport, RuleRef, Step, StepEvent, TraceReport,
 };
 pub use schedule::{TraceIndex, MAX_FULL_PERMUTATION};
+pub use step_detail::{NatChange, NatRewrite, SkipReason, StepDetail, UserSpaceDecider};
 
 // For the packet-space engine, which follows the same semantics over sets of packets.
 pub(crate) use ifclass::{classes_from_literals, literals};

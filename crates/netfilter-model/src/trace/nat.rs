@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use crate::model::{NatKind, Statement};
 
 use super::matching::PktState;
+use super::outcome::NatEndpoint;
+use super::step_detail::{NatChange, NatRewrite};
 
 /// The first address of `10.0.0.1`, `10.0.0.1-10.0.0.9`, `[fe80::1]`, `10.0.0.1:80`.
 fn first_addr(s: &str) -> Option<(IpAddr, Option<&str>)> {
@@ -26,9 +28,9 @@ fn first_port(s: &str) -> Option<u16> {
     s.trim().split('-').next()?.trim().parse().ok()
 }
 
-/// Applies a NAT statement to the packet state. Returns a description of what changed,
-/// or `None` when the statement is not a NAT statement.
-pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
+/// Applies a NAT statement to the packet state. Returns what changed, or `None` when the
+/// statement is not a NAT statement.
+pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<NatRewrite> {
     let Statement::Nat {
         kind, addr, port, ..
     } = stmt
@@ -41,8 +43,7 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
         .and_then(first_port)
         .or_else(|| parsed.and_then(|(_, p)| p).and_then(first_port));
     let addr = parsed.map(|(a, _)| a);
-    let mut desc = format!("{stmt}");
-    match kind {
+    let change = match kind {
         NatKind::Dnat => {
             st.dnat = true;
             if let Some(a) = addr.filter(|a| a.is_ipv6() == st.dst.is_ipv6()) {
@@ -51,10 +52,7 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
             if port.is_some() {
                 st.dport = port;
             }
-            desc.push_str(&format!(
-                ": destination is now {}",
-                endpoint(st.dst, st.dport)
-            ));
+            NatChange::Destination(NatEndpoint::new(Some(st.dst), st.dport))
         }
         NatKind::Redirect => {
             st.dnat = true;
@@ -62,7 +60,7 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
             if port.is_some() {
                 st.dport = port;
             }
-            desc.push_str(": to the node itself");
+            NatChange::Redirect
         }
         NatKind::Snat => {
             st.snat = true;
@@ -72,7 +70,7 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
             if port.is_some() {
                 st.sport = port;
             }
-            desc.push_str(&format!(": source is now {}", endpoint(st.src, st.sport)));
+            NatChange::Source(NatEndpoint::new(Some(st.src), st.sport))
         }
         NatKind::Masquerade => {
             st.snat = true;
@@ -80,18 +78,10 @@ pub(crate) fn apply_nat(stmt: &Statement, st: &mut PktState) -> Option<String> {
             if port.is_some() {
                 st.sport = port;
             }
-            desc.push_str(": source becomes the output interface's address");
+            NatChange::Masquerade
         }
-    }
-    Some(desc)
-}
-
-fn endpoint(a: IpAddr, p: Option<u16>) -> String {
-    match (a, p) {
-        (IpAddr::V6(a), Some(p)) => format!("[{a}]:{p}"),
-        (a, Some(p)) => format!("{a}:{p}"),
-        (a, None) => a.to_string(),
-    }
+    };
+    Some(NatRewrite::new(stmt.clone(), change))
 }
 
 #[cfg(test)]
@@ -113,7 +103,7 @@ mod tests {
         assert_eq!(st.dst, "10.244.1.5".parse::<IpAddr>().unwrap());
         assert_eq!(st.dport, Some(8080));
         assert!(st.dnat);
-        assert!(d.contains("10.244.1.5:8080"), "{d}");
+        assert!(d.to_string().contains("10.244.1.5:8080"), "{d}");
         let s = Statement::Nat {
             kind: NatKind::Snat,
             addr: Some("192.168.0.1-192.168.0.9".into()),

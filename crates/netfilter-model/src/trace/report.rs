@@ -5,6 +5,7 @@ use std::fmt;
 use crate::model::{Backend, Family, Hook};
 
 use super::outcome::NatResult;
+use super::step_detail::StepDetail;
 
 /// The packet's fate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -192,11 +193,10 @@ pub struct Step {
     pub index: Option<usize>,
     /// What happened.
     pub event: StepEvent,
-    /// Details in words: the jump target, the new mark, the NAT target, the assumption.
-    /// Free text by nature: what it says depends on [`event`](Step::event) and is for
-    /// people (the typed facts are in the rule the step names and in the report's
-    /// assumptions and NAT fields), so it stays a string.
-    pub detail: Option<String>,
+    /// What else the step says, typed by kind: the jump target, the mark change, the NAT
+    /// rewrite, the assumption made. Which kind a step carries depends on its
+    /// [`event`](Step::event); its `Display` gives the words of the reports.
+    pub detail: Option<StepDetail>,
 }
 
 /// An assumption about a match the trace could not decide.

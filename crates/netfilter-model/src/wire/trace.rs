@@ -108,7 +108,7 @@ struct StepView<'a> {
     index: Option<usize>,
     event: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a str>,
+    detail: Option<String>,
 }
 
 impl<'a> From<&'a Step> for StepView<'a> {
@@ -121,7 +121,7 @@ impl<'a> From<&'a Step> for StepView<'a> {
             chain: &s.chain,
             index: s.index,
             event: s.event.as_str(),
-            detail: s.detail.as_deref(),
+            detail: s.detail.as_ref().map(ToString::to_string),
         }
     }
 }

@@ -72,7 +72,9 @@ fn kube_proxy_dnat_is_uncertain_between_endpoints() {
     assert_eq!(d.comment.as_deref(), Some("pods on this node"));
     assert!(rep.uncertain);
     assert!(rep.steps.iter().any(|s| s.event == StepEvent::Nat
-        && s.detail.as_deref().unwrap_or("").contains("10.244.1.5:53")));
+        && s.detail
+            .as_ref()
+            .is_some_and(|d| d.to_string().contains("10.244.1.5:53"))));
     let alt = rep
         .alternatives
         .iter()
