@@ -314,8 +314,49 @@ mod tests {
                 "the packet is queued to user space; assumed it drops",
             ),
             (
+                StepDetail::AssumedUserSpace {
+                    decider: UserSpaceDecider::UnknownTarget,
+                    accepts: true,
+                },
+                "the target is not known to nfdiff; assumed it accepts",
+            ),
+            (
                 StepDetail::MissingChain { chain: "x".into() },
                 "chain `x` is not in the ruleset; treated as a return",
+            ),
+            (
+                StepDetail::AssumedNatMapMiss { reason: "r".into() },
+                "assumed the nat map has no element for the packet: r",
+            ),
+            (
+                StepDetail::Untracked,
+                "the connection is not tracked from here on",
+            ),
+            (
+                StepDetail::Skip(SkipReason::NotFirstPacket),
+                "nat chains see only the first packet of a connection",
+            ),
+            (
+                StepDetail::Skip(SkipReason::NatRanOnTheWayOut),
+                "nat ran when the packet left; it does not run again on its way back over lo",
+            ),
+            (
+                StepDetail::Skip(SkipReason::EarlierNatChainMapped),
+                "an earlier nat chain of this hook mapped the connection",
+            ),
+            (
+                StepDetail::Skip(SkipReason::NatMapMiss),
+                "the nat map has no element for the packet: the rule ends",
+            ),
+            (
+                StepDetail::Skip(SkipReason::NoConntrackEntry),
+                "a ct expression without a conntrack entry ends the rule",
+            ),
+            (
+                StepDetail::VmapElement {
+                    element: "\"cali2\" : goto x".into(),
+                },
+                "\"cali2\" : goto x",
             ),
         ];
         for (d, want) in cases {
@@ -345,6 +386,12 @@ mod tests {
             n.to_string(),
             format!("{stmt}: source becomes the output interface's address")
         );
+        let dnat =
+            NatChange::Destination(NatEndpoint::new(Some("fd00::5".parse().unwrap()), Some(80)));
+        assert_eq!(dnat.to_string(), "destination is now [fd00::5]:80");
+        let snat = NatChange::Source(NatEndpoint::new(Some("10.0.0.1".parse().unwrap()), None));
+        assert_eq!(snat.to_string(), "source is now 10.0.0.1");
+        assert_eq!(NatChange::Redirect.to_string(), "to the node itself");
         n.xt_address_unknown = true;
         assert!(n.to_string().ends_with(
             ": source becomes the output interface's address (xt target: the address is not \
