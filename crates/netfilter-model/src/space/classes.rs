@@ -133,7 +133,7 @@ fn union_and_overlap(u: &Universe, rs: &[&Bdd]) -> (Bdd, Bdd) {
 }
 
 /// The union of regions, by halves.
-fn union_of(u: &Universe, rs: &[Bdd]) -> Bdd {
+pub(crate) fn union_of(u: &Universe, rs: &[Bdd]) -> Bdd {
     match rs {
         [] => u.f(),
         [r] => r.clone(),

@@ -1,7 +1,9 @@
 //! Chain walking over flows: each rule splits its input into the packets it matches and
 //! the rest; jumps recurse, returns come back, accepts end the base chain, drops are final.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use fxhash::FxHashMap;
 
 use crate::model::{Backend, Rule, Verdict};
 use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
@@ -116,7 +118,7 @@ impl Walker<'_, '_> {
             // Flows to hand to a jump or goto target, by target name (one walk per rule).
             let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
             // The rule compiled once per distinct rewritten state (most flows share one).
-            let mut compiled: HashMap<MatchView<'_>, Tri> = HashMap::new();
+            let mut compiled: FxHashMap<MatchView<'_>, Tri> = FxHashMap::default();
             let flows = cur.into_vec();
             for f in &flows {
                 compiled
