@@ -133,6 +133,18 @@ fn union_and_overlap(u: &Universe, rs: &[&Bdd]) -> (Bdd, Bdd) {
     }
 }
 
+/// The union of regions, by halves.
+pub(crate) fn union_of(u: &Universe, rs: &[Bdd]) -> Bdd {
+    match rs {
+        [] => u.f(),
+        [r] => r.clone(),
+        _ => {
+            let (a, b) = rs.split_at(rs.len() / 2);
+            union_of(u, a).or(&union_of(u, b))
+        }
+    }
+}
+
 /// Groups finished flows by fate. A packet with one possible verdict is in a *must* class
 /// whose deciding rules are every rule that decides it in some order of equal-priority
 /// chains (or under some undecidable match); a packet with several possible verdicts is in
@@ -140,14 +152,18 @@ fn union_and_overlap(u: &Universe, rs: &[&Bdd]) -> (Bdd, Bdd) {
 pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
     type Key = (FinalVerdict, Vec<RuleKey>);
     type ClassKey = (FinalVerdict, Vec<RuleKey>, Certainty);
-    let mut by_fate: BTreeMap<Key, (Bdd, BTreeSet<String>)> = BTreeMap::new();
+    // Regions of one fate, united by halves once all are known (a running union grew
+    // large early and made every later operation slow).
+    let mut pending: BTreeMap<Key, (Vec<Bdd>, BTreeSet<String>)> = BTreeMap::new();
     for d in done {
-        let e = by_fate
-            .entry((d.verdict, d.deciding))
-            .or_insert_with(|| (u.f(), BTreeSet::new()));
-        e.0 = e.0.or(&d.flow.region);
+        let e = pending.entry((d.verdict, d.deciding)).or_default();
+        e.0.push(d.flow.region);
         e.1.extend(d.flow.reasons);
     }
+    let by_fate: BTreeMap<Key, (Bdd, BTreeSet<String>)> = pending
+        .into_iter()
+        .map(|(k, (rs, why))| (k, (union_of(u, &rs), why)))
+        .collect();
     // Packets that may be accepted and may be dropped.
     let union = |v: FinalVerdict| {
         let rs: Vec<&Bdd> = by_fate
@@ -158,7 +174,7 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
         union_and_overlap(u, &rs).0
     };
     let open = union(FinalVerdict::Accept).and(&union(FinalVerdict::Drop));
-    let mut classes: BTreeMap<ClassKey, (Bdd, BTreeSet<String>)> = BTreeMap::new();
+    let mut classes: BTreeMap<ClassKey, (Vec<Bdd>, BTreeSet<String>)> = BTreeMap::new();
     let mut add = |v: FinalVerdict, deciding: Vec<RuleKey>, r: &Bdd, why: &BTreeSet<String>| {
         for (certainty, part) in [
             (Certainty::Must, r.and_not(&open)),
@@ -167,10 +183,8 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
             if part.is_false() {
                 continue;
             }
-            let e = classes
-                .entry((v, deciding.clone(), certainty))
-                .or_insert_with(|| (u.f(), BTreeSet::new()));
-            e.0 = e.0.or(&part);
+            let e = classes.entry((v, deciding.clone(), certainty)).or_default();
+            e.0.push(part);
             if certainty == Certainty::May || deciding.len() > 1 {
                 e.1.extend(why.iter().cloned());
             }
@@ -246,8 +260,8 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
     classes
         .into_iter()
         .map(
-            |((verdict, deciding, certainty), (region, reasons))| RawClass {
-                region,
+            |((verdict, deciding, certainty), (regions, reasons))| RawClass {
+                region: union_of(u, &regions),
                 verdict,
                 deciding,
                 certainty,

@@ -7,13 +7,14 @@ use biodivine_lib_bdd::Bdd;
 use crate::model::Ruleset;
 use crate::trace::{FinalVerdict, Packet, RuleRef, TraceIndex};
 
-use super::analysis::{describe, raw_classes, universe_for};
-use super::classes::{rule_ref, Certainty, RawClass};
+use super::analysis::{describe, universe_for};
+use super::classes::{classify, rule_ref, union_of, Certainty, RawClass};
 use super::cube::Cube;
-use super::engine::effective_path;
+use super::engine::{effective_path, run};
 use super::error::SpaceError;
 use super::query::SpaceQuery;
 use super::universe::Universe;
+use super::walk::Done;
 
 /// A packet's fate on one side.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -84,6 +85,16 @@ fn key(c: &RawClass, idx: &TraceIndex<'_>, by_rule: bool) -> (FinalVerdict, Vec<
     (c.verdict, rules)
 }
 
+/// The packets some finished flow gives this verdict, united by halves.
+fn verdict_region(u: &Universe, done: &[Done], v: FinalVerdict) -> Bdd {
+    let rs: Vec<Bdd> = done
+        .iter()
+        .filter(|x| x.verdict == v)
+        .map(|x| x.flow.region.clone())
+        .collect();
+    union_of(u, &rs)
+}
+
 /// Where each side's possible fates differ.
 fn delta(u: &Universe, old: &[Keyed], new: &[Keyed]) -> Bdd {
     let mut by_key: BTreeMap<&(FinalVerdict, Vec<String>), (Bdd, Bdd)> = BTreeMap::new();
@@ -109,21 +120,55 @@ pub fn semantic_diff(
     let (io, inew) = (TraceIndex::new(old), TraceIndex::new(new));
     let u = universe_for(&[&io, &inew], q);
     let path = effective_path(q)?;
-    let keyed = |idx: &TraceIndex<'_>| -> Result<Vec<Keyed>, SpaceError> {
-        Ok(raw_classes(&u, idx, q)?
+    let (done_old, done_new) = (run(&u, &io, q)?, run(&u, &inew, q)?);
+    let keyed = |done: Vec<Done>, idx: &TraceIndex<'_>| -> Vec<Keyed> {
+        classify(&u, done)
             .into_iter()
             .map(|c| {
                 let k = key(&c, idx, by_rule);
                 (c, k)
             })
-            .collect())
+            .collect()
     };
-    let (oc, nc) = (keyed(&io)?, keyed(&inew)?);
-    let uncertain = oc
-        .iter()
-        .chain(&nc)
-        .any(|(c, _)| c.certainty == Certainty::May);
-    let d = delta(&u, &oc, &nc);
+    let (oc, nc, uncertain, d) = if by_rule {
+        let (oc, nc) = (keyed(done_old, &io), keyed(done_new, &inew));
+        let uncertain = oc
+            .iter()
+            .chain(&nc)
+            .any(|(c, _)| c.certainty == Certainty::May);
+        let d = delta(&u, &oc, &nc);
+        (oc, nc, uncertain, d)
+    } else {
+        // Comparing verdicts needs only each verdict's packets: the classes are worked out
+        // only where those differ (none when the rulesets are equivalent).
+        let (ao, dro) = (
+            verdict_region(&u, &done_old, FinalVerdict::Accept),
+            verdict_region(&u, &done_old, FinalVerdict::Drop),
+        );
+        let (an, drn) = (
+            verdict_region(&u, &done_new, FinalVerdict::Accept),
+            verdict_region(&u, &done_new, FinalVerdict::Drop),
+        );
+        // A class is *may* exactly where a packet may be accepted and may be dropped.
+        let uncertain = !ao.and(&dro).is_false() || !an.and(&drn).is_false();
+        let d = ao.xor(&an).or(&dro.xor(&drn));
+        if d.is_false() {
+            return Ok(SemanticDiff {
+                differences: Vec::new(),
+                uncertain,
+            });
+        }
+        let within = |done: Vec<Done>| -> Vec<Done> {
+            done.into_iter()
+                .filter_map(|mut x| {
+                    x.flow.region = x.flow.region.and(&d);
+                    (!x.flow.region.is_false()).then_some(x)
+                })
+                .collect()
+        };
+        let (oc, nc) = (keyed(within(done_old), &io), keyed(within(done_new), &inew));
+        (oc, nc, uncertain, d)
+    };
     let mut differences = Vec::new();
     if !d.is_false() {
         for (a, ka) in &oc {

@@ -1,7 +1,9 @@
 //! Flows: a set of packets (a BDD over the entry header) with the state they share —
 //! fields rewritten by statements, conntrack flags, the accepts met so far.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use fxhash::FxHashMap;
 
 use biodivine_lib_bdd::Bdd;
 
@@ -68,7 +70,7 @@ impl Flow {
 #[derive(Debug, Default)]
 pub(crate) struct FlowSet {
     flows: Vec<Flow>,
-    index: HashMap<FlowState, usize>,
+    index: FxHashMap<FlowState, usize>,
 }
 
 impl FlowSet {

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use fxhash::FxHashMap;
+
 use crate::model::{Backend, Rule, Verdict};
 use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
 
@@ -47,6 +49,24 @@ pub(crate) struct Walker<'w, 'a> {
 /// Whether two states look alike to a match (the accepts so far do not matter to one).
 fn same_fields(a: &FlowState, b: &FlowState) -> bool {
     a.fields == b.fields && a.untracked == b.untracked && a.dnat == b.dnat && a.snat == b.snat
+}
+
+/// A state as a match sees it: the rewritten fields and conntrack flags, not the accepts.
+struct MatchView<'s>(&'s FlowState);
+
+impl PartialEq for MatchView<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        same_fields(self.0, o.0)
+    }
+}
+
+impl Eq for MatchView<'_> {}
+
+impl std::hash::Hash for MatchView<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let s = self.0;
+        (&s.fields, s.untracked, s.dnat, s.snat).hash(h);
+    }
 }
 
 /// A rule that neither decides nor changes anything later rules see.
@@ -99,24 +119,29 @@ impl Walker<'_, '_> {
             // Flows to hand to a jump or goto target, by target name (one walk per rule).
             let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
             // The rule compiled once per distinct rewritten state (most flows share one).
-            let mut compiled: Vec<(&FlowState, Tri)> = Vec::new();
+            let mut compiled: FxHashMap<MatchView<'_>, Tri> = FxHashMap::default();
             let flows = cur.into_vec();
             for f in &flows {
-                if !compiled.iter().any(|(st, _)| same_fields(st, &f.st)) {
-                    compiled.push((&f.st, rule_pred(u, &rule.matches, &f.st, cx)));
-                }
+                compiled
+                    .entry(MatchView(&f.st))
+                    .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
             }
-            let compiled: Vec<(FlowState, Tri)> = compiled
-                .into_iter()
-                .map(|(st, p)| (st.clone(), p))
+            let compiled: Vec<Tri> = flows
+                .iter()
+                .map(|f| compiled[&MatchView(&f.st)].clone())
                 .collect();
-            for f in flows {
-                let Some((_, p)) = compiled.iter().find(|(st, _)| same_fields(st, &f.st)) else {
+            for (f, p) in flows.into_iter().zip(compiled) {
+                if p.yes.is_false() && p.maybe.is_false() {
+                    // The rule cannot match this flow: it goes on unchanged.
+                    next.add(f);
                     continue;
+                }
+                let (hit, miss) = if p.yes.is_true() {
+                    (f.region.clone(), u.f())
+                } else {
+                    let hit_all = p.yes.or(&p.maybe);
+                    (f.region.and(&hit_all), f.region.and_not(&p.yes))
                 };
-                let hit_all = p.yes.or(&p.maybe);
-                let hit = f.region.and(&hit_all);
-                let miss = f.region.and_not(&p.yes);
                 let mut reasons = f.reasons.clone();
                 if !p.maybe.is_false() && !f.region.and(&p.maybe).is_false() {
                     reasons.extend(p.reasons.iter().cloned());
