@@ -46,10 +46,10 @@ pub(crate) fn vmap_parts(
         if k.is_ct_state() {
             ct_state_preds(u, set, &f.st, cx)
         } else {
-            field_preds(u, keys, set, &f.st, cx)
+            field_preds(u, keys, set, &f.st, cx, |_| false)
         }
     } else {
-        field_preds(u, keys, set, &f.st, cx)
+        field_preds(u, keys, set, &f.st, cx, |_| false)
     };
     let preds = match preds {
         Ok(p) => p,
@@ -59,12 +59,7 @@ pub(crate) fn vmap_parts(
     let mut out: Vec<(Flow, Option<Verdict>)> = Vec::new();
     let open = f.region.and(&undecided);
     if !open.is_false() {
-        let why = "the packet has no ports for the map's `th` port key";
-        out.extend(options(
-            f.with_region(open),
-            spec.undecided_options(set),
-            why,
-        ));
+        out.extend(portless_parts(u, keys, set, f.with_region(open), cx, spec));
     }
     let mut rest = f.region.and(&dep).and_not(&undecided);
     let miss = f.region.and_not(&dep).and_not(&undecided);
@@ -148,13 +143,61 @@ fn key_dependency(u: &Universe, keys: &[VKey], cx: &HookCx<'_>) -> (Bdd, Bdd) {
     (dep, undecided)
 }
 
-/// Each element's packets (`None` for the catch-all `*`), over the key fields.
+/// A `th` port key (no protocol of its own): a packet without ports has no value for it.
+fn transport_port(k: &VKey) -> bool {
+    k.proto.is_none() && matches!(k.key, SetKey::Sport | SetKey::Dport)
+}
+
+/// Packets without ports under a map keyed by `th` ports: an element whose other key fields
+/// hold the packet may hold it (what the kernel reads as the port is not known), one whose
+/// other fields do not cannot, as the tracer's lookup decides.
+fn portless_parts(
+    u: &Universe,
+    keys: &[VKey],
+    set: &ParsedSet,
+    f: Flow,
+    cx: &HookCx<'_>,
+    spec: &VmapSpec,
+) -> Vec<(Flow, Option<Verdict>)> {
+    let why = "the packet has no ports for the map's `th` port key";
+    let Ok(partial) = field_preds(u, keys, set, &f.st, cx, transport_port) else {
+        return options(f, spec.undecided_options(set), why);
+    };
+    let mut any = u.f();
+    let mut opts: Vec<(Option<Verdict>, String)> = Vec::new();
+    for (i, p) in partial.iter().enumerate() {
+        let p = p.clone().unwrap_or_else(|| u.t());
+        if f.region.and(&p).is_false() {
+            continue;
+        }
+        any = any.or(&p);
+        let v = element_verdict(set, i).0;
+        if v.is_some() && !opts.iter().any(|(o, _)| *o == v) {
+            opts.push((v, set.raw[i].clone()));
+        }
+    }
+    opts.push((None, String::new()));
+    let mut out = Vec::new();
+    let miss = f.region.and_not(&any);
+    if !miss.is_false() {
+        out.push((f.with_region(miss), None));
+    }
+    let open = f.region.and(&any);
+    if !open.is_false() {
+        out.extend(options(f.with_region(open), opts, why));
+    }
+    out
+}
+
+/// Each element's packets (`None` for the catch-all `*`), over the key fields but those
+/// `skip` leaves out.
 fn field_preds(
     u: &Universe,
     keys: &[VKey],
     set: &ParsedSet,
     st: &FlowState,
     cx: &HookCx<'_>,
+    skip: impl Fn(&VKey) -> bool,
 ) -> Result<Vec<Option<Bdd>>, String> {
     let mut out = Vec::with_capacity(set.elements.len());
     for (e, raw) in set.elements.iter().zip(&set.raw) {
@@ -171,6 +214,9 @@ fn field_preds(
         }
         let mut el = u.t();
         for (k, a) in keys.iter().zip(&e.key) {
+            if skip(k) {
+                continue;
+            }
             let b = atom_pred(u, &k.key, a, st, cx).ok_or_else(|| {
                 format!(
                     "element `{raw}`: key `{}` is not analysed by the packet-space engine",

@@ -95,6 +95,23 @@ fn check_all(files: &[PathBuf], max_rules: Option<usize>) -> Summary {
             .iter()
             .filter(|c| c.certainty == Certainty::Must)
             .count();
+        if must < part.classes.len() && std::env::var_os("NFDIFF_SPACE_CORPUS_DETAIL").is_some() {
+            // Which rulesets keep may classes, and the first reason of each.
+            let mut why: Vec<&str> = part
+                .classes
+                .iter()
+                .filter(|c| c.certainty == Certainty::May)
+                .filter_map(|c| c.reasons.first().map(String::as_str))
+                .collect();
+            why.sort_unstable();
+            why.dedup();
+            eprintln!(
+                "may: {} {must} must {} may; {}",
+                p.display(),
+                part.classes.len() - must,
+                why.iter().take(3).copied().collect::<Vec<_>>().join(" | ")
+            );
+        }
         s.must += must;
         s.open += usize::from(must < part.classes.len());
     }

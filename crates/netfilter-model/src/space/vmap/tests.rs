@@ -200,3 +200,40 @@ table inet t {
         ["may accept by [fwd policy]", "may drop by [fwd 2]"]
     );
 }
+
+#[test]
+fn portless_packets_miss_elements_of_other_protocols() {
+    // kube-proxy's nftables mode keys its service map so.
+    let r = rs(r#"
+table inet t {
+    chain fwd {
+        type filter hook forward priority 0; policy accept;
+        ip daddr . meta l4proto . th dport vmap { 10.0.0.1 . tcp . 80 : drop, 10.0.0.2 . 47 . 0 : drop }
+    }
+}
+"#);
+    let q = SpaceQuery::new(TracePath::Forward);
+    let proto = |p: Protocol| fates(&part(&r, &q.clone().with_proto(vec![p])));
+    assert_eq!(
+        proto(Protocol::TCP),
+        ["must accept by [fwd policy]", "must drop by [fwd 1]"]
+    );
+    // ICMP to 10.0.0.1 misses the TCP element whatever it has where ports would be.
+    assert_eq!(proto(Protocol::ICMP), ["must accept by [fwd policy]"]);
+    // GRE to 10.0.0.2 may be the GRE element's.
+    let gre = part(&r, &q.clone().with_proto(vec![Protocol::GRE]));
+    assert_eq!(
+        fates(&gre),
+        [
+            "may accept by [fwd policy]",
+            "may drop by [fwd 1]",
+            "must accept by [fwd policy]",
+        ]
+    );
+    let may = gre
+        .classes
+        .iter()
+        .find(|c| c.certainty == Certainty::May)
+        .expect("may class");
+    assert_eq!(may.witness.dst.to_string(), "10.0.0.2");
+}
