@@ -41,8 +41,9 @@
 //! 100k: still over 60 s — the walk visits every (rule, state) pair, so the filter chains
 //! after the DNATs cost rules x endpoints, and biodivine copies a whole BDD per operation,
 //! so the long nat `KUBE-SERVICES` chain's shrinking miss region costs its size at every
-//! rule. Next steps measured as worthwhile: skipping the rules whose destination cannot be a
-//! state's constant (DNATed) address without touching the flow, and telling overlapping
+//! rule. Rules whose destination address or port literals exclude a state's constant
+//! (DNATed) value are now skipped without compiling (about 15% of the 10k CPU). Next steps:
+//! indexing `KUBE-SERVICES`-like chains by destination, and telling overlapping
 //! fates apart by connected groups rather than one running piece list (`classify` is half
 //! the TUM partition; the walk a quarter, cubes and witnesses a fifth).
 //!
@@ -73,6 +74,7 @@ mod engine;
 mod error;
 mod node_facts;
 mod predicate;
+mod prefilter;
 mod query;
 mod selfcheck;
 mod state;

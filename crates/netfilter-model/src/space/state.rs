@@ -102,6 +102,11 @@ impl FlowSet {
         self.flows.is_empty()
     }
 
+    /// The flows, in order.
+    pub(crate) fn flows(&self) -> &[Flow] {
+        &self.flows
+    }
+
     /// The flows.
     pub(crate) fn into_vec(self) -> Vec<Flow> {
         self.flows

@@ -10,6 +10,7 @@ use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
 
 use super::error::SpaceError;
 use super::predicate::{no_conntrack, rule_pred, HookCx, Tri};
+use super::prefilter::rule_excludes;
 use super::state::{AcceptRec, Flow, FlowSet, FlowState};
 use super::statements::{apply_statement, is_effective, StmtEffect};
 use super::universe::Universe;
@@ -115,27 +116,40 @@ impl Walker<'_, '_> {
             if inert(rule) {
                 continue;
             }
+            // States whose constant destination the rule's literals rule out.
+            let excluded: Vec<bool> = cur
+                .flows()
+                .iter()
+                .map(|f| rule_excludes(rule, &f.st, cx.v6))
+                .collect();
+            if excluded.iter().all(|&x| x) {
+                // No flow can match: all go on unchanged, in the same order.
+                continue;
+            }
             let mut next = FlowSet::default();
             // Flows to hand to a jump or goto target, by target name (one walk per rule).
             let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
             // The rule compiled once per distinct rewritten state (most flows share one).
             let mut compiled: FxHashMap<MatchView<'_>, Tri> = FxHashMap::default();
             let flows = cur.into_vec();
-            for f in &flows {
-                compiled
-                    .entry(MatchView(&f.st))
-                    .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
+            for (f, &skip) in flows.iter().zip(&excluded) {
+                if !skip {
+                    compiled
+                        .entry(MatchView(&f.st))
+                        .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
+                }
             }
-            let compiled: Vec<Tri> = flows
+            let compiled: Vec<Option<Tri>> = flows
                 .iter()
-                .map(|f| compiled[&MatchView(&f.st)].clone())
+                .zip(&excluded)
+                .map(|(f, &skip)| (!skip).then(|| compiled[&MatchView(&f.st)].clone()))
                 .collect();
             for (f, p) in flows.into_iter().zip(compiled) {
-                if p.yes.is_false() && p.maybe.is_false() {
+                let Some(p) = p.filter(|p| !(p.yes.is_false() && p.maybe.is_false())) else {
                     // The rule cannot match this flow: it goes on unchanged.
                     next.add(f);
                     continue;
-                }
+                };
                 let (hit, miss) = if p.yes.is_true() {
                     (f.region.clone(), u.f())
                 } else {
