@@ -7,29 +7,16 @@
 use biodivine_lib_bdd::Bdd;
 use ipnet::IpNet;
 
-use crate::model::{AddrSpec, ChainType, Hook, Policy};
+use crate::model::{AddrSpec, Hook};
 use crate::trace::{FinalVerdict, LocalAddrs, TraceIndex};
 
-use super::engine::{accept_deciders, query_region, CONNTRACK_PRIORITY};
+use super::engine::{accept_deciders, query_region, run_hook, Stage};
 use super::error::SpaceError;
-use super::predicate::{addr_in, ct_new, HookCx};
+use super::predicate::addr_in;
 use super::query::SpaceQuery;
-use super::state::{AcceptRec, Flow, FlowSet, FlowState};
+use super::state::{Flow, FlowState};
 use super::universe::{Field, Universe};
-use super::walk::{Done, Ends, Walker};
-
-/// Where on its way a flow is at one hook: which interfaces the kernel knows there, and
-/// whether they are `lo` and the packet is on its way back over it.
-#[derive(Debug, Clone)]
-struct Stage {
-    hook: Hook,
-    has_iif: bool,
-    has_oif: bool,
-    /// The packet goes out on, or comes back over, `lo`.
-    on_lo: bool,
-    /// Looped back: nat chains do not run again, conntrack has the entry already.
-    looped: bool,
-}
+use super::walk::{Done, Walker};
 
 /// The packets whose address in `f` (its current bits) is one of the node's: `None` for a
 /// rewritten address nfdiff does not know.
@@ -179,112 +166,6 @@ pub(crate) fn run_auto(
         }
     }
     Ok(done)
-}
-
-/// Runs flows through one hook's base chains (every order of equal priorities); returns the
-/// accepted flows, pushes the dropped ones to `done`.
-fn run_hook(
-    w: &Walker<'_, '_>,
-    q: &SpaceQuery,
-    v6: bool,
-    s: Stage,
-    mut flows: Vec<Flow>,
-    done: &mut Vec<Done>,
-) -> Result<Vec<Flow>, SpaceError> {
-    let (u, idx) = (w.u, w.idx);
-    if flows.is_empty() {
-        return Ok(flows);
-    }
-    let Some(groups) = idx.hooks.get(&(s.hook.clone(), v6)) else {
-        return Ok(flows);
-    };
-    for g in groups {
-        let mut after = FlowSet::default();
-        let several = g.order_ids.len() > 1;
-        for order in &g.order_ids {
-            let mut cur = flows.clone();
-            if several {
-                let names: Vec<String> = order
-                    .iter()
-                    .map(|&c| idx.chain_ref(c).to_string())
-                    .collect();
-                let why = format!(
-                    "base chains of equal priority run in an order no dump shows; in the order {} the fate is this",
-                    names.join(", ")
-                );
-                for f in &mut cur {
-                    f.reasons.insert(why.clone());
-                }
-            }
-            for &id in order {
-                let chain = idx.chain(id);
-                let Some(base) = &chain.base else { continue };
-                let is_nat = base.chain_type == ChainType::Nat;
-                let cx = HookCx {
-                    v6,
-                    has_iif: s.has_iif,
-                    has_oif: s.has_oif,
-                    before_ct: !s.looped
-                        && matches!(s.hook, Hook::Prerouting | Hook::Output)
-                        && base.priority < CONNTRACK_PRIORITY,
-                    sets: &idx.tables[id.0].sets,
-                    rpf_valid: q.rpf_valid,
-                    local_addrs: q.local_addrs.as_ref(),
-                    on_lo: s.on_lo,
-                };
-                let mut ends = Ends::default();
-                let mut entering = Vec::new();
-                for f in cur {
-                    if !is_nat {
-                        entering.push(f);
-                        continue;
-                    }
-                    // nat chains see a connection's first packet, until one maps it, and
-                    // not again on its way back over lo.
-                    let mapped = match s.hook {
-                        Hook::Prerouting | Hook::Output => f.st.dnat,
-                        _ => f.st.snat,
-                    };
-                    let runs = if mapped || s.looped {
-                        u.f()
-                    } else {
-                        ct_new(u, &f.st)
-                    };
-                    ends.accepted.add(f.with_region(f.region.and_not(&runs)));
-                    let inside = f.region.and(&runs);
-                    if !inside.is_false() {
-                        entering.push(f.with_region(inside));
-                    }
-                }
-                let mut stack = Vec::new();
-                let back = w.walk(&cx, id, is_nat, entering, &mut stack, &mut ends)?;
-                for mut f in back.into_vec() {
-                    match base.policy {
-                        Policy::Accept => {
-                            f.st.accepts.push(AcceptRec {
-                                chain: id,
-                                rule: None,
-                                nat: is_nat,
-                            });
-                            ends.accepted.add(f);
-                        }
-                        Policy::Drop => done.push(Done {
-                            flow: f,
-                            verdict: FinalVerdict::Drop,
-                            deciding: vec![(id, None)],
-                        }),
-                    }
-                }
-                done.extend(ends.dropped);
-                cur = ends.accepted.into_vec();
-            }
-            for f in cur {
-                after.add(f);
-            }
-        }
-        flows = after.into_vec();
-    }
-    Ok(flows)
 }
 
 #[cfg(test)]

@@ -158,89 +158,14 @@ pub(crate) fn run(
             reasons: Default::default(),
         }];
         for (hook, has_iif, has_oif) in hooks_of(path) {
-            let Some(groups) = idx.hooks.get(&(hook.clone(), v6)) else {
-                continue;
+            let stage = Stage {
+                hook,
+                has_iif,
+                has_oif,
+                on_lo: false,
+                looped: false,
             };
-            for g in groups {
-                let mut after = FlowSet::default();
-                let several = g.order_ids.len() > 1;
-                for order in &g.order_ids {
-                    let mut cur = flows.clone();
-                    if several {
-                        let names: Vec<String> = order
-                            .iter()
-                            .map(|&c| idx.chain_ref(c).to_string())
-                            .collect();
-                        let why = format!(
-                            "base chains of equal priority run in an order no dump shows; in the order {} the fate is this",
-                            names.join(", ")
-                        );
-                        for f in &mut cur {
-                            f.reasons.insert(why.clone());
-                        }
-                    }
-                    for &id in order {
-                        let chain = idx.chain(id);
-                        let Some(base) = &chain.base else { continue };
-                        let is_nat = base.chain_type == ChainType::Nat;
-                        let cx = HookCx {
-                            v6,
-                            has_iif,
-                            has_oif,
-                            before_ct: matches!(hook, Hook::Prerouting | Hook::Output)
-                                && base.priority < CONNTRACK_PRIORITY,
-                            sets: &idx.tables[id.0].sets,
-                            rpf_valid: q.rpf_valid,
-                            local_addrs: q.local_addrs.as_ref(),
-                            on_lo: false,
-                        };
-                        let mut ends = Ends::default();
-                        let mut entering = Vec::new();
-                        for f in cur {
-                            if !is_nat {
-                                entering.push(f);
-                                continue;
-                            }
-                            // nat chains see a connection's first packet, until one maps it.
-                            let mapped = match hook {
-                                Hook::Prerouting | Hook::Output => f.st.dnat,
-                                _ => f.st.snat,
-                            };
-                            let runs = if mapped { u.f() } else { ct_new(u, &f.st) };
-                            ends.accepted.add(f.with_region(f.region.and_not(&runs)));
-                            let inside = f.region.and(&runs);
-                            if !inside.is_false() {
-                                entering.push(f.with_region(inside));
-                            }
-                        }
-                        let mut stack = Vec::new();
-                        let back = w.walk(&cx, id, is_nat, entering, &mut stack, &mut ends)?;
-                        for mut f in back.into_vec() {
-                            match base.policy {
-                                Policy::Accept => {
-                                    f.st.accepts.push(AcceptRec {
-                                        chain: id,
-                                        rule: None,
-                                        nat: is_nat,
-                                    });
-                                    ends.accepted.add(f);
-                                }
-                                Policy::Drop => done.push(Done {
-                                    flow: f,
-                                    verdict: FinalVerdict::Drop,
-                                    deciding: vec![(id, None)],
-                                }),
-                            }
-                        }
-                        done.extend(ends.dropped);
-                        cur = ends.accepted.into_vec();
-                    }
-                    for f in cur {
-                        after.add(f);
-                    }
-                }
-                flows = after.into_vec();
-            }
+            flows = run_hook(&w, q, v6, stage, flows, &mut done)?;
         }
         for f in flows {
             let deciding = accept_deciders(&f.st.accepts);
@@ -252,6 +177,125 @@ pub(crate) fn run(
         }
     }
     Ok(done)
+}
+
+/// Where on its way a flow is at one hook: which interfaces the kernel knows there, and
+/// whether they are `lo` and the packet is on its way back over it.
+#[derive(Debug, Clone)]
+pub(crate) struct Stage {
+    pub(crate) hook: Hook,
+    pub(crate) has_iif: bool,
+    pub(crate) has_oif: bool,
+    /// The packet goes out on, or comes back over, `lo`.
+    pub(crate) on_lo: bool,
+    /// Looped back: nat chains do not run again, conntrack has the entry already.
+    pub(crate) looped: bool,
+}
+
+/// Runs flows through one hook's base chains (every order of equal priorities); returns the
+/// accepted flows, pushes the dropped ones to `done`.
+pub(crate) fn run_hook(
+    w: &Walker<'_, '_>,
+    q: &SpaceQuery,
+    v6: bool,
+    s: Stage,
+    mut flows: Vec<Flow>,
+    done: &mut Vec<Done>,
+) -> Result<Vec<Flow>, SpaceError> {
+    let (u, idx) = (w.u, w.idx);
+    if flows.is_empty() {
+        return Ok(flows);
+    }
+    let Some(groups) = idx.hooks.get(&(s.hook.clone(), v6)) else {
+        return Ok(flows);
+    };
+    for g in groups {
+        let mut after = FlowSet::default();
+        let several = g.order_ids.len() > 1;
+        for order in &g.order_ids {
+            let mut cur = flows.clone();
+            if several {
+                let names: Vec<String> = order
+                    .iter()
+                    .map(|&c| idx.chain_ref(c).to_string())
+                    .collect();
+                let why = format!(
+                    "base chains of equal priority run in an order no dump shows; in the order {} the fate is this",
+                    names.join(", ")
+                );
+                for f in &mut cur {
+                    f.reasons.insert(why.clone());
+                }
+            }
+            for &id in order {
+                let chain = idx.chain(id);
+                let Some(base) = &chain.base else { continue };
+                let is_nat = base.chain_type == ChainType::Nat;
+                let cx = HookCx {
+                    v6,
+                    has_iif: s.has_iif,
+                    has_oif: s.has_oif,
+                    before_ct: !s.looped
+                        && matches!(s.hook, Hook::Prerouting | Hook::Output)
+                        && base.priority < CONNTRACK_PRIORITY,
+                    sets: &idx.tables[id.0].sets,
+                    rpf_valid: q.rpf_valid,
+                    local_addrs: q.local_addrs.as_ref(),
+                    on_lo: s.on_lo,
+                };
+                let mut ends = Ends::default();
+                let mut entering = Vec::new();
+                for f in cur {
+                    if !is_nat {
+                        entering.push(f);
+                        continue;
+                    }
+                    // nat chains see a connection's first packet, until one maps it, and
+                    // not again on its way back over lo.
+                    let mapped = match s.hook {
+                        Hook::Prerouting | Hook::Output => f.st.dnat,
+                        _ => f.st.snat,
+                    };
+                    let runs = if mapped || s.looped {
+                        u.f()
+                    } else {
+                        ct_new(u, &f.st)
+                    };
+                    ends.accepted.add(f.with_region(f.region.and_not(&runs)));
+                    let inside = f.region.and(&runs);
+                    if !inside.is_false() {
+                        entering.push(f.with_region(inside));
+                    }
+                }
+                let mut stack = Vec::new();
+                let back = w.walk(&cx, id, is_nat, entering, &mut stack, &mut ends)?;
+                for mut f in back.into_vec() {
+                    match base.policy {
+                        Policy::Accept => {
+                            f.st.accepts.push(AcceptRec {
+                                chain: id,
+                                rule: None,
+                                nat: is_nat,
+                            });
+                            ends.accepted.add(f);
+                        }
+                        Policy::Drop => done.push(Done {
+                            flow: f,
+                            verdict: FinalVerdict::Drop,
+                            deciding: vec![(id, None)],
+                        }),
+                    }
+                }
+                done.extend(ends.dropped);
+                cur = ends.accepted.into_vec();
+            }
+            for f in cur {
+                after.add(f);
+            }
+        }
+        flows = after.into_vec();
+    }
+    Ok(flows)
 }
 
 /// The rules that decided an accepted packet: every rule accept outside nat chains, else
