@@ -17,10 +17,9 @@ pub(crate) fn part(r: &Ruleset, q: &SpaceQuery) -> Partition {
     p
 }
 
-/// `must accept by [fwd 1, a 2]`, one per class, sorted.
-pub(crate) fn fates(p: &Partition) -> Vec<String> {
-    let mut v: Vec<String> = p
-        .classes
+/// `must accept by [fwd 1, a 2]`, one per class, in the partition's order.
+pub(crate) fn fate_lines(p: &Partition) -> Vec<String> {
+    p.classes
         .iter()
         .map(|c| {
             let by: Vec<String> = c
@@ -38,7 +37,12 @@ pub(crate) fn fates(p: &Partition) -> Vec<String> {
                 by.join(", ")
             )
         })
-        .collect();
+        .collect()
+}
+
+/// [`fate_lines`], sorted.
+pub(crate) fn fates(p: &Partition) -> Vec<String> {
+    let mut v = fate_lines(p);
     v.sort();
     v
 }

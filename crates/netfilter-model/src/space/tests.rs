@@ -6,11 +6,8 @@ use crate::model::{AddrSpec, CtStateSet, IfacePattern, PortRange, Protocol, Rule
 use crate::parse::{parse_text, ParseOptions};
 use crate::trace::{FinalVerdict, TracePath};
 
+use super::test_support::{fate_lines, part, rs};
 use super::*;
-
-fn rs(text: &str) -> Ruleset {
-    parse_text(text, &ParseOptions::new("test")).expect("test ruleset parses")
-}
 
 fn read(path: &str) -> Ruleset {
     let full = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
@@ -50,27 +47,7 @@ fn pkt(iif: &str, src: &str, dst: &str, proto: u8, dport: u16) -> SpaceQuery {
 
 /// The fates of a query's packets: `must accept by [chain rule N]`, one per class.
 fn fates(r: &Ruleset, q: &SpaceQuery) -> Vec<String> {
-    let p = partition(r, q).expect("partition");
-    assert!(self_check(r, &p).expect("self-check").is_empty());
-    p.classes
-        .iter()
-        .map(|c| {
-            let by: Vec<String> = c
-                .deciding
-                .iter()
-                .map(|d| match d.index {
-                    Some(i) => format!("{} {i}", d.chain),
-                    None => format!("{} policy", d.chain),
-                })
-                .collect();
-            format!(
-                "{} {} by [{}]",
-                c.certainty.as_str(),
-                c.verdict,
-                by.join(", ")
-            )
-        })
-        .collect()
+    fate_lines(&part(r, q))
 }
 
 fn one(r: &Ruleset, q: &SpaceQuery) -> String {
