@@ -38,7 +38,7 @@ pub(crate) fn raw_classes(
 /// Renders a region's cubes and witness.
 pub(crate) fn describe(
     u: &Universe,
-    region: &biodivine_lib_bdd::Bdd,
+    region: &super::bdd::Bdd,
     q: &SpaceQuery,
     path: TracePath,
 ) -> (Vec<super::cube::Cube>, bool, Option<crate::trace::Packet>) {

@@ -4,7 +4,7 @@
 //! traffic arrives (prerouting, then input when the destination after DNAT is local, else
 //! forward and postrouting).
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 use ipnet::IpNet;
 
 use crate::model::{AddrSpec, Hook};

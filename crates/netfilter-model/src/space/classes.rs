@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 
 use crate::trace::{ChainId, FinalVerdict, Packet, RuleRef, TraceIndex};
 
@@ -77,45 +77,6 @@ pub(crate) struct RawClass {
 /// Most pieces the deciding rules of overlapping same-verdict fates are told apart into;
 /// beyond, a piece lists every rule that decides some of its packets.
 const MAX_PIECES: usize = 256;
-
-/// The variables every packet of a region has the same value of (a cheap disjointness test).
-struct Fixed(Vec<(u16, bool)>);
-
-impl Fixed {
-    fn of(r: &Bdd) -> Fixed {
-        let mut v: Vec<(u16, bool)> = r
-            .necessary_clause()
-            .map(|c| {
-                c.to_values()
-                    .into_iter()
-                    .map(|(var, b)| (var.to_index() as u16, b))
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort_unstable();
-        Fixed(v)
-    }
-
-    /// Whether some variable is fixed to different values in both (then they are disjoint).
-    fn conflicts(&self, o: &Fixed) -> bool {
-        let (mut i, mut j) = (0, 0);
-        while i < self.0.len() && j < o.0.len() {
-            let (a, b) = (self.0[i], o.0[j]);
-            match a.0.cmp(&b.0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    if a.1 != b.1 {
-                        return true;
-                    }
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        false
-    }
-}
 
 /// The union of regions and the packets in more than one of them, by halves (a running
 /// union grew large early and made every later operation slow).
@@ -210,39 +171,26 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
         if shared.is_empty() {
             continue;
         }
-        // Split the shared packets by the set of fates they can have. Literals every packet
-        // of a region has tell most disjoint pairs apart without a BDD operation.
-        let fixed: Vec<Fixed> = shared.iter().map(|(_, r, _)| Fixed::of(r)).collect();
-        let mut pieces: Vec<(Bdd, Fixed, Vec<usize>)> =
-            vec![(multi.clone(), Fixed::of(&multi), Vec::new())];
+        // Split the shared packets by the set of fates they can have.
+        let mut pieces: Vec<(Bdd, Vec<usize>)> = vec![(multi.clone(), Vec::new())];
         for (i, (_, r, _)) in shared.iter().enumerate() {
             let mut next = Vec::with_capacity(pieces.len() + 1);
-            for (p, pf, ks) in pieces {
-                if pf.conflicts(&fixed[i]) {
-                    next.push((p, pf, ks));
-                    continue;
-                }
-                let inside = p.and(r);
-                if inside.is_false() {
-                    next.push((p, pf, ks));
+            for (p, ks) in pieces {
+                if !p.intersects(r) {
+                    next.push((p, ks));
                     continue;
                 }
                 let mut with = ks.clone();
                 with.push(i);
-                if next.len() >= MAX_PIECES {
-                    next.push((p, pf, with));
+                if next.len() >= MAX_PIECES || p.is_subset(r) {
+                    next.push((p, with));
                     continue;
                 }
-                let outside = p.and_not(r);
-                next.push((inside.clone(), Fixed::of(&inside), with));
-                if !outside.is_false() {
-                    let of = Fixed::of(&outside);
-                    next.push((outside, of, ks));
-                }
+                next.push((p.and(r), with));
+                next.push((p.and_not(r), ks));
             }
             pieces = next;
         }
-        let pieces: Vec<(Bdd, Vec<usize>)> = pieces.into_iter().map(|(p, _, ks)| (p, ks)).collect();
         for (p, ks) in pieces {
             let mut deciding: Vec<RuleKey> = Vec::new();
             let mut why = BTreeSet::new();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use biodivine_lib_bdd::{Bdd, BddPartialValuation};
+use super::bdd::{Bdd, BddPartialValuation};
 
 use crate::model::{CtStateSet, IfacePattern, Protocol};
 
@@ -160,7 +160,7 @@ pub(crate) fn cubes(
     }
     let mut raw = Vec::new();
     let mut truncated = false;
-    for c in r.sat_clauses() {
+    for c in r.sat_clauses(MAX_CUBES + 1) {
         if raw.len() >= MAX_CUBES {
             truncated = true;
             break;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 
 use crate::model::Ruleset;
 use crate::trace::{FinalVerdict, Packet, RuleRef, TraceIndex};

@@ -1,7 +1,7 @@
 //! The path through the host over flows: hooks in kernel order, base chains by priority
 //! (every order of equal-priority chains the tracer tries), nat chains for first packets only.
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 
 use crate::model::{AddrSpec, ChainType, Hook, Policy};
 use crate::trace::{FinalVerdict, TraceIndex, TracePath};

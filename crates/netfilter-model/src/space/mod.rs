@@ -1,8 +1,8 @@
 //! Packet-space analysis: the tracer's semantics over *sets* of packets.
 //!
-//! A ruleset is evaluated symbolically over a binary decision diagram (BDD,
-//! `biodivine-lib-bdd`) whose variables are the bits of the packet header in field order,
-//! most significant bit first: IP version, input and output interface class (the
+//! A ruleset is evaluated symbolically over a binary decision diagram (BDD, `oxidd`, one
+//! shared-node manager per analysis; `space/bdd.rs`) whose variables are the bits of the
+//! packet header in field order, most significant bit first: IP version, input and output interface class (the
 //! interface-name alphabet of every ruleset analysed together and the query, as `reach`
 //! builds it), IPv4 source and destination, IPv6 source and destination, layer-4 protocol,
 //! ports, ICMP type and code, TCP flags, conntrack state, mark, connection mark. Prefixes and
@@ -29,8 +29,14 @@
 //! and overlapping fates are told apart after a literal test rules out disjoint pairs
 //! (6.8 s), and each rule is compiled once per distinct rewritten state (6.2 s wall, 5.5 s
 //! CPU, on 2 loaded CPUs). The goal is < 2 s; see BENCHMARKS.md for what is left.
-//! `biodivine-lib-bdd` was chosen as a small, pure-Rust, well-kept BDD library; per-field
-//! interval cubes and `oxidd` were not measured against it.
+//! The BDD library was measured: `biodivine-lib-bdd` (used first) keeps each BDD as its own
+//! node vector and copies it on every operation, so a region shrinking rule by rule (the
+//! miss side of a long dispatch chain) costs its whole size per rule — removing 13,000
+//! service cubes one by one took 78.7 s; `oxidd` shares nodes between all BDDs of an
+//! analysis, so the same took 0.45 s (the same 154,325-node result). On the TUM partition and
+//! the 10k kube-proxy diff the two are level (5.5 s and 6.6 s with biodivine, 5.0 s and 6.4 s
+//! with oxidd), once emptiness and inclusion tests walk both BDDs without building a node
+//! (`Bdd::intersects`). Per-field interval cubes were not measured.
 //!
 //! Kube-proxy shapes (`nfdiff-gen --shape kube-proxy`; every endpoint's DNAT is its own flow
 //! state): a rule's predicate is cached per state by hash (a linear search over thousands of
@@ -38,10 +44,9 @@
 //! regions are united by halves, and [`semantic_diff`] (by verdict) compares each verdict's
 //! packets first and classifies only where they differ. Semantic diff of 1k-rule rulesets
 //! with 1% changed: 1.4 s -> 0.4 s; 10k: over 60 s -> 9.0 s wall, 7.2 s CPU (2 loaded CPUs);
-//! 100k: still over 60 s — the walk visits every (rule, state) pair, so the filter chains
-//! after the DNATs cost rules x endpoints, and biodivine copies a whole BDD per operation,
-//! so the long nat `KUBE-SERVICES` chain's shrinking miss region costs its size at every
-//! rule. Rules whose destination address or port literals exclude a state's constant
+//! 100k: stops at the 20,000-flow limit (49,040 flow states after the DNATs) — the walk visits
+//! every (rule, state) pair, so the filter chains after the DNATs cost rules x endpoints.
+//! Rules whose destination address or port literals exclude a state's constant
 //! (DNATed) value are now skipped without compiling (about 15% of the 10k CPU). Next steps:
 //! indexing `KUBE-SERVICES`-like chains by destination, and telling overlapping
 //! fates apart by connected groups rather than one running piece list (`classify` is half
@@ -66,6 +71,7 @@
 
 mod analysis;
 mod auto_path;
+mod bdd;
 mod classes;
 mod ct_history;
 mod cube;

@@ -12,7 +12,7 @@
 //! `::`, `UNICAST` the rest, `LOCAL` the node's prefixes; other types and combinations of
 //! several depend on routes (*may*).
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 use ipnet::IpNet;
 
 use crate::model::{AddrSpec, Direction};

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 
 use crate::model::{
     AddrSpec, CtStateSet, Direction, IfacePattern, Match, MatchKind, PortRange, Protocol, SetKey,

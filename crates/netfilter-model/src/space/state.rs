@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fxhash::FxHashMap;
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 
 use crate::trace::ChainId;
 

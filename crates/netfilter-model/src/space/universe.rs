@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use biodivine_lib_bdd::{Bdd, BddPartialValuation, BddVariable, BddVariableSet};
+use super::bdd::{Bdd, BddPartialValuation, BddVariable, BddVariableSet};
 
 use crate::model::IfacePattern;
 use crate::trace::IfaceClass;
@@ -296,7 +296,7 @@ impl Universe {
     }
 
     /// The value of a field in a full valuation.
-    pub(crate) fn value_of(&self, f: Field, val: &biodivine_lib_bdd::BddValuation) -> u128 {
+    pub(crate) fn value_of(&self, f: Field, val: &super::bdd::BddValuation) -> u128 {
         let mut v = 0u128;
         for var in self.field_vars(f) {
             v = (v << 1) | u128::from(val.value(var));

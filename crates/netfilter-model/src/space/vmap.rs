@@ -9,7 +9,7 @@
 //! possible (*may*), as the tracer's options; a named map missing from the dump may accept,
 //! drop or go on.
 
-use biodivine_lib_bdd::Bdd;
+use super::bdd::Bdd;
 
 use crate::model::{CtStateSet, Match, MatchKind, SetKey, Verdict};
 use crate::trace::{parse_verdict, Atom, ParsedSet, VKey, VmapSpec};

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable};
+use super::bdd::{Bdd, BddValuation, BddVariable};
 
 use crate::model::Protocol;
 use crate::trace::{Packet, TracePath};
@@ -22,8 +22,11 @@ fn prefer(
     free: &mut Vec<(Field, u128)>,
 ) -> Bdd {
     let vars = u.field_vars(f);
-    let support = r.support_set();
-    if !vars.iter().any(|v| support.contains(v)) {
+    let (first, end) = (
+        vars[0],
+        super::bdd::BddVariable::from_index(vars[vars.len() - 1].to_index() + 1),
+    );
+    if !r.depends_on_any(first, end) {
         if let Some(&c) = candidates.first() {
             free.push((f, c));
         }
@@ -48,15 +51,8 @@ fn lowest(u: &Universe, r: &Bdd) -> Option<BddValuation> {
         return None;
     }
     let mut val = BddValuation::all_false(u.vars.num_vars());
-    let mut p = r.root_pointer();
-    while !p.is_terminal() {
-        let low = r.low_link_of(p);
-        if low.is_zero() {
-            val.set(r.var_of(p));
-            p = r.high_link_of(p);
-        } else {
-            p = low;
-        }
+    for var in r.lowest_true_vars()? {
+        val.set(var);
     }
     Some(val)
 }

@@ -1,0 +1,473 @@
+//! The BDD layer: oxidd's shared-node decision diagrams behind the small API the engine uses.
+//!
+//! Every BDD of one analysis lives in one manager (a unique table of nodes and an apply
+//! cache), so intersecting a large region with a small predicate costs the predicate's
+//! paths, not the region's size. `biodivine-lib-bdd`, used before, keeps each BDD as its own
+//! node vector and copies it on every operation: removing 13,000 kube-proxy service cubes
+//! one by one from a region took 78.7 s with it and 0.36 s with oxidd (the same
+//! 154,323-node result; `scripts/bdd-compare`).
+
+use std::fmt;
+
+use oxidd::bdd::{BDDFunction, BDDManagerRef};
+use oxidd::{
+    BooleanFunction, BooleanFunctionQuant, Edge, Function, HasLevel, InnerNode, Manager,
+    ManagerRef, Node,
+};
+
+/// Most inner nodes one analysis may hold (2 GiB of node slots, reserved, not touched).
+/// Dead nodes are collected as the table fills.
+const NODE_CAPACITY: usize = 1 << 27;
+
+/// Entries of the apply cache.
+const CACHE_CAPACITY: usize = 1 << 20;
+
+/// One variable, by its position in the order (most significant header bit first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct BddVariable(u16);
+
+impl BddVariable {
+    /// The variable at this position.
+    pub(crate) fn from_index(i: usize) -> BddVariable {
+        BddVariable(i as u16)
+    }
+
+    /// Its position.
+    pub(crate) fn to_index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// Values of some variables (the others free): a cube.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BddPartialValuation(Vec<Option<bool>>);
+
+impl BddPartialValuation {
+    /// The cube fixing these variables.
+    pub(crate) fn from_values(values: &[(BddVariable, bool)]) -> BddPartialValuation {
+        let mut v = BddPartialValuation::default();
+        for &(var, b) in values {
+            v.set_value(var, b);
+        }
+        v
+    }
+
+    /// The value of a variable, if fixed.
+    pub(crate) fn get_value(&self, var: BddVariable) -> Option<bool> {
+        self.0.get(var.to_index()).copied().flatten()
+    }
+
+    fn set_value(&mut self, var: BddVariable, b: bool) {
+        let i = var.to_index();
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = Some(b);
+    }
+
+    /// The fixed variables and their values, in variable order.
+    pub(crate) fn to_values(&self) -> Vec<(BddVariable, bool)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.map(|b| (BddVariable::from_index(i), b)))
+            .collect()
+    }
+}
+
+/// Values of every variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BddValuation(Vec<bool>);
+
+impl BddValuation {
+    /// Every variable false.
+    pub(crate) fn all_false(n: u16) -> BddValuation {
+        BddValuation(vec![false; usize::from(n)])
+    }
+
+    /// Sets a variable true.
+    pub(crate) fn set(&mut self, var: BddVariable) {
+        self.0[var.to_index()] = true;
+    }
+
+    /// Sets a variable.
+    pub(crate) fn set_value(&mut self, var: BddVariable, b: bool) {
+        self.0[var.to_index()] = b;
+    }
+
+    /// A variable's value.
+    pub(crate) fn value(&self, var: BddVariable) -> bool {
+        self.0[var.to_index()]
+    }
+}
+
+/// The manager of one analysis and its variables.
+pub(crate) struct BddVariableSet {
+    /// Keeps the manager alive for the universe's lifetime (the handles below do too).
+    _manager: BDDManagerRef,
+    pos: Vec<BDDFunction>,
+    neg: Vec<BDDFunction>,
+    t: Bdd,
+    f: Bdd,
+}
+
+/// Unwraps a node allocation: the table holds [`NODE_CAPACITY`] live nodes, more than the
+/// memory of the machines nfdiff runs on, so running out is running out of memory.
+fn alloc<T>(r: Result<T, oxidd::error::OutOfMemory>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(_) => panic!("out of memory: the packet-space BDD table is full"),
+    }
+}
+
+impl BddVariableSet {
+    /// A fresh manager with `n` variables.
+    pub(crate) fn new_anonymous(n: u16) -> BddVariableSet {
+        let manager = oxidd::bdd::new_manager(NODE_CAPACITY, CACHE_CAPACITY, 1);
+        let (pos, neg, t, f) = manager.with_manager_exclusive(|m| {
+            m.add_vars(u32::from(n));
+            let pos: Vec<BDDFunction> = (0..u32::from(n))
+                .map(|v| alloc(BDDFunction::var(m, v)))
+                .collect();
+            let neg: Vec<BDDFunction> = (0..u32::from(n))
+                .map(|v| alloc(BDDFunction::not_var(m, v)))
+                .collect();
+            (pos, neg, BDDFunction::t(m), BDDFunction::f(m))
+        });
+        BddVariableSet {
+            _manager: manager,
+            pos,
+            neg,
+            t: Bdd(t),
+            f: Bdd(f),
+        }
+    }
+
+    /// Number of variables.
+    pub(crate) fn num_vars(&self) -> u16 {
+        self.pos.len() as u16
+    }
+
+    /// Every variable, in order.
+    pub(crate) fn variables(&self) -> Vec<BddVariable> {
+        (0..self.pos.len()).map(BddVariable::from_index).collect()
+    }
+
+    /// `true`.
+    pub(crate) fn mk_true(&self) -> Bdd {
+        self.t.clone()
+    }
+
+    /// `false`.
+    pub(crate) fn mk_false(&self) -> Bdd {
+        self.f.clone()
+    }
+
+    /// `var == value`.
+    pub(crate) fn mk_literal(&self, var: BddVariable, value: bool) -> Bdd {
+        Bdd(if value {
+            self.pos[var.to_index()].clone()
+        } else {
+            self.neg[var.to_index()].clone()
+        })
+    }
+
+    /// The conjunction of a cube's literals, built bottom-up (each step adds one node).
+    pub(crate) fn mk_conjunctive_clause(&self, c: &BddPartialValuation) -> Bdd {
+        let mut acc = self.t.0.clone();
+        for (var, b) in c.to_values().into_iter().rev() {
+            acc = alloc(self.mk_literal(var, b).0.and(&acc));
+        }
+        Bdd(acc)
+    }
+}
+
+/// A set of packets: a Boolean function over the universe's variables.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Bdd(BDDFunction);
+
+impl fmt::Debug for Bdd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_false() {
+            f.write_str("Bdd(false)")
+        } else if self.is_true() {
+            f.write_str("Bdd(true)")
+        } else {
+            write!(f, "Bdd({} nodes)", self.0.node_count())
+        }
+    }
+}
+
+impl Bdd {
+    /// `self ∧ o`.
+    pub(crate) fn and(&self, o: &Bdd) -> Bdd {
+        Bdd(alloc(self.0.and(&o.0)))
+    }
+
+    /// `self ∨ o`.
+    pub(crate) fn or(&self, o: &Bdd) -> Bdd {
+        Bdd(alloc(self.0.or(&o.0)))
+    }
+
+    /// `self ∧ ¬o`.
+    pub(crate) fn and_not(&self, o: &Bdd) -> Bdd {
+        // imp_strict(a, b) is ¬a ∧ b.
+        Bdd(alloc(o.0.imp_strict(&self.0)))
+    }
+
+    /// `self ⊕ o`.
+    pub(crate) fn xor(&self, o: &Bdd) -> Bdd {
+        Bdd(alloc(self.0.xor(&o.0)))
+    }
+
+    /// `¬self`.
+    pub(crate) fn not(&self) -> Bdd {
+        Bdd(alloc(self.0.not()))
+    }
+
+    /// Whether no packet is in the set.
+    pub(crate) fn is_false(&self) -> bool {
+        !self.0.satisfiable()
+    }
+
+    /// Whether every packet is.
+    pub(crate) fn is_true(&self) -> bool {
+        self.0.valid()
+    }
+
+    /// The variables of a cube of positive literals, for quantification.
+    fn var_cube(&self, vars: &[BddVariable], values: Option<&[bool]>) -> BDDFunction {
+        self.0.with_manager_shared(|m, _| {
+            let mut idx: Vec<(usize, bool)> = vars
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.to_index(), values.is_none_or(|vs| vs[i])))
+                .collect();
+            idx.sort_unstable();
+            let mut acc = BDDFunction::t(m);
+            for (v, b) in idx.into_iter().rev() {
+                let lit = if b {
+                    alloc(BDDFunction::var(m, v as u32))
+                } else {
+                    alloc(BDDFunction::not_var(m, v as u32))
+                };
+                acc = alloc(lit.and(&acc));
+            }
+            acc
+        })
+    }
+
+    /// `∃ vars. self`.
+    pub(crate) fn exists(&self, vars: &[BddVariable]) -> Bdd {
+        let cube = self.var_cube(vars, None);
+        Bdd(alloc(self.0.exists(&cube)))
+    }
+
+    /// `self` with these variables fixed (and no longer in its support).
+    pub(crate) fn restrict(&self, values: &[(BddVariable, bool)]) -> Bdd {
+        let vars: Vec<BddVariable> = values.iter().map(|(v, _)| *v).collect();
+        let bs: Vec<bool> = values.iter().map(|(_, b)| *b).collect();
+        let cube = self.var_cube(&vars, Some(&bs));
+        Bdd(alloc(self.0.restrict(&cube)))
+    }
+
+    /// Whether the two sets share a packet, by a walk over both that builds no node and
+    /// stops at the first shared path (most tests in `classify` find none).
+    pub(crate) fn intersects(&self, o: &Bdd) -> bool {
+        self.pair_walk(o, |a, b, f, t| {
+            if a == f || b == f {
+                Some(false)
+            } else if a == t || b == t || a == b {
+                Some(true)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Whether every packet of `self` is in `o`, by the same kind of walk.
+    pub(crate) fn is_subset(&self, o: &Bdd) -> bool {
+        // Walks for a counterexample: a path in `self` and not in `o`.
+        !self.pair_walk(o, |a, b, f, t| {
+            if a == f || b == t || a == b {
+                Some(false)
+            } else if b == f || a == t {
+                Some(true)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Walks `self` and `o` together, depth first, each pair of nodes once; `leaf` decides
+    /// a pair by node ids (with the ids of `false` and `true`) or asks to go deeper.
+    /// Returns whether some pair was decided `true`.
+    fn pair_walk(
+        &self,
+        o: &Bdd,
+        leaf: impl Fn(usize, usize, usize, usize) -> Option<bool>,
+    ) -> bool {
+        self.0.with_manager_shared(|m, a| {
+            let (fid, tid) = terminal_ids(m);
+            let b = o.0.as_edge(m);
+            let mut stack = vec![(a, b)];
+            // Pairs already walked: most walks stop within a few steps, so the set is only
+            // kept once a walk is long.
+            let mut seen = fxhash::FxHashSet::default();
+            let mut steps = 0usize;
+            while let Some((a, b)) = stack.pop() {
+                let (ia, ib) = (a.raw().node_id(), b.raw().node_id());
+                match leaf(ia, ib, fid, tid) {
+                    Some(true) => return true,
+                    Some(false) => continue,
+                    None => {}
+                }
+                steps += 1;
+                if steps > 64 && !seen.insert((ia, ib)) {
+                    continue;
+                }
+                let (Node::Inner(na), Node::Inner(nb)) = (m.get_node(a), m.get_node(b)) else {
+                    continue;
+                };
+                let (la, lb) = (na.level(), nb.level());
+                for i in 0..2 {
+                    let ca = if la <= lb { na.child(i) } else { a };
+                    let cb = if lb <= la { nb.child(i) } else { b };
+                    stack.push((ca, cb));
+                }
+            }
+            false
+        })
+    }
+
+    /// Whether the set depends on a variable in `vars` (positions `first..end`).
+    pub(crate) fn depends_on_any(&self, first: BddVariable, end: BddVariable) -> bool {
+        let (lo, hi) = (first.to_index() as u32, end.to_index() as u32);
+        self.0.with_manager_shared(|m, root| {
+            let mut stack = vec![root];
+            let mut seen = fxhash::FxHashSet::default();
+            while let Some(e) = stack.pop() {
+                let Node::Inner(n) = m.get_node(e) else {
+                    continue;
+                };
+                let l = n.level();
+                if l >= hi || !seen.insert(e) {
+                    continue;
+                }
+                if l >= lo {
+                    return true;
+                }
+                stack.extend(n.children());
+            }
+            false
+        })
+    }
+
+    /// Up to `limit` paths to `true`, as cubes, low branches first.
+    pub(crate) fn sat_clauses(&self, limit: usize) -> Vec<BddPartialValuation> {
+        self.0.with_manager_shared(|m, root| {
+            let (fid, tid) = terminal_ids(m);
+            let mut out = Vec::new();
+            let mut path: Vec<(BddVariable, bool)> = Vec::new();
+            let mut stack = vec![(root, 0usize, None)];
+            while let Some((e, len, lit)) = stack.pop() {
+                path.truncate(len);
+                path.extend(lit);
+                let id = e.raw().node_id();
+                if id == fid {
+                    continue;
+                }
+                if id == tid {
+                    out.push(BddPartialValuation::from_values(&path));
+                    if out.len() >= limit {
+                        break;
+                    }
+                    continue;
+                }
+                let Node::Inner(n) = m.get_node(e) else {
+                    continue;
+                };
+                let v = BddVariable(n.level() as u16);
+                // Child 0 is the branch where the variable is true; the low one goes first.
+                stack.push((n.child(0), path.len(), Some((v, true))));
+                stack.push((n.child(1), path.len(), Some((v, false))));
+            }
+            out
+        })
+    }
+
+    /// The variables set true on the path that takes the false branch wherever it leads
+    /// somewhere (the set's smallest member in variable order); `None` for the empty set.
+    pub(crate) fn lowest_true_vars(&self) -> Option<Vec<BddVariable>> {
+        if self.is_false() {
+            return None;
+        }
+        self.0.with_manager_shared(|m, root| {
+            let (fid, _) = terminal_ids(m);
+            let mut set = Vec::new();
+            let mut e = root;
+            while let Node::Inner(n) = m.get_node(e) {
+                let low = n.child(1);
+                if low.raw().node_id() == fid {
+                    set.push(BddVariable(n.level() as u16));
+                    e = n.child(0);
+                } else {
+                    e = low;
+                }
+            }
+            Some(set)
+        })
+    }
+}
+
+/// The node ids of `false` and `true` in a manager.
+fn terminal_ids<'id>(m: &<BDDFunction as Function>::Manager<'id>) -> (usize, usize) {
+    let (f, t) = (BDDFunction::f(m), BDDFunction::t(m));
+    let ids = (f.as_edge(m).raw().node_id(), t.as_edge(m).raw().node_id());
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_paths_and_literals() {
+        let vs = BddVariableSet::new_anonymous(4);
+        let v: Vec<BddVariable> = vs.variables();
+        let a = vs.mk_literal(v[0], true);
+        let b = vs.mk_literal(v[2], false);
+        let ab = a.and(&b);
+        assert!(!ab.is_false() && !ab.is_true());
+        assert!(ab.and_not(&a).is_false());
+        assert_eq!(a.and_not(&b), a.and(&b.not()));
+        assert!(a.xor(&a).is_false());
+        assert!(a.intersects(&b) && !a.intersects(&a.not()) && !ab.intersects(&vs.mk_false()));
+        assert!(ab.is_subset(&a) && !a.is_subset(&ab) && vs.mk_false().is_subset(&ab));
+        assert!(a.is_subset(&vs.mk_true()) && !vs.mk_true().is_subset(&a));
+        assert!(a.or(&a.not()).is_true());
+        let c = vs.mk_conjunctive_clause(&BddPartialValuation::from_values(&[
+            (v[2], false),
+            (v[0], true),
+        ]));
+        assert_eq!(c, ab);
+        assert_eq!(ab.exists(&[v[2]]), a);
+        assert_eq!(ab.restrict(&[(v[0], true)]), b);
+        assert!(ab.restrict(&[(v[0], false)]).is_false());
+        // a ∨ b: paths low-first: a=0 ∧ c=0, then a=1.
+        let paths: Vec<_> = a
+            .or(&b)
+            .sat_clauses(10)
+            .iter()
+            .map(|p| p.to_values())
+            .collect();
+        assert_eq!(
+            paths,
+            vec![vec![(v[0], false), (v[2], false)], vec![(v[0], true)]]
+        );
+        assert_eq!(a.or(&b).sat_clauses(1).len(), 1);
+        assert_eq!(ab.lowest_true_vars(), Some(vec![v[0]]));
+        assert_eq!(a.not().or(&b).lowest_true_vars(), Some(vec![]));
+        assert_eq!(vs.mk_false().lowest_true_vars(), None);
+    }
+}
