@@ -10,7 +10,7 @@ use crate::trace::{FinalVerdict, Packet, RuleRef, TraceIndex};
 use super::analysis::{describe, universe_for};
 use super::classes::{classify, rule_ref, union_of, Certainty, RawClass};
 use super::cube::Cube;
-use super::engine::{effective_path, run};
+use super::engine::{effective_path, query_region, run};
 use super::error::SpaceError;
 use super::query::SpaceQuery;
 use super::universe::Universe;
@@ -85,14 +85,47 @@ fn key(c: &RawClass, idx: &TraceIndex<'_>, by_rule: bool) -> (FinalVerdict, Vec<
     (c.verdict, rules)
 }
 
-/// The packets some finished flow gives this verdict, united by halves.
-fn verdict_region(u: &Universe, done: &[Done], v: FinalVerdict) -> Bdd {
-    let rs: Vec<Bdd> = done
-        .iter()
-        .filter(|x| x.verdict == v)
-        .map(|x| x.flow.region.clone())
+/// The packets some finished flow accepts and those some finished flow drops.
+///
+/// Every packet of the query ends in some finished flow, so the verdict with fewer flows is
+/// united by halves and the other is the rest of the query's packets plus those of its
+/// flows that meet the first: uniting thousands of kube-proxy DNAT flows by halves built
+/// large intermediate unions (1.4 s of a 10k-rule diff) for a result of 1,566 nodes.
+fn verdict_regions(u: &Universe, q: &SpaceQuery, done: &[Done]) -> Result<(Bdd, Bdd), SpaceError> {
+    let of = |v: FinalVerdict| -> Vec<&Bdd> {
+        done.iter()
+            .filter(|x| x.verdict == v)
+            .map(|x| &x.flow.region)
+            .collect()
+    };
+    let (acc, drop) = (of(FinalVerdict::Accept), of(FinalVerdict::Drop));
+    let swap = acc.len() < drop.len();
+    let (few, many) = if swap { (acc, drop) } else { (drop, acc) };
+    let few_u = union_of(u, &few.into_iter().cloned().collect::<Vec<_>>());
+    let query = query_region(u, q, false)?.or(&query_region(u, q, true)?);
+    let meeting: Vec<Bdd> = many
+        .into_iter()
+        .filter(|r| r.intersects(&few_u))
+        .map(|r| r.and(&few_u))
         .collect();
-    union_of(u, &rs)
+    let many_u = query.and_not(&few_u).or(&union_of(u, &meeting));
+    debug_assert_eq!(
+        many_u,
+        union_of(
+            u,
+            &done
+                .iter()
+                .filter(|x| (x.verdict == FinalVerdict::Accept) != swap)
+                .map(|x| x.flow.region.clone())
+                .collect::<Vec<_>>()
+        ),
+        "every packet of the query ends in some finished flow"
+    );
+    Ok(if swap {
+        (few_u, many_u)
+    } else {
+        (many_u, few_u)
+    })
 }
 
 /// Where each side's possible fates differ.
@@ -141,14 +174,8 @@ pub fn semantic_diff(
     } else {
         // Comparing verdicts needs only each verdict's packets: the classes are worked out
         // only where those differ (none when the rulesets are equivalent).
-        let (ao, dro) = (
-            verdict_region(&u, &done_old, FinalVerdict::Accept),
-            verdict_region(&u, &done_old, FinalVerdict::Drop),
-        );
-        let (an, drn) = (
-            verdict_region(&u, &done_new, FinalVerdict::Accept),
-            verdict_region(&u, &done_new, FinalVerdict::Drop),
-        );
+        let (ao, dro) = verdict_regions(&u, q, &done_old)?;
+        let (an, drn) = verdict_regions(&u, q, &done_new)?;
         // A class is *may* exactly where a packet may be accepted and may be dropped.
         let uncertain = !ao.and(&dro).is_false() || !an.and(&drn).is_false();
         let d = ao.xor(&an).or(&dro.xor(&drn));
