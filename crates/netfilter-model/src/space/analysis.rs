@@ -10,6 +10,7 @@ use super::classes::{classify, rule_ref, PacketClass, Partition, RawClass};
 use super::cube::cubes;
 use super::engine::{effective_path, run};
 use super::error::SpaceError;
+use super::order::field_order;
 use super::query::SpaceQuery;
 use super::universe::{alphabet, Universe};
 use super::witness::witness;
@@ -23,7 +24,7 @@ pub(crate) fn universe_for(idxs: &[&TraceIndex<'_>], q: &SpaceQuery) -> Universe
     }
     lits.extend(q.iif.iter().cloned());
     lits.extend(q.oif.iter().cloned());
-    Universe::new(alphabet(&lits))
+    Universe::with_order(alphabet(&lits), field_order(idxs))
 }
 
 /// The analysis of one ruleset over a given universe: its raw classes.

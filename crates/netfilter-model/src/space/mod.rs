@@ -79,6 +79,7 @@ mod diff;
 mod engine;
 mod error;
 mod node_facts;
+mod order;
 mod predicate;
 mod prefilter;
 mod query;

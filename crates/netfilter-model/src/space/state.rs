@@ -67,10 +67,16 @@ impl Flow {
 }
 
 /// Flows merged by state: packets in the same state go on together.
+///
+/// A rule changes few of a chain's flows (each kube-proxy endpoint's DNAT is its own state),
+/// so the walk updates regions in place; a flow whose packets all left stays as an empty
+/// slot (skipped, and reused if its state comes back) rather than re-indexing the rest.
 #[derive(Debug, Default)]
 pub(crate) struct FlowSet {
     flows: Vec<Flow>,
     index: FxHashMap<FlowState, usize>,
+    /// Flows with packets.
+    live: usize,
 }
 
 impl FlowSet {
@@ -82,34 +88,63 @@ impl FlowSet {
         match self.index.get(&f.st) {
             Some(&i) => {
                 let g = &mut self.flows[i];
-                g.region = g.region.or(&f.region);
-                g.reasons.extend(f.reasons);
+                if g.region.is_false() {
+                    // An emptied slot: the flow starts afresh.
+                    g.region = f.region;
+                    g.reasons = f.reasons;
+                    self.live += 1;
+                } else {
+                    g.region = g.region.or(&f.region);
+                    g.reasons.extend(f.reasons);
+                }
             }
             None => {
                 self.index.insert(f.st.clone(), self.flows.len());
                 self.flows.push(f);
+                self.live += 1;
             }
         }
     }
 
-    /// Number of flows.
+    /// Number of flows with packets.
     pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether no flow has packets.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Number of slots (flows, and emptied ones), for [`FlowSet::get`] and
+    /// [`FlowSet::replace`].
+    pub(crate) fn slots(&self) -> usize {
         self.flows.len()
     }
 
-    /// Whether there is none.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.flows.is_empty()
+    /// The flow in a slot (its region is empty for an emptied slot).
+    pub(crate) fn get(&self, i: usize) -> &Flow {
+        &self.flows[i]
     }
 
-    /// The flows, in order.
-    pub(crate) fn flows(&self) -> &[Flow] {
-        &self.flows
+    /// Gives the flow in a slot a new region (empty to take its packets out) and reasons.
+    pub(crate) fn replace(&mut self, i: usize, region: Bdd, reasons: BTreeSet<String>) {
+        let g = &mut self.flows[i];
+        match (g.region.is_false(), region.is_false()) {
+            (false, true) => self.live -= 1,
+            (true, false) => self.live += 1,
+            _ => {}
+        }
+        g.region = region;
+        g.reasons = reasons;
     }
 
-    /// The flows.
+    /// The flows with packets, in order.
     pub(crate) fn into_vec(self) -> Vec<Flow> {
         self.flows
+            .into_iter()
+            .filter(|f| !f.region.is_false())
+            .collect()
     }
 }
 

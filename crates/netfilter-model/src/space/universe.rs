@@ -65,6 +65,36 @@ pub(crate) const FIELDS: [Field; 16] = [
     Field::CtMark,
 ];
 
+/// Fields in variable order when the rulesets have a long port-dispatch chain
+/// ([`FieldOrder::PortsFirst`]).
+const PORTS_FIRST: [Field; 16] = [
+    Field::Family,
+    Field::Proto,
+    Field::Dport,
+    Field::Sport,
+    Field::IcmpType,
+    Field::IcmpCode,
+    Field::TcpFlags,
+    Field::Ct,
+    Field::Mark,
+    Field::CtMark,
+    Field::Iif,
+    Field::Oif,
+    Field::Src4,
+    Field::Dst4,
+    Field::Src6,
+    Field::Dst6,
+];
+
+/// Which fields come first in the variable order (see `space/order.rs` for the choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldOrder {
+    /// [`FIELDS`]: interfaces and addresses above protocol and ports.
+    AddressesFirst,
+    /// Protocol, ports and the other small fields above interfaces and addresses.
+    PortsFirst,
+}
+
 /// The conntrack states a packet can be in, by index (`CtStateSet` bits).
 pub(crate) const CT_STATES: [u8; 5] = [
     crate::model::CtStateSet::NEW,
@@ -106,12 +136,22 @@ fn bits_for(n: usize) -> u16 {
 }
 
 impl Universe {
-    /// Lays out the fields for this interface alphabet.
+    /// Lays out the fields for this interface alphabet, interfaces and addresses first.
+    #[cfg(test)]
     pub(crate) fn new(ifaces: Vec<IfaceClass>) -> Universe {
+        Universe::with_order(ifaces, FieldOrder::AddressesFirst)
+    }
+
+    /// Lays out the fields for this interface alphabet in an order.
+    pub(crate) fn with_order(ifaces: Vec<IfaceClass>, order: FieldOrder) -> Universe {
         let ib = bits_for(ifaces.len());
         let mut offsets = HashMap::new();
         let mut at = 0u16;
-        for f in FIELDS {
+        let fields = match order {
+            FieldOrder::AddressesFirst => FIELDS,
+            FieldOrder::PortsFirst => PORTS_FIRST,
+        };
+        for f in fields {
             let w = match f {
                 Field::Family => 1,
                 Field::Iif | Field::Oif => ib,
@@ -336,5 +376,22 @@ mod tests {
         assert!(u.eq(&konst, 80).unwrap().is_true());
         assert!(u.range(&konst, 81, 90).unwrap().is_false());
         assert!(u.eq(&[Bit::Unknown], 1).is_none());
+    }
+
+    #[test]
+    fn both_orders_lay_out_every_field_once() {
+        for order in [FieldOrder::AddressesFirst, FieldOrder::PortsFirst] {
+            let u = Universe::with_order(alphabet(&BTreeSet::new()), order);
+            let mut spans: Vec<(u16, u16)> = FIELDS.iter().map(|&f| u.span(f)).collect();
+            spans.sort_unstable();
+            let mut at = 0;
+            for (start, w) in spans {
+                assert_eq!(start, at, "{order:?}");
+                at += w;
+            }
+            assert_eq!(at, u.vars.num_vars());
+        }
+        let u = Universe::with_order(alphabet(&BTreeSet::new()), FieldOrder::PortsFirst);
+        assert!(u.span(Field::Dport).0 < u.span(Field::Dst4).0);
     }
 }

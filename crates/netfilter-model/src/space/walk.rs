@@ -1,13 +1,14 @@
 //! Chain walking over flows: each rule splits its input into the packets it matches and
 //! the rest; jumps recurse, returns come back, accepts end the base chain, drops are final.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use fxhash::FxHashMap;
 
 use crate::model::{Backend, Rule, Verdict};
 use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
 
+use super::bdd::Bdd;
 use super::error::SpaceError;
 use super::predicate::{no_conntrack, rule_pred, HookCx, Tri};
 use super::prefilter::rule_excludes;
@@ -36,7 +37,7 @@ pub(crate) struct Ends {
 }
 
 /// Most flows one chain position may hold before the analysis gives up.
-pub(crate) const MAX_FLOWS: usize = 20_000;
+pub(crate) const MAX_FLOWS: usize = 200_000;
 
 /// Deepest chain nesting followed.
 const MAX_DEPTH: usize = 128;
@@ -116,81 +117,82 @@ impl Walker<'_, '_> {
             if inert(rule) {
                 continue;
             }
-            // States whose constant destination the rule's literals rule out.
-            let excluded: Vec<bool> = cur
-                .flows()
-                .iter()
-                .map(|f| rule_excludes(rule, &f.st, cx.v6))
-                .collect();
-            if excluded.iter().all(|&x| x) {
-                // No flow can match: all go on unchanged, in the same order.
-                continue;
-            }
-            let mut next = FlowSet::default();
+            // Flows leaving the rule on to the next one (continuing hits, returns), added
+            // once every flow has met the rule so none meets it twice.
+            let mut onward: Vec<Flow> = Vec::new();
             // Flows to hand to a jump or goto target, by target name (one walk per rule).
             let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
             // The rule compiled once per distinct rewritten state (most flows share one).
             let mut compiled: FxHashMap<MatchView<'_>, Tri> = FxHashMap::default();
-            let flows = cur.into_vec();
-            for (f, &skip) in flows.iter().zip(&excluded) {
-                if !skip {
-                    compiled
-                        .entry(MatchView(&f.st))
-                        .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
-                }
-            }
-            let compiled: Vec<Option<Tri>> = flows
-                .iter()
-                .zip(&excluded)
-                .map(|(f, &skip)| (!skip).then(|| compiled[&MatchView(&f.st)].clone()))
-                .collect();
-            for (f, p) in flows.into_iter().zip(compiled) {
-                let Some(p) = p.filter(|p| !(p.yes.is_false() && p.maybe.is_false())) else {
-                    // The rule cannot match this flow: it goes on unchanged.
-                    next.add(f);
+            let mut hits: Vec<Flow> = Vec::new();
+            // What stays of each flow the rule meets (applied once `compiled` no longer
+            // borrows the states).
+            let mut misses: Vec<(usize, Bdd, BTreeSet<String>)> = Vec::new();
+            for i in 0..cur.slots() {
+                let f = cur.get(i);
+                // Emptied slots, and states whose constant destination the rule's literals
+                // rule out: the flow goes on unchanged.
+                if f.region.is_false() || rule_excludes(rule, &f.st, cx.v6) {
                     continue;
-                };
-                let (hit, miss) = if p.yes.is_true() {
-                    (f.region.clone(), u.f())
-                } else {
-                    let hit_all = p.yes.or(&p.maybe);
-                    (f.region.and(&hit_all), f.region.and_not(&p.yes))
-                };
+                }
+                let p = compiled
+                    .entry(MatchView(&f.st))
+                    .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
+                if p.yes.is_false() && p.maybe.is_false() {
+                    continue;
+                }
+                let hit_all = p.yes.or(&p.maybe);
+                if !f.region.intersects(&hit_all) {
+                    continue;
+                }
                 let mut reasons = f.reasons.clone();
-                if !p.maybe.is_false() && !f.region.and(&p.maybe).is_false() {
+                if !p.maybe.is_false() && f.region.intersects(&p.maybe) {
                     reasons.extend(p.reasons.iter().cloned());
                 }
-                if !miss.is_false() {
-                    next.add(Flow {
-                        region: miss,
-                        st: f.st.clone(),
-                        reasons: reasons.clone(),
-                    });
-                }
-                if hit.is_false() {
-                    continue;
-                }
-                let hit = Flow {
-                    region: hit,
-                    st: f.st,
-                    reasons,
+                let (hit, miss) = if p.yes.is_true() || f.region.is_subset(&p.yes) {
+                    (f.region.clone(), u.f())
+                } else {
+                    (f.region.and(&hit_all), f.region.and_not(&p.yes))
                 };
+                hits.push(Flow {
+                    region: hit,
+                    st: f.st.clone(),
+                    reasons: reasons.clone(),
+                });
+                misses.push((i, miss, reasons));
+            }
+            drop(compiled);
+            for (i, miss, reasons) in misses {
+                cur.replace(i, miss, reasons);
+            }
+            let mut ret_here = FlowSet::default();
+            for hit in hits {
                 for (flow, verdict) in self.statements(cx, rule, backend, hit) {
                     let Some(v) = verdict else {
-                        next.add(flow);
+                        onward.push(flow);
                         continue;
                     };
                     self.verdict(
-                        cx, v, flow, chain, ri, nat_base, &mut next, &mut ret, &mut calls, ends,
+                        cx,
+                        v,
+                        flow,
+                        chain,
+                        ri,
+                        nat_base,
+                        &mut onward,
+                        &mut ret_here,
+                        &mut calls,
+                        ends,
                     );
                 }
+            }
+            for f in ret_here.into_vec() {
+                ret.add(f);
             }
             for ((goto, target), flows) in calls {
                 let Some(&ci) = self.idx.tables[chain.0].chains.get(target.as_str()) else {
                     // The tracer treats a missing chain as a rule without effect.
-                    for f in flows {
-                        next.add(f);
-                    }
+                    onward.extend(flows);
                     continue;
                 };
                 let back = self.walk(cx, (chain.0, ci), nat_base, flows, stack, ends)?;
@@ -198,17 +200,19 @@ impl Walker<'_, '_> {
                     if goto {
                         ret.add(f);
                     } else {
-                        next.add(f);
+                        onward.push(f);
                     }
                 }
             }
-            if next.len() > MAX_FLOWS {
+            for f in onward {
+                cur.add(f);
+            }
+            if cur.len() > MAX_FLOWS {
                 return Err(SpaceError::TooComplex {
-                    flows: next.len(),
+                    flows: cur.len(),
                     chain: self.chain_label(chain),
                 });
             }
-            cur = next;
         }
         for f in cur.into_vec() {
             ret.add(f);
@@ -276,7 +280,7 @@ impl Walker<'_, '_> {
         chain: ChainId,
         ri: usize,
         nat_base: bool,
-        next: &mut FlowSet,
+        next: &mut Vec<Flow>,
         ret: &mut FlowSet,
         calls: &mut BTreeMap<(bool, String), Vec<Flow>>,
         ends: &mut Ends,
@@ -298,7 +302,7 @@ impl Walker<'_, '_> {
             Verdict::Return => ret.add(f),
             Verdict::Jump(t) => calls.entry((false, t)).or_default().push(f),
             Verdict::Goto(t) => calls.entry((true, t)).or_default().push(f),
-            Verdict::Continue => next.add(f),
+            Verdict::Continue => next.push(f),
             Verdict::Queue(_) | Verdict::Other(_) => {
                 let what = if matches!(v, Verdict::Queue(_)) {
                     "the packet is queued to user space, which may accept or drop it"
@@ -325,12 +329,12 @@ impl Walker<'_, '_> {
                         Some(v) => {
                             self.verdict(cx, v, part, chain, ri, nat_base, next, ret, calls, ends)
                         }
-                        None => next.add(part),
+                        None => next.push(part),
                     }
                 }
             }
             #[allow(unreachable_patterns)]
-            _ => next.add(f),
+            _ => next.push(f),
         }
     }
 }
