@@ -83,6 +83,7 @@ mod order;
 mod predicate;
 mod prefilter;
 mod query;
+mod reads;
 mod selfcheck;
 mod state;
 mod statements;

@@ -42,9 +42,30 @@ fn addr_contains(spec: &AddrSpec, v: u128, width: u32) -> bool {
     }
 }
 
-/// Whether one positive match surely fails for every packet in state `st`: a destination
-/// address or port match whose field was rewritten to a constant outside its list.
-fn match_excludes(m: &Match, st: &FlowState, v6: bool) -> bool {
+/// The constants a state's destination address and port were rewritten to, worked out once
+/// per flow and chain rather than once per rule.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RewrittenDst {
+    addr: Option<u128>,
+    port: Option<u128>,
+}
+
+impl RewrittenDst {
+    /// The constants of a state, for packets of one IP version.
+    pub(crate) fn of(st: &FlowState, v6: bool) -> RewrittenDst {
+        if st.fields.is_empty() {
+            return RewrittenDst::default();
+        }
+        RewrittenDst {
+            addr: const_field(st, if v6 { Field::Dst6 } else { Field::Dst4 }),
+            port: const_field(st, Field::Dport),
+        }
+    }
+}
+
+/// Whether one positive match surely fails for every packet whose destination was
+/// rewritten to `c`: a destination address or port match outside its list.
+fn match_excludes(m: &Match, c: &RewrittenDst, v6: bool) -> bool {
     if m.negated {
         return false;
     }
@@ -57,12 +78,8 @@ fn match_excludes(m: &Match, st: &FlowState, v6: bool) -> bool {
                 // The predicate is the empty set for the other family.
                 return true;
             }
-            let (f, width) = if v6 {
-                (Field::Dst6, 128)
-            } else {
-                (Field::Dst4, 32)
-            };
-            match const_field(st, f) {
+            let width = if v6 { 128 } else { 32 };
+            match c.addr {
                 Some(v) => !addrs.iter().any(|s| addr_contains(s, v, width)),
                 None => false,
             }
@@ -71,7 +88,7 @@ fn match_excludes(m: &Match, st: &FlowState, v6: bool) -> bool {
             dir: Direction::Dst,
             ports,
             ..
-        } => match const_field(st, Field::Dport) {
+        } => match c.port {
             Some(v) => !ports
                 .iter()
                 .any(|r| u128::from(r.first) <= v && v <= u128::from(r.last)),
@@ -81,13 +98,13 @@ fn match_excludes(m: &Match, st: &FlowState, v6: bool) -> bool {
     }
 }
 
-/// Whether the rule surely matches no packet of state `st` (its compiled predicate would be
-/// empty), decided from its literal fields without building a BDD.
-pub(crate) fn rule_excludes(rule: &Rule, st: &FlowState, v6: bool) -> bool {
-    if st.fields.is_empty() {
+/// Whether the rule surely matches no packet whose destination was rewritten to `c` (its
+/// compiled predicate would be empty), decided from its literal fields without a BDD.
+pub(crate) fn rule_excludes(rule: &Rule, c: &RewrittenDst, v6: bool) -> bool {
+    if c.addr.is_none() && c.port.is_none() {
         return false;
     }
-    rule.matches.iter().any(|m| match_excludes(m, st, v6))
+    rule.matches.iter().any(|m| match_excludes(m, c, v6))
 }
 
 #[cfg(test)]
@@ -133,19 +150,47 @@ mod tests {
     fn a_rewritten_destination_outside_the_rule_excludes_it() {
         let st = dnat_state([10, 244, 1, 7], 8080);
         let m = dst("10.96.0.6/32");
-        assert!(match_excludes(&m, &st, false));
-        assert!(!match_excludes(&dst("10.244.1.7/32"), &st, false));
-        assert!(!match_excludes(&dst("10.244.0.0/16"), &st, false));
-        assert!(!match_excludes(&dst("0.0.0.0/0"), &st, false));
-        assert!(match_excludes(&dst("10.245.0.0/16"), &st, false));
-        assert!(match_excludes(&dst("fd00::/8"), &st, false));
+        assert!(match_excludes(&m, &RewrittenDst::of(&st, false), false));
+        assert!(!match_excludes(
+            &dst("10.244.1.7/32"),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
+        assert!(!match_excludes(
+            &dst("10.244.0.0/16"),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
+        assert!(!match_excludes(
+            &dst("0.0.0.0/0"),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
+        assert!(match_excludes(
+            &dst("10.245.0.0/16"),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
+        assert!(match_excludes(
+            &dst("fd00::/8"),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
     }
 
     #[test]
     fn a_rewritten_port_outside_the_rule_excludes_it() {
         let st = dnat_state([10, 244, 1, 7], 8080);
-        assert!(match_excludes(&dport(80, 80), &st, false));
-        assert!(!match_excludes(&dport(8000, 8100), &st, false));
+        assert!(match_excludes(
+            &dport(80, 80),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
+        assert!(!match_excludes(
+            &dport(8000, 8100),
+            &RewrittenDst::of(&st, false),
+            false
+        ));
     }
 
     #[test]
@@ -153,9 +198,17 @@ mod tests {
         let st = dnat_state([10, 244, 1, 7], 8080);
         let mut m = dst("10.96.0.6/32");
         m.negated = true;
-        assert!(!match_excludes(&m, &st, false));
+        assert!(!match_excludes(&m, &RewrittenDst::of(&st, false), false));
         let entry = FlowState::default();
-        assert!(!match_excludes(&dst("10.96.0.6/32"), &entry, false));
-        assert!(!match_excludes(&dport(80, 80), &entry, false));
+        assert!(!match_excludes(
+            &dst("10.96.0.6/32"),
+            &RewrittenDst::of(&entry, false),
+            false
+        ));
+        assert!(!match_excludes(
+            &dport(80, 80),
+            &RewrittenDst::of(&entry, false),
+            false
+        ));
     }
 }

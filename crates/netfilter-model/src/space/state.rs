@@ -74,9 +74,20 @@ impl Flow {
 #[derive(Debug, Default)]
 pub(crate) struct FlowSet {
     flows: Vec<Flow>,
-    index: FxHashMap<FlowState, usize>,
+    /// The first slot of each state hash (states are not cloned into the index).
+    index: FxHashMap<u64, usize>,
+    /// The next slot with the same state hash, per slot.
+    same_hash: Vec<Option<usize>>,
     /// Flows with packets.
     live: usize,
+}
+
+/// A state's hash for the index.
+fn state_hash(st: &FlowState) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = fxhash::FxHasher64::default();
+    st.hash(&mut h);
+    h.finish()
 }
 
 impl FlowSet {
@@ -85,8 +96,16 @@ impl FlowSet {
         if f.region.is_false() {
             return;
         }
-        match self.index.get(&f.st) {
-            Some(&i) => {
+        let h = state_hash(&f.st);
+        let mut at = self.index.get(&h).copied();
+        while let Some(i) = at {
+            if self.flows[i].st == f.st {
+                break;
+            }
+            at = self.same_hash[i];
+        }
+        match at {
+            Some(i) => {
                 let g = &mut self.flows[i];
                 if g.region.is_false() {
                     // An emptied slot: the flow starts afresh.
@@ -99,7 +118,8 @@ impl FlowSet {
                 }
             }
             None => {
-                self.index.insert(f.st.clone(), self.flows.len());
+                let i = self.flows.len();
+                self.same_hash.push(self.index.insert(h, i));
                 self.flows.push(f);
                 self.live += 1;
             }
@@ -127,8 +147,9 @@ impl FlowSet {
         &self.flows[i]
     }
 
-    /// Gives the flow in a slot a new region (empty to take its packets out) and reasons.
-    pub(crate) fn replace(&mut self, i: usize, region: Bdd, reasons: BTreeSet<String>) {
+    /// Gives the flow in a slot a new region (empty to take its packets out) and, if given,
+    /// new reasons.
+    pub(crate) fn replace(&mut self, i: usize, region: Bdd, reasons: Option<BTreeSet<String>>) {
         let g = &mut self.flows[i];
         match (g.region.is_false(), region.is_false()) {
             (false, true) => self.live -= 1,
@@ -136,7 +157,9 @@ impl FlowSet {
             _ => {}
         }
         g.region = region;
-        g.reasons = reasons;
+        if let Some(r) = reasons {
+            g.reasons = r;
+        }
     }
 
     /// The flows with packets, in order.

@@ -11,7 +11,8 @@ use crate::trace::{reads_conntrack, ChainId, FinalVerdict, TraceIndex};
 use super::bdd::Bdd;
 use super::error::SpaceError;
 use super::predicate::{no_conntrack, rule_pred, HookCx, Tri};
-use super::prefilter::rule_excludes;
+use super::prefilter::{rule_excludes, RewrittenDst};
+use super::reads::{ReadView, Reads};
 use super::state::{AcceptRec, Flow, FlowSet, FlowState};
 use super::statements::{apply_statement, is_effective, StmtEffect};
 use super::universe::Universe;
@@ -71,6 +72,13 @@ impl std::hash::Hash for MatchView<'_> {
     }
 }
 
+/// What a rule's predicate depends on: the parts of the state it reads, or all of it.
+#[derive(PartialEq, Eq, Hash)]
+enum CompileKey<'s> {
+    Part(ReadView<'s>),
+    Whole(MatchView<'s>),
+}
+
 /// A rule that neither decides nor changes anything later rules see.
 fn inert(r: &Rule) -> bool {
     matches!(r.verdict, None | Some(Verdict::Continue)) && !r.statements.iter().any(is_effective)
@@ -110,6 +118,8 @@ impl Walker<'_, '_> {
         let backend = self.idx.tables[chain.0].table.backend;
         let mut cur: FlowSet = flows.into_iter().collect();
         let mut ret = FlowSet::default();
+        // Each slot's rewritten destination (a slot keeps its state).
+        let mut rewritten: Vec<RewrittenDst> = Vec::new();
         for (ri, rule) in c.rules.iter().enumerate() {
             if cur.is_empty() {
                 break;
@@ -122,21 +132,30 @@ impl Walker<'_, '_> {
             let mut onward: Vec<Flow> = Vec::new();
             // Flows to hand to a jump or goto target, by target name (one walk per rule).
             let mut calls: BTreeMap<(bool, String), Vec<Flow>> = BTreeMap::new();
-            // The rule compiled once per distinct rewritten state (most flows share one).
-            let mut compiled: FxHashMap<MatchView<'_>, Tri> = FxHashMap::default();
+            // The rule compiled once per distinct value of what it reads of the state (most
+            // flows share one).
+            let reads = Reads::of(rule);
+            let mut compiled: FxHashMap<CompileKey<'_>, Tri> = FxHashMap::default();
             let mut hits: Vec<Flow> = Vec::new();
             // What stays of each flow the rule meets (applied once `compiled` no longer
             // borrows the states).
-            let mut misses: Vec<(usize, Bdd, BTreeSet<String>)> = Vec::new();
-            for i in 0..cur.slots() {
+            let mut misses: Vec<(usize, Bdd, Option<BTreeSet<String>>)> = Vec::new();
+            while rewritten.len() < cur.slots() {
+                rewritten.push(RewrittenDst::of(&cur.get(rewritten.len()).st, cx.v6));
+            }
+            for (i, rw) in rewritten.iter().enumerate() {
                 let f = cur.get(i);
                 // Emptied slots, and states whose constant destination the rule's literals
                 // rule out: the flow goes on unchanged.
-                if f.region.is_false() || rule_excludes(rule, &f.st, cx.v6) {
+                if f.region.is_false() || rule_excludes(rule, rw, cx.v6) {
                     continue;
                 }
+                let key = match &reads {
+                    Some(r) => CompileKey::Part(r.view(&f.st)),
+                    None => CompileKey::Whole(MatchView(&f.st)),
+                };
                 let p = compiled
-                    .entry(MatchView(&f.st))
+                    .entry(key)
                     .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
                 if p.yes.is_false() && p.maybe.is_false() {
                     continue;
@@ -145,8 +164,9 @@ impl Walker<'_, '_> {
                 if !f.region.intersects(&hit_all) {
                     continue;
                 }
+                let more = !p.maybe.is_false() && f.region.intersects(&p.maybe);
                 let mut reasons = f.reasons.clone();
-                if !p.maybe.is_false() && f.region.intersects(&p.maybe) {
+                if more {
                     reasons.extend(p.reasons.iter().cloned());
                 }
                 let (hit, miss) = if p.yes.is_true() || f.region.is_subset(&p.yes) {
@@ -154,12 +174,13 @@ impl Walker<'_, '_> {
                 } else {
                     (f.region.and(&hit_all), f.region.and_not(&p.yes))
                 };
+                // The slot keeps its reasons unless the rule adds some.
+                misses.push((i, miss, more.then(|| reasons.clone())));
                 hits.push(Flow {
                     region: hit,
                     st: f.st.clone(),
-                    reasons: reasons.clone(),
+                    reasons,
                 });
-                misses.push((i, miss, reasons));
             }
             drop(compiled);
             for (i, miss, reasons) in misses {
