@@ -153,7 +153,18 @@ pub fn semantic_diff(
     let (io, inew) = (TraceIndex::new(old), TraceIndex::new(new));
     let u = universe_for(&[&io, &inew], q);
     let path = effective_path(q)?;
-    let (done_old, done_new) = (run(&u, &io, q)?, run(&u, &inew, q)?);
+    // The two rulesets are walked at once, one on another thread: the manager is shared
+    // and takes concurrent operations.
+    let (done_old, done_new) = std::thread::scope(|s| {
+        let old = s.spawn(|| run(&u, &io, q));
+        let new = run(&u, &inew, q);
+        (old.join(), new)
+    });
+    let done_old = match done_old {
+        Ok(r) => r?,
+        Err(p) => std::panic::resume_unwind(p),
+    };
+    let done_new = done_new?;
     let keyed = |done: Vec<Done>, idx: &TraceIndex<'_>| -> Vec<Keyed> {
         classify(&u, done)
             .into_iter()

@@ -78,6 +78,8 @@ pub(crate) struct FlowSet {
     index: FxHashMap<u64, usize>,
     /// The next slot with the same state hash, per slot.
     same_hash: Vec<Option<usize>>,
+    /// Whether each slot has packets (kept here: asking a BDD takes the manager's lock).
+    has_packets: Vec<bool>,
     /// Flows with packets.
     live: usize,
 }
@@ -107,10 +109,11 @@ impl FlowSet {
         match at {
             Some(i) => {
                 let g = &mut self.flows[i];
-                if g.region.is_false() {
+                if !self.has_packets[i] {
                     // An emptied slot: the flow starts afresh.
                     g.region = f.region;
                     g.reasons = f.reasons;
+                    self.has_packets[i] = true;
                     self.live += 1;
                 } else {
                     g.region = g.region.or(&f.region);
@@ -120,6 +123,7 @@ impl FlowSet {
             None => {
                 let i = self.flows.len();
                 self.same_hash.push(self.index.insert(h, i));
+                self.has_packets.push(true);
                 self.flows.push(f);
                 self.live += 1;
             }
@@ -147,15 +151,22 @@ impl FlowSet {
         &self.flows[i]
     }
 
+    /// Whether the flow in a slot has packets.
+    pub(crate) fn has_packets(&self, i: usize) -> bool {
+        self.has_packets[i]
+    }
+
     /// Gives the flow in a slot a new region (empty to take its packets out) and, if given,
     /// new reasons.
     pub(crate) fn replace(&mut self, i: usize, region: Bdd, reasons: Option<BTreeSet<String>>) {
         let g = &mut self.flows[i];
-        match (g.region.is_false(), region.is_false()) {
-            (false, true) => self.live -= 1,
-            (true, false) => self.live += 1,
+        let now = !region.is_false();
+        match (self.has_packets[i], now) {
+            (true, false) => self.live -= 1,
+            (false, true) => self.live += 1,
             _ => {}
         }
+        self.has_packets[i] = now;
         g.region = region;
         if let Some(r) = reasons {
             g.reasons = r;
@@ -166,7 +177,8 @@ impl FlowSet {
     pub(crate) fn into_vec(self) -> Vec<Flow> {
         self.flows
             .into_iter()
-            .filter(|f| !f.region.is_false())
+            .zip(self.has_packets)
+            .filter_map(|(f, has)| has.then_some(f))
             .collect()
     }
 }

@@ -144,12 +144,12 @@ impl Walker<'_, '_> {
                 rewritten.push(RewrittenDst::of(&cur.get(rewritten.len()).st, cx.v6));
             }
             for (i, rw) in rewritten.iter().enumerate() {
-                let f = cur.get(i);
-                // Emptied slots, and states whose constant destination the rule's literals
-                // rule out: the flow goes on unchanged.
-                if f.region.is_false() || rule_excludes(rule, rw, cx.v6) {
+                // States whose constant destination the rule's literals rule out, and
+                // emptied slots: the flow goes on unchanged.
+                if rule_excludes(rule, rw, cx.v6) || !cur.has_packets(i) {
                     continue;
                 }
+                let f = cur.get(i);
                 let key = match &reads {
                     Some(r) => CompileKey::Part(r.view(&f.st)),
                     None => CompileKey::Whole(MatchView(&f.st)),
