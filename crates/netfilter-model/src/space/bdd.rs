@@ -19,6 +19,10 @@ use oxidd::{
 /// Dead nodes are collected as the table fills.
 const NODE_CAPACITY: usize = 1 << 27;
 
+/// Nodes above which [`BddVariableSet::collect_garbage`] collects (64 MiB of slots; the
+/// TUM partition stays below, a 100k-rule kube-proxy walk goes far above).
+const GC_NODES: usize = 1 << 22;
+
 /// Entries of the apply cache.
 const CACHE_CAPACITY: usize = 1 << 20;
 
@@ -420,6 +424,54 @@ impl Bdd {
     }
 }
 
+impl BddVariableSet {
+    /// Frees the nodes no BDD refers to any more once the table holds more than
+    /// [`GC_NODES`] (the manager does so by itself only when its table is nearly full, long
+    /// after a 100k-rule walk has left most of its nodes dead).
+    pub(crate) fn collect_garbage(&self) {
+        self._manager.with_manager_shared(|m| {
+            if m.num_inner_nodes() > GC_NODES {
+                m.gc();
+            }
+        });
+    }
+}
+
+impl Bdd {
+    /// The same set in another manager over the same variables (node by node, bottom up),
+    /// so that analyses run in separate managers, on separate threads, can be compared.
+    pub(crate) fn transfer(&self, to: &BddVariableSet) -> Bdd {
+        self.0.with_manager_shared(|m, root| {
+            let (fid, tid) = terminal_ids(m);
+            let mut memo: fxhash::FxHashMap<usize, Bdd> = fxhash::FxHashMap::default();
+            memo.insert(fid, to.mk_false());
+            memo.insert(tid, to.mk_true());
+            let mut stack = vec![(root, false)];
+            while let Some((e, children_done)) = stack.pop() {
+                let id = e.raw().node_id();
+                if memo.contains_key(&id) {
+                    continue;
+                }
+                let Node::Inner(n) = m.get_node(e) else {
+                    continue;
+                };
+                let (high, low) = (n.child(0), n.child(1));
+                if !children_done {
+                    stack.push((e, true));
+                    stack.push((high, false));
+                    stack.push((low, false));
+                    continue;
+                }
+                let var = to.pos[n.level() as usize].clone();
+                let (h, l) = (&memo[&high.raw().node_id()], &memo[&low.raw().node_id()]);
+                let b = Bdd(alloc(var.ite(&h.0, &l.0)));
+                memo.insert(id, b);
+            }
+            memo[&root.raw().node_id()].clone()
+        })
+    }
+}
+
 /// The node ids of `false` and `true` in a manager.
 fn terminal_ids<'id>(m: &<BDDFunction as Function>::Manager<'id>) -> (usize, usize) {
     let (f, t) = (BDDFunction::f(m), BDDFunction::t(m));
@@ -442,6 +494,20 @@ mod tests {
         assert!(ab.and_not(&a).is_false());
         assert_eq!(a.and_not(&b), a.and(&b.not()));
         assert!(a.xor(&a).is_false());
+        let other = BddVariableSet::new_anonymous(4);
+        let moved = a.or(&b).and_not(&ab).transfer(&other);
+        let ov = other.variables();
+        let want = other
+            .mk_literal(ov[0], true)
+            .or(&other.mk_literal(ov[2], false))
+            .and_not(
+                &other
+                    .mk_literal(ov[0], true)
+                    .and(&other.mk_literal(ov[2], false)),
+            );
+        assert_eq!(moved, want);
+        assert!(vs.mk_false().transfer(&other).is_false());
+        assert!(vs.mk_true().transfer(&other).is_true());
         assert!(a.intersects(&b) && !a.intersects(&a.not()) && !ab.intersects(&vs.mk_false()));
         assert!(ab.is_subset(&a) && !a.is_subset(&ab) && vs.mk_false().is_subset(&ab));
         assert!(a.is_subset(&vs.mk_true()) && !vs.mk_true().is_subset(&a));

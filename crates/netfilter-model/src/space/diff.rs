@@ -151,13 +151,15 @@ pub fn semantic_diff(
     by_rule: bool,
 ) -> Result<SemanticDiff, SpaceError> {
     let (io, inew) = (TraceIndex::new(old), TraceIndex::new(new));
+    // One universe per side (the same layout): the two rulesets are walked at once on two
+    // threads, each in its own manager, and what is compared is moved into the old side's.
+    // A manager shared by both threads spent about as long in contention as it saved.
     let u = universe_for(&[&io, &inew], q);
+    let un = universe_for(&[&io, &inew], q);
     let path = effective_path(q)?;
-    // The two rulesets are walked at once, one on another thread: the manager is shared
-    // and takes concurrent operations.
     let (done_old, done_new) = std::thread::scope(|s| {
         let old = s.spawn(|| run(&u, &io, q));
-        let new = run(&u, &inew, q);
+        let new = run(&un, &inew, q);
         (old.join(), new)
     });
     let done_old = match done_old {
@@ -165,8 +167,8 @@ pub fn semantic_diff(
         Err(p) => std::panic::resume_unwind(p),
     };
     let done_new = done_new?;
-    let keyed = |done: Vec<Done>, idx: &TraceIndex<'_>| -> Vec<Keyed> {
-        classify(&u, done)
+    let keyed = |u: &Universe, done: Vec<Done>, idx: &TraceIndex<'_>| -> Vec<Keyed> {
+        classify(u, done)
             .into_iter()
             .map(|c| {
                 let k = key(&c, idx, by_rule);
@@ -174,8 +176,23 @@ pub fn semantic_diff(
             })
             .collect()
     };
+    // The new side's classes, in the old side's manager.
+    let moved = |nc: Vec<Keyed>| -> Vec<Keyed> {
+        nc.into_iter()
+            .map(|(mut c, k)| {
+                c.region = c.region.transfer(&u.vars);
+                (c, k)
+            })
+            .collect()
+    };
     let (oc, nc, uncertain, d) = if by_rule {
-        let (oc, nc) = (keyed(done_old, &io), keyed(done_new, &inew));
+        let (oc, nc) = std::thread::scope(|s| {
+            let old = s.spawn(|| keyed(&u, done_old, &io));
+            let new = keyed(&un, done_new, &inew);
+            (old.join(), new)
+        });
+        let oc = oc.unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let nc = moved(nc);
         let uncertain = oc
             .iter()
             .chain(&nc)
@@ -186,9 +203,10 @@ pub fn semantic_diff(
         // Comparing verdicts needs only each verdict's packets: the classes are worked out
         // only where those differ (none when the rulesets are equivalent).
         let (ao, dro) = verdict_regions(&u, q, &done_old)?;
-        let (an, drn) = verdict_regions(&u, q, &done_new)?;
+        let (an, drn) = verdict_regions(&un, q, &done_new)?;
         // A class is *may* exactly where a packet may be accepted and may be dropped.
         let uncertain = !ao.and(&dro).is_false() || !an.and(&drn).is_false();
+        let (an, drn) = (an.transfer(&u.vars), drn.transfer(&u.vars));
         let d = ao.xor(&an).or(&dro.xor(&drn));
         if d.is_false() {
             return Ok(SemanticDiff {
@@ -196,15 +214,17 @@ pub fn semantic_diff(
                 uncertain,
             });
         }
-        let within = |done: Vec<Done>| -> Vec<Done> {
+        let within = |done: Vec<Done>, d: &Bdd| -> Vec<Done> {
             done.into_iter()
                 .filter_map(|mut x| {
-                    x.flow.region = x.flow.region.and(&d);
+                    x.flow.region = x.flow.region.and(d);
                     (!x.flow.region.is_false()).then_some(x)
                 })
                 .collect()
         };
-        let (oc, nc) = (keyed(within(done_old), &io), keyed(within(done_new), &inew));
+        let d_new = d.transfer(&un.vars);
+        let oc = keyed(&u, within(done_old, &d), &io);
+        let nc = moved(keyed(&un, within(done_new, &d_new), &inew));
         (oc, nc, uncertain, d)
     };
     let mut differences = Vec::new();

@@ -166,6 +166,7 @@ pub(crate) fn run(
                 looped: false,
             };
             flows = run_hook(&w, q, v6, stage, flows, &mut done)?;
+            u.vars.collect_garbage();
         }
         for f in flows {
             let deciding = accept_deciders(&f.st.accepts);

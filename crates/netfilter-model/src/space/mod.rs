@@ -39,19 +39,18 @@
 //! (`Bdd::intersects`). Per-field interval cubes were not measured.
 //!
 //! Kube-proxy shapes (`nfdiff-gen --shape kube-proxy`; every endpoint's DNAT is its own flow
-//! state): a rule's predicate is cached per state by hash (a linear search over thousands of
-//! states had been half the time), flows a rule cannot match pass on untouched, a fate's
-//! regions are united by halves, and [`semantic_diff`] (by verdict) compares each verdict's
-//! packets first and classifies only where they differ. Semantic diff of 1k-rule rulesets
-//! with 1% changed: 1.4 s -> 0.4 s; 10k: over 60 s -> 9.0 s wall, 7.2 s CPU (2 loaded CPUs);
-//! 100k: stops at the 20,000-flow limit (49,040 flow states after the DNATs) — the walk visits
-//! every (rule, state) pair, so the filter chains after the DNATs cost rules x endpoints.
-//! Rules whose destination address or port literals exclude a state's constant
-//! (DNATed) value are now skipped without compiling (about 15% of the 10k CPU). Next steps:
-//! indexing `KUBE-SERVICES`-like chains by destination, and telling overlapping
-//! fates apart by connected groups rather than one running piece list (`classify` is half
-//! the TUM partition; the walk a quarter, cubes and witnesses a fifth).
-//!
+//! state, 49,040 of them at 100k rules): protocol and ports come first in the variable order
+//! when a chain dispatches on ports alone (`space/order.rs`, for `KUBE-NODEPORTS`: each such
+//! rule otherwise rebuilt the address structure of the rest of `KUBE-SERVICES`); a rule is
+//! compiled once per value of what it reads of the state (`space/reads.rs`), and states
+//! whose rewritten destination its literals exclude are skipped without compiling; a flow
+//! set updates in place the few flows a rule meets; [`semantic_diff`] walks the two
+//! rulesets on two threads over one manager, derives each verdict's packets from the verdict
+//! with fewer flows and the rest of the query, and works out classes only where the
+//! verdicts differ. Semantic diff of 1% changed rulesets (`examples/space_bench diff`,
+//! 2 CPUs): 10k 9.0 s -> 1.0 s; 100k from not finishing (153 s once the flow limit was
+//! raised to 200,000) to 11.4 s wall, 1.5 GB peak. The goal is < 10 s.
+
 //! # Known limits
 //!
 //! Verdict maps split a flow by their elements, each part taking its element's verdict: a
