@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::bdd::{Bdd, BddPartialValuation};
+use super::bdd::{Bdd, BddPartialValuation, BddVariable};
 
 use crate::model::{CtStateSet, IfacePattern, Protocol};
 
@@ -55,11 +55,11 @@ enum Values {
 type RawCube = BTreeMap<Field, Values>;
 
 fn ternary(u: &Universe, f: Field, c: &BddPartialValuation) -> Option<(u128, u128, usize)> {
-    let vars = u.field_vars(f);
-    let w = vars.len();
+    let (at, w) = u.span(f);
+    let (at, w) = (usize::from(at), usize::from(w));
     let (mut value, mut mask) = (0u128, 0u128);
-    for (i, v) in vars.iter().enumerate() {
-        if let Some(b) = c.get_value(*v) {
+    for i in 0..w {
+        if let Some(b) = c.get_value(BddVariable::from_index(at + i)) {
             let sh = w - 1 - i;
             mask |= 1 << sh;
             value |= u128::from(b) << sh;
