@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::bdd::Bdd;
+use super::bdd::{Bdd, Literals};
 
 use crate::trace::{ChainId, FinalVerdict, Packet, RuleRef, TraceIndex};
 
@@ -94,6 +94,21 @@ fn union_and_overlap(u: &Universe, rs: &[&Bdd]) -> (Bdd, Bdd) {
     }
 }
 
+/// The non-empty ones of `r ∧ ¬by` (tagged `false`) and `r ∧ by` (tagged `true`), in that
+/// order; a region wholly on one side is kept as it is, without building anything.
+fn split_by(r: &Bdd, by: &Bdd) -> Vec<(Bdd, bool)> {
+    if r.is_false() {
+        return Vec::new();
+    }
+    if !r.intersects(by) {
+        return vec![(r.clone(), false)];
+    }
+    if r.is_subset(by) {
+        return vec![(r.clone(), true)];
+    }
+    vec![(r.and_not(by), false), (r.and(by), true)]
+}
+
 /// The union of regions, by halves.
 pub(crate) fn union_of(u: &Universe, rs: &[Bdd]) -> Bdd {
     match rs {
@@ -125,25 +140,27 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
         .into_iter()
         .map(|(k, (rs, why))| (k, (union_of(u, &rs), why)))
         .collect();
-    // Packets that may be accepted and may be dropped.
-    let union = |v: FinalVerdict| {
+    // Per verdict, the packets it reaches and those it reaches through more than one fate.
+    let reach = |v: FinalVerdict| {
         let rs: Vec<&Bdd> = by_fate
             .iter()
             .filter(|(k, _)| k.0 == v)
             .map(|(_, (r, _))| r)
             .collect();
-        union_and_overlap(u, &rs).0
+        union_and_overlap(u, &rs)
     };
-    let open = union(FinalVerdict::Accept).and(&union(FinalVerdict::Drop));
+    let (accepted, accepted_multi) = reach(FinalVerdict::Accept);
+    let (dropped, dropped_multi) = reach(FinalVerdict::Drop);
+    // Packets that may be accepted and may be dropped.
+    let open = accepted.and(&dropped);
     let mut classes: BTreeMap<ClassKey, (Vec<Bdd>, BTreeSet<String>)> = BTreeMap::new();
     let mut add = |v: FinalVerdict, deciding: Vec<RuleKey>, r: &Bdd, why: &BTreeSet<String>| {
-        for (certainty, part) in [
-            (Certainty::Must, r.and_not(&open)),
-            (Certainty::May, r.and(&open)),
-        ] {
-            if part.is_false() {
-                continue;
-            }
+        for (part, in_open) in split_by(r, &open) {
+            let certainty = if in_open {
+                Certainty::May
+            } else {
+                Certainty::Must
+            };
             let e = classes.entry((v, deciding.clone(), certainty)).or_default();
             e.0.push(part);
             if certainty == Certainty::May || deciding.len() > 1 {
@@ -155,43 +172,53 @@ pub(crate) fn classify(u: &Universe, done: Vec<Done>) -> Vec<RawClass> {
         let keys: Vec<(&Key, &(Bdd, BTreeSet<String>))> =
             by_fate.iter().filter(|(k, _)| k.0 == v).collect();
         // Packets this verdict reaches through more than one fate.
-        let rs: Vec<&Bdd> = keys.iter().map(|(_, (r, _))| r).collect();
-        let multi = union_and_overlap(u, &rs).1;
+        let multi = match v {
+            FinalVerdict::Accept => &accepted_multi,
+            _ => &dropped_multi,
+        };
         let mut shared: Vec<(&Key, Bdd, &BTreeSet<String>)> = Vec::new();
         for (k, (r, why)) in &keys {
-            let alone = r.and_not(&multi);
-            if !alone.is_false() {
-                add(v, k.1.clone(), &alone, why);
-            }
-            let both = r.and(&multi);
-            if !both.is_false() {
-                shared.push((k, both, why));
+            for (part, in_multi) in split_by(r, multi) {
+                if in_multi {
+                    shared.push((k, part, why));
+                } else {
+                    add(v, k.1.clone(), &part, why);
+                }
             }
         }
         if shared.is_empty() {
             continue;
         }
         // Split the shared packets by the set of fates they can have.
-        let mut pieces: Vec<(Bdd, Vec<usize>)> = vec![(multi.clone(), Vec::new())];
+        // Each piece carries literals all its packets have, and each fate its own: a clash
+        // between them settles most disjointness tests without walking the diagrams.
+        let fate_lits: Vec<Literals> = shared
+            .iter()
+            .map(|(_, r, _)| r.implied_literals())
+            .collect();
+        let mut pieces: Vec<(Bdd, Vec<usize>, Literals)> =
+            vec![(multi.clone(), Vec::new(), multi.implied_literals())];
         for (i, (_, r, _)) in shared.iter().enumerate() {
+            let r_lits = &fate_lits[i];
             let mut next = Vec::with_capacity(pieces.len() + 1);
-            for (p, ks) in pieces {
-                if !p.intersects(r) {
-                    next.push((p, ks));
+            for (p, ks, lits) in pieces {
+                if lits.contradicts(r_lits) || !p.intersects(r) {
+                    next.push((p, ks, lits));
                     continue;
                 }
                 let mut with = ks.clone();
                 with.push(i);
                 if next.len() >= MAX_PIECES || p.is_subset(r) {
-                    next.push((p, with));
+                    next.push((p, with, lits));
                     continue;
                 }
-                next.push((p.and(r), with));
-                next.push((p.and_not(r), ks));
+                let both = lits.with(r_lits);
+                next.push((p.and(r), with, both));
+                next.push((p.and_not(r), ks, lits));
             }
             pieces = next;
         }
-        for (p, ks) in pieces {
+        for (p, ks, _) in pieces {
             let mut deciding: Vec<RuleKey> = Vec::new();
             let mut why = BTreeSet::new();
             for &i in &ks {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::bdd::{Bdd, BddPartialValuation};
+use super::bdd::{Bdd, BddPartialValuation, BddVariable};
 
 use crate::model::{CtStateSet, IfacePattern, Protocol};
 
@@ -55,11 +55,11 @@ enum Values {
 type RawCube = BTreeMap<Field, Values>;
 
 fn ternary(u: &Universe, f: Field, c: &BddPartialValuation) -> Option<(u128, u128, usize)> {
-    let vars = u.field_vars(f);
-    let w = vars.len();
+    let (at, w) = u.span(f);
+    let (at, w) = (usize::from(at), usize::from(w));
     let (mut value, mut mask) = (0u128, 0u128);
-    for (i, v) in vars.iter().enumerate() {
-        if let Some(b) = c.get_value(*v) {
+    for i in 0..w {
+        if let Some(b) = c.get_value(BddVariable::from_index(at + i)) {
             let sh = w - 1 - i;
             mask |= 1 << sh;
             value |= u128::from(b) << sh;
@@ -108,35 +108,57 @@ fn coalesce(mut r: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
     out
 }
 
-/// Merges cubes that differ in one field only, where that field holds ranges.
-fn merge(mut cubes: Vec<RawCube>) -> Vec<RawCube> {
-    loop {
-        let mut changed = false;
-        'outer: for i in 0..cubes.len() {
-            for j in i + 1..cubes.len() {
-                let (a, b) = (&cubes[i], &cubes[j]);
-                if a.len() != b.len() || !a.keys().eq(b.keys()) {
-                    continue;
-                }
-                let diff: Vec<&Field> = a.keys().filter(|k| a[k] != b[k]).collect();
-                if diff.len() != 1 {
-                    continue;
-                }
-                let k = *diff[0];
-                if let (Values::Ranges(x), Values::Ranges(y)) = (&a[&k], &b[&k]) {
-                    let mut all = x.clone();
-                    all.extend(y.iter().copied());
-                    let merged = Values::Ranges(coalesce(all));
-                    cubes[i].insert(k, merged);
-                    cubes.remove(j);
-                    changed = true;
-                    break 'outer;
-                }
+/// The field in which two cubes differ, when they constrain the same fields, differ in
+/// that one only, and hold ranges there.
+fn merge_field(a: &RawCube, b: &RawCube) -> Option<Field> {
+    if a.len() != b.len() || !a.keys().eq(b.keys()) {
+        return None;
+    }
+    let mut diff = None;
+    for ((k, x), y) in a.iter().zip(b.values()) {
+        if x != y {
+            if diff.is_some() {
+                return None;
             }
+            diff = Some((*k, x, y));
         }
-        if !changed {
+    }
+    match diff {
+        Some((k, Values::Ranges(_), Values::Ranges(_))) => Some(k),
+        _ => None,
+    }
+}
+
+/// Merges cubes that differ in one field only, where that field holds ranges: always the
+/// first such pair in (earlier, later) order, into the earlier cube.
+fn merge(mut cubes: Vec<RawCube>) -> Vec<RawCube> {
+    // After a merge into cube `i`, the pairs of earlier cubes cannot merge except with
+    // cube `i`: the next pair is one of those, or is at or after `i`.
+    let mut changed: Option<usize> = None;
+    loop {
+        let mut found = None;
+        if let Some(c) = changed {
+            found = (0..c).find_map(|a| merge_field(&cubes[a], &cubes[c]).map(|k| (a, c, k)));
+        }
+        if found.is_none() {
+            let from = changed.unwrap_or(0);
+            found = (from..cubes.len()).find_map(|a| {
+                (a + 1..cubes.len())
+                    .find_map(|b| merge_field(&cubes[a], &cubes[b]).map(|k| (a, b, k)))
+            });
+        }
+        let Some((i, j, k)) = found else {
             return cubes;
+        };
+        if let (Some(Values::Ranges(x)), Some(Values::Ranges(y))) =
+            (cubes[i].get(&k), cubes[j].get(&k))
+        {
+            let mut all = x.clone();
+            all.extend(y.iter().copied());
+            cubes[i].insert(k, Values::Ranges(coalesce(all)));
         }
+        cubes.remove(j);
+        changed = Some(i);
     }
 }
 
@@ -473,4 +495,66 @@ fn render(u: &Universe, c: &RawCube) -> Cube {
         }
     }
     Cube { constraints: out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The merge as first written: restart from the first pair after every merge.
+    fn merge_by_restart(mut cubes: Vec<RawCube>) -> Vec<RawCube> {
+        'again: loop {
+            for i in 0..cubes.len() {
+                for j in i + 1..cubes.len() {
+                    if let Some(k) = merge_field(&cubes[i], &cubes[j]) {
+                        if let (Some(Values::Ranges(x)), Some(Values::Ranges(y))) =
+                            (cubes[i].get(&k), cubes[j].get(&k))
+                        {
+                            let mut all = x.clone();
+                            all.extend(y.iter().copied());
+                            cubes[i].insert(k, Values::Ranges(coalesce(all)));
+                        }
+                        cubes.remove(j);
+                        continue 'again;
+                    }
+                }
+            }
+            return cubes;
+        }
+    }
+
+    #[test]
+    fn merge_takes_pairs_in_the_order_of_a_full_rescan() {
+        // Cubes over three fields with small values, some masked, from a fixed LCG: many
+        // chains of merges where the order decides the result.
+        let mut x: u64 = 12345;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        for _ in 0..200 {
+            let n = 2 + next(20) as usize;
+            let cubes: Vec<RawCube> = (0..n)
+                .map(|_| {
+                    let mut c = RawCube::new();
+                    for f in [Field::Proto, Field::Dport, Field::Mark] {
+                        match next(4) {
+                            0 => {}
+                            1 => {
+                                c.insert(f, Values::Masked(u128::from(next(4) as u8), 5));
+                            }
+                            _ => {
+                                let lo = u128::from(next(6) as u8);
+                                c.insert(f, Values::Ranges(vec![(lo, lo + next(2) as u128)]));
+                            }
+                        }
+                    }
+                    c
+                })
+                .collect();
+            assert_eq!(merge(cubes.clone()), merge_by_restart(cubes));
+        }
+    }
 }

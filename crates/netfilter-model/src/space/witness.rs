@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::bdd::{Bdd, BddValuation, BddVariable};
+use super::bdd::{Bdd, BddValuation};
 
 use crate::model::Protocol;
 use crate::trace::{Packet, TracePath};
@@ -12,71 +12,38 @@ use crate::trace::{Packet, TracePath};
 use super::query::SpaceQuery;
 use super::universe::{Field, Universe, CT_STATES};
 
-/// Narrows `r` to the first candidate value of `f` it holds (`r` unchanged when none does,
-/// or when `r` does not test `f` at all: then the first candidate is taken as is).
-fn prefer(
-    u: &Universe,
-    r: Bdd,
-    f: Field,
-    candidates: &[u128],
-    free: &mut Vec<(Field, u128)>,
-) -> Bdd {
+/// Fixes `f` to the first candidate value the region holds under the values fixed so far
+/// (nothing when none does), by walks that build no node. A field the region does not
+/// test takes the first candidate, and fixing it changes no other field's lowest value:
+/// the same packet as narrowing the region by BDD conjunctions field after field.
+fn prefer(u: &Universe, r: &Bdd, fixed: &mut [Option<bool>], f: Field, candidates: &[u128]) {
     let vars = u.field_vars(f);
-    let (first, end) = (
-        vars[0],
-        super::bdd::BddVariable::from_index(vars[vars.len() - 1].to_index() + 1),
-    );
-    if !r.depends_on_any(first, end) {
-        if let Some(&c) = candidates.first() {
-            free.push((f, c));
-        }
-        return r;
-    }
-    let bits = u.entry_bits(f);
+    let w = vars.len();
     for &c in candidates {
-        if let Some(e) = u.eq(&bits, c) {
-            let n = r.and(&e);
-            if !n.is_false() {
-                return n;
-            }
+        for (i, var) in vars.iter().enumerate() {
+            fixed[var.to_index()] = Some((c >> (w - 1 - i)) & 1 == 1);
+        }
+        if r.intersects_fixed(fixed) {
+            return;
         }
     }
-    r
-}
-
-/// The valuation of `r` smallest in variable order (each field its lowest value, fields
-/// earlier in the order first), by one walk down the BDD.
-fn lowest(u: &Universe, r: &Bdd) -> Option<BddValuation> {
-    if r.is_false() {
-        return None;
+    for var in vars {
+        fixed[var.to_index()] = None;
     }
-    let mut val = BddValuation::all_false(u.vars.num_vars());
-    for var in r.lowest_true_vars()? {
-        val.set(var);
-    }
-    Some(val)
 }
 
 /// One more than the valuation's value of an address field, when the region holds it (a
 /// host rather than the network address of a prefix).
 fn host_address(u: &Universe, r: &Bdd, val: &mut BddValuation, f: Field) {
     let mine = u.field_vars(f);
-    let others: Vec<(BddVariable, bool)> = u
-        .vars
-        .variables()
-        .into_iter()
-        .filter(|v| !mine.contains(v))
-        .map(|v| (v, val.value(v)))
-        .collect();
-    let Some(next) = u.eq(&u.entry_bits(f), u.value_of(f, val).wrapping_add(1)) else {
-        return;
-    };
-    if !r.restrict(&others).and(&next).is_false() {
-        let v = u.value_of(f, val).wrapping_add(1);
-        let w = mine.len();
-        for (i, var) in mine.into_iter().enumerate() {
-            val.set_value(var, (v >> (w - 1 - i)) & 1 == 1);
-        }
+    let v = u.value_of(f, val).wrapping_add(1);
+    let w = mine.len();
+    let mut next = val.clone();
+    for (i, var) in mine.into_iter().enumerate() {
+        next.set_value(var, (v >> (w - 1 - i)) & 1 == 1);
+    }
+    if r.contains(&next) {
+        *val = next;
     }
 }
 
@@ -87,32 +54,26 @@ pub(crate) fn witness(
     q: &SpaceQuery,
     path: TracePath,
 ) -> Option<Packet> {
-    let mut r = region.clone();
-    let mut free = Vec::new();
-    r = prefer(u, r, Field::Family, &[0, 1], &mut free);
-    r = prefer(u, r, Field::Proto, &[6, 17, 1, 58], &mut free);
-    r = prefer(u, r, Field::Dport, &[80, 443, 53, 8080], &mut free);
-    r = prefer(u, r, Field::Sport, &[40000, 50000, 1024], &mut free);
-    r = prefer(u, r, Field::IcmpType, &[8, 128, 0], &mut free);
-    r = prefer(u, r, Field::IcmpCode, &[0], &mut free);
-    r = prefer(u, r, Field::TcpFlags, &[0x02, 0x10, 0x12], &mut free);
-    r = prefer(u, r, Field::Ct, &[0], &mut free);
-    r = prefer(u, r, Field::Mark, &[0], &mut free);
-    r = prefer(u, r, Field::CtMark, &[0], &mut free);
-    let mut val = lowest(u, &r)?;
-    for (f, c) in free {
-        let w = u.field_vars(f).len();
-        for (i, var) in u.field_vars(f).into_iter().enumerate() {
-            val.set_value(var, (c >> (w - 1 - i)) & 1 == 1);
-        }
-    }
+    let r = region;
+    let mut fixed = vec![None; usize::from(u.vars.num_vars())];
+    prefer(u, r, &mut fixed, Field::Family, &[0, 1]);
+    prefer(u, r, &mut fixed, Field::Proto, &[6, 17, 1, 58]);
+    prefer(u, r, &mut fixed, Field::Dport, &[80, 443, 53, 8080]);
+    prefer(u, r, &mut fixed, Field::Sport, &[40000, 50000, 1024]);
+    prefer(u, r, &mut fixed, Field::IcmpType, &[8, 128, 0]);
+    prefer(u, r, &mut fixed, Field::IcmpCode, &[0]);
+    prefer(u, r, &mut fixed, Field::TcpFlags, &[0x02, 0x10, 0x12]);
+    prefer(u, r, &mut fixed, Field::Ct, &[0]);
+    prefer(u, r, &mut fixed, Field::Mark, &[0]);
+    prefer(u, r, &mut fixed, Field::CtMark, &[0]);
+    let mut val = r.lowest_with(&fixed)?;
     let fam = if u.value_of(Field::Family, &val) == 1 {
         [Field::Src6, Field::Dst6]
     } else {
         [Field::Src4, Field::Dst4]
     };
     for f in fam {
-        host_address(u, &r, &mut val, f);
+        host_address(u, r, &mut val, f);
     }
     let v6 = u.value_of(Field::Family, &val) == 1;
     let (src, dst) = if v6 {
