@@ -4,10 +4,9 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use netfilter_model::model::Ruleset;
 use netfilter_model::parse::SourceSpec;
 use netfilter_model::space::{self, Certainty, SpaceQuery};
-use netfilter_model::trace::{trace, FinalVerdict, Packet, TraceOptions};
+use netfilter_model::trace::{FinalVerdict, Packet, TraceIndex, TraceOptions};
 
 use crate::args::OutputFormat;
 use crate::exit::{self, Status};
@@ -35,8 +34,8 @@ pub struct SemanticDiffRequest {
 }
 
 /// The verdicts the tracer holds possible for `pkt` in `rs`, its main verdict first.
-fn traced(rs: &Ruleset, pkt: &Packet) -> Result<Vec<FinalVerdict>> {
-    let rep = trace(rs, pkt, &TraceOptions::default())?;
+fn traced(idx: &TraceIndex<'_>, pkt: &Packet) -> Result<Vec<FinalVerdict>> {
+    let rep = idx.trace(pkt, &TraceOptions::default())?;
     let mut out = vec![rep.verdict];
     for a in &rep.alternatives {
         if !out.contains(&a.verdict) {
@@ -46,13 +45,13 @@ fn traced(rs: &Ruleset, pkt: &Packet) -> Result<Vec<FinalVerdict>> {
     Ok(out)
 }
 
-fn side(s: &space::Fate, rs: &Ruleset, witness: &Packet) -> Result<SideFate> {
+fn side(s: &space::Fate, idx: &TraceIndex<'_>, witness: &Packet) -> Result<SideFate> {
     Ok(SideFate {
         verdict: s.verdict,
         certain: s.certainty == Certainty::Must,
         deciding: s.deciding.clone(),
         reasons: Vec::new(),
-        traced: traced(rs, witness)?,
+        traced: traced(idx, witness)?,
     })
 }
 
@@ -133,14 +132,18 @@ pub fn semantic_diff(out: &mut impl Write, req: SemanticDiffRequest) -> Result<S
     let new_rs = new_rs.with_context(|| format!("reading NEW ({})", req.new_label))?;
     let d = space::semantic_diff(&old_rs, &new_rs, &req.query, req.by_rule)?;
     let mut differences = Vec::with_capacity(d.differences.len());
-    for c in &d.differences {
-        differences.push(Difference {
-            packets: c.cubes.iter().map(|c| c.to_string()).collect(),
-            more_packets: c.cubes_truncated,
-            witness: c.witness.clone(),
-            old: side(&c.old, &old_rs, &c.witness)?,
-            new: side(&c.new, &new_rs, &c.witness)?,
-        });
+    if !d.differences.is_empty() {
+        // Each side indexed once for tracing every witness (not once per witness).
+        let (old_idx, new_idx) = (TraceIndex::new(&old_rs), TraceIndex::new(&new_rs));
+        for c in &d.differences {
+            differences.push(Difference {
+                packets: c.cubes.iter().map(|c| c.to_string()).collect(),
+                more_packets: c.cubes_truncated,
+                witness: c.witness.clone(),
+                old: side(&c.old, &old_idx, &c.witness)?,
+                new: side(&c.new, &new_idx, &c.witness)?,
+            });
+        }
     }
     let uncertain = d.uncertain;
     let report = SemanticDiffReport {

@@ -25,18 +25,22 @@
 //! without them, ICMP fields of other protocols) are left free rather than pinned to zero:
 //! pinned, every BDD repeated a 256-variable chain under each distinct address prefix above
 //! it and the TUM ruleset's FORWARD partition (5,556 rules) did not finish in 300 s; free, 20 s.
-//! Class regions are united by halves (a running union grew large early: 21.6 s -> 9.0 s),
-//! and overlapping fates are told apart after a literal test rules out disjoint pairs
-//! (6.8 s), and each rule is compiled once per distinct rewritten state (6.2 s wall, 5.5 s
-//! CPU, on 2 loaded CPUs). The goal is < 2 s; see BENCHMARKS.md for what is left.
+//! Class regions are united by halves (a running union grew large early: 21.6 s -> 9.0 s).
+//!
 //! The BDD library was measured: `biodivine-lib-bdd` (used first) keeps each BDD as its own
 //! node vector and copies it on every operation, so a region shrinking rule by rule (the
 //! miss side of a long dispatch chain) costs its whole size per rule — removing 13,000
 //! service cubes one by one took 78.7 s; `oxidd` shares nodes between all BDDs of an
-//! analysis, so the same took 0.45 s (the same 154,325-node result). On the TUM partition and
-//! the 10k kube-proxy diff the two are level (5.5 s and 6.6 s with biodivine, 5.0 s and 6.4 s
-//! with oxidd), once emptiness and inclusion tests walk both BDDs without building a node
-//! (`Bdd::intersects`). Per-field interval cubes were not measured.
+//! analysis, so the same took 0.36 s (the same 154,323-node result; `scripts/bdd-compare`).
+//! On small BDDs the two are level (TUM 5.5 s with biodivine, 5.0 s with oxidd), once
+//! emptiness and inclusion tests walk both BDDs without building a node (`Bdd::intersects`,
+//! `is_subset`). Per-field interval cubes were not measured.
+//!
+//! The TUM partition: overlapping fates are told apart after the literals every packet of a
+//! fate or piece shares rule out disjoint pairs (bit sets, `Bdd::implied_literals`: all but
+//! 33,565 of 1.58 million tests), witnesses and cubes are read by walks that build nothing,
+//! and the apply cache is small (2^16 entries; 2^20 and 2^22 were slower): 1.6 s
+//! (`nfdiff classes`, 2 CPUs), from 5.5 s.
 //!
 //! Kube-proxy shapes (`nfdiff-gen --shape kube-proxy`; every endpoint's DNAT is its own flow
 //! state, 49,040 of them at 100k rules): protocol and ports come first in the variable order
@@ -45,11 +49,12 @@
 //! compiled once per value of what it reads of the state (`space/reads.rs`), and states
 //! whose rewritten destination its literals exclude are skipped without compiling; a flow
 //! set updates in place the few flows a rule meets; [`semantic_diff`] walks the two
-//! rulesets on two threads over one manager, derives each verdict's packets from the verdict
-//! with fewer flows and the rest of the query, and works out classes only where the
-//! verdicts differ. Semantic diff of 1% changed rulesets (`examples/space_bench diff`,
-//! 2 CPUs): 10k 9.0 s -> 1.0 s; 100k from not finishing (153 s once the flow limit was
-//! raised to 200,000) to 11.4 s wall, 1.5 GB peak. The goal is < 10 s.
+//! rulesets on two threads, each in its own manager (one shared manager spent as long in
+//! contention as it saved), moves what it compares into one, derives each verdict's packets
+//! from the verdict with fewer flows and the rest of the query, and works out classes only
+//! where the verdicts differ. Semantic diff of 1% changed rulesets (`examples/space_bench
+//! diff`, 2 CPUs): 10k 9.0 s -> under 1 s; 100k from not finishing to 9.0 s wall with
+//! parsing, 1.6 GB peak.
 
 //! # Known limits
 //!
