@@ -246,6 +246,9 @@ pub(crate) fn run_hook(
                 };
                 let mut ends = Ends::default();
                 let mut entering = Vec::new();
+                // A connection's first packets, by whether the flow is untracked (the only
+                // part of the state `ct_new` reads), built once rather than per flow.
+                let firsts = [ct_new(u, &FlowState::default()), u.f()];
                 for f in cur {
                     if !is_nat {
                         entering.push(f);
@@ -257,15 +260,18 @@ pub(crate) fn run_hook(
                         Hook::Prerouting | Hook::Output => f.st.dnat,
                         _ => f.st.snat,
                     };
-                    let runs = if mapped || s.looped {
-                        u.f()
+                    if mapped || s.looped {
+                        ends.accepted.add(f);
+                        continue;
+                    }
+                    let runs = &firsts[usize::from(f.st.untracked)];
+                    if f.region.is_subset(runs) {
+                        entering.push(f);
+                    } else if !f.region.intersects(runs) {
+                        ends.accepted.add(f);
                     } else {
-                        ct_new(u, &f.st)
-                    };
-                    ends.accepted.add(f.with_region(f.region.and_not(&runs)));
-                    let inside = f.region.and(&runs);
-                    if !inside.is_false() {
-                        entering.push(f.with_region(inside));
+                        ends.accepted.add(f.with_region(f.region.and_not(runs)));
+                        entering.push(f.with_region(f.region.and(runs)));
                     }
                 }
                 let mut stack = Vec::new();
