@@ -4,13 +4,13 @@
 //! traffic arrives (prerouting, then input when the destination after DNAT is local, else
 //! forward and postrouting).
 
-use super::bdd::Bdd;
 use ipnet::IpNet;
 
 use crate::model::{AddrSpec, Hook};
-use crate::trace::{FinalVerdict, LocalAddrs, TraceIndex};
+use crate::trace::{LocalAddrs, TraceIndex};
 
-use super::engine::{accept_deciders, query_region, run_hook, Stage};
+use super::bdd::Bdd;
+use super::engine::{finish_accepted, query_region, run_hook, Stage};
 use super::error::SpaceError;
 use super::predicate::addr_in;
 use super::query::SpaceQuery;
@@ -156,14 +156,7 @@ pub(crate) fn run_auto(
             fwd,
             &mut done,
         )?);
-        for f in accepted {
-            let deciding = accept_deciders(&f.st.accepts);
-            done.push(Done {
-                flow: f,
-                verdict: FinalVerdict::Accept,
-                deciding,
-            });
-        }
+        finish_accepted(accepted, &mut done);
     }
     Ok(done)
 }

@@ -177,6 +177,17 @@ impl BddVariableSet {
         }
         Bdd(acc)
     }
+
+    /// Frees the nodes no BDD refers to any more once the table holds more than
+    /// [`GC_NODES`] (the manager does so by itself only when its table is nearly full, long
+    /// after a 100k-rule walk has left most of its nodes dead).
+    pub(crate) fn collect_garbage(&self) {
+        self._manager.with_manager_shared(|m| {
+            if m.num_inner_nodes() > GC_NODES {
+                m.gc();
+            }
+        });
+    }
 }
 
 /// A set of packets: a Boolean function over the universe's variables.
@@ -258,6 +269,39 @@ impl Bdd {
     pub(crate) fn exists(&self, vars: &[BddVariable]) -> Bdd {
         let cube = self.var_cube(vars, None);
         Bdd(alloc(self.0.exists(&cube)))
+    }
+
+    /// The same set in another manager over the same variables (node by node, bottom up),
+    /// so that analyses run in separate managers, on separate threads, can be compared.
+    pub(crate) fn transfer(&self, to: &BddVariableSet) -> Bdd {
+        self.0.with_manager_shared(|m, root| {
+            let (fid, tid) = terminal_ids(m);
+            let mut memo: fxhash::FxHashMap<usize, Bdd> = fxhash::FxHashMap::default();
+            memo.insert(fid, to.mk_false());
+            memo.insert(tid, to.mk_true());
+            let mut stack = vec![(root, false)];
+            while let Some((e, children_done)) = stack.pop() {
+                let id = e.raw().node_id();
+                if memo.contains_key(&id) {
+                    continue;
+                }
+                let Node::Inner(n) = m.get_node(e) else {
+                    continue;
+                };
+                let (high, low) = (n.child(0), n.child(1));
+                if !children_done {
+                    stack.push((e, true));
+                    stack.push((high, false));
+                    stack.push((low, false));
+                    continue;
+                }
+                let var = to.pos[n.level() as usize].clone();
+                let (h, l) = (&memo[&high.raw().node_id()], &memo[&low.raw().node_id()]);
+                let b = Bdd(alloc(var.ite(&h.0, &l.0)));
+                memo.insert(id, b);
+            }
+            memo[&root.raw().node_id()].clone()
+        })
     }
 
     /// Whether the two sets share a packet, by a walk over both that builds no node and
@@ -467,54 +511,6 @@ impl Bdd {
                 ones: arena[at..at + words].to_vec(),
                 zeros: arena[at + words..at + 2 * words].to_vec(),
             }
-        })
-    }
-}
-
-impl BddVariableSet {
-    /// Frees the nodes no BDD refers to any more once the table holds more than
-    /// [`GC_NODES`] (the manager does so by itself only when its table is nearly full, long
-    /// after a 100k-rule walk has left most of its nodes dead).
-    pub(crate) fn collect_garbage(&self) {
-        self._manager.with_manager_shared(|m| {
-            if m.num_inner_nodes() > GC_NODES {
-                m.gc();
-            }
-        });
-    }
-}
-
-impl Bdd {
-    /// The same set in another manager over the same variables (node by node, bottom up),
-    /// so that analyses run in separate managers, on separate threads, can be compared.
-    pub(crate) fn transfer(&self, to: &BddVariableSet) -> Bdd {
-        self.0.with_manager_shared(|m, root| {
-            let (fid, tid) = terminal_ids(m);
-            let mut memo: fxhash::FxHashMap<usize, Bdd> = fxhash::FxHashMap::default();
-            memo.insert(fid, to.mk_false());
-            memo.insert(tid, to.mk_true());
-            let mut stack = vec![(root, false)];
-            while let Some((e, children_done)) = stack.pop() {
-                let id = e.raw().node_id();
-                if memo.contains_key(&id) {
-                    continue;
-                }
-                let Node::Inner(n) = m.get_node(e) else {
-                    continue;
-                };
-                let (high, low) = (n.child(0), n.child(1));
-                if !children_done {
-                    stack.push((e, true));
-                    stack.push((high, false));
-                    stack.push((low, false));
-                    continue;
-                }
-                let var = to.pos[n.level() as usize].clone();
-                let (h, l) = (&memo[&high.raw().node_id()], &memo[&low.raw().node_id()]);
-                let b = Bdd(alloc(var.ite(&h.0, &l.0)));
-                memo.insert(id, b);
-            }
-            memo[&root.raw().node_id()].clone()
         })
     }
 }

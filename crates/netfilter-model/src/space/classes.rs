@@ -3,10 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::bdd::{Bdd, Literals};
-
 use crate::trace::{ChainId, FinalVerdict, Packet, RuleRef, TraceIndex};
 
+use super::bdd::{Bdd, Literals};
 use super::cube::Cube;
 use super::universe::Universe;
 use super::walk::{Done, RuleKey};

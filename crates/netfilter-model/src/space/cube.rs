@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::bdd::{Bdd, BddPartialValuation, BddVariable};
-
 use crate::model::{CtStateSet, IfacePattern, Protocol};
 
+use super::bdd::{Bdd, BddPartialValuation, BddVariable};
 use super::universe::{Field, Universe, CT_STATES, FIELDS};
 
 /// One conjunction of field constraints. Fields not listed are unconstrained.
@@ -150,16 +149,20 @@ fn merge(mut cubes: Vec<RawCube>) -> Vec<RawCube> {
         let Some((i, j, k)) = found else {
             return cubes;
         };
-        if let (Some(Values::Ranges(x)), Some(Values::Ranges(y))) =
-            (cubes[i].get(&k), cubes[j].get(&k))
-        {
-            let mut all = x.clone();
-            all.extend(y.iter().copied());
-            cubes[i].insert(k, Values::Ranges(coalesce(all)));
-        }
-        cubes.remove(j);
+        merge_pair(&mut cubes, i, j, k);
         changed = Some(i);
     }
+}
+
+/// Merges cube `j` into cube `i` (`i < j`), which differ only in field `k`'s ranges.
+fn merge_pair(cubes: &mut Vec<RawCube>, i: usize, j: usize, k: Field) {
+    if let (Some(Values::Ranges(x)), Some(Values::Ranges(y))) = (cubes[i].get(&k), cubes[j].get(&k))
+    {
+        let mut all = x.clone();
+        all.extend(y.iter().copied());
+        cubes[i].insert(k, Values::Ranges(coalesce(all)));
+    }
+    cubes.remove(j);
 }
 
 /// Most cubes decoded from one class.
@@ -507,14 +510,7 @@ mod tests {
             for i in 0..cubes.len() {
                 for j in i + 1..cubes.len() {
                     if let Some(k) = merge_field(&cubes[i], &cubes[j]) {
-                        if let (Some(Values::Ranges(x)), Some(Values::Ranges(y))) =
-                            (cubes[i].get(&k), cubes[j].get(&k))
-                        {
-                            let mut all = x.clone();
-                            all.extend(y.iter().copied());
-                            cubes[i].insert(k, Values::Ranges(coalesce(all)));
-                        }
-                        cubes.remove(j);
+                        merge_pair(&mut cubes, i, j, k);
                         continue 'again;
                     }
                 }

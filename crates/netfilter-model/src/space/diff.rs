@@ -2,12 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::bdd::Bdd;
-
 use crate::model::Ruleset;
 use crate::trace::{FinalVerdict, Packet, RuleRef, TraceIndex};
 
 use super::analysis::{describe, universe_for};
+use super::bdd::Bdd;
 use super::classes::{classify, rule_ref, union_of, Certainty, RawClass};
 use super::cube::Cube;
 use super::engine::{effective_path, query_region, run};

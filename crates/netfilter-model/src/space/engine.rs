@@ -1,11 +1,10 @@
 //! The path through the host over flows: hooks in kernel order, base chains by priority
 //! (every order of equal-priority chains the tracer tries), nat chains for first packets only.
 
-use super::bdd::Bdd;
-
 use crate::model::{AddrSpec, ChainType, Hook, Policy};
 use crate::trace::{FinalVerdict, TraceIndex, TracePath};
 
+use super::bdd::Bdd;
 use super::error::SpaceError;
 use super::predicate::{addr_in, ct_new, has_ports, proto_is, HookCx};
 use super::query::SpaceQuery;
@@ -166,18 +165,22 @@ pub(crate) fn run(
                 looped: false,
             };
             flows = run_hook(&w, q, v6, stage, flows, &mut done)?;
-            u.vars.collect_garbage();
         }
-        for f in flows {
-            let deciding = accept_deciders(&f.st.accepts);
-            done.push(Done {
-                flow: f,
-                verdict: FinalVerdict::Accept,
-                deciding,
-            });
-        }
+        finish_accepted(flows, &mut done);
     }
     Ok(done)
+}
+
+/// Flows accepted at the end of the path: done, decided by their accepts.
+pub(crate) fn finish_accepted(flows: Vec<Flow>, done: &mut Vec<Done>) {
+    for f in flows {
+        let deciding = accept_deciders(&f.st.accepts);
+        done.push(Done {
+            flow: f,
+            verdict: FinalVerdict::Accept,
+            deciding,
+        });
+    }
 }
 
 /// Where on its way a flow is at one hook: which interfaces the kernel knows there, and
@@ -302,6 +305,8 @@ pub(crate) fn run_hook(
         }
         flows = after.into_vec();
     }
+    // Most nodes a hook built are dead once its flows are out (a no-op on small analyses).
+    u.vars.collect_garbage();
     Ok(flows)
 }
 

@@ -12,12 +12,12 @@
 //! `::`, `UNICAST` the rest, `LOCAL` the node's prefixes; other types and combinations of
 //! several depend on routes (*may*).
 
-use super::bdd::Bdd;
 use ipnet::IpNet;
 
 use crate::model::{AddrSpec, Direction};
 use crate::trace::LocalAddrs;
 
+use super::bdd::Bdd;
 use super::predicate::{addr_in, Tri};
 use super::state::FlowState;
 use super::universe::{Field, Universe};

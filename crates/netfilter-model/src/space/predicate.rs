@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::bdd::Bdd;
-
 use crate::model::{
     AddrSpec, CtStateSet, Direction, IfacePattern, Match, MatchKind, PortRange, Protocol, SetKey,
 };
 use crate::trace::{stateful_truth, Atom, LocalAddrs, ParsedSet, Truth};
 
+use super::bdd::Bdd;
 use super::ct_history::ct_history_pred;
 use super::node_facts::addr_type_pred;
 use super::state::FlowState;

@@ -5,10 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fxhash::FxHashMap;
 
-use super::bdd::Bdd;
-
 use crate::trace::ChainId;
 
+use super::bdd::Bdd;
 use super::universe::{Bit, Field, Universe};
 
 /// An accept (or policy accept) that ended a base chain.

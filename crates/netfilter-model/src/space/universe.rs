@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::bdd::{Bdd, BddPartialValuation, BddVariable, BddVariableSet};
-
 use crate::model::IfacePattern;
 use crate::trace::IfaceClass;
+
+use super::bdd::{Bdd, BddPartialValuation, BddVariable, BddVariableSet};
 
 /// A header field the universe encodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

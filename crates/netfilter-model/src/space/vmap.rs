@@ -9,11 +9,10 @@
 //! possible (*may*), as the tracer's options; a named map missing from the dump may accept,
 //! drop or go on.
 
-use super::bdd::Bdd;
-
 use crate::model::{CtStateSet, Match, MatchKind, SetKey, Verdict};
 use crate::trace::{parse_verdict, Atom, ParsedSet, VKey, VmapSpec};
 
+use super::bdd::Bdd;
 use super::predicate::{atom_pred, has_ports, match_pred, proto_is, HookCx};
 use super::state::{Flow, FlowState};
 use super::universe::{Bit, Field, Universe};

@@ -79,6 +79,12 @@ enum CompileKey<'s> {
     Whole(MatchView<'s>),
 }
 
+/// A rule's predicate for one key, with the packets it may match (both parts together).
+struct Compiled {
+    p: Tri,
+    hit_all: Bdd,
+}
+
 /// A rule that neither decides nor changes anything later rules see.
 fn inert(r: &Rule) -> bool {
     matches!(r.verdict, None | Some(Verdict::Continue)) && !r.statements.iter().any(is_effective)
@@ -135,7 +141,7 @@ impl Walker<'_, '_> {
             // The rule compiled once per distinct value of what it reads of the state (most
             // flows share one).
             let reads = Reads::of(rule);
-            let mut compiled: FxHashMap<CompileKey<'_>, Tri> = FxHashMap::default();
+            let mut compiled: FxHashMap<CompileKey<'_>, Compiled> = FxHashMap::default();
             let mut hits: Vec<Flow> = Vec::new();
             // What stays of each flow the rule meets (applied once `compiled` no longer
             // borrows the states).
@@ -154,14 +160,12 @@ impl Walker<'_, '_> {
                     Some(r) => CompileKey::Part(r.view(&f.st)),
                     None => CompileKey::Whole(MatchView(&f.st)),
                 };
-                let p = compiled
-                    .entry(key)
-                    .or_insert_with(|| rule_pred(u, &rule.matches, &f.st, cx));
-                if p.yes.is_false() && p.maybe.is_false() {
-                    continue;
-                }
-                let hit_all = p.yes.or(&p.maybe);
-                if !f.region.intersects(&hit_all) {
+                let Compiled { p, hit_all } = compiled.entry(key).or_insert_with(|| {
+                    let p = rule_pred(u, &rule.matches, &f.st, cx);
+                    let hit_all = p.yes.or(&p.maybe);
+                    Compiled { p, hit_all }
+                });
+                if !f.region.intersects(hit_all) {
                     continue;
                 }
                 let more = !p.maybe.is_false() && f.region.intersects(&p.maybe);
@@ -172,7 +176,7 @@ impl Walker<'_, '_> {
                 let (hit, miss) = if p.yes.is_true() || f.region.is_subset(&p.yes) {
                     (f.region.clone(), u.f())
                 } else {
-                    (f.region.and(&hit_all), f.region.and_not(&p.yes))
+                    (f.region.and(hit_all), f.region.and_not(&p.yes))
                 };
                 // The slot keeps its reasons unless the rule adds some.
                 misses.push((i, miss, more.then(|| reasons.clone())));
@@ -186,7 +190,6 @@ impl Walker<'_, '_> {
             for (i, miss, reasons) in misses {
                 cur.replace(i, miss, reasons);
             }
-            let mut ret_here = FlowSet::default();
             for hit in hits {
                 for (flow, verdict) in self.statements(cx, rule, backend, hit) {
                     let Some(v) = verdict else {
@@ -201,14 +204,11 @@ impl Walker<'_, '_> {
                         ri,
                         nat_base,
                         &mut onward,
-                        &mut ret_here,
+                        &mut ret,
                         &mut calls,
                         ends,
                     );
                 }
-            }
-            for f in ret_here.into_vec() {
-                ret.add(f);
             }
             for ((goto, target), flows) in calls {
                 let Some(&ci) = self.idx.tables[chain.0].chains.get(target.as_str()) else {

@@ -4,11 +4,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::bdd::{Bdd, BddValuation};
-
 use crate::model::Protocol;
 use crate::trace::{Packet, TracePath};
 
+use super::bdd::{Bdd, BddValuation};
 use super::query::SpaceQuery;
 use super::universe::{Field, Universe, CT_STATES};
 

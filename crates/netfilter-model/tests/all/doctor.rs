@@ -634,17 +634,13 @@ fn stale_dispatch_scenarios_offline() {
     );
 }
 
-/// The 8080 fixture with the pod's ingress policy allowing only UDP to unprivileged ports from
-/// one network, written as a negated port range: no candidate packet derived from the rules
-/// (their protocols, first ports and addresses, TCP 80, UDP 53, ICMP) is allowed.
-fn unusual_port_policy() -> Ruleset {
+/// The 8080 scenario with one line of the listing (legacy) backend's rules rewritten, and
+/// the stale (nft) backend as it is.
+fn scenario_8080_with(from: &str, to: &str) -> Ruleset {
     let current = std::fs::read_to_string(testdata("stale-dispatch/8080-current.rules"))
         .expect("fixture")
-        .replace(
-            "-s 192.168.50.0/24 -p tcp -m multiport --dports 8080",
-            "-s 198.51.100.0/24 -p udp -m udp ! --dport 0:1023",
-        );
-    assert!(current.contains("! --dport 0:1023"));
+        .replace(from, to);
+    assert!(current.contains(to), "`{from}` is in the fixture");
     let stale = std::fs::read_to_string(testdata("stale-dispatch/stale.rules")).expect("fixture");
     let mut rs = parse_text(
         &current,
@@ -659,6 +655,16 @@ fn unusual_port_policy() -> Ruleset {
         .expect("parses"),
     );
     rs
+}
+
+/// The 8080 fixture with the pod's ingress policy allowing only UDP to unprivileged ports from
+/// one network, written as a negated port range: no candidate packet derived from the rules
+/// (their protocols, first ports and addresses, TCP 80, UDP 53, ICMP) is allowed.
+fn unusual_port_policy() -> Ruleset {
+    scenario_8080_with(
+        "-s 192.168.50.0/24 -p tcp -m multiport --dports 8080",
+        "-s 198.51.100.0/24 -p udp -m udp ! --dport 0:1023",
+    )
 }
 
 #[test]
@@ -731,25 +737,9 @@ fn space_witness_finds_a_witness_no_candidate_hits() {
 /// the engine, so the tracer's candidates answer, and the report says why.
 #[test]
 fn space_witness_falls_back_to_the_tracer_where_the_engine_says_may() {
-    let current = std::fs::read_to_string(testdata("stale-dispatch/8080-current.rules"))
-        .expect("fixture")
-        .replace(
-            "-p tcp -m multiport --dports 8080 -j MARK",
-            "-p tcp -m multiport --dports 8080 -m limit --limit 10/sec -j MARK",
-        );
-    assert!(current.contains("--limit 10/sec"));
-    let stale = std::fs::read_to_string(testdata("stale-dispatch/stale.rules")).expect("fixture");
-    let mut rs = parse_text(
-        &current,
-        &ParseOptions::new("current").with_backend(Some(Backend::Legacy)),
-    )
-    .expect("parses");
-    rs.extend(
-        parse_text(
-            &stale,
-            &ParseOptions::new("stale").with_backend(Some(Backend::Nft)),
-        )
-        .expect("parses"),
+    let rs = scenario_8080_with(
+        "-p tcp -m multiport --dports 8080 -j MARK",
+        "-p tcp -m multiport --dports 8080 -m limit --limit 10/sec -j MARK",
     );
     let r = run(&rs, &NodeFacts::default());
     let f = &r.findings[0];
